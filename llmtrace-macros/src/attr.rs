@@ -1,0 +1,549 @@
+//! Parsing the macro's arguments: first the syntax (`key`, `key = value`, `key(...)`), then each
+//! argument against the schema table, keeping the tokens so every error points at them.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit as SynLit, Token, UnOp};
+
+use crate::ctxt::{Ctxt, did_you_mean};
+use crate::kind::{self, ArgSpec, ArgType, Kind, PROVIDERS};
+
+/// One argument as written.
+pub(crate) struct RawArg {
+    pub(crate) key: Ident,
+    pub(crate) value: RawValue,
+}
+
+pub(crate) enum RawValue {
+    /// `key`
+    Flag,
+    /// `key = expr`
+    Assign(Expr),
+    /// `key(tokens)`
+    List(TokenStream, Span),
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key = input.call(Ident::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            RawValue::Assign(input.parse()?)
+        } else if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            RawValue::List(content.parse()?, paren.span.join())
+        } else {
+            RawValue::Flag
+        };
+        Ok(RawArg { key, value })
+    }
+}
+
+pub(crate) fn parse_raw(args: TokenStream) -> syn::Result<Vec<RawArg>> {
+    let parsed = Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(args)?;
+    Ok(parsed.into_iter().collect())
+}
+
+/// A literal value, checked against its argument's type.
+#[derive(Debug, Clone)]
+pub(crate) enum Lit {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    StrList(Vec<String>),
+}
+
+/// An argument's value: a literal (stored in the static callsite) or an expression (evaluated
+/// when the span starts).
+pub(crate) enum Val {
+    Lit(Lit),
+    Expr(Expr),
+}
+
+pub(crate) struct ArgValue {
+    pub(crate) spec: &'static ArgSpec,
+    pub(crate) key: Ident,
+    pub(crate) value: Val,
+}
+
+/// The checked arguments of one macro use.
+pub(crate) struct Args {
+    pub(crate) values: Vec<ArgValue>,
+    pub(crate) skip: Vec<Ident>,
+    pub(crate) skip_key: Option<Ident>,
+    pub(crate) skip_all: Option<Ident>,
+    pub(crate) output: Option<(bool, Ident)>,
+    pub(crate) krate: Option<syn::Path>,
+    /// Names given, with where they were given first.
+    pub(crate) given: HashMap<String, Span>,
+}
+
+impl Args {
+    pub(crate) fn from_raw(kind: Kind, raw: Vec<RawArg>, cx: &Ctxt) -> Args {
+        let mut args = Args {
+            values: Vec::new(),
+            skip: Vec::new(),
+            skip_key: None,
+            skip_all: None,
+            output: None,
+            krate: None,
+            given: HashMap::new(),
+        };
+        for arg in raw {
+            let name = arg.key.unraw().to_string();
+            let Some(spec) = kind::lookup(kind, &name) else {
+                unknown_argument(kind, &arg.key, &name, cx);
+                continue;
+            };
+            if args.given.contains_key(&name) {
+                cx.error_spanned(
+                    &arg.key,
+                    format!("`{name}` is given more than once; remove all but one"),
+                );
+                continue;
+            }
+            args.given.insert(name, arg.key.span());
+            args.take(spec, arg, cx);
+        }
+        args
+    }
+
+    fn take(&mut self, spec: &'static ArgSpec, arg: RawArg, cx: &Ctxt) {
+        let RawArg { key, value } = arg;
+        let name = spec.name;
+        match (spec.ty, value) {
+            (ArgType::Flag, RawValue::Flag) => self.skip_all = Some(key),
+            (ArgType::Flag, _) => cx.error_spanned(
+                &key,
+                format!("`{name}` takes no value; write just `{name}`"),
+            ),
+            (ArgType::Params, RawValue::List(tokens, _)) => {
+                match Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens) {
+                    Ok(idents) => {
+                        self.skip.extend(idents);
+                        self.skip_key = Some(key);
+                    }
+                    Err(e) => cx.error_at(
+                        e.span(),
+                        format!("`{name}(..)` takes parameter names, like `{name}(client, cache)`"),
+                    ),
+                }
+            }
+            (ArgType::Params, _) => cx.error_spanned(
+                &key,
+                format!("`{name}` takes a list of parameter names: `{name}(client, cache)`"),
+            ),
+            (ArgType::Path, RawValue::Assign(expr)) => match path_of(&expr) {
+                Some(path) => self.krate = Some(path),
+                None => cx.error_spanned(
+                    &expr,
+                    "`crate` takes a path to the runtime crate, like `crate = my_llmtrace`",
+                ),
+            },
+            (ArgType::Switch, RawValue::Assign(expr)) => match literal(&expr) {
+                Some(SynLitRef::Bool(b)) => self.output = Some((b, key)),
+                _ => cx.error_spanned(
+                    &expr,
+                    format!("`{name}` takes `true` or `false` (a literal: it is decided at compile time)"),
+                ),
+            },
+            (ArgType::Path | ArgType::Switch, _) => cx.error_spanned(
+                &key,
+                format!("`{name}` needs a value: `{name} = ...`"),
+            ),
+            (_, RawValue::Assign(expr)) => {
+                if let Some(value) = check_value(spec, &expr, cx) {
+                    self.values.push(ArgValue { spec, key, value });
+                }
+            }
+            (ty, RawValue::List(tokens, span)) if matches!(ty, ArgType::Provider) => {
+                // `provider(..)` is a common slip for `provider = custom(..)`.
+                let _ = tokens;
+                cx.error_at(
+                    span,
+                    format!("write `{name} = \"openai\"` (or `{name} = custom(\"my_provider\")`)"),
+                );
+            }
+            (ty, _) => cx.error_spanned(
+                &key,
+                format!(
+                    "`{name}` needs a value: `{name} = ...` ({})",
+                    ty.describe()
+                ),
+            ),
+        }
+    }
+
+    /// The value given for `name`, if any.
+    pub(crate) fn get(&self, name: &str) -> Option<&ArgValue> {
+        self.values.iter().find(|v| v.spec.name == name)
+    }
+}
+
+fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) {
+    let macro_name = kind.name();
+    let others = kind::kinds_accepting(name);
+    if !others.is_empty() {
+        let list: Vec<String> = others
+            .iter()
+            .map(|k| format!("`#[{}]`", k.name()))
+            .collect();
+        cx.error_spanned(
+            key,
+            format!(
+                "`{name}` belongs to {}, not `#[{macro_name}]`; remove it here",
+                list.join(" and ")
+            ),
+        );
+        return;
+    }
+    let valid: Vec<&str> = kind.args().map(|a| a.name).collect();
+    let hint = match did_you_mean(name, valid.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    cx.error_spanned(
+        key,
+        format!(
+            "unknown argument `{name}` for `#[{macro_name}]`; {hint}the arguments are: {}",
+            valid.join(", ")
+        ),
+    );
+}
+
+/// A literal as written, before checking it against a type.
+enum SynLitRef {
+    Str(String),
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    Other,
+}
+
+fn literal(expr: &Expr) -> Option<SynLitRef> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => Some(match lit {
+            SynLit::Str(s) => SynLitRef::Str(s.value()),
+            SynLit::Int(i) => i
+                .base10_parse::<i128>()
+                .map_or(SynLitRef::Other, SynLitRef::Int),
+            SynLit::Float(f) => f
+                .base10_parse::<f64>()
+                .map_or(SynLitRef::Other, SynLitRef::Float),
+            SynLit::Bool(b) => SynLitRef::Bool(b.value),
+            _ => SynLitRef::Other,
+        }),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match literal(expr)? {
+            SynLitRef::Int(i) => Some(SynLitRef::Int(-i)),
+            SynLitRef::Float(f) => Some(SynLitRef::Float(-f)),
+            _ => Some(SynLitRef::Other),
+        },
+        Expr::Group(g) => literal(&g.expr),
+        _ => None,
+    }
+}
+
+fn found(lit: &SynLitRef) -> &'static str {
+    match lit {
+        SynLitRef::Str(_) => "a string",
+        SynLitRef::Int(_) => "an integer",
+        SynLitRef::Float(_) => "a number",
+        SynLitRef::Bool(_) => "a bool",
+        SynLitRef::Other => "another literal",
+    }
+}
+
+fn path_of(expr: &Expr) -> Option<syn::Path> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => Some(p.path.clone()),
+        Expr::Lit(ExprLit {
+            lit: SynLit::Str(s),
+            ..
+        }) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Checks one `key = value` against its spec.
+fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
+    let name = spec.name;
+    let Some(lit) = literal(expr) else {
+        if let ArgType::Provider = spec.ty {
+            if let Some(custom) = custom_provider(expr, cx) {
+                return custom.map(|s| Val::Lit(Lit::Str(s)));
+            }
+        }
+        if let ArgType::StrList = spec.ty {
+            if let Expr::Array(array) = expr {
+                return str_list(spec, array, cx).map(|l| Val::Lit(Lit::StrList(l)));
+            }
+        }
+        if spec.ty.accepts_expr() {
+            return Some(Val::Expr(expr.clone()));
+        }
+        cx.error_spanned(
+            expr,
+            format!(
+                "`{name}` takes a literal, not an expression{}",
+                choices(spec)
+            ),
+        );
+        return None;
+    };
+    let mismatch = |expected: &str| {
+        cx.error_spanned(
+            expr,
+            format!(
+                "`{name}` expects {expected}, found {}{}",
+                found(&lit),
+                example(spec)
+            ),
+        );
+        None
+    };
+    match (spec.ty, &lit) {
+        (ArgType::Str, SynLitRef::Str(s)) => Some(Val::Lit(Lit::Str(s.clone()))),
+        (ArgType::Str, _) => mismatch("a string"),
+        (ArgType::Enum(values), SynLitRef::Str(s)) => {
+            if values.contains(&s.as_str()) {
+                Some(Val::Lit(Lit::Str(s.clone())))
+            } else {
+                let hint = did_you_mean(s, values.iter().copied())
+                    .map(|v| format!("did you mean `\"{v}\"`? "))
+                    .unwrap_or_default();
+                cx.error_spanned(
+                    expr,
+                    format!("`{name}` cannot be \"{s}\"; {hint}{}", choices_text(values)),
+                );
+                None
+            }
+        }
+        (ArgType::Enum(values), _) => mismatch(&format!("a string: {}", choices_text(values))),
+        (ArgType::Provider, SynLitRef::Str(s)) => {
+            if PROVIDERS.contains(&s.as_str()) {
+                return Some(Val::Lit(Lit::Str(s.clone())));
+            }
+            let hint = did_you_mean(s, PROVIDERS.iter().copied())
+                .map(|v| format!("did you mean `\"{v}\"`? "))
+                .unwrap_or_default();
+            cx.error_spanned(
+                expr,
+                format!(
+                    "\"{s}\" is not a well-known `gen_ai.provider.name`; {hint}the well-known names are: {}; \
+                     for another provider write `{name} = custom(\"{s}\")`",
+                    PROVIDERS.join(", ")
+                ),
+            );
+            None
+        }
+        (ArgType::Provider, _) => mismatch("a provider name string"),
+        (ArgType::Int { min, max }, SynLitRef::Int(i)) => {
+            if *i < i128::from(min) || *i > i128::from(max) {
+                cx.error_spanned(
+                    expr,
+                    format!("`{name}` must be {}, found {i}", range_text(min, max)),
+                );
+                None
+            } else {
+                Some(Val::Lit(Lit::Int(*i as i64)))
+            }
+        }
+        (ArgType::Int { .. }, _) => mismatch("an integer"),
+        (ArgType::Float { min, max }, SynLitRef::Float(_) | SynLitRef::Int(_)) => {
+            let v = match lit {
+                SynLitRef::Float(f) => f,
+                SynLitRef::Int(i) => i as f64,
+                _ => unreachable!("matched above"),
+            };
+            if v < min || v > max {
+                cx.error_spanned(
+                    expr,
+                    format!("`{name}` must be between {min} and {max}, found {v}"),
+                );
+                None
+            } else {
+                Some(Val::Lit(Lit::Float(v)))
+            }
+        }
+        (ArgType::Float { .. }, _) => mismatch("a number"),
+        (ArgType::Bool, SynLitRef::Bool(b)) => Some(Val::Lit(Lit::Bool(*b))),
+        (ArgType::Bool, _) => mismatch("`true` or `false`"),
+        (ArgType::StrList, _) => mismatch("a list of strings like `[\"a\", \"b\"]`"),
+        (ArgType::Switch | ArgType::Params | ArgType::Flag | ArgType::Path, _) => None,
+    }
+}
+
+/// `custom("name")`: an explicit provider outside the well-known list. `Some(None)` when it is
+/// malformed (an error was reported).
+fn custom_provider(expr: &Expr, cx: &Ctxt) -> Option<Option<String>> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    if !func.path.is_ident("custom") {
+        return None;
+    }
+    match (call.args.len(), call.args.first().and_then(literal)) {
+        (1, Some(SynLitRef::Str(s))) if !s.is_empty() => Some(Some(s)),
+        _ => {
+            cx.error_spanned(
+                expr,
+                "`custom(..)` takes the provider's name as a string literal: `custom(\"my_provider\")`",
+            );
+            Some(None)
+        }
+    }
+}
+
+fn str_list(spec: &ArgSpec, array: &syn::ExprArray, cx: &Ctxt) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for elem in &array.elems {
+        match literal(elem) {
+            Some(SynLitRef::Str(s)) => out.push(s),
+            _ => {
+                ok = false;
+                cx.error_spanned(
+                    elem,
+                    format!(
+                        "`{}` takes a list of string literals, like `[\"END\", \"\\n\\n\"]`",
+                        spec.name
+                    ),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn range_text(min: i64, max: i64) -> String {
+    match (min, max) {
+        (i64::MIN, i64::MAX) => "an integer".into(),
+        (min, i64::MAX) => format!("at least {min}"),
+        (min, max) => format!("between {min} and {max}"),
+    }
+}
+
+fn choices_text(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+    format!("expected one of {}", quoted.join(", "))
+}
+
+fn choices(spec: &ArgSpec) -> String {
+    match spec.ty {
+        ArgType::Enum(values) => format!("; {}", choices_text(values)),
+        _ => String::new(),
+    }
+}
+
+fn example(spec: &ArgSpec) -> String {
+    let name = spec.name;
+    match spec.ty {
+        ArgType::Str | ArgType::Provider => {
+            format!("; write `{name} = \"...\"` or an expression of a string type")
+        }
+        ArgType::Int { .. } => format!("; write `{name} = 5` or an integer expression"),
+        ArgType::Float { .. } => format!("; write `{name} = 0.7` or a number expression"),
+        ArgType::Bool => format!("; write `{name} = true` or a `bool` expression"),
+        ArgType::StrList => format!("; write `{name} = [\"a\", \"b\"]` or a list expression"),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn errors(kind: Kind, tokens: TokenStream) -> Vec<String> {
+        let cx = Ctxt::default();
+        let raw = parse_raw(tokens).expect("syntax");
+        let _ = Args::from_raw(kind, raw, &cx);
+        match cx.into_result() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn accepts_literals_and_expressions() {
+        let e = errors(
+            Kind::LlmCall,
+            quote!(
+                provider = "openai",
+                model = req.model.as_str(),
+                temperature = 0.3,
+                max_tokens = 256,
+                seed = -1,
+                stop_sequences = ["END"]
+            ),
+        );
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn reports_every_mistake() {
+        let e = errors(
+            Kind::LlmCall,
+            quote!(
+                provider = "opeanai",
+                modle = "gpt-4o",
+                temperature = "hot",
+                max_tokens = 0,
+                top_k = 1,
+                top_k = 2
+            ),
+        );
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(e[0].contains("did you mean `\"openai\"`"), "{}", e[0]);
+        assert!(e[1].contains("did you mean `model`"), "{}", e[1]);
+        assert!(
+            e[2].contains("expects a number, found a string"),
+            "{}",
+            e[2]
+        );
+        assert!(e[3].contains("at least 1, found 0"), "{}", e[3]);
+        assert!(e[4].contains("more than once"), "{}", e[4]);
+    }
+
+    #[test]
+    fn names_the_kind_an_argument_belongs_to() {
+        let e = errors(Kind::Tool, quote!(data_source = "kb"));
+        assert_eq!(
+            e,
+            ["`data_source` belongs to `#[retrieval]`, not `#[tool]`; remove it here"]
+        );
+    }
+
+    #[test]
+    fn out_of_range_and_custom_providers() {
+        assert!(errors(Kind::LlmCall, quote!(temperature = 7.0))[0].contains("between 0 and 2"));
+        assert!(
+            errors(
+                Kind::LlmCall,
+                quote!(provider = custom("acme"), model = "m")
+            )
+            .is_empty()
+        );
+        assert!(errors(Kind::LlmCall, quote!(provider = custom(1)))[0].contains("string literal"));
+        assert!(errors(Kind::Retrieval, quote!(top_k = -1))[0].contains("at least 1"));
+    }
+
+    #[test]
+    fn flags_lists_and_switches() {
+        assert!(errors(Kind::Tool, quote!(skip(a, b), output = false)).is_empty());
+        assert!(errors(Kind::Tool, quote!(skip_all = true))[0].contains("takes no value"));
+        assert!(errors(Kind::Tool, quote!(output = yes))[0].contains("`true` or `false`"));
+        assert!(errors(Kind::Tool, quote!(skip = a))[0].contains("list of parameter names"));
+    }
+}

@@ -1,0 +1,353 @@
+//! Code generation. Every path is absolute through the runtime's hidden `__private` module
+//! (`::llmtrace_runtime` unless `crate = path` says otherwise); generated locals are hygienic
+//! (`Span::mixed_site`), so the body cannot see or shadow them.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Ident};
+
+use crate::ast::{Func, Shape, async_trait_inner};
+use crate::attr::{Args, Lit, Val};
+use crate::kind::Kind;
+
+/// Names of generated locals.
+struct Locals {
+    span: Ident,
+    rec: Ident,
+    ret: Ident,
+    input: Ident,
+    entered: Ident,
+    label: syn::Lifetime,
+}
+
+impl Locals {
+    fn new() -> Self {
+        let s = Span::mixed_site();
+        Locals {
+            span: Ident::new("__llmtrace_span", s),
+            rec: Ident::new("__llmtrace_rec", s),
+            ret: Ident::new("__llmtrace_ret", s),
+            input: Ident::new("__llmtrace_input", s),
+            entered: Ident::new("__llmtrace_entered", s),
+            label: syn::Lifetime::new("'__llmtrace_body", s),
+        }
+    }
+}
+
+pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
+    let root = match &args.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::llmtrace_runtime),
+    };
+    let private = quote!(#root::__private);
+    let l = Locals::new();
+    let captured: Vec<&Ident> = if args.skip_all.is_some() {
+        Vec::new()
+    } else {
+        func.params
+            .iter()
+            .filter(|p| !p.secret && !args.skip.iter().any(|s| *s == p.ident))
+            .map(|p| &p.ident)
+            .collect()
+    };
+    let callsite = callsite(kind, args, &func, &private, !captured.is_empty());
+    let start = start(args, &captured, &private, &l);
+    let capture = capture_closure(kind, args, &func, &private, &l);
+    let Func {
+        attrs,
+        vis,
+        sig,
+        block,
+        shape,
+        track_caller,
+        ..
+    } = &func;
+    let span = &l.span;
+
+    let body = match shape {
+        Shape::Sync if *track_caller => {
+            // A closure would hide the caller's location from `#[track_caller]`: keep the body in
+            // place, turning its `return`s and `?`s into breaks out of a labeled block so the
+            // return value is still recorded.
+            let mut block = (**block).clone();
+            ReturnToBreak {
+                label: &l.label,
+                private: &private,
+            }
+            .visit_block_mut(&mut block);
+            let label = &l.label;
+            let ret = &l.ret;
+            let entered = &l.entered;
+            let ret_ty = func
+                .return_type()
+                .filter(|_| !func.returns_impl_trait())
+                .map(|ty| quote!(: #ty));
+            quote! {
+                #callsite
+                #start
+                #span.end_on_early_return();
+                let #ret #ret_ty = {
+                    let #entered = #span.enter_scope();
+                    #label: #block
+                };
+                #span.finish_with(|r| (#capture)(r, &#ret));
+                #ret
+            }
+        }
+        Shape::Sync => quote! {
+            #callsite
+            #start
+            #private::call_sync(&mut #span, move || #block, #capture)
+        },
+        Shape::Async => {
+            let inner = annotated_body(&func, block, &l);
+            quote! {
+                #callsite
+                #start
+                #private::Instrumented::new(#span, async move #inner, #capture).await
+            }
+        }
+        Shape::AsyncTrait => {
+            let mut block = (**block).clone();
+            let Some(syn::Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+                unreachable!("shape checked by ast::async_trait_inner");
+            };
+            let inner = async_trait_inner_owned(call);
+            call.args = syn::parse_quote! {
+                async move {
+                    #callsite
+                    #start
+                    #private::Instrumented::new(#span, #inner, #capture).await
+                }
+            };
+            let stmts = &block.stmts;
+            quote!(#(#stmts)*)
+        }
+    };
+
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+fn async_trait_inner_owned(call: &syn::ExprCall) -> syn::ExprAsync {
+    let block = syn::Block {
+        brace_token: Default::default(),
+        stmts: vec![syn::Stmt::Expr(Expr::Call(call.clone()), None)],
+    };
+    async_trait_inner(&block)
+        .cloned()
+        .expect("shape checked by ast::async_trait_inner")
+}
+
+/// `{ let __ret: R = { body }; __ret }` so the async block's output type is known where the
+/// capture closure needs it (not possible for `impl Trait` returns, which are left as they are).
+fn annotated_body(func: &Func, block: &syn::Block, l: &Locals) -> TokenStream {
+    match func.return_type() {
+        Some(ty) if !func.returns_impl_trait() => {
+            let ret = &l.ret;
+            quote!({ let #ret: #ty = #block; #ret })
+        }
+        _ => quote!(#block),
+    }
+}
+
+/// The `static` describing this function: kind, name and literal arguments.
+fn callsite(
+    kind: Kind,
+    args: &Args,
+    func: &Func,
+    private: &TokenStream,
+    capture_input: bool,
+) -> TokenStream {
+    let kind_variant = format_ident!("{}", kind.runtime_variant());
+    let fn_name = func.sig.ident.to_string();
+    let fn_name = fn_name.trim_start_matches("r#");
+    let statics = args.values.iter().filter_map(|v| {
+        let field = format_ident!("{}", v.spec.field?);
+        let Val::Lit(lit) = &v.value else { return None };
+        let value = match lit {
+            Lit::Str(s) => quote!(#private::Value::Str(#s)),
+            Lit::Int(i) => {
+                let i = Literal::i64_suffixed(*i);
+                quote!(#private::Value::I64(#i))
+            }
+            Lit::Float(f) => {
+                let f = Literal::f64_suffixed(*f);
+                quote!(#private::Value::F64(#f))
+            }
+            Lit::Bool(b) => quote!(#private::Value::Bool(#b)),
+            Lit::StrList(items) => quote!(#private::Value::StrList(&[#(#items),*])),
+        };
+        Some(quote!((#private::Field::#field, #value)))
+    });
+    let mut options = Vec::new();
+    if capture_input {
+        options.push(quote!(#private::CAPTURE_INPUT));
+    }
+    if output_enabled(args, func) {
+        options.push(quote!(#private::CAPTURE_OUTPUT));
+    }
+    let options = if options.is_empty() {
+        quote!(0)
+    } else {
+        quote!(#(#options)|*)
+    };
+    quote! {
+        static __LLMTRACE_CALLSITE: #private::Callsite = #private::Callsite::new(
+            #private::Kind::#kind_variant,
+            #fn_name,
+            ::core::module_path!(),
+            &[#(#statics),*],
+            &[],
+            #options,
+        );
+    }
+}
+
+fn output_enabled(args: &Args, func: &Func) -> bool {
+    func.return_type().is_some() && args.output.as_ref().is_none_or(|(on, _)| *on)
+}
+
+/// Starts the span; when it records, evaluates expression arguments and captures parameters.
+fn start(args: &Args, captured: &[&Ident], private: &TokenStream, l: &Locals) -> TokenStream {
+    let Locals {
+        span, rec, input, ..
+    } = l;
+    let dynamic: Vec<TokenStream> = args
+        .values
+        .iter()
+        .filter_map(|v| {
+            let field = format_ident!("{}", v.spec.field?);
+            let Val::Expr(expr) = &v.value else {
+                return None;
+            };
+            let conv = format_ident!("{}", v.spec.ty.expr_trait());
+            // Spanned at the expression, so a type mismatch is reported there.
+            Some(quote_spanned! {expr.span()=>
+                #rec.set_opt(#private::Field::#field, #private::#conv::into_value(&(#expr)));
+            })
+        })
+        .collect();
+    let input_capture = if captured.is_empty() {
+        quote!()
+    } else {
+        let fields = captured.iter().map(|ident| {
+            let name = ident.to_string();
+            let name = name.trim_start_matches("r#");
+            quote_spanned! {ident.span()=>
+                #input.field(#name, &#ident);
+            }
+        });
+        quote! {
+            if #private::capture_input(&__LLMTRACE_CALLSITE) {
+                let mut #input = #private::InputWriter::new();
+                #(#fields)*
+                #input.finish(#rec);
+            }
+        }
+    };
+    let record = if dynamic.is_empty() && captured.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            if let ::core::option::Option::Some(#rec) = #span.recording() {
+                #(#dynamic)*
+                #input_capture
+            }
+        }
+    };
+    quote! {
+        let mut #span = #private::Span::start(&__LLMTRACE_CALLSITE);
+        #record
+    }
+}
+
+/// The closure that records the return value (output and error) into the record.
+fn capture_closure(
+    kind: Kind,
+    args: &Args,
+    func: &Func,
+    private: &TokenStream,
+    l: &Locals,
+) -> TokenStream {
+    let Locals { rec, ret, .. } = l;
+    if func.return_type().is_none() {
+        return quote!(|_: &mut #private::Record, _: &_| {});
+    }
+    // The return type, when it can be written, pins the closure's argument type: method
+    // resolution below picks impls by that type, so it must be known here, not inferred later.
+    let ret_ty = match func.return_type() {
+        Some(ty) if !func.returns_impl_trait() => quote!(#ty),
+        _ => quote!(_),
+    };
+    let output = if output_enabled(args, func) {
+        let field = format_ident!("{}", kind.output_field());
+        quote! {
+            if #private::capture_output() {
+                (&&&&#private::ret::Ret(#ret)).__llmtrace_output(#rec, #private::Field::#field);
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        |#rec: &mut #private::Record, #ret: &#ret_ty| {
+            #[allow(unused_imports)]
+            use #private::ret::{
+                ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _, ErrorViaErrorType as _,
+                OutputNone as _, OutputOk as _, OutputOkUnserializable as _, OutputSerialize as _,
+            };
+            (&&&&#private::ret::Ret(#ret)).__llmtrace_error(#rec);
+            #output
+        }
+    }
+}
+
+/// Rewrites `return e` into `break 'label e` and `e?` into a match that breaks with the error,
+/// in the function's own body only (not in closures, async blocks or nested items).
+struct ReturnToBreak<'a> {
+    label: &'a syn::Lifetime,
+    private: &'a TokenStream,
+}
+
+impl VisitMut for ReturnToBreak<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => return,
+            Expr::Return(r) => {
+                if let Some(e) = &mut r.expr {
+                    self.visit_expr_mut(e);
+                }
+                let label = self.label;
+                let value = r.expr.take().map_or_else(|| quote!(()), |e| quote!(#e));
+                *expr = syn::parse_quote!(break #label #value);
+                return;
+            }
+            Expr::Try(t) => {
+                self.visit_expr_mut(&mut t.expr);
+                let label = self.label;
+                let private = self.private;
+                let inner = &t.expr;
+                *expr = syn::parse_quote_spanned! {t.question_token.span=>
+                    match #private::try_branch(#inner) {
+                        ::core::ops::ControlFlow::Continue(v) => v,
+                        ::core::ops::ControlFlow::Break(r) => break #label #private::from_residual(r),
+                    }
+                };
+                return;
+            }
+            _ => {}
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_item_mut(&mut self, _item: &mut syn::Item) {
+        // Nested items have their own `return`s.
+    }
+}

@@ -1,0 +1,70 @@
+//! Attribute macros of llmtrace. Use them through `llmtrace-runtime`, which re-exports them; this
+//! crate is an implementation detail.
+//!
+//! Each entry point runs the same engine: parse the arguments against the schema table
+//! (`kind.rs`), parse the function (`ast.rs`), check the rules that span both (`valid.rs`), then
+//! generate the instrumented function (`expand.rs`), or, when anything is wrong, emit the
+//! function unchanged with every error (`fallback.rs`).
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod kind;
+mod valid;
+
+use proc_macro::TokenStream;
+
+use kind::Kind;
+
+/// Traces an application-defined workflow: `invoke_workflow {name}`.
+#[proc_macro_attribute]
+pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Workflow, args, item)
+}
+
+/// Traces a call to a model: `{operation} {model}`.
+#[proc_macro_attribute]
+pub fn llm_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::LlmCall, args, item)
+}
+
+/// Traces a retrieval from a data source: `retrieval {data_source}`.
+#[proc_macro_attribute]
+pub fn retrieval(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Retrieval, args, item)
+}
+
+/// Traces the execution of a tool: `execute_tool {name}`.
+#[proc_macro_attribute]
+pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Tool, args, item)
+}
+
+fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_attribute(kind, args.into(), item.into()).into()
+}
+
+/// Parse, validate, expand; on any error, the item unchanged plus all errors.
+fn expand_attribute(
+    kind: Kind,
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::default();
+    let raw = attr::parse_raw(args).unwrap_or_else(|e| {
+        cx.push(e);
+        Vec::new()
+    });
+    let args = attr::Args::from_raw(kind, raw, &cx);
+    let func = ast::Func::parse(kind, item.clone(), &cx);
+    if let Some(func) = &func {
+        valid::check(kind, &args, func, &cx);
+    }
+    match (cx.into_result(), func) {
+        (Ok(()), Some(func)) => expand::expand(kind, &args, func),
+        (Err(errors), _) => fallback::item_with_errors(item, errors),
+        (Ok(()), None) => item,
+    }
+}

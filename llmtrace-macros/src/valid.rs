@@ -1,0 +1,52 @@
+//! Rules across arguments and the function: required arguments, `skip` of real parameters, and
+//! options that contradict each other.
+
+use proc_macro2::Span;
+
+use crate::ast::Func;
+use crate::attr::Args;
+use crate::ctxt::Ctxt;
+use crate::kind::Kind;
+
+pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
+    let name = kind.name();
+    let missing: Vec<&str> = kind
+        .args()
+        .filter(|a| a.required && !args.given.contains_key(a.name))
+        .map(|a| a.name)
+        .collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+        cx.error_at(
+            Span::call_site(),
+            format!(
+                "`#[{name}]` needs {}; for example `#[{name}(provider = \"openai\", model = \"gpt-4o\")]`",
+                list.join(" and ")
+            ),
+        );
+    }
+
+    let params: Vec<String> = func.params.iter().map(|p| p.ident.to_string()).collect();
+    for skipped in &args.skip {
+        if !params.iter().any(|p| skipped == p) {
+            let list = if params.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("its parameters are: {}", params.join(", "))
+            };
+            cx.error_spanned(
+                skipped,
+                format!(
+                    "`skip` names `{skipped}`, which is not a parameter of `{}`; {list}",
+                    func.sig.ident
+                ),
+            );
+        }
+    }
+    if let (Some(_), Some(skip)) = (&args.skip_all, &args.skip_key) {
+        cx.error_spanned(
+            skip,
+            "`skip(..)` has no effect next to `skip_all`, which already captures no parameter; keep one of them",
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Capturing content on the caller's thread: parameters, return values and error messages,
+//! serialized with serde into size-capped, panic-safe JSON.
+//!
+//! Parameters are borrowed and may be moved by the body, so they are serialized when the span
+//! starts; this is the only JSON work done on the hot path, and only when content is captured.
+
+pub(crate) mod json;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde::Serialize;
+
+use crate::span::{Field, Record, Value};
+
+/// What a failed capture (a panicking `Serialize` or `Display`) records instead.
+pub(crate) const CAPTURE_FAILED: &str = "<capture failed>";
+
+/// Largest captured value, in bytes of JSON (larger ones are cut, staying valid JSON).
+pub(crate) const MAX_CAPTURE: usize = 32 * 1024;
+
+/// Largest captured error message.
+const MAX_MESSAGE: usize = 4 * 1024;
+
+/// Serializes `value` within `limit` bytes; a panicking or failing `Serialize` yields
+/// `"<capture failed>"`.
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T, limit: usize) -> (String, bool) {
+    match catch_unwind(AssertUnwindSafe(|| json::to_string_capped(value, limit))) {
+        Ok(Ok(out)) => out,
+        Ok(Err(_)) | Err(_) => (format!("\"{CAPTURE_FAILED}\""), false),
+    }
+}
+
+/// Builds the JSON object of an instrumented function's captured parameters.
+#[derive(Debug)]
+pub struct InputWriter {
+    buf: String,
+    truncated: bool,
+}
+
+impl Default for InputWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InputWriter {
+    /// An empty object.
+    #[inline]
+    pub fn new() -> Self {
+        let mut buf = String::with_capacity(64);
+        buf.push('{');
+        InputWriter {
+            buf,
+            truncated: false,
+        }
+    }
+
+    /// Adds one parameter.
+    pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        let remaining = MAX_CAPTURE.saturating_sub(self.buf.len());
+        if self.buf.len() > 1 {
+            self.buf.push(',');
+        }
+        // Parameter names are Rust identifiers: no escaping needed.
+        self.buf.push('"');
+        self.buf.push_str(name);
+        self.buf.push_str("\":");
+        let (json, truncated) = json(value, remaining.max(16));
+        self.buf.push_str(&json);
+        self.truncated |= truncated;
+    }
+
+    /// Stores the object as the span's input.
+    pub fn finish(mut self, rec: &mut Record) {
+        self.buf.push('}');
+        rec.set(Field::Input, Value::Json(self.buf.into_boxed_str()));
+        if self.truncated {
+            rec.flags |= crate::span::FLAG_TRUNCATED;
+        }
+    }
+}
+
+/// Records a serializable value as JSON in `field`.
+pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
+    let (json, truncated) = json(value, MAX_CAPTURE);
+    rec.set(field, Value::Json(json.into_boxed_str()));
+    if truncated {
+        rec.flags |= crate::span::FLAG_TRUNCATED;
+    }
+}
+
+/// Formats an error message, panic-safe and bounded.
+pub(crate) fn message(f: impl FnOnce(&mut String) -> fmt::Result) -> Box<str> {
+    let mut s = String::new();
+    match catch_unwind(AssertUnwindSafe(|| f(&mut s))) {
+        Ok(Ok(())) => {
+            if s.len() > MAX_MESSAGE {
+                let mut cut = MAX_MESSAGE;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+                s.push('…');
+            }
+            s.into_boxed_str()
+        }
+        _ => CAPTURE_FAILED.into(),
+    }
+}
+
+/// The name of an error type for `error.type`: the last path segment without generics, with its
+/// parent module when the type is just called `Error` (`io::Error`, `anyhow::Error`).
+pub(crate) fn short_type_name(full: &'static str) -> Cow<'static, str> {
+    let base = full.split('<').next().unwrap_or(full);
+    let mut segments = base.rsplit("::");
+    let last = segments.next().unwrap_or(base);
+    if last != "Error" {
+        return Cow::Borrowed(last);
+    }
+    // `std::io::error::Error` is `io::Error`: skip the private `error` modules.
+    match segments.find(|s| *s != "error") {
+        Some(parent) => Cow::Owned(format!("{parent}::{last}")),
+        None => Cow::Borrowed(last),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_names() {
+        assert_eq!(short_type_name("my_app::AppError"), "AppError");
+        assert_eq!(short_type_name("anyhow::Error"), "anyhow::Error");
+        assert_eq!(short_type_name("std::io::error::Error"), "io::Error");
+        assert_eq!(
+            short_type_name("alloc::boxed::Box<dyn core::error::Error>"),
+            "Box"
+        );
+        assert_eq!(short_type_name("reqwest::Error"), "reqwest::Error");
+        assert_eq!(short_type_name("Error"), "Error");
+    }
+
+    #[test]
+    fn panicking_serialize_is_contained() {
+        struct Bomb;
+        impl Serialize for Bomb {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("boom")
+            }
+        }
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let (out, _) = json(&Bomb, 100);
+        std::panic::set_hook(prev);
+        assert_eq!(out, "\"<capture failed>\"");
+    }
+}

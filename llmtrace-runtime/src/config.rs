@@ -1,0 +1,283 @@
+//! Configuration: the [`init`] builder, [`Builder::install`] and the guard that flushes on drop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SpanExporter;
+
+use crate::export::exporter::{DynSpanExporter, ExporterFactory};
+use crate::export::worker::{WorkerConfig, WorkerHandle};
+use crate::pipeline::{self, Counters, Mode, Pipeline};
+use crate::sampling::{HeadSampler, Sampler};
+use crate::semconv::{Conventions, Mapper};
+
+/// Where captured content (prompts, responses, arguments, documents) goes, as
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` defines it.
+///
+/// llmtrace's default is [`ContentCapture::SpanOnly`]: seeing the prompt is why people trace. Use
+/// [`ContentCapture::NoContent`] to record no content at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContentCapture {
+    /// Record no content.
+    NoContent,
+    /// Content as span attributes.
+    #[default]
+    SpanOnly,
+    /// Content as span events only.
+    EventOnly,
+    /// Content as span attributes and span events.
+    SpanAndEvent,
+}
+
+impl ContentCapture {
+    /// Whether content is captured at all.
+    #[inline]
+    pub fn captures(self) -> bool {
+        !matches!(self, ContentCapture::NoContent)
+    }
+}
+
+/// Starts configuring llmtrace. Finish with [`Builder::install`].
+///
+/// ```
+/// use llmtrace_runtime as llmtrace;
+///
+/// let _guard = llmtrace::init()
+///     .service_name("support-bot")
+///     .with_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+///     .install(); // flushes and shuts down when dropped
+/// ```
+pub fn init() -> Builder {
+    Builder::default()
+}
+
+/// Configures and installs llmtrace. See [`init`].
+#[must_use = "nothing is installed until `install` is called"]
+pub struct Builder {
+    service_name: Option<String>,
+    resource: Vec<KeyValue>,
+    sampler: Sampler,
+    exporters: Vec<ExporterFactory>,
+    content: ContentCapture,
+    conventions: Conventions,
+    buffer_capacity: usize,
+    max_queue: usize,
+    max_batch: usize,
+    tick: Duration,
+    export_timeout: Duration,
+    flush_timeout: Duration,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("service_name", &self.service_name)
+            .field("sampler", &self.sampler)
+            .field("exporters", &self.exporters.len())
+            .field("content", &self.content)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            service_name: None,
+            resource: Vec::new(),
+            sampler: Sampler::default(),
+            exporters: Vec::new(),
+            content: ContentCapture::default(),
+            conventions: Conventions::default(),
+            buffer_capacity: 2048,
+            max_queue: 65_536,
+            max_batch: 512,
+            tick: Duration::from_millis(100),
+            export_timeout: Duration::from_secs(10),
+            flush_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Builder {
+    /// The `service.name` resource attribute.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Adds a resource attribute (`service.version`, `deployment.environment.name`, ...).
+    pub fn resource_attribute(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.resource.push(KeyValue::new(key, value.into()));
+        self
+    }
+
+    /// Head sampling: which traces to record. Defaults to `ParentBased(AlwaysOn)`.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
+    pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.exporters.push(Box::new(move || {
+            Ok(Box::new(exporter) as Box<dyn DynSpanExporter>)
+        }));
+        self
+    }
+
+    /// Adds an exporter built on the export thread, inside its runtime (for exporters that need
+    /// a runtime when they are created).
+    pub fn with_exporter_factory<E, F>(mut self, factory: F) -> Self
+    where
+        E: SpanExporter + 'static,
+        F: FnOnce() -> Result<E, String> + Send + 'static,
+    {
+        self.exporters.push(Box::new(move || {
+            factory().map(|e| Box::new(e) as Box<dyn DynSpanExporter>)
+        }));
+        self
+    }
+
+    /// Where captured content goes. See [`ContentCapture`].
+    pub fn content_capture(mut self, content: ContentCapture) -> Self {
+        self.content = content;
+        self
+    }
+
+    /// Which attribute conventions to emit. See [`Conventions`].
+    pub fn conventions(mut self, conventions: Conventions) -> Self {
+        self.conventions = conventions;
+        self
+    }
+
+    /// Spans each thread can hold before the export worker picks them up (default 2048). A full
+    /// buffer drops new spans and counts them; it never blocks.
+    pub fn buffer_capacity(mut self, spans: usize) -> Self {
+        self.buffer_capacity = spans;
+        self
+    }
+
+    /// Spans the export worker holds at most (default 65536).
+    pub fn max_queue(mut self, spans: usize) -> Self {
+        self.max_queue = spans;
+        self
+    }
+
+    /// Spans per export call (default 512).
+    pub fn max_batch(mut self, spans: usize) -> Self {
+        self.max_batch = spans;
+        self
+    }
+
+    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms).
+    pub fn export_interval(mut self, interval: Duration) -> Self {
+        self.tick = interval;
+        self
+    }
+
+    /// How long one export call may take before it counts as failed (default 10 s).
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    /// How long the guard's drop waits for the final flush (default 5 s).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// Installs llmtrace for this process and returns a guard that flushes and shuts down when
+    /// dropped. When llmtrace is already installed, this warns and returns an inert guard.
+    pub fn install(self) -> Guard {
+        match self.try_install() {
+            Ok(guard) => guard,
+            Err(e) => {
+                crate::diagnostics::warn(format_args!("{e}"));
+                Guard { active: false }
+            }
+        }
+    }
+
+    /// Like [`install`](Builder::install), but returns the error.
+    pub fn try_install(self) -> Result<Guard, crate::Error> {
+        if pipeline::get().is_some() {
+            return Err(crate::Error::AlreadyInstalled);
+        }
+        crate::export::buffer::REGISTRY.set_capacity(self.buffer_capacity);
+        let mut resource = Resource::builder()
+            .with_service_name(self.service_name.unwrap_or_else(default_service_name));
+        resource = resource.with_attributes(self.resource);
+        let mapper = Arc::new(Mapper::new(
+            self.conventions,
+            self.content,
+            resource.build(),
+        ));
+        let counters = Arc::new(Counters::default());
+        let worker = WorkerHandle::start(WorkerConfig {
+            factories: self.exporters,
+            stages: Vec::new(),
+            mapper: mapper.clone(),
+            counters: counters.clone(),
+            tick: self.tick,
+            max_batch: self.max_batch,
+            max_queue: self.max_queue,
+            export_timeout: self.export_timeout,
+        })
+        .map_err(|e| crate::Error::Start(e.to_string()))?;
+        let installed = Pipeline {
+            sampler: HeadSampler::new(&self.sampler),
+            mode: Mode::Native,
+            content: self.content,
+            worker: worker.clone(),
+            counters,
+            mapper,
+            flush_timeout: self.flush_timeout,
+        };
+        match pipeline::install(installed) {
+            Ok(_) => Ok(Guard { active: true }),
+            Err(rejected) => {
+                let _ = rejected.worker.shutdown(Duration::from_secs(1));
+                Err(crate::Error::AlreadyInstalled)
+            }
+        }
+    }
+}
+
+fn default_service_name() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    match exe {
+        Some(name) => format!("unknown_service:{name}"),
+        None => "unknown_service".into(),
+    }
+}
+
+/// Keeps llmtrace installed; flushes and shuts it down (within the flush timeout) when dropped.
+#[derive(Debug)]
+#[must_use = "dropping the guard shuts llmtrace down at once"]
+pub struct Guard {
+    active: bool,
+}
+
+impl Guard {
+    /// Flushes what was recorded so far, waiting at most `timeout`.
+    pub fn force_flush(&self, timeout: Duration) -> Result<(), crate::Error> {
+        pipeline::force_flush(timeout)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if !self.active {
+            return;
+        }
+        let timeout = pipeline::get().map_or(Duration::from_secs(5), |p| p.flush_timeout);
+        if let Err(e) = pipeline::shutdown(timeout) {
+            crate::diagnostics::warn(format_args!("shutdown: {e}"));
+        }
+    }
+}

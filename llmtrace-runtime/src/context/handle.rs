@@ -1,0 +1,120 @@
+//! A captured trace context that can cross threads and tasks.
+
+use std::future::Future;
+use std::ptr;
+use std::sync::Arc;
+
+use super::current::{SpanId, TraceId};
+use super::{Ctx, Entered, REMOTE, SAMPLED, Scope, VALID, WithTrace};
+
+/// The current trace position, captured so that work started elsewhere (a `tokio::spawn`ed task,
+/// a `JoinSet` member, `spawn_blocking`, a `std::thread`) continues the same trace.
+///
+/// Spans started while a `TraceContext` is installed become children of the span that was
+/// current when it was captured, and inherit its scope (session, user, tags).
+///
+/// ```
+/// use llmtrace_runtime as llmtrace;
+///
+/// let ctx = llmtrace::TraceContext::current();
+/// let worker = std::thread::spawn(ctx.wrap(|| {
+///     // spans started here are children of the span that was current above
+///     41 + 1
+/// }));
+/// assert_eq!(worker.join().unwrap(), 42);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TraceContext {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) flags: u8,
+    pub(crate) scope: Option<Arc<Scope>>,
+}
+
+impl TraceContext {
+    /// Captures the current context of this thread.
+    pub fn current() -> Self {
+        let ctx = super::get();
+        TraceContext {
+            trace_id: ctx.trace_id,
+            span_id: ctx.span_id,
+            flags: ctx.flags & (VALID | SAMPLED | REMOTE),
+            scope: ctx.scope(),
+        }
+    }
+
+    /// A context that continues a trace from another process (for instance a W3C
+    /// `traceparent` header).
+    pub fn remote(trace_id: TraceId, span_id: SpanId, sampled: bool) -> Self {
+        let valid = trace_id.0 != 0 && span_id.0 != 0;
+        TraceContext {
+            trace_id: trace_id.0,
+            span_id: span_id.0,
+            flags: if valid {
+                VALID | REMOTE | if sampled { SAMPLED } else { 0 }
+            } else {
+                0
+            },
+            scope: None,
+        }
+    }
+
+    /// The trace id, if this context is inside a trace.
+    pub fn trace_id(&self) -> Option<TraceId> {
+        (self.flags & VALID != 0).then_some(TraceId(self.trace_id))
+    }
+
+    /// The id of the span that new spans will be children of.
+    pub fn span_id(&self) -> Option<SpanId> {
+        (self.flags & VALID != 0).then_some(SpanId(self.span_id))
+    }
+
+    /// Whether spans of this trace are recorded.
+    pub fn is_sampled(&self) -> bool {
+        self.flags & SAMPLED != 0
+    }
+
+    fn as_ctx(&self) -> Ctx {
+        Ctx {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            flags: self.flags,
+            record: ptr::null_mut(),
+            scope: self.scope.as_ref().map_or(ptr::null(), Arc::as_ptr),
+        }
+    }
+
+    /// Installs this context on the current thread until the guard drops.
+    pub fn enter(&self) -> ContextGuard<'_> {
+        ContextGuard {
+            _entered: super::enter(self.as_ctx()),
+            _ctx: std::marker::PhantomData,
+        }
+    }
+
+    /// Runs `f` inside this context.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.enter();
+        f()
+    }
+
+    /// Wraps a closure so that it runs inside this context, wherever it is called: pass the result
+    /// to `std::thread::spawn` or `tokio::task::spawn_blocking`.
+    pub fn wrap<R>(self, f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+        move || self.in_scope(f)
+    }
+
+    /// Wraps a future so that every poll runs inside this context: pass the result to
+    /// `tokio::spawn` or `JoinSet::spawn`.
+    pub fn instrument<F: Future>(self, future: F) -> WithTrace<F> {
+        WithTrace::new(future, self)
+    }
+}
+
+/// Keeps a [`TraceContext`] installed on the current thread; restores the previous one on drop.
+#[must_use = "the context is uninstalled when the guard is dropped"]
+#[derive(Debug)]
+pub struct ContextGuard<'a> {
+    _entered: Entered<'static>,
+    _ctx: std::marker::PhantomData<&'a TraceContext>,
+}

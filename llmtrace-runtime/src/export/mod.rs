@@ -1,0 +1,8 @@
+//! Getting finished spans out of the process: per-thread buffers, the export worker, and the
+//! exporters it calls.
+
+pub(crate) mod buffer;
+pub(crate) mod exporter;
+pub(crate) mod worker;
+
+pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};

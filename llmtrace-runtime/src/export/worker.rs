@@ -1,0 +1,371 @@
+//! The export worker: one background thread that owns its own current-thread runtime, drains the
+//! per-thread buffers on a short tick and on flush, runs the worker-side stages (tail sampling),
+//! maps records to `SpanData` and calls the exporters.
+//!
+//! It never runs on, or blocks, the application's runtime: instrumented code only pushes into its
+//! thread's ring and, once per half ring, unparks this thread.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::{self, Thread};
+use std::time::Duration;
+
+use opentelemetry_sdk::trace::SpanData;
+
+use super::buffer::REGISTRY;
+use super::exporter::{DynSpanExporter, ExporterFactory};
+use crate::pipeline::Counters;
+use crate::semconv::Mapper;
+use crate::span::Record;
+
+static WORKER_THREAD: OnceLock<Thread> = OnceLock::new();
+
+/// Wakes the worker early (a ring is half full, or a flush was requested).
+#[inline]
+pub(crate) fn wake() {
+    if let Some(t) = WORKER_THREAD.get() {
+        t.unpark();
+    }
+}
+
+/// A step on the worker thread between the buffers and the mapper. Tail sampling plugs in here.
+pub(crate) trait Stage: Send {
+    /// Takes records as they arrive and moves those ready for export into `out`.
+    fn process(&mut self, records: Vec<Record>, out: &mut Vec<Record>, counters: &Counters);
+    /// Moves everything still held into `out` (flush and shutdown).
+    fn flush(&mut self, out: &mut Vec<Record>, counters: &Counters);
+}
+
+pub(crate) enum Command {
+    Flush(mpsc::Sender<Result<(), String>>),
+    Shutdown(mpsc::Sender<Result<(), String>>),
+}
+
+/// The application side of the worker.
+#[derive(Debug)]
+pub(crate) struct WorkerHandle {
+    commands: Mutex<Vec<Command>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Flush(_) => "Flush",
+            Command::Shutdown(_) => "Shutdown",
+        })
+    }
+}
+
+/// How the worker is set up.
+pub(crate) struct WorkerConfig {
+    pub(crate) factories: Vec<ExporterFactory>,
+    pub(crate) stages: Vec<Box<dyn Stage>>,
+    pub(crate) mapper: Arc<Mapper>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) tick: Duration,
+    pub(crate) max_batch: usize,
+    pub(crate) max_queue: usize,
+    pub(crate) export_timeout: Duration,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread. Exporters are built on it; errors building them are reported on
+    /// stderr and the exporter is left out.
+    pub(crate) fn start(config: WorkerConfig) -> std::io::Result<Arc<WorkerHandle>> {
+        let handle = Arc::new(WorkerHandle {
+            commands: Mutex::new(Vec::new()),
+            thread: Mutex::new(None),
+        });
+        let control = handle.clone();
+        let join = thread::Builder::new()
+            .name("llmtrace-export".into())
+            .spawn(move || run(config, &control))?;
+        let _ = WORKER_THREAD.set(join.thread().clone());
+        *handle.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(join);
+        Ok(handle)
+    }
+
+    fn send(&self, command: Command) {
+        self.commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(command);
+        wake();
+    }
+
+    /// Exports everything buffered so far and flushes the exporters, waiting at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        self.send(Command::Flush(tx));
+        match rx.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(format!("flush did not finish within {timeout:?}"))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err("the export worker has stopped".into())
+            }
+        }
+    }
+
+    /// Flushes, shuts the exporters down and stops the thread, waiting at most `timeout`.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        self.send(Command::Shutdown(tx));
+        let result = match rx.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(format!("shutdown did not finish within {timeout:?}"));
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err("the export worker has stopped".into())
+            }
+        };
+        if let Some(join) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = join.join();
+        }
+        result
+    }
+}
+
+struct Worker {
+    exporters: Vec<Box<dyn DynSpanExporter>>,
+    runtime: tokio::runtime::Runtime,
+    stages: Vec<Box<dyn Stage>>,
+    mapper: Arc<Mapper>,
+    counters: Arc<Counters>,
+    max_batch: usize,
+    max_queue: usize,
+    export_timeout: Duration,
+    pending: Vec<Record>,
+}
+
+fn run(config: WorkerConfig, control: &WorkerHandle) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("llmtrace-export")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::diagnostics::warn(format_args!(
+                "cannot start the export runtime ({e}); spans will not be exported"
+            ));
+            return;
+        }
+    };
+    let mut exporters = Vec::new();
+    {
+        let _guard = runtime.enter();
+        for factory in config.factories {
+            match factory() {
+                Ok(mut exporter) => {
+                    exporter.set_resource(config.mapper.resource());
+                    exporters.push(exporter);
+                }
+                Err(e) => crate::diagnostics::warn(format_args!("exporter not started: {e}")),
+            }
+        }
+    }
+    let mut worker = Worker {
+        exporters,
+        runtime,
+        stages: config.stages,
+        mapper: config.mapper,
+        counters: config.counters,
+        max_batch: config.max_batch.max(1),
+        max_queue: config.max_queue.max(1),
+        export_timeout: config.export_timeout,
+        pending: Vec::new(),
+    };
+    loop {
+        thread::park_timeout(config.tick);
+        let commands = std::mem::take(
+            &mut *control
+                .commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        worker.drain();
+        worker.process(false);
+        for command in commands {
+            match command {
+                Command::Flush(reply) => {
+                    let _ = reply.send(worker.flush());
+                }
+                Command::Shutdown(reply) => {
+                    let mut result = worker.flush();
+                    for exporter in &worker.exporters {
+                        if let Err(e) = exporter.shutdown_with_timeout(worker.export_timeout) {
+                            result = Err(e.to_string());
+                        }
+                    }
+                    worker.abandon_rest();
+                    let _ = reply.send(result);
+                    return;
+                }
+            }
+        }
+        worker.counters.warn_on_new_drops();
+    }
+}
+
+impl Worker {
+    /// Moves every record out of the per-thread rings into `pending`, up to the queue bound.
+    fn drain(&mut self) {
+        let mut rings = REGISTRY
+            .rings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut drained = 0u64;
+        let mut overflow = 0u64;
+        rings.retain_mut(|ring| {
+            let abandoned = ring.consumer.is_abandoned();
+            while let Ok(record) = ring.consumer.pop() {
+                drained += 1;
+                if self.pending.len() < self.max_queue {
+                    self.pending.push(record);
+                } else {
+                    overflow += 1;
+                }
+            }
+            if abandoned {
+                // The thread has exited and its ring is empty: keep its drop count.
+                let dropped = ring.shared.dropped_full.load(Ordering::Relaxed);
+                self.counters
+                    .dropped_full_exited
+                    .fetch_add(dropped, Ordering::Relaxed);
+            }
+            !abandoned
+        });
+        drop(rings);
+        self.counters.drained.fetch_add(drained, Ordering::Relaxed);
+        self.counters
+            .dropped_queue
+            .fetch_add(overflow, Ordering::Relaxed);
+    }
+
+    /// Runs pending records through the stages and exports them, in batches.
+    fn process(&mut self, flush: bool) {
+        let mut ready = Vec::new();
+        let records = std::mem::take(&mut self.pending);
+        if self.stages.is_empty() {
+            ready = records;
+        } else {
+            let mut input = records;
+            for (i, stage) in self.stages.iter_mut().enumerate() {
+                let mut out = Vec::new();
+                if i == 0 || !input.is_empty() {
+                    stage.process(std::mem::take(&mut input), &mut out, &self.counters);
+                }
+                if flush {
+                    stage.flush(&mut out, &self.counters);
+                }
+                input = out;
+            }
+            ready.append(&mut input);
+        }
+        while !ready.is_empty() {
+            let rest = ready.split_off(ready.len().min(self.max_batch));
+            let batch = std::mem::replace(&mut ready, rest);
+            self.export(batch);
+        }
+    }
+
+    fn export(&mut self, batch: Vec<Record>) {
+        let mut spans: Vec<SpanData> = Vec::with_capacity(batch.len());
+        for record in &batch {
+            let data = self.mapper.to_span_data(record);
+            match record.scope.as_ref().and_then(|s| s.capture.as_ref()) {
+                Some(sink) => {
+                    sink.push(data);
+                    self.counters.captured.fetch_add(1, Ordering::Relaxed);
+                }
+                None => spans.push(data),
+            }
+        }
+        drop(batch);
+        if spans.is_empty() {
+            return;
+        }
+        let n = spans.len() as u64;
+        if self.exporters.is_empty() {
+            self.counters.dropped_export.fetch_add(n, Ordering::Relaxed);
+            return;
+        }
+        // A span counts as exported when the first exporter accepted it; the others get copies.
+        let last = self.exporters.len() - 1;
+        let mut first_ok = false;
+        for (i, exporter) in self.exporters.iter().enumerate() {
+            let batch = if i == last {
+                std::mem::take(&mut spans)
+            } else {
+                spans.clone()
+            };
+            let timeout = self.export_timeout;
+            let result = self
+                .runtime
+                .block_on(async { tokio::time::timeout(timeout, exporter.export(batch)).await });
+            let ok = match result {
+                Ok(Ok(())) => true,
+                Ok(Err(e)) => {
+                    self.counters.report_export_error(&e.to_string());
+                    false
+                }
+                Err(_) => {
+                    self.counters
+                        .report_export_error(&format!("export timed out after {timeout:?}"));
+                    false
+                }
+            };
+            if i == 0 {
+                first_ok = ok;
+            }
+        }
+        if first_ok {
+            self.counters.exported.fetch_add(n, Ordering::Relaxed);
+        } else {
+            self.counters.dropped_export.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        self.drain();
+        self.process(true);
+        let mut result = Ok(());
+        for exporter in &self.exporters {
+            if let Err(e) = exporter.force_flush() {
+                result = Err(e.to_string());
+            }
+        }
+        result
+    }
+
+    /// Counts what is still buffered at shutdown as dropped.
+    fn abandon_rest(&mut self) {
+        let held = self.pending.len() as u64;
+        self.pending.clear();
+        let mut in_rings = 0u64;
+        let mut rings = REGISTRY
+            .rings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for ring in rings.iter_mut() {
+            while ring.consumer.pop().is_ok() {
+                in_rings += 1;
+            }
+        }
+        drop(rings);
+        self.counters.drained.fetch_add(in_rings, Ordering::Relaxed);
+        self.counters
+            .dropped_shutdown
+            .fetch_add(held + in_rings, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,248 @@
+//! The installed pipeline: global state read by the hot path, the counters, and the dispatch
+//! point where a finished record goes to its export mode.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::config::ContentCapture;
+use crate::export::buffer::REGISTRY;
+use crate::export::worker::WorkerHandle;
+use crate::sampling::HeadSampler;
+use crate::semconv::Mapper;
+use crate::span::Record;
+
+/// Set once a pipeline is installed, cleared at shutdown. The only thing the hot path reads when
+/// llmtrace is not installed.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+
+/// Where finished records go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Own buffers and export worker.
+    Native,
+}
+
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    pub(crate) sampler: HeadSampler,
+    pub(crate) mode: Mode,
+    pub(crate) content: ContentCapture,
+    pub(crate) worker: Arc<WorkerHandle>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) mapper: Arc<Mapper>,
+    pub(crate) flush_timeout: Duration,
+}
+
+#[inline]
+pub(crate) fn is_enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+#[inline]
+pub(crate) fn get() -> Option<&'static Pipeline> {
+    PIPELINE.get()
+}
+
+static FALLBACK_SAMPLER: OnceLock<HeadSampler> = OnceLock::new();
+
+#[inline]
+pub(crate) fn sampler() -> &'static HeadSampler {
+    match PIPELINE.get() {
+        Some(p) => &p.sampler,
+        None => {
+            FALLBACK_SAMPLER.get_or_init(|| HeadSampler::new(&crate::sampling::Sampler::AlwaysOff))
+        }
+    }
+}
+
+/// The content capture setting in effect (D1: span attributes unless configured otherwise).
+#[inline]
+pub(crate) fn content() -> ContentCapture {
+    PIPELINE
+        .get()
+        .map_or(ContentCapture::SpanOnly, |p| p.content)
+}
+
+/// Installs the pipeline. Fails when one is already installed in this process.
+pub(crate) fn install(pipeline: Pipeline) -> Result<&'static Pipeline, Pipeline> {
+    let mut pipeline = Some(pipeline);
+    let installed = PIPELINE.get_or_init(|| pipeline.take().expect("taken once"));
+    match pipeline {
+        Some(rejected) => Err(rejected),
+        None => {
+            ENABLED.store(true, Ordering::Release);
+            Ok(installed)
+        }
+    }
+}
+
+/// Stops recording new spans.
+pub(crate) fn disable() {
+    ENABLED.store(false, Ordering::Release);
+}
+
+/// The dispatch point: a finished record leaves the caller's hands here.
+#[inline]
+pub(crate) fn dispatch(record: Record) {
+    match PIPELINE.get().map(|p| p.mode) {
+        Some(Mode::Native) => crate::export::buffer::push(record),
+        None => drop(record),
+    }
+}
+
+/// Exports everything recorded so far and flushes the exporters, waiting at most `timeout`.
+///
+/// Returns an error when llmtrace is not installed, the exporters failed, or the deadline passed
+/// (the export goes on in the background).
+pub fn force_flush(timeout: Duration) -> Result<(), crate::Error> {
+    let p = get().ok_or(crate::Error::NotInstalled)?;
+    p.worker.flush(timeout).map_err(crate::Error::Flush)
+}
+
+/// Flushes, shuts the exporters down and stops recording, waiting at most `timeout`. What is
+/// still unexported at the deadline is counted as dropped.
+pub fn shutdown(timeout: Duration) -> Result<(), crate::Error> {
+    let p = get().ok_or(crate::Error::NotInstalled)?;
+    disable();
+    p.worker.shutdown(timeout).map_err(crate::Error::Flush)
+}
+
+/// Counts of what happened to spans, read with [`stats`].
+///
+/// After a flush or shutdown, `produced == exported + captured + sampled_out + dropped`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Spans that ended while recording and reached the pipeline.
+    pub produced: u64,
+    /// Spans accepted by the (first) exporter.
+    pub exported: u64,
+    /// Spans delivered to a test capture instead of the exporters.
+    pub captured: u64,
+    /// Spans a tail sampler decided not to keep.
+    pub sampled_out: u64,
+    /// Every dropped span, whatever the reason (the sum of the fields below).
+    pub dropped: u64,
+    /// Dropped because a thread's buffer was full (the exporter fell behind).
+    pub dropped_buffer_full: u64,
+    /// Dropped because the worker's queue was full.
+    pub dropped_queue_full: u64,
+    /// Dropped because the exporter failed or timed out, or there was no exporter.
+    pub dropped_export_failed: u64,
+    /// Dropped because they were still buffered when shutdown's deadline passed.
+    pub dropped_at_shutdown: u64,
+    /// Dropped by the tail sampler's memory limits.
+    pub dropped_limits: u64,
+}
+
+/// The pipeline's counters. All zero when llmtrace is not installed.
+pub fn stats() -> Stats {
+    get().map(|p| p.counters.snapshot()).unwrap_or_default()
+}
+
+/// Internal counters, shared by the worker and [`stats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) drained: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) captured: AtomicU64,
+    pub(crate) sampled_out: AtomicU64,
+    pub(crate) dropped_full_exited: AtomicU64,
+    pub(crate) dropped_queue: AtomicU64,
+    pub(crate) dropped_export: AtomicU64,
+    pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) dropped_limits: AtomicU64,
+    warned: Mutex<WarnState>,
+}
+
+#[derive(Debug, Default)]
+struct WarnState {
+    dropped_seen: u64,
+    last_drop_warning: Option<Instant>,
+    last_error_warning: Option<Instant>,
+    errors_suppressed: u64,
+}
+
+/// At most one warning of each sort per this interval.
+const WARN_INTERVAL: Duration = Duration::from_secs(10);
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Stats {
+        let rings = REGISTRY
+            .rings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let live_full: u64 = rings
+            .iter()
+            .map(|r| r.shared.dropped_full.load(Ordering::Relaxed))
+            .sum();
+        drop(rings);
+        let no_buffer = REGISTRY.dropped_no_buffer.load(Ordering::Relaxed);
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let buffer_full = live_full + load(&self.dropped_full_exited) + no_buffer;
+        let mut s = Stats {
+            produced: load(&self.drained) + buffer_full,
+            exported: load(&self.exported),
+            captured: load(&self.captured),
+            sampled_out: load(&self.sampled_out),
+            dropped: 0,
+            dropped_buffer_full: buffer_full,
+            dropped_queue_full: load(&self.dropped_queue),
+            dropped_export_failed: load(&self.dropped_export),
+            dropped_at_shutdown: load(&self.dropped_shutdown),
+            dropped_limits: load(&self.dropped_limits),
+        };
+        s.dropped = s.dropped_buffer_full
+            + s.dropped_queue_full
+            + s.dropped_export_failed
+            + s.dropped_at_shutdown
+            + s.dropped_limits;
+        s
+    }
+
+    /// Warns (at most once per interval) when spans were dropped since the last warning.
+    pub(crate) fn warn_on_new_drops(&self) {
+        let dropped = self.snapshot().dropped;
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        if dropped <= w.dropped_seen {
+            return;
+        }
+        let now = Instant::now();
+        if w.last_drop_warning
+            .is_some_and(|t| now.duration_since(t) < WARN_INTERVAL)
+        {
+            return;
+        }
+        crate::diagnostics::warn(format_args!(
+            "{} spans dropped so far ({} new); see llmtrace::stats() for the reasons",
+            dropped,
+            dropped - w.dropped_seen
+        ));
+        w.dropped_seen = dropped;
+        w.last_drop_warning = Some(now);
+    }
+
+    /// Reports an export error (rate-limited).
+    pub(crate) fn report_export_error(&self, error: &str) {
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if w.last_error_warning
+            .is_some_and(|t| now.duration_since(t) < WARN_INTERVAL)
+        {
+            w.errors_suppressed += 1;
+            return;
+        }
+        let suppressed = std::mem::take(&mut w.errors_suppressed);
+        w.last_error_warning = Some(now);
+        drop(w);
+        if suppressed > 0 {
+            crate::diagnostics::warn(format_args!(
+                "export failed: {error} ({suppressed} more failures not shown)"
+            ));
+        } else {
+            crate::diagnostics::warn(format_args!("export failed: {error}"));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! /!\ WARNING: This is *not* a stable API! /!\
+//!
+//! What the attribute macros' expansions call. Everything here may change in any release; use
+//! the documented API instead.
+
+pub mod args;
+mod question_mark;
+pub mod ret;
+
+pub use crate::capture::InputWriter;
+pub use crate::context::Instrumented;
+pub use crate::span::{
+    CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Span, SpanScope, Value, call_sync,
+};
+pub use args::{BoolArg, FloatArg, IntArg, StrArg, StrListArg};
+pub use question_mark::{Branch, FromResidual, from_residual, try_branch};
+
+/// Whether parameters of this callsite are captured now (content capture on).
+#[inline]
+pub fn capture_input(callsite: &Callsite) -> bool {
+    callsite.options & CAPTURE_INPUT != 0 && crate::pipeline::content().captures()
+}
+
+/// Whether return values are captured now.
+#[inline]
+pub fn capture_output() -> bool {
+    crate::pipeline::content().captures()
+}

@@ -1,0 +1,174 @@
+//! Recording what an instrumented function returned, chosen by the return type at compile time
+//! (autoref specialization: the expansion calls `(&&&&Ret(&value)).__llmtrace_*(..)` and method
+//! resolution picks the most specific impl whose bounds hold).
+//!
+//! Output: the `Ok` value of a `Result` whose `Ok` type is `Serialize`, else the whole value when
+//! it is `Serialize`, else nothing. Errors: an `Err` whose type implements [`ErrorType`] gives its
+//! own `error.type`; otherwise the type's name, with the `Display` (or `Debug`) text as the
+//! description.
+
+use std::fmt::{Debug, Display, Write};
+
+use serde::Serialize;
+
+use crate::capture;
+use crate::span::{Field, Record, Value};
+
+/// A finer `error.type` for an error than its type name.
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// #[derive(Debug)]
+/// enum ApiError { RateLimited, Timeout }
+///
+/// impl std::fmt::Display for ApiError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "{self:?}")
+///     }
+/// }
+///
+/// impl llmtrace_runtime::ErrorType for ApiError {
+///     fn error_type(&self) -> Cow<'static, str> {
+///         match self {
+///             ApiError::RateLimited => "rate_limited".into(),
+///             ApiError::Timeout => "timeout".into(),
+///         }
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `llmtrace::ErrorType`",
+    label = "implement `ErrorType` to give this error a finer `error.type`"
+)]
+pub trait ErrorType: Display {
+    /// A low-cardinality code for this error (`rate_limited`, `timeout`, an HTTP status...).
+    fn error_type(&self) -> std::borrow::Cow<'static, str>;
+}
+
+/// The value being recorded.
+#[derive(Debug)]
+pub struct Ret<'a, T: ?Sized>(pub &'a T);
+
+fn record_error(rec: &mut Record, error_type: std::borrow::Cow<'static, str>, message: Box<str>) {
+    let error_type = match error_type {
+        std::borrow::Cow::Borrowed(s) => Value::Str(s),
+        std::borrow::Cow::Owned(s) => Value::String(s.into_boxed_str()),
+    };
+    rec.set_error(error_type, Some(message));
+}
+
+fn type_name_of<E: ?Sized>() -> std::borrow::Cow<'static, str> {
+    capture::short_type_name(std::any::type_name::<E>())
+}
+
+fn display(e: &impl Display) -> Box<str> {
+    capture::message(|s| write!(s, "{e}"))
+}
+
+fn debug(e: &impl Debug) -> Box<str> {
+    capture::message(|s| write!(s, "{e:?}"))
+}
+
+/// Errors, most specific: `Result<_, E: ErrorType>`.
+pub trait ErrorViaErrorType {
+    /// Records the error of an `Err` value.
+    fn __llmtrace_error(&self, rec: &mut Record);
+}
+
+impl<T, E: ErrorType> ErrorViaErrorType for &&&Ret<'_, Result<T, E>> {
+    fn __llmtrace_error(&self, rec: &mut Record) {
+        if let Err(e) = self.0 {
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.error_type()))
+                .unwrap_or_else(|_| type_name_of::<E>());
+            record_error(rec, code, display(e));
+        }
+    }
+}
+
+/// Errors: `Result<_, E: Display>`.
+pub trait ErrorViaDisplay {
+    /// Records the error of an `Err` value.
+    fn __llmtrace_error(&self, rec: &mut Record);
+}
+
+impl<T, E: Display> ErrorViaDisplay for &&Ret<'_, Result<T, E>> {
+    fn __llmtrace_error(&self, rec: &mut Record) {
+        if let Err(e) = self.0 {
+            record_error(rec, type_name_of::<E>(), display(e));
+        }
+    }
+}
+
+/// Errors: `Result<_, E: Debug>`.
+pub trait ErrorViaDebug {
+    /// Records the error of an `Err` value.
+    fn __llmtrace_error(&self, rec: &mut Record);
+}
+
+impl<T, E: Debug> ErrorViaDebug for &Ret<'_, Result<T, E>> {
+    fn __llmtrace_error(&self, rec: &mut Record) {
+        if let Err(e) = self.0 {
+            record_error(rec, type_name_of::<E>(), debug(e));
+        }
+    }
+}
+
+/// Errors: anything else has none.
+pub trait ErrorNone {
+    /// Records nothing.
+    fn __llmtrace_error(&self, rec: &mut Record);
+}
+
+impl<T: ?Sized> ErrorNone for Ret<'_, T> {
+    #[inline]
+    fn __llmtrace_error(&self, _rec: &mut Record) {}
+}
+
+/// Output, most specific: the `Ok` value of a `Result` whose `Ok` type is serializable.
+pub trait OutputOk {
+    /// Records the output into `field`.
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field);
+}
+
+impl<T: Serialize, E> OutputOk for &&&Ret<'_, Result<T, E>> {
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field) {
+        if let Ok(v) = self.0 {
+            capture::record_json(rec, field, v);
+        }
+    }
+}
+
+/// Output: a `Result` whose `Ok` type is not serializable records nothing.
+pub trait OutputOkUnserializable {
+    /// Records nothing.
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field);
+}
+
+impl<T, E> OutputOkUnserializable for &&Ret<'_, Result<T, E>> {
+    #[inline]
+    fn __llmtrace_output(&self, _rec: &mut Record, _field: Field) {}
+}
+
+/// Output: any serializable value.
+pub trait OutputSerialize {
+    /// Records the output into `field`.
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field);
+}
+
+impl<T: Serialize + ?Sized> OutputSerialize for &Ret<'_, T> {
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field) {
+        capture::record_json(rec, field, self.0);
+    }
+}
+
+/// Output: anything else records nothing.
+pub trait OutputNone {
+    /// Records nothing.
+    fn __llmtrace_output(&self, rec: &mut Record, field: Field);
+}
+
+impl<T: ?Sized> OutputNone for Ret<'_, T> {
+    #[inline]
+    fn __llmtrace_output(&self, _rec: &mut Record, _field: Field) {}
+}

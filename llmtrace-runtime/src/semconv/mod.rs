@@ -1,0 +1,7 @@
+//! Conventions: the attribute keys llmtrace emits, and the mapper that turns a record into them.
+
+pub mod keys;
+mod mapper;
+
+pub use mapper::Conventions;
+pub(crate) use mapper::{CallsiteAttrs, Mapper};

@@ -1,0 +1,121 @@
+//! Semantic slots of a span record.
+//!
+//! A record stores *what* was observed (the model, a temperature, 120 input tokens), not the
+//! attribute keys of one convention. The mapper (`semconv::mapper`) turns fields into the keys of
+//! the active conventions profile, so every export mode and every profile reads the same record.
+
+/// One semantic value a span can carry. The macros' schema table names these variants; the
+/// mapper decides which attribute keys each one becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Field {
+    /// Workflow or tool name given as an expression.
+    Name,
+    /// `gen_ai.operation.name` override for model calls (`chat`, `embeddings`, ...).
+    Operation,
+    /// `gen_ai.provider.name`.
+    Provider,
+    /// `gen_ai.request.model`.
+    Model,
+    /// `gen_ai.request.temperature`.
+    Temperature,
+    /// `gen_ai.request.max_tokens`.
+    MaxTokens,
+    /// `gen_ai.request.top_p`.
+    TopP,
+    /// `gen_ai.request.top_k`.
+    TopK,
+    /// `gen_ai.request.frequency_penalty`.
+    FrequencyPenalty,
+    /// `gen_ai.request.presence_penalty`.
+    PresencePenalty,
+    /// `gen_ai.request.seed`.
+    Seed,
+    /// `gen_ai.request.stop_sequences`.
+    StopSequences,
+    /// `gen_ai.request.choice.count`.
+    ChoiceCount,
+    /// `gen_ai.request.reasoning.level`.
+    ReasoningLevel,
+    /// `gen_ai.output.type`.
+    OutputType,
+    /// `gen_ai.prompt.name`.
+    PromptName,
+    /// `gen_ai.prompt.version`.
+    PromptVersion,
+    /// `server.address`.
+    ServerAddress,
+    /// `server.port`.
+    ServerPort,
+    /// `gen_ai.request.stream`.
+    Stream,
+    /// `gen_ai.conversation.id`.
+    ConversationId,
+    /// `gen_ai.data_source.id`.
+    DataSource,
+    /// `gen_ai.retrieval.top_k`.
+    RetrievalTopK,
+    /// `gen_ai.retrieval.query.text` (content).
+    Query,
+    /// `gen_ai.retrieval.documents` (content, JSON array).
+    Documents,
+    /// `gen_ai.tool.description`.
+    ToolDescription,
+    /// `gen_ai.tool.type`.
+    ToolType,
+    /// `gen_ai.tool.call.id`.
+    ToolCallId,
+    /// `gen_ai.agent.name`.
+    AgentName,
+    /// Captured parameters as a JSON object (content).
+    Input,
+    /// Captured return value as JSON (content).
+    Output,
+    /// `gen_ai.input.messages` (content, JSON array).
+    InputMessages,
+    /// `gen_ai.output.messages` (content, JSON array).
+    OutputMessages,
+    /// `gen_ai.system_instructions` (content, JSON array).
+    SystemInstructions,
+    /// `gen_ai.response.model`.
+    ResponseModel,
+    /// `gen_ai.response.id`.
+    ResponseId,
+    /// `gen_ai.response.finish_reasons`.
+    FinishReasons,
+    /// `gen_ai.response.time_to_first_chunk`, seconds.
+    TimeToFirstChunk,
+    /// Number of chunks a streamed response produced.
+    ChunkCount,
+    /// `gen_ai.usage.input_tokens` (all input tokens, cached ones included).
+    InputTokens,
+    /// `gen_ai.usage.output_tokens` (all output tokens, reasoning included).
+    OutputTokens,
+    /// `gen_ai.usage.cache_read.input_tokens`.
+    CacheReadTokens,
+    /// `gen_ai.usage.cache_creation.input_tokens`.
+    CacheWriteTokens,
+    /// `gen_ai.usage.reasoning.output_tokens`.
+    ReasoningTokens,
+    /// Cost of the input tokens in USD.
+    CostInput,
+    /// Cost of the output tokens in USD.
+    CostOutput,
+    /// Cost of cache reads in USD.
+    CostCacheRead,
+    /// Cost of cache writes in USD.
+    CostCacheWrite,
+    /// Total cost in USD.
+    CostTotal,
+    /// The model had no price: cost is unknown, not zero.
+    Unpriced,
+    /// Roll-up on a root: input tokens of the whole trace.
+    TraceInputTokens,
+    /// Roll-up on a root: output tokens of the whole trace.
+    TraceOutputTokens,
+    /// Roll-up on a root: cost of the whole trace in USD.
+    TraceCost,
+    /// `error.type`.
+    ErrorType,
+}

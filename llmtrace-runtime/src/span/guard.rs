@@ -1,0 +1,221 @@
+//! The span guard: decides sampling, opens the record, installs it as the current context while
+//! the function runs, and hands the finished record to the pipeline.
+
+use std::any::Any;
+use std::mem;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+use super::ids::{new_span_id, new_trace_id};
+use super::{Callsite, FLAG_PANIC, FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value};
+use crate::context::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
+use crate::{clock, pipeline};
+
+#[derive(Debug)]
+enum State {
+    /// llmtrace is not installed: nothing is recorded or installed.
+    Off,
+    /// Sampled out: only the ids are kept, so children follow the decision.
+    Unsampled { trace_id: u128, span_id: u64 },
+    /// Recording.
+    Live(Record),
+    /// Already handed to the pipeline.
+    Ended,
+}
+
+/// An open span. Created by the macro expansions; ends when finished or dropped.
+///
+/// The guard owns its record and can move: into a returned stream, to another thread, and end
+/// there. Dropped before it was finished, it ends as cancelled (or as a panic while unwinding).
+#[derive(Debug)]
+pub struct Span {
+    state: State,
+}
+
+impl Span {
+    /// Starts a span for `callsite`, as a child of the current context.
+    ///
+    /// The disabled check is the only work done when llmtrace is not installed, and the sampling
+    /// decision is taken before any clock read or attribute.
+    #[inline]
+    pub fn start(callsite: &'static Callsite) -> Span {
+        if !pipeline::is_enabled() {
+            return Span { state: State::Off };
+        }
+        Span::start_enabled(callsite, context::get())
+    }
+
+    fn start_enabled(callsite: &'static Callsite, parent: Ctx) -> Span {
+        let sampler = pipeline::sampler();
+        let (trace_id, parent_id, sampled) = if parent.is_valid() {
+            let sampled = sampler.sample_child(parent.is_sampled(), parent.trace_id);
+            (parent.trace_id, parent.span_id, sampled)
+        } else {
+            if sampler.never_samples_roots() && !forced(&parent) {
+                return Span { state: State::Off };
+            }
+            let trace_id = new_trace_id();
+            let sampled = sampler.sample_root(trace_id) || forced(&parent);
+            (trace_id, 0, sampled)
+        };
+        let span_id = new_span_id();
+        if !sampled {
+            return Span {
+                state: State::Unsampled { trace_id, span_id },
+            };
+        }
+        let mut record = Record::new(
+            callsite,
+            trace_id,
+            span_id,
+            parent_id,
+            parent.scope(),
+            clock::now(),
+        );
+        if parent.flags & REMOTE != 0 {
+            record.flags |= FLAG_PARENT_REMOTE;
+        }
+        Span {
+            state: State::Live(record),
+        }
+    }
+
+    /// The live record, when this span is recording.
+    #[inline]
+    pub fn recording(&mut self) -> Option<&mut Record> {
+        match &mut self.state {
+            State::Live(rec) => Some(rec),
+            _ => None,
+        }
+    }
+
+    /// Whether the span is being recorded.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        matches!(self.state, State::Live(_))
+    }
+
+    /// Makes this span the current context until the guard drops.
+    #[inline]
+    pub(crate) fn enter(&mut self) -> Option<Entered<'_>> {
+        match &mut self.state {
+            State::Off | State::Ended => None,
+            State::Unsampled { trace_id, span_id } => Some(context::enter(Ctx {
+                trace_id: *trace_id,
+                span_id: *span_id,
+                flags: VALID,
+                ..Ctx::EMPTY
+            })),
+            State::Live(rec) => Some(context::enter_record(rec, VALID | SAMPLED)),
+        }
+    }
+
+    /// Installs this span as the current context until the returned guard drops (for bodies
+    /// kept in place).
+    #[inline]
+    pub fn enter_scope(&mut self) -> SpanScope<'_> {
+        SpanScope {
+            _entered: self.enter(),
+        }
+    }
+
+    /// A drop before `finish_with` is an early return, not a cancellation.
+    #[inline]
+    pub fn end_on_early_return(&mut self) {
+        if let State::Live(rec) = &mut self.state {
+            rec.flags |= FLAG_SYNC_SCOPE;
+        }
+    }
+
+    /// Lets `f` add to the record, then ends the span.
+    #[inline]
+    pub fn finish_with(&mut self, f: impl FnOnce(&mut Record)) {
+        if let State::Live(rec) = &mut self.state {
+            f(rec);
+        }
+        self.end();
+    }
+
+    /// Ends the span as failed by a panic with this payload.
+    pub(crate) fn finish_panicked(&mut self, payload: &(dyn Any + Send)) {
+        if let State::Live(rec) = &mut self.state {
+            mark_panicked(rec, panic_message(payload));
+        }
+        self.end();
+    }
+
+    /// Ends the span now.
+    #[inline]
+    pub fn end(&mut self) {
+        if let State::Live(mut rec) = mem::replace(&mut self.state, State::Ended) {
+            rec.end = clock::now();
+            pipeline::dispatch(rec);
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        if let State::Live(rec) = &mut self.state {
+            if std::thread::panicking() {
+                mark_panicked(rec, None);
+            } else if rec.flags & FLAG_SYNC_SCOPE == 0 {
+                rec.status = Status::Cancelled;
+            }
+            self.end();
+        }
+    }
+}
+
+/// Keeps a span installed as the current context; see [`Span::enter_scope`].
+#[derive(Debug)]
+pub struct SpanScope<'a> {
+    _entered: Option<Entered<'a>>,
+}
+
+/// Whether the context is a test capture, whose spans are always recorded.
+#[inline]
+fn forced(ctx: &Ctx) -> bool {
+    !ctx.scope.is_null() && ctx.scope().is_some_and(|s| s.capture.is_some())
+}
+
+fn mark_panicked(rec: &mut Record, message: Option<Box<str>>) {
+    rec.set_error(Value::Str("panic"), message);
+    rec.flags |= FLAG_PANIC;
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> Option<Box<str>> {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Some((*s).into())
+    } else {
+        payload.downcast_ref::<String>().map(|s| s.as_str().into())
+    }
+}
+
+/// Runs the body of an instrumented sync function inside its span.
+///
+/// The body runs as a `FnOnce` closure so that `return` and `?` inside it end up in `capture`
+/// (the return value is recorded whichever way the body exits), and so that it may return
+/// references into its captured parameters. A panic is recorded and then continues unwinding.
+#[inline]
+pub fn call_sync<R>(
+    span: &mut Span,
+    body: impl FnOnce() -> R,
+    capture: impl FnOnce(&mut Record, &R),
+) -> R {
+    if let State::Off = span.state {
+        return body();
+    }
+    let entered = span.enter();
+    let result = catch_unwind(AssertUnwindSafe(body));
+    drop(entered);
+    match result {
+        Ok(ret) => {
+            span.finish_with(|rec| capture(rec, &ret));
+            ret
+        }
+        Err(payload) => {
+            span.finish_panicked(&*payload);
+            resume_unwind(payload)
+        }
+    }
+}

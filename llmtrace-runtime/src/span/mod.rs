@@ -1,0 +1,15 @@
+//! Spans: the record an instrumented call fills, and the guard that opens and ends it.
+
+mod field;
+mod guard;
+pub(crate) mod ids;
+mod record;
+mod value;
+
+pub use field::Field;
+pub use guard::{Span, SpanScope, call_sync};
+pub use record::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Kind, Record};
+pub(crate) use record::{
+    Event, FLAG_PANIC, FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
+};
+pub use value::Value;

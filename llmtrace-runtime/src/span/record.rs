@@ -1,0 +1,261 @@
+//! The span record: what one instrumented call observed, from start to end.
+//!
+//! A record lives inside its guard (on the stack for sync functions, inside the future for async
+//! ones) while the span is open, and is moved by value into the per-thread buffer when it ends.
+//! Literal macro arguments stay in the `'static` [`Callsite`]; only values known at run time are
+//! stored here, inline for the first few.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use smallvec::SmallVec;
+
+use super::{Field, Value};
+use crate::context::Scope;
+
+/// The four kinds of operation llmtrace traces, one per attribute macro.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `#[workflow]`: `invoke_workflow {name}`.
+    Workflow,
+    /// `#[llm_call]`: `{operation} {model}`.
+    LlmCall,
+    /// `#[retrieval]`: `retrieval {data_source}`.
+    Retrieval,
+    /// `#[tool]`: `execute_tool {name}`.
+    Tool,
+}
+
+impl Kind {
+    /// The macro name for this kind.
+    pub const fn macro_name(self) -> &'static str {
+        match self {
+            Kind::Workflow => "workflow",
+            Kind::LlmCall => "llm_call",
+            Kind::Retrieval => "retrieval",
+            Kind::Tool => "tool",
+        }
+    }
+}
+
+/// Callsite option: capture the return value as the span's output.
+pub const CAPTURE_OUTPUT: u8 = 1;
+/// Callsite option: capture the parameters as the span's input.
+pub const CAPTURE_INPUT: u8 = 1 << 1;
+
+/// Static description of one instrumented function, built by the macro as a `static`.
+#[derive(Debug)]
+pub struct Callsite {
+    pub(crate) kind: Kind,
+    pub(crate) fn_name: &'static str,
+    pub(crate) module_path: &'static str,
+    pub(crate) statics: &'static [(Field, Value)],
+    pub(crate) custom: &'static [(&'static str, Value)],
+    pub(crate) options: u8,
+    /// Attributes derived from the static part, computed once by the mapper.
+    pub(crate) cache: OnceLock<crate::semconv::CallsiteAttrs>,
+}
+
+impl Callsite {
+    /// Describes a function. Called by macro expansions in a `static` initializer.
+    pub const fn new(
+        kind: Kind,
+        fn_name: &'static str,
+        module_path: &'static str,
+        statics: &'static [(Field, Value)],
+        custom: &'static [(&'static str, Value)],
+        options: u8,
+    ) -> Self {
+        Callsite {
+            kind,
+            fn_name,
+            module_path,
+            statics,
+            custom,
+            options,
+            cache: OnceLock::new(),
+        }
+    }
+
+    /// The kind of span this function produces.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The instrumented function's name.
+    pub fn fn_name(&self) -> &'static str {
+        self.fn_name
+    }
+
+    pub(crate) fn get(&self, field: Field) -> Option<&'static Value> {
+        self.statics
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Status of a finished span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Status {
+    /// Finished normally (OpenTelemetry status unset).
+    #[default]
+    Unset,
+    /// Returned `Err` or panicked.
+    Error,
+    /// Dropped before completion (a future cancelled by `select!` or a timeout, a stream dropped
+    /// early). Not an error.
+    Cancelled,
+}
+
+/// Record flag: the error came from a panic.
+pub(crate) const FLAG_PANIC: u8 = 1;
+/// Record flag: the parent came from another process (W3C `traceparent`).
+pub(crate) const FLAG_PARENT_REMOTE: u8 = 1 << 1;
+/// Record flag: some captured content was cut to its size limit.
+pub(crate) const FLAG_TRUNCATED: u8 = 1 << 2;
+/// Record flag: the span guards a body kept in place, where an early exit the expansion did not
+/// rewrite (a `return` inside a macro call) is a normal return, not a cancellation.
+pub(crate) const FLAG_SYNC_SCOPE: u8 = 1 << 3;
+
+/// An event added to a span through the manual API.
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) time: u64,
+    pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
+}
+
+/// The rarely used parts of a record, allocated only when needed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Extra {
+    pub(crate) custom: Vec<(Cow<'static, str>, Value)>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) status_message: Option<Box<str>>,
+}
+
+/// What one span observed. See the module docs.
+#[derive(Debug)]
+pub struct Record {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) parent_id: u64,
+    /// Nanoseconds since the clock anchor.
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) scope: Option<Arc<Scope>>,
+    pub(crate) status: Status,
+    pub(crate) flags: u8,
+    pub(crate) attrs: SmallVec<[(Field, Value); 4]>,
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+impl Record {
+    pub(crate) fn new(
+        callsite: &'static Callsite,
+        trace_id: u128,
+        span_id: u64,
+        parent_id: u64,
+        scope: Option<Arc<Scope>>,
+        start: u64,
+    ) -> Self {
+        Record {
+            trace_id,
+            span_id,
+            parent_id,
+            start,
+            end: start,
+            callsite,
+            scope,
+            status: Status::Unset,
+            flags: 0,
+            attrs: SmallVec::new(),
+            extra: None,
+        }
+    }
+
+    /// Sets a field, replacing an earlier value of the same field.
+    #[inline]
+    pub fn set(&mut self, field: Field, value: Value) {
+        if let Some(slot) = self.attrs.iter_mut().find(|(f, _)| *f == field) {
+            slot.1 = value;
+        } else {
+            self.attrs.push((field, value));
+        }
+    }
+
+    /// Sets a field from an optional value; `None` records nothing.
+    #[inline]
+    pub fn set_opt(&mut self, field: Field, value: Option<Value>) {
+        if let Some(v) = value {
+            self.set(field, v);
+        }
+    }
+
+    /// The value of a field: set at run time, or given as a literal to the macro.
+    pub fn get(&self, field: Field) -> Option<&Value> {
+        self.attrs
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+            .or_else(|| self.callsite.get(field))
+    }
+
+    /// Removes a field set at run time.
+    pub(crate) fn take(&mut self, field: Field) -> Option<Value> {
+        let pos = self.attrs.iter().position(|(f, _)| *f == field)?;
+        Some(self.attrs.remove(pos).1)
+    }
+
+    pub(crate) fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
+    /// Adds a custom attribute (a key outside the schema).
+    pub(crate) fn set_custom(&mut self, key: Cow<'static, str>, value: Value) {
+        let custom = &mut self.extra_mut().custom;
+        if let Some(slot) = custom.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+        } else {
+            custom.push((key, value));
+        }
+    }
+
+    /// Marks the span failed with an error type and a description.
+    pub(crate) fn set_error(&mut self, error_type: Value, message: Option<Box<str>>) {
+        self.status = Status::Error;
+        self.set(Field::ErrorType, error_type);
+        self.extra_mut().status_message = message;
+    }
+
+    /// The kind of the instrumented function.
+    pub fn kind(&self) -> Kind {
+        self.callsite.kind
+    }
+
+    /// Bytes this record occupies in a buffer, heap included.
+    pub(crate) fn footprint(&self) -> usize {
+        let mut n = size_of::<Self>();
+        if self.attrs.spilled() {
+            n += self.attrs.capacity() * size_of::<(Field, Value)>();
+        }
+        n += self
+            .attrs
+            .iter()
+            .map(|(_, v)| v.heap_bytes())
+            .sum::<usize>();
+        if let Some(e) = &self.extra {
+            n += size_of::<Extra>()
+                + e.custom
+                    .iter()
+                    .map(|(k, v)| k.len() + v.heap_bytes() + 48)
+                    .sum::<usize>()
+                + e.events.len() * size_of::<Event>()
+                + e.status_message.as_ref().map_or(0, |m| m.len());
+        }
+        n
+    }
+}

@@ -1,0 +1,69 @@
+//! Token usage reported by a model call.
+
+use crate::span::{Field, Record, Value};
+
+/// Token counts of one model call.
+///
+/// `input_tokens` counts every input token, cached ones included; `output_tokens` counts every
+/// output token, reasoning included. The cache and reasoning counts are subsets of those totals,
+/// as in the OpenTelemetry GenAI conventions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Usage {
+    /// All input tokens, cached ones included.
+    pub input_tokens: Option<u64>,
+    /// All output tokens, reasoning included.
+    pub output_tokens: Option<u64>,
+    /// Input tokens served from the provider's cache.
+    pub cache_read_tokens: Option<u64>,
+    /// Input tokens written to the provider's cache.
+    pub cache_write_tokens: Option<u64>,
+    /// Output tokens spent on reasoning.
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Input and output token counts.
+    pub const fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Usage {
+            input_tokens: Some(input_tokens),
+            output_tokens: Some(output_tokens),
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            reasoning_tokens: None,
+        }
+    }
+
+    /// Adds the number of input tokens read from the cache (part of `input_tokens`).
+    pub const fn with_cache_read(mut self, tokens: u64) -> Self {
+        self.cache_read_tokens = Some(tokens);
+        self
+    }
+
+    /// Adds the number of input tokens written to the cache (part of `input_tokens`).
+    pub const fn with_cache_write(mut self, tokens: u64) -> Self {
+        self.cache_write_tokens = Some(tokens);
+        self
+    }
+
+    /// Adds the number of reasoning tokens (part of `output_tokens`).
+    pub const fn with_reasoning(mut self, tokens: u64) -> Self {
+        self.reasoning_tokens = Some(tokens);
+        self
+    }
+
+    pub(crate) fn record(&self, rec: &mut Record) {
+        let fields = [
+            (Field::InputTokens, self.input_tokens),
+            (Field::OutputTokens, self.output_tokens),
+            (Field::CacheReadTokens, self.cache_read_tokens),
+            (Field::CacheWriteTokens, self.cache_write_tokens),
+            (Field::ReasoningTokens, self.reasoning_tokens),
+        ];
+        for (field, value) in fields {
+            if let Some(v) = value {
+                rec.set(field, Value::from(v));
+            }
+        }
+    }
+}
