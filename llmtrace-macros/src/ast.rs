@@ -100,21 +100,52 @@ impl Func {
         })
     }
 
-    /// The declared return type, `None` for `()`.
+    /// The type of the value the instrumented body produces, `None` for `()`: the declared
+    /// return type, or for an `#[async_trait]` method the boxed future's `Output`.
     pub(crate) fn return_type(&self) -> Option<&syn::Type> {
-        match &self.sig.output {
-            ReturnType::Default => None,
-            ReturnType::Type(_, ty) => match &**ty {
-                syn::Type::Tuple(t) if t.elems.is_empty() => None,
-                ty => Some(ty),
-            },
+        let declared = match &self.sig.output {
+            ReturnType::Default => return None,
+            ReturnType::Type(_, ty) => &**ty,
+        };
+        let ty = match self.shape {
+            Shape::AsyncTrait => future_output(declared)?,
+            Shape::Sync | Shape::Async => declared,
+        };
+        match ty {
+            syn::Type::Tuple(t) if t.elems.is_empty() => None,
+            ty => Some(ty),
         }
     }
 
     /// Whether the return type contains `impl Trait`, which cannot be written in a `let`.
     pub(crate) fn returns_impl_trait(&self) -> bool {
-        self.return_type().is_some_and(|ty| contains_impl_trait(ty))
+        self.return_type().is_some_and(contains_impl_trait)
     }
+}
+
+/// `X` in `Pin<Box<dyn Future<Output = X> + Send + 'a>>`.
+fn future_output(ty: &syn::Type) -> Option<&syn::Type> {
+    match ty {
+        syn::Type::Path(p) => path_output(&p.path),
+        syn::Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(tb) => path_output(&tb.path),
+            _ => None,
+        }),
+        syn::Type::Paren(p) => future_output(&p.elem),
+        syn::Type::Group(g) => future_output(&g.elem),
+        _ => None,
+    }
+}
+
+fn path_output(path: &syn::Path) -> Option<&syn::Type> {
+    path.segments.iter().find_map(|seg| match &seg.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(a) if a.ident == "Output" => Some(&a.ty),
+            syn::GenericArgument::Type(t) => future_output(t),
+            _ => None,
+        }),
+        _ => None,
+    })
 }
 
 fn contains_impl_trait(ty: &syn::Type) -> bool {

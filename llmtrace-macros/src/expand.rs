@@ -92,7 +92,9 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
                     let #entered = #span.enter_scope();
                     #label: #block
                 };
+                #[allow(unreachable_code)]
                 #span.finish_with(|r| (#capture)(r, &#ret));
+                #[allow(unreachable_code)]
                 #ret
             }
         }
@@ -151,7 +153,11 @@ fn annotated_body(func: &Func, block: &syn::Block, l: &Locals) -> TokenStream {
     match func.return_type() {
         Some(ty) if !func.returns_impl_trait() => {
             let ret = &l.ret;
-            quote!({ let #ret: #ty = #block; #ret })
+            quote!({
+                let #ret: #ty = #block;
+                #[allow(unreachable_code)]
+                #ret
+            })
         }
         _ => quote!(#block),
     }

@@ -135,6 +135,8 @@ pub struct Stats {
     pub dropped_at_shutdown: u64,
     /// Dropped by the tail sampler's memory limits.
     pub dropped_limits: u64,
+    /// Not exported because no exporter is configured (not warned about: it was asked for).
+    pub dropped_no_exporter: u64,
 }
 
 /// The pipeline's counters. All zero when llmtrace is not installed.
@@ -154,6 +156,7 @@ pub(crate) struct Counters {
     pub(crate) dropped_export: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
     pub(crate) dropped_limits: AtomicU64,
+    pub(crate) dropped_no_exporter: AtomicU64,
     warned: Mutex<WarnState>,
 }
 
@@ -193,18 +196,21 @@ impl Counters {
             dropped_export_failed: load(&self.dropped_export),
             dropped_at_shutdown: load(&self.dropped_shutdown),
             dropped_limits: load(&self.dropped_limits),
+            dropped_no_exporter: load(&self.dropped_no_exporter),
         };
         s.dropped = s.dropped_buffer_full
             + s.dropped_queue_full
             + s.dropped_export_failed
             + s.dropped_at_shutdown
-            + s.dropped_limits;
+            + s.dropped_limits
+            + s.dropped_no_exporter;
         s
     }
 
     /// Warns (at most once per interval) when spans were dropped since the last warning.
     pub(crate) fn warn_on_new_drops(&self) {
-        let dropped = self.snapshot().dropped;
+        let stats = self.snapshot();
+        let dropped = stats.dropped - stats.dropped_no_exporter;
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
         if dropped <= w.dropped_seen {
             return;

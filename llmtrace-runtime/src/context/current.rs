@@ -101,7 +101,7 @@ impl CurrentSpan {
     }
 
     /// Wraps a closure so that it runs inside the current trace, wherever it is called.
-    pub fn wrap<R>(&self, f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    pub fn wrap<R, F: FnOnce() -> R>(&self, f: F) -> impl FnOnce() -> R + use<R, F> {
         TraceContext::current().wrap(f)
     }
 

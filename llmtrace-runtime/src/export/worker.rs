@@ -297,7 +297,9 @@ impl Worker {
         }
         let n = spans.len() as u64;
         if self.exporters.is_empty() {
-            self.counters.dropped_export.fetch_add(n, Ordering::Relaxed);
+            self.counters
+                .dropped_no_exporter
+                .fetch_add(n, Ordering::Relaxed);
             return;
         }
         // A span counts as exported when the first exporter accepted it; the others get copies.
