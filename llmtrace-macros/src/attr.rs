@@ -55,7 +55,6 @@ pub(crate) enum Lit {
     Str(String),
     Int(i64),
     Float(f64),
-    Bool(bool),
     StrList(Vec<String>),
 }
 
@@ -68,7 +67,6 @@ pub(crate) enum Val {
 
 pub(crate) struct ArgValue {
     pub(crate) spec: &'static ArgSpec,
-    pub(crate) key: Ident,
     pub(crate) value: Val,
 }
 
@@ -159,12 +157,11 @@ impl Args {
             ),
             (_, RawValue::Assign(expr)) => {
                 if let Some(value) = check_value(spec, &expr, cx) {
-                    self.values.push(ArgValue { spec, key, value });
+                    self.values.push(ArgValue { spec, value });
                 }
             }
-            (ty, RawValue::List(tokens, span)) if matches!(ty, ArgType::Provider) => {
+            (ArgType::Provider, RawValue::List(_, span)) => {
                 // `provider(..)` is a common slip for `provider = custom(..)`.
-                let _ = tokens;
                 cx.error_at(
                     span,
                     format!("write `{name} = \"openai\"` (or `{name} = custom(\"my_provider\")`)"),
@@ -178,11 +175,6 @@ impl Args {
                 ),
             ),
         }
-    }
-
-    /// The value given for `name`, if any.
-    pub(crate) fn get(&self, name: &str) -> Option<&ArgValue> {
-        self.values.iter().find(|v| v.spec.name == name)
     }
 }
 
@@ -376,8 +368,6 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
             }
         }
         (ArgType::Float { .. }, _) => mismatch("a number"),
-        (ArgType::Bool, SynLitRef::Bool(b)) => Some(Val::Lit(Lit::Bool(*b))),
-        (ArgType::Bool, _) => mismatch("`true` or `false`"),
         (ArgType::StrList, _) => mismatch("a list of strings like `[\"a\", \"b\"]`"),
         (ArgType::Switch | ArgType::Params | ArgType::Flag | ArgType::Path, _) => None,
     }
@@ -454,7 +444,6 @@ fn example(spec: &ArgSpec) -> String {
         }
         ArgType::Int { .. } => format!("; write `{name} = 5` or an integer expression"),
         ArgType::Float { .. } => format!("; write `{name} = 0.7` or a number expression"),
-        ArgType::Bool => format!("; write `{name} = true` or a `bool` expression"),
         ArgType::StrList => format!("; write `{name} = [\"a\", \"b\"]` or a list expression"),
         _ => String::new(),
     }

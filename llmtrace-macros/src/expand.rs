@@ -19,6 +19,7 @@ struct Locals {
     ret: Ident,
     input: Ident,
     entered: Ident,
+    fut: Ident,
     label: syn::Lifetime,
 }
 
@@ -31,6 +32,7 @@ impl Locals {
             ret: Ident::new("__llmtrace_ret", s),
             input: Ident::new("__llmtrace_input", s),
             entered: Ident::new("__llmtrace_entered", s),
+            fut: Ident::new("__llmtrace_fut", s),
             label: syn::Lifetime::new("'__llmtrace_body", s),
         }
     }
@@ -48,7 +50,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
     } else {
         func.params
             .iter()
-            .filter(|p| !p.secret && !args.skip.iter().any(|s| *s == p.ident))
+            .filter(|p| !p.secret && !args.skip.contains(&p.ident))
             .map(|p| &p.ident)
             .collect()
     };
@@ -105,10 +107,16 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
         },
         Shape::Async => {
             let inner = annotated_body(&func, block, &l);
+            let fut = &l.fut;
             quote! {
                 #callsite
                 #start
-                #private::Instrumented::new(#span, async move #inner, #capture).await
+                // The body is `async move { body }`, which clippy flags when the function itself
+                // returns a future (a `JoinHandle`, say): that is the function's signature, not
+                // a missing `.await`.
+                #[allow(clippy::async_yields_async)]
+                let #fut = async move #inner;
+                #private::Instrumented::new(#span, #fut, #capture).await
             }
         }
         Shape::AsyncTrait => {
@@ -187,7 +195,6 @@ fn callsite(
                 let f = Literal::f64_suffixed(*f);
                 quote!(#private::Value::F64(#f))
             }
-            Lit::Bool(b) => quote!(#private::Value::Bool(#b)),
             Lit::StrList(items) => quote!(#private::Value::StrList(&[#(#items),*])),
         };
         Some(quote!((#private::Field::#field, #value)))
@@ -236,7 +243,7 @@ fn start(args: &Args, captured: &[&Ident], private: &TokenStream, l: &Locals) ->
             let conv = format_ident!("{}", v.spec.ty.expr_trait());
             // Spanned at the expression, so a type mismatch is reported there.
             Some(quote_spanned! {expr.span()=>
-                #rec.set_opt(#private::Field::#field, #private::#conv::into_value(&(#expr)));
+                #rec.set_opt(#private::Field::#field, #private::#conv::to_value(&(#expr)));
             })
         })
         .collect();

@@ -61,8 +61,6 @@ pub(crate) enum ArgType {
     Int { min: i64, max: i64 },
     /// A number literal within the bounds, or an expression of a number type.
     Float { min: f64, max: f64 },
-    /// A `bool` literal, or a `bool` expression.
-    Bool,
     /// A `bool` literal only (a compile-time switch).
     Switch,
     /// An array of string literals, or an expression of a list of strings.
@@ -84,7 +82,6 @@ impl ArgType {
             ArgType::Provider => "provider name",
             ArgType::Int { .. } => "integer",
             ArgType::Float { .. } => "number",
-            ArgType::Bool => "bool",
             ArgType::Switch => "bool literal",
             ArgType::StrList => "list of strings",
             ArgType::Params => "parameter names",
@@ -101,7 +98,6 @@ impl ArgType {
                 | ArgType::Provider
                 | ArgType::Int { .. }
                 | ArgType::Float { .. }
-                | ArgType::Bool
                 | ArgType::StrList
         )
     }
@@ -111,7 +107,6 @@ impl ArgType {
         match self {
             ArgType::Int { .. } => "IntArg",
             ArgType::Float { .. } => "FloatArg",
-            ArgType::Bool => "BoolArg",
             ArgType::StrList => "StrListArg",
             _ => "StrArg",
         }
@@ -126,11 +121,15 @@ pub(crate) struct ArgSpec {
     pub(crate) ty: ArgType,
     pub(crate) required: bool,
     /// The default, as documentation.
+    // Read by the generated reference (`docs.rs`), which tests check against the committed docs.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) default: Option<&'static str>,
     /// The runtime `Field` variant the value goes to.
     pub(crate) field: Option<&'static str>,
     /// The attribute keys the value produces (default conventions profile).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) keys: &'static [&'static str],
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) doc: &'static str,
 }
 
@@ -187,7 +186,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: Some("the function's name"),
         field: Some("Name"),
-        keys: &["gen_ai.tool.name", "tool.name"],
+        keys: &["gen_ai.tool.name"],
         doc: "Tool name; the span is `execute_tool {name}`.",
     },
     // ---- model calls
@@ -198,7 +197,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: true,
         default: None,
         field: Some("Provider"),
-        keys: &["gen_ai.provider.name", "llm.provider", "llm.system"],
+        keys: &["gen_ai.provider.name"],
         doc: "The API flavour called: a well-known `gen_ai.provider.name` (`openai`, `anthropic`, `aws.bedrock`, ...) or `custom(\"name\")`.",
     },
     ArgSpec {
@@ -208,7 +207,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: true,
         default: None,
         field: Some("Model"),
-        keys: &["gen_ai.request.model", "llm.model_name"],
+        keys: &["gen_ai.request.model"],
         doc: "Model requested; the span is `{operation} {model}`.",
     },
     ArgSpec {
@@ -228,7 +227,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("Temperature"),
-        keys: &["gen_ai.request.temperature", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.temperature"],
         doc: "Sampling temperature, 0 to 2.",
     },
     ArgSpec {
@@ -241,7 +240,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("MaxTokens"),
-        keys: &["gen_ai.request.max_tokens", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.max_tokens"],
         doc: "Maximum output tokens requested.",
     },
     ArgSpec {
@@ -251,7 +250,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("TopP"),
-        keys: &["gen_ai.request.top_p", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.top_p"],
         doc: "Nucleus sampling, 0 to 1.",
     },
     ArgSpec {
@@ -264,7 +263,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("TopK"),
-        keys: &["gen_ai.request.top_k", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.top_k"],
         doc: "Top-K sampling.",
     },
     ArgSpec {
@@ -277,10 +276,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("FrequencyPenalty"),
-        keys: &[
-            "gen_ai.request.frequency_penalty",
-            "llm.invocation_parameters",
-        ],
+        keys: &["gen_ai.request.frequency_penalty"],
         doc: "Frequency penalty, -2 to 2.",
     },
     ArgSpec {
@@ -293,10 +289,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("PresencePenalty"),
-        keys: &[
-            "gen_ai.request.presence_penalty",
-            "llm.invocation_parameters",
-        ],
+        keys: &["gen_ai.request.presence_penalty"],
         doc: "Presence penalty, -2 to 2.",
     },
     ArgSpec {
@@ -309,7 +302,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("Seed"),
-        keys: &["gen_ai.request.seed", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.seed"],
         doc: "Seed sent with the request.",
     },
     ArgSpec {
@@ -319,7 +312,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("StopSequences"),
-        keys: &["gen_ai.request.stop_sequences", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.stop_sequences"],
         doc: "Stop sequences.",
     },
     ArgSpec {
@@ -332,7 +325,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("ChoiceCount"),
-        keys: &["gen_ai.request.choice.count", "llm.invocation_parameters"],
+        keys: &["gen_ai.request.choice.count"],
         doc: "Number of candidates requested.",
     },
     ArgSpec {
@@ -342,10 +335,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("ReasoningLevel"),
-        keys: &[
-            "gen_ai.request.reasoning.level",
-            "llm.invocation_parameters",
-        ],
+        keys: &["gen_ai.request.reasoning.level"],
         doc: "Reasoning effort exactly as sent (`low`, `medium`, `high`, ...).",
     },
     ArgSpec {
@@ -453,7 +443,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         required: false,
         default: None,
         field: Some("ToolDescription"),
-        keys: &["gen_ai.tool.description", "tool.description"],
+        keys: &["gen_ai.tool.description"],
         doc: "What the tool does.",
     },
     ArgSpec {

@@ -9,6 +9,8 @@
 mod ast;
 mod attr;
 mod ctxt;
+#[cfg(test)]
+mod docs;
 mod expand;
 mod fallback;
 mod kind;
@@ -18,25 +20,25 @@ use proc_macro::TokenStream;
 
 use kind::Kind;
 
-/// Traces an application-defined workflow: `invoke_workflow {name}`.
+#[doc = include_str!("../docs/workflow.md")]
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::Workflow, args, item)
 }
 
-/// Traces a call to a model: `{operation} {model}`.
+#[doc = include_str!("../docs/llm_call.md")]
 #[proc_macro_attribute]
 pub fn llm_call(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::LlmCall, args, item)
 }
 
-/// Traces a retrieval from a data source: `retrieval {data_source}`.
+#[doc = include_str!("../docs/retrieval.md")]
 #[proc_macro_attribute]
 pub fn retrieval(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::Retrieval, args, item)
 }
 
-/// Traces the execution of a tool: `execute_tool {name}`.
+#[doc = include_str!("../docs/tool.md")]
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::Tool, args, item)

@@ -1,25 +1,75 @@
-//! Span timestamps: a monotonic clock read on the hot path, turned into wall-clock time once,
-//! off the caller's thread, when the record is exported.
+//! Span timestamps. The hot path reads the CPU's time-stamp counter (through `quanta`, which
+//! calibrates it against the OS monotonic clock and falls back to that clock where the counter
+//! is not invariant); records keep the raw reading, and turning it into wall-clock time happens
+//! once, off the caller's thread, when the record is exported.
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-static ANCHOR: OnceLock<(Instant, SystemTime)> = OnceLock::new();
-
-#[inline]
-fn anchor() -> &'static (Instant, SystemTime) {
-    ANCHOR.get_or_init(|| (Instant::now(), SystemTime::now()))
+struct Anchor {
+    clock: quanta::Clock,
+    raw: u64,
+    wall: SystemTime,
 }
 
-/// Nanoseconds since the process's clock anchor.
+static ANCHOR: OnceLock<Anchor> = OnceLock::new();
+
+fn anchor() -> &'static Anchor {
+    ANCHOR.get_or_init(|| {
+        // Calibration takes a few milliseconds: `install` pays it, not the first span.
+        let clock = quanta::Clock::new();
+        let raw = clock.raw();
+        Anchor {
+            clock,
+            raw,
+            wall: SystemTime::now(),
+        }
+    })
+}
+
+/// Calibrates the clock (at install, off the hot path).
+pub(crate) fn init() {
+    anchor();
+}
+
+/// A raw timestamp; only meaningful to [`to_system_time`] and [`nanos_between`].
 #[inline]
 pub(crate) fn now() -> u64 {
-    let (start, _) = anchor();
-    // A u64 of nanoseconds lasts 584 years.
-    start.elapsed().as_nanos() as u64
+    anchor().clock.raw()
 }
 
-/// Wall-clock time of a timestamp taken with [`now`].
-pub(crate) fn to_system_time(ns: u64) -> SystemTime {
-    anchor().1 + Duration::from_nanos(ns)
+/// Wall-clock time of a raw timestamp.
+pub(crate) fn to_system_time(raw: u64) -> SystemTime {
+    let a = anchor();
+    a.wall + Duration::from_nanos(a.clock.delta_as_nanos(a.raw, raw))
+}
+
+/// Nanoseconds from `start` to `end` (zero if `end` is not after `start`).
+#[allow(dead_code)]
+pub(crate) fn nanos_between(start: u64, end: u64) -> u64 {
+    anchor().clock.delta_as_nanos(start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_timestamps_convert_to_wall_clock_time() {
+        init();
+        let before = SystemTime::now();
+        let a = now();
+        std::thread::sleep(Duration::from_millis(20));
+        let b = now();
+        let after = SystemTime::now();
+        let elapsed = nanos_between(a, b);
+        assert!((15_000_000..200_000_000).contains(&elapsed), "{elapsed} ns");
+        let (ta, tb) = (to_system_time(a), to_system_time(b));
+        assert!(tb > ta);
+        let slack = Duration::from_millis(5);
+        assert!(
+            ta + slack >= before && tb <= after + slack,
+            "{ta:?} {tb:?} vs {before:?} {after:?}"
+        );
+    }
 }

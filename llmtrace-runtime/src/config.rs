@@ -92,7 +92,7 @@ impl Default for Builder {
             conventions: Conventions::default(),
             buffer_capacity: 2048,
             max_queue: 65_536,
-            max_batch: 512,
+            max_batch: 128,
             tick: Duration::from_millis(100),
             export_timeout: Duration::from_secs(10),
             flush_timeout: Duration::from_secs(5),
@@ -206,6 +206,7 @@ impl Builder {
         if pipeline::get().is_some() {
             return Err(crate::Error::AlreadyInstalled);
         }
+        crate::clock::init();
         crate::export::buffer::REGISTRY.set_capacity(self.buffer_capacity);
         let mut resource = Resource::builder()
             .with_service_name(self.service_name.unwrap_or_else(default_service_name));
@@ -233,7 +234,6 @@ impl Builder {
             content: self.content,
             worker: worker.clone(),
             counters,
-            mapper,
             flush_timeout: self.flush_timeout,
         };
         match pipeline::install(installed) {

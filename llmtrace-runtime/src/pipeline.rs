@@ -9,7 +9,6 @@ use crate::config::ContentCapture;
 use crate::export::buffer::REGISTRY;
 use crate::export::worker::WorkerHandle;
 use crate::sampling::HeadSampler;
-use crate::semconv::Mapper;
 use crate::span::Record;
 
 /// Set once a pipeline is installed, cleared at shutdown. The only thing the hot path reads when
@@ -31,7 +30,6 @@ pub(crate) struct Pipeline {
     pub(crate) content: ContentCapture,
     pub(crate) worker: Arc<WorkerHandle>,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) mapper: Arc<Mapper>,
     pub(crate) flush_timeout: Duration,
 }
 
@@ -83,12 +81,17 @@ pub(crate) fn disable() {
     ENABLED.store(false, Ordering::Release);
 }
 
-/// The dispatch point: a finished record leaves the caller's hands here.
+/// The dispatch point: a finished record leaves the caller's hands here, to the export mode.
+///
+/// # Safety
+/// `record` must point to a valid record that the caller treats as moved out afterwards.
 #[inline]
-pub(crate) fn dispatch(record: Record) {
+pub(crate) unsafe fn dispatch(record: *mut Record) {
     match PIPELINE.get().map(|p| p.mode) {
-        Some(Mode::Native) => crate::export::buffer::push(record),
-        None => drop(record),
+        // SAFETY: forwarded from the caller.
+        Some(Mode::Native) => unsafe { crate::export::buffer::push_from(record) },
+        // SAFETY: forwarded from the caller: dropped here, once.
+        None => unsafe { std::ptr::drop_in_place(record) },
     }
 }
 

@@ -59,7 +59,7 @@ impl HeadSampler {
                 follow_parent: false,
                 root: if *ratio >= 1.0 {
                     RootRule::On
-                } else if !(*ratio > 0.0) {
+                } else if ratio.is_nan() || *ratio <= 0.0 {
                     RootRule::Off
                 } else {
                     RootRule::Below((ratio * (1u64 << 63) as f64) as u64)

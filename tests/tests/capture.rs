@@ -61,7 +61,8 @@ fn parameters_and_return_values() {
         r#"[{"id":"A-42-0","total":9.5},{"id":"A-42-1","total":9.5}]"#
     );
     assert_eq!(str_attr(s, "input.mime_type"), "application/json");
-    assert_eq!(str_attr(s, "tool.name"), "lookup_order");
+    // Phoenix derives `tool.*` from the GenAI names; the default profile does not repeat them.
+    assert!(s.attr("tool.name").is_none());
     assert_eq!(str_attr(s, "gen_ai.tool.type"), "function");
     assert_eq!(
         str_attr(spans.by_name("execute_tool skipped"), "input.value"),
@@ -97,7 +98,7 @@ fn panicking_serialize_never_changes_behaviour() {
     std::panic::set_hook(Box::new(|_| {}));
     let out = cap.in_scope(|| bomb(Bomb, 7));
     std::panic::set_hook(prev);
-    drop(out);
+    let _ = out;
     let spans = cap.spans();
     let s = spans.by_name("execute_tool bomb");
     assert_eq!(
@@ -188,11 +189,6 @@ async fn argument_expressions_are_evaluated_once_at_start() {
             .map(|v| v.to_string())
             .as_deref(),
         Some("[\"END\"]")
-    );
-    let invocation = s.json_attr("llm.invocation_parameters").unwrap();
-    assert_eq!(
-        invocation,
-        serde_json::json!({"temperature": 0.5, "stop": ["END"]})
     );
     assert!(spans.find("chat o3").is_some());
 }

@@ -47,5 +47,8 @@ fn full_buffers_drop_and_count_instead_of_blocking() {
     assert!(stats.dropped_buffer_full > 0, "{stats:?}");
     assert_eq!(stats.dropped, stats.dropped_buffer_full, "{stats:?}");
     assert_eq!(stats.produced, stats.exported + stats.dropped, "{stats:?}");
-    assert_eq!(stats.exported as usize, exporter.received.load(Ordering::SeqCst));
+    assert_eq!(
+        stats.exported as usize,
+        exporter.received.load(Ordering::SeqCst)
+    );
 }

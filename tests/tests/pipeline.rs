@@ -6,9 +6,9 @@
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
-use llmtrace_runtime as llmtrace;
 use llmtrace::testing::SpanDataExt;
 use llmtrace::FutureExt;
+use llmtrace_runtime as llmtrace;
 use opentelemetry::trace::SpanId;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 
@@ -31,7 +31,8 @@ static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn turn() -> std::sync::MutexGuard<'static, ()> {
     LazyLock::force(&EXPORTER);
-    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn flushed() -> Vec<SpanData> {
@@ -64,7 +65,10 @@ fn a_span_ended_on_an_idle_tokio_worker_is_exported_after_flush() {
     assert_eq!(s[0].instrumentation_scope.name(), "llmtrace");
     assert!(s[0].start_time <= s[0].end_time);
     let age = SystemTime::now().duration_since(s[0].end_time).unwrap();
-    assert!(age < Duration::from_secs(60), "timestamps are wall-clock time");
+    assert!(
+        age < Duration::from_secs(60),
+        "timestamps are wall-clock time"
+    );
     drop(rt);
 }
 
@@ -80,17 +84,27 @@ async fn short_root() -> tokio::task::JoinHandle<String> {
     tokio::spawn(late_child().in_current_trace())
 }
 
-#[tokio::test]
-async fn late_children_are_exported_under_the_same_trace() {
+#[test]
+fn late_children_are_exported_under_the_same_trace() {
     let _turn = turn();
-    let handle = short_root().await;
-    assert_eq!(handle.await.unwrap(), "late");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let handle = short_root().await;
+        assert_eq!(handle.await.unwrap(), "late");
+    });
     let spans = flushed();
     let root = named(&spans, "invoke_workflow short_root")[0];
     let child = named(&spans, "chat late-model")[0];
     assert_eq!(child.parent_span_id, root.span_context.span_id());
     assert_eq!(child.span_context.trace_id(), root.span_context.trace_id());
-    assert!(child.end_time > root.end_time, "the child ended after its root");
+    assert!(
+        child.end_time > root.end_time,
+        "the child ended after its root"
+    );
     assert_eq!(root.parent_span_id, SpanId::INVALID);
 }
 
@@ -134,19 +148,22 @@ fn exported_attributes_match_the_conventions() {
     let spans = flushed();
     let s = named(&spans, "chat gpt-4o-2024")[0];
     assert_eq!(s.str_attr("gen_ai.provider.name"), Some("azure.ai.openai"));
-    assert_eq!(s.str_attr("llm.provider"), Some("azure"));
-    assert_eq!(s.str_attr("llm.system"), Some("openai"));
-    assert_eq!(s.i64_attr("gen_ai.usage.cache_read.input_tokens"), Some(400));
-    assert_eq!(s.i64_attr("llm.token_count.prompt_details.cache_read"), Some(400));
+    assert_eq!(s.str_attr("gen_ai.operation.name"), Some("chat"));
+    assert_eq!(s.str_attr("openinference.span.kind"), Some("LLM"));
+    assert_eq!(s.i64_attr("gen_ai.usage.input_tokens"), Some(1000));
+    assert_eq!(
+        s.i64_attr("gen_ai.usage.cache_read.input_tokens"),
+        Some(400)
+    );
     assert_eq!(s.f64_attr("llm.cost.total"), Some(0.0123));
+    // Cached tokens: Langfuse gets the exact breakdown so it does not count them twice.
     assert_eq!(
         s.json_attr("langfuse.observation.usage_details").unwrap(),
         serde_json::json!({"input": 600, "input_cached_tokens": 400, "output": 50, "total": 1050})
     );
-    assert_eq!(
-        s.json_attr("langfuse.observation.cost_details").unwrap(),
-        serde_json::json!({"total": 0.0123})
-    );
-    assert_eq!(s.str_attr("langfuse.trace.name"), Some("chat gpt-4o-2024"));
-    assert_eq!(s.str_attr("code.function.name").map(|n| n.ends_with("::azure")), Some(true));
+    // A lone total is read from `llm.cost.total`; no details object.
+    assert!(s.attr("langfuse.observation.cost_details").is_none());
+    // Phoenix derives the `llm.*` duplicates itself (default profile).
+    assert!(s.attr("llm.provider").is_none());
+    assert!(s.attr("llm.token_count.prompt").is_none());
 }

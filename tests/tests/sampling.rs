@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use llmtrace_runtime as llmtrace;
 use llmtrace::{Sampler, SpanId, TraceContext, TraceId};
+use llmtrace_runtime as llmtrace;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
 #[llmtrace::tool(name = "child")]
@@ -33,7 +33,10 @@ fn ratio_sampling_keeps_whole_traces() {
         assert_eq!(root_recorded, child_recorded, "a child follows its root");
         recorded += usize::from(root_recorded);
     }
-    assert!((350..650).contains(&recorded), "{recorded} of 1000 traces kept");
+    assert!(
+        (350..650).contains(&recorded),
+        "{recorded} of 1000 traces kept"
+    );
 
     // A remote parent's decision is followed either way.
     let remote = TraceContext::remote(TraceId(0xabc), SpanId(0x123), true);
@@ -48,7 +51,10 @@ fn ratio_sampling_keeps_whole_traces() {
     for s in spans.iter().filter(|s| s.name == "execute_tool child") {
         if s.parent_span_is_remote {
             assert_eq!(s.parent_span_id, opentelemetry::trace::SpanId::from(0x123));
-            assert_eq!(s.span_context.trace_id(), opentelemetry::trace::TraceId::from(0xabc));
+            assert_eq!(
+                s.span_context.trace_id(),
+                opentelemetry::trace::TraceId::from(0xabc)
+            );
         } else {
             assert!(ids.contains(&s.parent_span_id), "no orphan children");
         }

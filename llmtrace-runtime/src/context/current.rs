@@ -77,6 +77,16 @@ pub fn current() -> CurrentSpan {
     CurrentSpan { _private: () }
 }
 
+#[inline(never)]
+fn set_field(field: Field, value: Value) {
+    with_current_record(|rec| rec.set(field, value));
+}
+
+#[inline(never)]
+fn record_usage(usage: crate::Usage) {
+    with_current_record(|rec| usage.record(rec));
+}
+
 impl CurrentSpan {
     /// Whether the current span is being recorded.
     pub fn is_recording(&self) -> bool {
@@ -118,20 +128,26 @@ impl CurrentSpan {
     /// Sets one of the schema's fields on the current span.
     #[inline]
     pub fn set(&self, field: Field, value: impl Into<Value>) {
-        let value = value.into();
-        with_current_record(|rec| rec.set(field, value));
+        if crate::pipeline::is_enabled() {
+            set_field(field, value.into());
+        }
     }
 
     /// Records token usage reported by the model.
-    #[inline]
+    #[inline(always)]
     pub fn record_usage(&self, usage: crate::Usage) {
-        with_current_record(|rec| usage.record(rec));
+        // Not installed, this is one relaxed load; the work stays out of line.
+        if crate::pipeline::is_enabled() {
+            record_usage(usage);
+        }
     }
 
     /// Records the cost of the call in USD, overriding the computed one.
-    #[inline]
+    #[inline(always)]
     pub fn record_cost_usd(&self, usd: f64) {
-        with_current_record(|rec| rec.set(Field::CostTotal, Value::F64(usd)));
+        if crate::pipeline::is_enabled() {
+            set_field(Field::CostTotal, Value::F64(usd));
+        }
     }
 
     /// Adds an event with attributes to the current span.

@@ -133,13 +133,6 @@ pub(crate) struct Entered<'a> {
     _borrow: PhantomData<&'a mut Record>,
 }
 
-impl Entered<'_> {
-    /// The context that was current before this one.
-    pub(crate) fn previous(&self) -> &Ctx {
-        &self.prev
-    }
-}
-
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
@@ -151,15 +144,19 @@ impl Drop for Entered<'_> {
 ///
 /// `f` must not call code that can re-enter the context (user code): callers convert values
 /// before calling this.
-#[inline]
+#[inline(always)]
 pub(crate) fn with_current_record<R>(f: impl FnOnce(&mut Record) -> R) -> Option<R> {
-    let ctx = get();
-    if ctx.record.is_null() {
+    // Not installed: no record can be open; skip even the thread-local access.
+    if !crate::pipeline::is_enabled() {
+        return None;
+    }
+    let record = CURRENT.with(|c| c.get().record);
+    if record.is_null() {
         return None;
     }
     // SAFETY: `record` is installed only by `enter_record`, whose `Entered` guard holds the unique
     // borrow of the record and uninstalls the pointer when dropped, so the record is alive and not
     // otherwise accessed while it is installed. This runs on the installing thread (thread-local)
     // and `f` is llmtrace code that does not re-enter, so no second reference is created.
-    Some(f(unsafe { &mut *ctx.record }))
+    Some(f(unsafe { &mut *record }))
 }

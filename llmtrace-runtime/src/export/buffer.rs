@@ -79,32 +79,45 @@ impl Registry {
     }
 }
 
-/// Hands a finished record to this thread's ring. Never blocks.
+/// Moves the record `*record` into this thread's ring, or drops it (counted) when the ring is
+/// full. Never blocks.
+///
+/// The record is read straight into its ring slot: it is the one copy the hand-off makes.
+///
+/// # Safety
+/// `record` must point to a valid record that the caller treats as moved out afterwards (it must
+/// not be used or dropped again).
 #[inline]
-pub(crate) fn push(record: Record) {
-    let pushed = LOCAL.try_with(move |local| {
+pub(crate) unsafe fn push_from(record: *mut Record) {
+    let pushed = LOCAL.try_with(|local| {
         let Ok(mut local) = local.try_borrow_mut() else {
             return false;
         };
         let buf = local.get_or_insert_with(|| REGISTRY.register());
-        match buf.producer.push(record) {
-            Ok(()) => {
-                buf.since_wake += 1;
-                if buf.since_wake >= buf.wake_every {
-                    buf.since_wake = 0;
-                    super::worker::wake();
-                }
-            }
-            Err(rtrb::PushError::Full(_dropped)) => {
-                // Only this thread writes the counter: a plain load and store is enough.
-                let n = buf.shared.dropped_full.load(Ordering::Relaxed);
-                buf.shared.dropped_full.store(n + 1, Ordering::Relaxed);
-                super::worker::wake();
-            }
+        let Ok(mut chunk) = buf.producer.write_chunk_uninit(1) else {
+            // Only this thread writes the counter: a plain load and store is enough.
+            let n = buf.shared.dropped_full.load(Ordering::Relaxed);
+            buf.shared.dropped_full.store(n + 1, Ordering::Relaxed);
+            super::worker::wake();
+            return false;
+        };
+        let (slot, _) = chunk.as_mut_slices();
+        // SAFETY: the caller hands the record over; it is read exactly once, here.
+        slot[0].write(unsafe { std::ptr::read(record) });
+        // SAFETY: the one slot of the chunk was initialized just above.
+        unsafe { chunk.commit_all() };
+        buf.since_wake += 1;
+        if buf.since_wake >= buf.wake_every {
+            buf.since_wake = 0;
+            super::worker::wake();
         }
         true
     });
     if pushed != Ok(true) {
-        REGISTRY.dropped_no_buffer.fetch_add(1, Ordering::Relaxed);
+        if pushed.is_err() {
+            REGISTRY.dropped_no_buffer.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: not moved into the ring: the record is still the caller's to drop, once.
+        unsafe { std::ptr::drop_in_place(record) };
     }
 }

@@ -145,6 +145,7 @@ struct Worker {
     max_queue: usize,
     export_timeout: Duration,
     pending: Vec<Record>,
+    scratch: Vec<opentelemetry::KeyValue>,
 }
 
 fn run(config: WorkerConfig, control: &WorkerHandle) {
@@ -184,6 +185,7 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
         max_queue: config.max_queue.max(1),
         export_timeout: config.export_timeout,
         pending: Vec::new(),
+        scratch: Vec::with_capacity(64),
     };
     loop {
         thread::park_timeout(config.tick);
@@ -228,13 +230,13 @@ impl Worker {
         let mut overflow = 0u64;
         rings.retain_mut(|ring| {
             let abandoned = ring.consumer.is_abandoned();
-            while let Ok(record) = ring.consumer.pop() {
-                drained += 1;
-                if self.pending.len() < self.max_queue {
-                    self.pending.push(record);
-                } else {
-                    overflow += 1;
-                }
+            let available = ring.consumer.slots();
+            if let Ok(chunk) = ring.consumer.read_chunk(available) {
+                drained += available as u64;
+                let room = self.max_queue.saturating_sub(self.pending.len());
+                overflow += available.saturating_sub(room) as u64;
+                // Records beyond the bound are dropped with the rest of the chunk iterator.
+                self.pending.extend(chunk.into_iter().take(room));
             }
             if abandoned {
                 // The thread has exited and its ring is empty: keep its drop count.
@@ -254,47 +256,44 @@ impl Worker {
 
     /// Runs pending records through the stages and exports them, in batches.
     fn process(&mut self, flush: bool) {
-        let mut ready = Vec::new();
-        let records = std::mem::take(&mut self.pending);
-        if self.stages.is_empty() {
-            ready = records;
-        } else {
-            let mut input = records;
-            for (i, stage) in self.stages.iter_mut().enumerate() {
+        if !self.stages.is_empty() {
+            let mut input = std::mem::take(&mut self.pending);
+            for stage in &mut self.stages {
                 let mut out = Vec::new();
-                if i == 0 || !input.is_empty() {
-                    stage.process(std::mem::take(&mut input), &mut out, &self.counters);
-                }
+                stage.process(std::mem::take(&mut input), &mut out, &self.counters);
                 if flush {
                     stage.flush(&mut out, &self.counters);
                 }
                 input = out;
             }
-            ready.append(&mut input);
+            self.pending = input;
         }
-        while !ready.is_empty() {
-            let rest = ready.split_off(ready.len().min(self.max_batch));
-            let batch = std::mem::replace(&mut ready, rest);
-            self.export(batch);
-        }
-    }
-
-    fn export(&mut self, batch: Vec<Record>) {
-        let mut spans: Vec<SpanData> = Vec::with_capacity(batch.len());
-        for record in &batch {
-            let data = self.mapper.to_span_data(record);
-            match record.scope.as_ref().and_then(|s| s.capture.as_ref()) {
+        // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
+        for record in pending.iter_mut() {
+            let sink = record.scope.as_ref().and_then(|s| s.capture.clone());
+            let data = self.mapper.to_span_data(record, &mut self.scratch);
+            match sink {
                 Some(sink) => {
                     sink.push(data);
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
-                None => spans.push(data),
+                None => batch.push(data),
+            }
+            if batch.len() == self.max_batch {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
+                self.export(full);
             }
         }
-        drop(batch);
-        if spans.is_empty() {
-            return;
+        if !batch.is_empty() {
+            self.export(batch);
         }
+        pending.clear();
+        self.pending = pending;
+    }
+
+    fn export(&mut self, mut spans: Vec<SpanData>) {
         let n = spans.len() as u64;
         if self.exporters.is_empty() {
             self.counters

@@ -16,7 +16,7 @@ use crate::span::Value;
 )]
 pub trait StrArg {
     /// The span value; `None` records nothing.
-    fn into_value(&self) -> Option<Value>;
+    fn to_value(&self) -> Option<Value>;
 }
 
 /// An integer argument (`max_tokens`, `top_k`, `seed`, ...).
@@ -26,7 +26,7 @@ pub trait StrArg {
 )]
 pub trait IntArg {
     /// The span value; `None` records nothing.
-    fn into_value(&self) -> Option<Value>;
+    fn to_value(&self) -> Option<Value>;
 }
 
 /// A number argument (`temperature`, `top_p`, ...).
@@ -36,7 +36,7 @@ pub trait IntArg {
 )]
 pub trait FloatArg {
     /// The span value; `None` records nothing.
-    fn into_value(&self) -> Option<Value>;
+    fn to_value(&self) -> Option<Value>;
 }
 
 /// A boolean argument.
@@ -46,7 +46,7 @@ pub trait FloatArg {
 )]
 pub trait BoolArg {
     /// The span value; `None` records nothing.
-    fn into_value(&self) -> Option<Value>;
+    fn to_value(&self) -> Option<Value>;
 }
 
 /// A list-of-strings argument (`stop_sequences`).
@@ -56,33 +56,33 @@ pub trait BoolArg {
 )]
 pub trait StrListArg {
     /// The span value; `None` records nothing.
-    fn into_value(&self) -> Option<Value>;
+    fn to_value(&self) -> Option<Value>;
 }
 
 macro_rules! forward_refs {
     ($tr:ident) => {
         impl<T: $tr + ?Sized> $tr for &T {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
-                (**self).into_value()
+            fn to_value(&self) -> Option<Value> {
+                (**self).to_value()
             }
         }
         impl<T: $tr + ?Sized> $tr for &mut T {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
-                (**self).into_value()
+            fn to_value(&self) -> Option<Value> {
+                (**self).to_value()
             }
         }
         impl<T: $tr> $tr for Option<T> {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
-                self.as_ref().and_then($tr::into_value)
+            fn to_value(&self) -> Option<Value> {
+                self.as_ref().and_then($tr::to_value)
             }
         }
         impl<T: $tr + ?Sized> $tr for Box<T> {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
-                (**self).into_value()
+            fn to_value(&self) -> Option<Value> {
+                (**self).to_value()
             }
         }
     };
@@ -96,36 +96,36 @@ forward_refs!(StrListArg);
 
 impl StrArg for str {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
+    fn to_value(&self) -> Option<Value> {
         Some(Value::String(self.into()))
     }
 }
 
 impl StrArg for String {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
-        self.as_str().into_value()
+    fn to_value(&self) -> Option<Value> {
+        self.as_str().to_value()
     }
 }
 
 impl StrArg for Cow<'_, str> {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
-        (**self).into_value()
+    fn to_value(&self) -> Option<Value> {
+        (**self).to_value()
     }
 }
 
 impl StrArg for Arc<str> {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
-        (**self).into_value()
+    fn to_value(&self) -> Option<Value> {
+        (**self).to_value()
     }
 }
 
 impl StrArg for Rc<str> {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
-        (**self).into_value()
+    fn to_value(&self) -> Option<Value> {
+        (**self).to_value()
     }
 }
 
@@ -133,13 +133,13 @@ macro_rules! int_arg {
     ($($t:ty),*) => {$(
         impl IntArg for $t {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
+            fn to_value(&self) -> Option<Value> {
                 Some(Value::from(*self))
             }
         }
         impl FloatArg for $t {
             #[inline]
-            fn into_value(&self) -> Option<Value> {
+            fn to_value(&self) -> Option<Value> {
                 Some(Value::F64(*self as f64))
             }
         }
@@ -149,27 +149,27 @@ int_arg!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl FloatArg for f64 {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
+    fn to_value(&self) -> Option<Value> {
         Some(Value::F64(*self))
     }
 }
 
 impl FloatArg for f32 {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
+    fn to_value(&self) -> Option<Value> {
         Some(Value::F64(f64::from(*self)))
     }
 }
 
 impl BoolArg for bool {
     #[inline]
-    fn into_value(&self) -> Option<Value> {
+    fn to_value(&self) -> Option<Value> {
         Some(Value::Bool(*self))
     }
 }
 
 impl<S: AsRef<str>> StrListArg for [S] {
-    fn into_value(&self) -> Option<Value> {
+    fn to_value(&self) -> Option<Value> {
         Some(Value::StringList(
             self.iter().map(|s| Box::<str>::from(s.as_ref())).collect(),
         ))
@@ -177,13 +177,13 @@ impl<S: AsRef<str>> StrListArg for [S] {
 }
 
 impl<S: AsRef<str>, const N: usize> StrListArg for [S; N] {
-    fn into_value(&self) -> Option<Value> {
-        self.as_slice().into_value()
+    fn to_value(&self) -> Option<Value> {
+        self.as_slice().to_value()
     }
 }
 
 impl<S: AsRef<str>> StrListArg for Vec<S> {
-    fn into_value(&self) -> Option<Value> {
-        self.as_slice().into_value()
+    fn to_value(&self) -> Option<Value> {
+        self.as_slice().to_value()
     }
 }

@@ -98,8 +98,6 @@ pub mod gen_ai {
     pub const SERVER_ADDRESS: &str = "server.address";
     /// `server.port`.
     pub const SERVER_PORT: &str = "server.port";
-    /// `code.function.name`.
-    pub const CODE_FUNCTION_NAME: &str = "code.function.name";
     /// `exception.type` (on the `exception` event).
     pub const EXCEPTION_TYPE: &str = "exception.type";
     /// `exception.message` (on the `exception` event).

@@ -2,9 +2,13 @@
 //! out, for every export mode and conventions profile.
 //!
 //! It runs off the caller's thread in native mode, so the JSON work (invocation parameters,
-//! document normalisation, usage details) happens here rather than on the hot path.
+//! document normalisation, usage details) happens here rather than on the hot path. Attributes
+//! split in two: the request side depends only on the macro's arguments, and when those are all
+//! literals it is computed once per function and cloned; the response side (usage, cost,
+//! content, errors, scope) is built per span, moving content out of the record.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status as OtelStatus, TraceFlags};
 use opentelemetry::trace::{TraceId, TraceState};
@@ -13,10 +17,13 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use serde_json::{Map, Value as Json};
 
+use super::format::{self, Tokens};
 use super::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi};
 use crate::clock;
 use crate::config::ContentCapture;
-use crate::span::{FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status, Value};
+use crate::span::{
+    Callsite, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
+};
 
 /// Which attribute conventions to emit.
 ///
@@ -28,6 +35,7 @@ pub struct Conventions {
     pub(crate) legacy: bool,
     pub(crate) latest: bool,
     pub(crate) openinference: bool,
+    pub(crate) openinference_full: bool,
     pub(crate) langfuse: bool,
 }
 
@@ -37,6 +45,7 @@ impl Default for Conventions {
             legacy: false,
             latest: false,
             openinference: true,
+            openinference_full: false,
             langfuse: true,
         }
     }
@@ -57,9 +66,20 @@ impl Conventions {
         self
     }
 
-    /// Emit the OpenInference keys Arize Phoenix reads (on by default).
+    /// Emit the OpenInference keys Arize Phoenix needs beyond what it converts from the GenAI
+    /// names (on by default): span kind, input and output values, cost, reasoning tokens,
+    /// retrieved documents, session, user, metadata and tags.
     pub fn openinference(mut self, on: bool) -> Self {
         self.openinference = on;
+        self
+    }
+
+    /// Also emit the OpenInference duplicates of GenAI keys (`llm.model_name`, `llm.provider`,
+    /// `llm.invocation_parameters`, `llm.token_count.*`, `tool.*`, ...). Phoenix 15.10 and later
+    /// derives these from the GenAI names itself; turn this on for older Phoenix releases.
+    pub fn openinference_full(mut self, on: bool) -> Self {
+        self.openinference_full = on;
+        self.openinference |= on;
         self
     }
 
@@ -70,11 +90,11 @@ impl Conventions {
     }
 }
 
-/// Per-callsite values derived once from the static part of a callsite.
+/// What a callsite's literal arguments map to, computed once.
 #[derive(Debug)]
 pub(crate) struct CallsiteAttrs {
-    /// The span name, when it does not depend on run-time values.
-    name: Option<&'static str>,
+    name: &'static str,
+    request: Vec<KeyValue>,
 }
 
 /// Turns records into spans. One per installed pipeline.
@@ -84,6 +104,16 @@ pub(crate) struct Mapper {
     content: ContentCapture,
     resource: Resource,
     scope: InstrumentationScope,
+}
+
+/// The output of [`Mapper::map`].
+#[derive(Debug)]
+pub(crate) struct Mapped {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) events: Vec<opentelemetry::trace::Event>,
+    pub(crate) status: OtelStatus,
 }
 
 /// Name of the event that carries content when content goes to events.
@@ -109,31 +139,36 @@ impl Mapper {
         &self.resource
     }
 
-    /// The exportable span of a finished record.
-    pub(crate) fn to_span_data(&self, rec: &Record) -> SpanData {
-        let mapped = self.map(rec);
+    /// The exportable span of a finished record. `scratch` is reused from call to call so the
+    /// attributes are collected once and allocated at their exact size.
+    pub(crate) fn to_span_data(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> SpanData {
         let parent_span_id = if rec.parent_id == 0 {
             SpanId::INVALID
         } else {
             SpanId::from(rec.parent_id)
         };
+        let span_context = SpanContext::new(
+            TraceId::from(rec.trace_id),
+            SpanId::from(rec.span_id),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        let (start, end, remote) = (rec.start, rec.end, rec.flags & FLAG_PARENT_REMOTE != 0);
+        let mapped = self.map(rec, scratch);
+        let mut events = SpanEvents::default();
+        events.events = mapped.events;
         SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(rec.trace_id),
-                SpanId::from(rec.span_id),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
+            span_context,
             parent_span_id,
-            parent_span_is_remote: rec.flags & FLAG_PARENT_REMOTE != 0,
+            parent_span_is_remote: remote,
             span_kind: mapped.kind,
             name: mapped.name,
-            start_time: clock::to_system_time(rec.start),
-            end_time: clock::to_system_time(rec.end),
+            start_time: clock::to_system_time(start),
+            end_time: clock::to_system_time(end),
             attributes: mapped.attributes,
             dropped_attributes_count: 0,
-            events: span_events(mapped.events),
+            events,
             links: SpanLinks::default(),
             status: mapped.status,
             instrumentation_scope: self.scope.clone(),
@@ -141,62 +176,49 @@ impl Mapper {
     }
 
     /// Name, kind, attributes, events and status of a record.
-    pub(crate) fn map(&self, rec: &Record) -> Mapped {
+    pub(crate) fn map(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> Mapped {
+        scratch.clear();
         let mut out = Out {
-            attrs: Vec::with_capacity(24),
+            attrs: std::mem::take(scratch),
             content_event: Vec::new(),
             content: self.content,
         };
-        self.common(rec, &mut out);
-        match rec.kind() {
-            Kind::Workflow => self.workflow(rec, &mut out),
-            Kind::LlmCall => self.llm_call(rec, &mut out),
-            Kind::Retrieval => self.retrieval(rec, &mut out),
-            Kind::Tool => self.tool(rec, &mut out),
-        }
-        self.rollup(rec, &mut out);
-        self.scope_attrs(rec, &mut out);
-        custom(rec, &mut out);
-
-        let mut events = Vec::new();
-        let status = match rec.status {
-            Status::Error => {
-                let message = rec
-                    .extra
-                    .as_ref()
-                    .and_then(|e| e.status_message.as_deref())
-                    .unwrap_or("");
-                let error_type = rec
-                    .get(Field::ErrorType)
-                    .and_then(Value::as_str)
-                    .unwrap_or("_OTHER");
-                let mut attrs = vec![KeyValue::new(gen_ai::EXCEPTION_TYPE, error_type.to_owned())];
-                if !message.is_empty() {
-                    attrs.push(KeyValue::new(gen_ai::EXCEPTION_MESSAGE, message.to_owned()));
-                }
-                events.push(opentelemetry::trace::Event::new(
-                    "exception",
-                    clock::to_system_time(rec.end),
-                    attrs,
-                    0,
-                ));
-                OtelStatus::error(message.to_owned())
-            }
-            Status::Unset | Status::Cancelled => OtelStatus::Unset,
+        let callsite = rec.callsite;
+        let name = if rec.attrs.iter().any(|(f, _)| is_request_field(*f)) {
+            self.request(rec, &mut out);
+            Cow::Owned(build_name(rec))
+        } else {
+            let cached = callsite.cache.get_or_init(|| self.callsite_attrs(callsite));
+            out.attrs.extend(cached.request.iter().cloned());
+            Cow::Borrowed(cached.name)
         };
-        if let Some(extra) = &rec.extra {
-            for e in &extra.events {
-                events.push(opentelemetry::trace::Event::new(
-                    e.name.clone(),
-                    clock::to_system_time(e.time),
-                    e.attributes
-                        .iter()
-                        .map(|(k, v)| KeyValue::new(k.clone(), v))
-                        .collect(),
-                    0,
-                ));
+        // A workflow at the root names the Langfuse trace after itself, not its span name.
+        if self.conventions.langfuse && rec.parent_id == 0 && callsite.kind == Kind::Workflow {
+            out.attr(langfuse::TRACE_NAME, name_value(rec));
+        }
+        let (kind, status, flags, start) = (rec.kind(), rec.status, rec.flags, rec.start);
+        let mut response = Response::index(rec);
+        let error_type = response.take(Field::ErrorType);
+        if let Some(v) = &error_type {
+            out.attr(gen_ai::ERROR_TYPE, v);
+        }
+        if status == Status::Cancelled {
+            out.attr(lt::CANCELLED, true);
+        }
+        if flags & FLAG_TRUNCATED != 0 {
+            out.attr(lt::CONTENT_TRUNCATED, true);
+        }
+        self.response(kind, start, response, &mut out);
+        self.scope_attrs(rec, &mut out);
+        for (k, v) in rec.callsite.custom {
+            out.attr(k, v);
+        }
+        if let Some(extra) = &mut rec.extra {
+            for (k, v) in std::mem::take(&mut extra.custom) {
+                out.attrs.push(KeyValue::new(k, v));
             }
         }
+        let (status, mut events) = self.status_and_events(rec, error_type);
         if !out.content_event.is_empty() {
             events.push(opentelemetry::trace::Event::new(
                 CONTENT_EVENT,
@@ -205,19 +227,38 @@ impl Mapper {
                 0,
             ));
         }
+        // Exactly sized: small attribute lists stay within the allocator's thread cache.
+        let attributes = out.attrs.drain(..).collect();
+        *scratch = out.attrs;
         Mapped {
-            name: span_name(rec),
-            kind: span_kind(rec.kind()),
-            attributes: out.attrs,
+            name,
+            kind: span_kind(callsite.kind),
+            attributes,
             events,
             status,
         }
     }
 
-    fn common(&self, rec: &Record, out: &mut Out) {
+    fn callsite_attrs(&self, callsite: &'static Callsite) -> CallsiteAttrs {
+        let dummy = Record::new(callsite, 0, 0, 0, None, 0);
+        let mut out = Out {
+            attrs: Vec::new(),
+            content_event: Vec::new(),
+            content: self.content,
+        };
+        self.request(&dummy, &mut out);
+        CallsiteAttrs {
+            name: Box::leak(build_name(&dummy).into_boxed_str()),
+            request: out.attrs,
+        }
+    }
+
+    // ---- request side: the macro's arguments ---------------------------------------------
+
+    fn request(&self, rec: &Record, out: &mut Out) {
         let kind = rec.kind();
-        out.attr(gen_ai::OPERATION_NAME, operation_value(rec));
         let embeddings = kind == Kind::LlmCall && operation(rec) == "embeddings";
+        out.attr(gen_ai::OPERATION_NAME, operation_value(rec));
         if self.conventions.openinference {
             let oi_kind = match kind {
                 Kind::Workflow => "CHAIN",
@@ -228,62 +269,73 @@ impl Mapper {
             };
             out.attr(oi::SPAN_KIND, oi_kind);
         }
+        // Langfuse types model calls and tools from the GenAI operation (or the OpenInference
+        // kind); workflows and retrievals it does not map, so those say it themselves.
         if self.conventions.langfuse {
-            let lf_kind = match kind {
-                Kind::Workflow => "chain",
-                Kind::LlmCall if embeddings => "embedding",
-                Kind::LlmCall => "generation",
-                Kind::Retrieval => "retriever",
-                Kind::Tool => "tool",
-            };
-            out.attr(langfuse::OBSERVATION_TYPE, lf_kind);
-            if rec.parent_id == 0 {
-                out.attr(langfuse::TRACE_NAME, span_name(rec));
+            match kind {
+                Kind::Workflow => out.attr(langfuse::OBSERVATION_TYPE, "chain"),
+                Kind::Retrieval => out.attr(langfuse::OBSERVATION_TYPE, "retriever"),
+                Kind::LlmCall | Kind::Tool => {}
             }
         }
-        out.attr(
-            gen_ai::CODE_FUNCTION_NAME,
-            format!("{}::{}", rec.callsite.module_path, rec.callsite.fn_name),
+        out.copy(
+            rec,
+            &[
+                (Field::ServerAddress, gen_ai::SERVER_ADDRESS),
+                (Field::ServerPort, gen_ai::SERVER_PORT),
+                (Field::AgentName, gen_ai::AGENT_NAME),
+                (Field::ConversationId, gen_ai::CONVERSATION_ID),
+            ],
         );
-        if let Some(v) = rec.get(Field::ErrorType) {
-            out.attr(gen_ai::ERROR_TYPE, v);
-        }
-        if rec.status == Status::Cancelled {
-            out.attr(lt::CANCELLED, true);
-        }
-        if rec.flags & FLAG_TRUNCATED != 0 {
-            out.attr(lt::CONTENT_TRUNCATED, true);
-        }
-        for (field, key) in [
-            (Field::ServerAddress, gen_ai::SERVER_ADDRESS),
-            (Field::ServerPort, gen_ai::SERVER_PORT),
-            (Field::AgentName, gen_ai::AGENT_NAME),
-            (Field::ConversationId, gen_ai::CONVERSATION_ID),
-        ] {
-            if let Some(v) = rec.get(field) {
-                out.attr(key, v);
+        match kind {
+            Kind::Workflow => out.attr(gen_ai::WORKFLOW_NAME, name_value(rec)),
+            Kind::LlmCall => self.llm_request(rec, out),
+            Kind::Retrieval => out.copy(
+                rec,
+                &[
+                    (Field::DataSource, gen_ai::DATA_SOURCE_ID),
+                    (Field::RetrievalTopK, gen_ai::RETRIEVAL_TOP_K),
+                    (Field::Provider, gen_ai::PROVIDER_NAME),
+                    (Field::Model, gen_ai::REQUEST_MODEL),
+                ],
+            ),
+            Kind::Tool => {
+                let name = name_value(rec);
+                out.attr(gen_ai::TOOL_NAME, name.clone());
+                out.attr(
+                    gen_ai::TOOL_TYPE,
+                    rec.get(Field::ToolType)
+                        .cloned()
+                        .unwrap_or(Value::Str("function")),
+                );
+                out.copy(
+                    rec,
+                    &[
+                        (Field::ToolDescription, gen_ai::TOOL_DESCRIPTION),
+                        (Field::ToolCallId, gen_ai::TOOL_CALL_ID),
+                    ],
+                );
+                if self.conventions.openinference_full {
+                    out.attr(oi::TOOL_NAME, name);
+                    out.copy(rec, &[(Field::ToolDescription, oi::TOOL_DESCRIPTION)]);
+                }
             }
         }
     }
 
-    fn workflow(&self, rec: &Record, out: &mut Out) {
-        out.attr(gen_ai::WORKFLOW_NAME, name(rec));
-        self.io(rec, out, rec.get(Field::Input), rec.get(Field::Output));
-    }
-
-    fn llm_call(&self, rec: &Record, out: &mut Out) {
-        let provider = rec.get(Field::Provider).and_then(Value::as_str);
-        let model = rec.get(Field::Model).and_then(Value::as_str);
+    fn llm_request(&self, rec: &Record, out: &mut Out) {
+        let provider = rec.get(Field::Provider);
+        let model = rec.get(Field::Model);
         if let Some(p) = provider {
-            out.attr(gen_ai::PROVIDER_NAME, p.to_owned());
+            out.attr(gen_ai::PROVIDER_NAME, p);
             if self.conventions.legacy {
-                out.attr(legacy::SYSTEM, p.to_owned());
+                out.attr(legacy::SYSTEM, p);
             }
         }
         if let Some(m) = model {
-            out.attr(gen_ai::REQUEST_MODEL, m.to_owned());
+            out.attr(gen_ai::REQUEST_MODEL, m);
         }
-        let params: &[(Field, &str, &str)] = &[
+        const PARAMS: &[(Field, &str, &str)] = &[
             (
                 Field::Temperature,
                 gen_ai::REQUEST_TEMPERATURE,
@@ -313,41 +365,37 @@ impl Mapper {
             ),
         ];
         let mut invocation = Map::new();
-        for (field, key, oi_name) in params {
+        for (field, key, oi_name) in PARAMS {
             if let Some(v) = rec.get(*field) {
                 out.attr(key, v);
-                invocation.insert((*oi_name).to_owned(), to_json(v));
+                if self.conventions.openinference_full {
+                    invocation.insert((*oi_name).to_owned(), format::to_json(v));
+                }
             }
         }
-        for (field, key) in [
-            (Field::OutputType, gen_ai::OUTPUT_TYPE),
-            (Field::PromptName, gen_ai::PROMPT_NAME),
-            (Field::PromptVersion, gen_ai::PROMPT_VERSION),
-            (Field::ResponseModel, gen_ai::RESPONSE_MODEL),
-            (Field::ResponseId, gen_ai::RESPONSE_ID),
-            (Field::FinishReasons, gen_ai::RESPONSE_FINISH_REASONS),
-            (
-                Field::TimeToFirstChunk,
-                gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK,
-            ),
-            (Field::ChunkCount, lt::STREAM_CHUNKS),
-        ] {
-            if let Some(v) = rec.get(field) {
-                out.attr(key, v);
-            }
-        }
-        if self.conventions.openinference {
+        out.copy(
+            rec,
+            &[
+                (Field::OutputType, gen_ai::OUTPUT_TYPE),
+                (Field::PromptName, gen_ai::PROMPT_NAME),
+                (Field::PromptVersion, gen_ai::PROMPT_VERSION),
+            ],
+        );
+        if self.conventions.openinference_full {
             if let Some(m) = model {
                 let key = if operation(rec) == "embeddings" {
                     oi::EMBEDDING_MODEL_NAME
                 } else {
                     oi::LLM_MODEL_NAME
                 };
-                out.attr(key, m.to_owned());
+                out.attr(key, m);
             }
-            if let Some(p) = provider {
-                let (oi_provider, oi_system) = openinference_provider(p);
-                out.attr(oi::LLM_PROVIDER, oi_provider.to_owned());
+            if let Some(p) = provider.and_then(Value::as_str) {
+                let (oi_provider, oi_system) = format::openinference_provider(p);
+                match oi_provider {
+                    Cow::Borrowed(known) => out.attr(oi::LLM_PROVIDER, known),
+                    Cow::Owned(other) => out.attr(oi::LLM_PROVIDER, other),
+                }
                 if let Some(system) = oi_system {
                     out.attr(oi::LLM_SYSTEM, system);
                 }
@@ -355,134 +403,160 @@ impl Mapper {
             if !invocation.is_empty() {
                 out.attr(
                     oi::LLM_INVOCATION_PARAMETERS,
-                    Json::Object(invocation).to_string(),
+                    shared(Json::Object(invocation).to_string()),
                 );
-            }
-            if let Some(first) = rec.get(Field::FinishReasons).and_then(first_of_list) {
-                out.attr(oi::LLM_FINISH_REASON, first);
             }
         }
         if self.conventions.langfuse {
-            for (field, key) in [
-                (Field::PromptName, langfuse::OBSERVATION_PROMPT_NAME),
-                (Field::PromptVersion, langfuse::OBSERVATION_PROMPT_VERSION),
-            ] {
-                if let Some(v) = rec.get(field) {
-                    out.attr(key, v);
+            out.copy(
+                rec,
+                &[
+                    (Field::PromptName, langfuse::OBSERVATION_PROMPT_NAME),
+                    (Field::PromptVersion, langfuse::OBSERVATION_PROMPT_VERSION),
+                ],
+            );
+        }
+    }
+
+    // ---- response side: what happened ----------------------------------------------------
+
+    fn response(&self, kind: Kind, start: u64, mut r: Response<'_>, out: &mut Out) {
+        for (key, field) in [
+            (lt::TRACE_INPUT_TOKENS, Field::TraceInputTokens),
+            (lt::TRACE_OUTPUT_TOKENS, Field::TraceOutputTokens),
+            (lt::TRACE_COST_USD, Field::TraceCost),
+        ] {
+            if let Some(v) = r.get(field) {
+                out.attr(key, v);
+            }
+        }
+        match kind {
+            Kind::Workflow => {
+                let (input, output) = (r.take(Field::Input), r.take(Field::Output));
+                self.io_values(out, input.map(Io::from), output.map(Io::from));
+            }
+            Kind::LlmCall => self.llm_response(start, r, out),
+            Kind::Retrieval => self.retrieval_response(r, out),
+            Kind::Tool => self.tool_response(r, out),
+        }
+    }
+
+    fn llm_response(&self, start: u64, mut r: Response<'_>, out: &mut Out) {
+        for (key, field) in [
+            (gen_ai::RESPONSE_MODEL, Field::ResponseModel),
+            (gen_ai::RESPONSE_ID, Field::ResponseId),
+            (lt::STREAM_CHUNKS, Field::ChunkCount),
+        ] {
+            if let Some(v) = r.take(field) {
+                out.attr(key, v);
+            }
+        }
+        if let Some(v) = r.take(Field::FinishReasons) {
+            if self.conventions.openinference_full {
+                if let Some(first) = format::first_of_list(&v) {
+                    out.attr(oi::LLM_FINISH_REASON, first);
                 }
             }
-            if let Some(ttfc) = rec.get(Field::TimeToFirstChunk).and_then(Value::as_f64) {
-                let at = clock::to_system_time(rec.start)
+            out.attr(gen_ai::RESPONSE_FINISH_REASONS, v);
+        }
+        if let Some(ttfc) = r.f64(Field::TimeToFirstChunk) {
+            out.attr(gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
+            if self.conventions.langfuse {
+                let at = clock::to_system_time(start)
                     + std::time::Duration::from_secs_f64(ttfc.max(0.0));
-                out.attr(langfuse::OBSERVATION_COMPLETION_START_TIME, iso8601(at));
+                out.attr(
+                    langfuse::OBSERVATION_COMPLETION_START_TIME,
+                    format::iso8601(at),
+                );
             }
         }
-        if let Some(v) = rec.get(Field::SystemInstructions) {
+        self.usage(&r.tokens(), out);
+        self.cost(&r, out);
+        if let Some(v) = r.take(Field::SystemInstructions) {
             out.content(gen_ai::SYSTEM_INSTRUCTIONS, v);
         }
-        if let Some(v) = rec.get(Field::InputMessages) {
-            out.content(gen_ai::INPUT_MESSAGES, v);
+        let input_messages = r.take(Field::InputMessages).map(shared_value);
+        let output_messages = r.take(Field::OutputMessages).map(shared_value);
+        if let Some(v) = &input_messages {
+            out.content(gen_ai::INPUT_MESSAGES, v.clone());
         }
-        if let Some(v) = rec.get(Field::OutputMessages) {
-            out.content(gen_ai::OUTPUT_MESSAGES, v);
+        if let Some(v) = &output_messages {
+            out.content(gen_ai::OUTPUT_MESSAGES, v.clone());
         }
         // Langfuse and Phoenix read `input.value` / `output.value` before the GenAI messages:
         // give them the messages when there are any, the parameters and return value otherwise.
-        let input = rec.get(Field::InputMessages).or(rec.get(Field::Input));
-        let output = rec.get(Field::OutputMessages).or(rec.get(Field::Output));
-        self.io(rec, out, input, output);
-        self.usage(rec, out);
-        self.cost(rec, out);
+        let input = match input_messages {
+            Some(m) => Some(Io::Json(m)),
+            None => r.take(Field::Input).map(Io::from),
+        };
+        let output = match output_messages {
+            Some(m) => Some(Io::Json(m)),
+            None => r.take(Field::Output).map(Io::from),
+        };
+        self.io_values(out, input, output);
     }
 
-    fn retrieval(&self, rec: &Record, out: &mut Out) {
-        for (field, key) in [
-            (Field::DataSource, gen_ai::DATA_SOURCE_ID),
-            (Field::RetrievalTopK, gen_ai::RETRIEVAL_TOP_K),
-            (Field::Provider, gen_ai::PROVIDER_NAME),
-            (Field::Model, gen_ai::REQUEST_MODEL),
-        ] {
-            if let Some(v) = rec.get(field) {
-                out.attr(key, v);
-            }
+    fn retrieval_response(&self, mut r: Response<'_>, out: &mut Out) {
+        let query = r.take(Field::Query).map(shared_value);
+        if let Some(q) = &query {
+            out.content(gen_ai::RETRIEVAL_QUERY_TEXT, q.clone());
         }
-        let query = rec.get(Field::Query);
-        if let Some(q) = query {
-            out.content(gen_ai::RETRIEVAL_QUERY_TEXT, q);
-        }
-        let documents = rec
-            .get(Field::Documents)
+        let raw = r.take(Field::Documents);
+        let documents = raw
+            .as_ref()
             .and_then(Value::as_str)
-            .and_then(normalize_documents);
-        if let Some(docs) = &documents {
+            .and_then(format::normalize_documents);
+        let mut output = raw.map(Io::from);
+        if let Some(docs) = documents {
             out.attr(lt::RETRIEVAL_DOCUMENT_COUNT, docs.len() as i64);
-            out.content(
-                gen_ai::RETRIEVAL_DOCUMENTS,
-                Json::Array(docs.clone()).to_string(),
-            );
-            if self.conventions.openinference && out.content.captures() {
-                for (i, doc) in docs.iter().enumerate() {
-                    for field in ["id", "score", "content", "metadata"] {
-                        let Some(v) = doc.get(field) else { continue };
-                        let key =
-                            format!("{}.{i}.document.{field}", oi::RETRIEVAL_DOCUMENTS_PREFIX);
-                        let value: opentelemetry::Value = match v {
-                            Json::String(s) => s.clone().into(),
-                            Json::Number(n) if field == "score" => {
-                                n.as_f64().unwrap_or_default().into()
-                            }
-                            other => other.to_string().into(),
-                        };
-                        out.content_kv(KeyValue::new(key, value));
+            if out.content.captures() {
+                if self.conventions.openinference {
+                    for (i, doc) in docs.iter().enumerate() {
+                        for field in ["id", "score", "content", "metadata"] {
+                            let Some(v) = doc.get(field) else { continue };
+                            let key =
+                                format!("{}.{i}.document.{field}", oi::RETRIEVAL_DOCUMENTS_PREFIX);
+                            let value: opentelemetry::Value = match v {
+                                Json::String(s) => s.clone().into(),
+                                Json::Number(n) if field == "score" => {
+                                    n.as_f64().unwrap_or_default().into()
+                                }
+                                other => other.to_string().into(),
+                            };
+                            out.content_kv(KeyValue::new(key, value));
+                        }
                     }
                 }
+                let json = shared(Json::Array(docs).to_string());
+                out.content(gen_ai::RETRIEVAL_DOCUMENTS, json.clone());
+                output = Some(Io::Json(json));
             }
         }
         let input = match query {
-            Some(q) => Some(q),
-            None => rec.get(Field::Input),
+            Some(q) => Some(Io::Text(q)),
+            None => r.take(Field::Input).map(Io::from),
         };
-        let output = rec.get(Field::Documents).or(rec.get(Field::Output));
-        self.io(rec, out, input, output);
+        let output = output.or_else(|| r.take(Field::Output).map(Io::from));
+        self.io_values(out, input, output);
     }
 
-    fn tool(&self, rec: &Record, out: &mut Out) {
-        let name = name(rec);
-        out.attr(gen_ai::TOOL_NAME, name.clone());
-        out.attr(
-            gen_ai::TOOL_TYPE,
-            rec.get(Field::ToolType)
-                .cloned()
-                .unwrap_or(Value::Str("function")),
-        );
-        for (field, key) in [
-            (Field::ToolDescription, gen_ai::TOOL_DESCRIPTION),
-            (Field::ToolCallId, gen_ai::TOOL_CALL_ID),
-        ] {
-            if let Some(v) = rec.get(field) {
-                out.attr(key, v);
+    fn tool_response(&self, mut r: Response<'_>, out: &mut Out) {
+        let args = r.take(Field::Input).map(shared_value);
+        let result = r.take(Field::Output).map(shared_value);
+        if let Some(a) = &args {
+            out.content(gen_ai::TOOL_CALL_ARGUMENTS, a.clone());
+            if self.conventions.openinference_full {
+                out.content(oi::TOOL_PARAMETERS, a.clone());
             }
         }
-        if let Some(args) = rec.get(Field::Input) {
-            out.content(gen_ai::TOOL_CALL_ARGUMENTS, args);
+        if let Some(v) = &result {
+            out.content(gen_ai::TOOL_CALL_RESULT, v.clone());
         }
-        if let Some(result) = rec.get(Field::Output) {
-            out.content(gen_ai::TOOL_CALL_RESULT, result);
-        }
-        if self.conventions.openinference {
-            out.attr(oi::TOOL_NAME, name);
-            if let Some(d) = rec.get(Field::ToolDescription) {
-                out.attr(oi::TOOL_DESCRIPTION, d);
-            }
-            if let Some(args) = rec.get(Field::Input) {
-                out.content(oi::TOOL_PARAMETERS, args);
-            }
-        }
-        self.io(rec, out, rec.get(Field::Input), rec.get(Field::Output));
+        self.io_values(out, args.map(Io::Json), result.map(Io::Json));
     }
 
     /// `input.value` / `output.value` with their MIME types.
-    fn io(&self, _rec: &Record, out: &mut Out, input: Option<&Value>, output: Option<&Value>) {
+    fn io_values(&self, out: &mut Out, input: Option<Io>, output: Option<Io>) {
         if !self.conventions.openinference {
             return;
         }
@@ -490,27 +564,21 @@ impl Mapper {
             (input, oi::INPUT_VALUE, oi::INPUT_MIME_TYPE),
             (output, oi::OUTPUT_VALUE, oi::OUTPUT_MIME_TYPE),
         ] {
-            let Some(v) = value else { continue };
-            let mime = if matches!(v, Value::Json(_)) {
-                "application/json"
-            } else {
-                "text/plain"
+            let Some(io) = value else { continue };
+            let (value, mime) = match io {
+                Io::Json(v) => (v, "application/json"),
+                Io::Text(v) => (v, "text/plain"),
             };
-            if out.content(key, v) {
+            if out.content(key, value) {
                 out.attr(mime_key, mime);
             }
         }
     }
 
-    fn usage(&self, rec: &Record, out: &mut Out) {
-        let get = |f: Field| rec.get(f).and_then(Value::as_i64);
-        let input = get(Field::InputTokens);
-        let output = get(Field::OutputTokens);
-        let cache_read = get(Field::CacheReadTokens);
-        let cache_write = get(Field::CacheWriteTokens);
-        let reasoning = get(Field::ReasoningTokens);
-        if input.is_none() && output.is_none() {
+    fn usage(&self, t: &Tokens, out: &mut Out) {
+        if t.input.is_none() && t.output.is_none() {
             out.attr(lt::USAGE_MISSING, true);
+            return;
         }
         let c = &self.conventions;
         let mut set = |key: &'static str, v: Option<i64>| {
@@ -518,112 +586,76 @@ impl Mapper {
                 out.attr(key, v);
             }
         };
-        set(gen_ai::USAGE_INPUT_TOKENS, input);
-        set(gen_ai::USAGE_OUTPUT_TOKENS, output);
-        set(gen_ai::USAGE_CACHE_READ_INPUT_TOKENS, cache_read);
-        set(gen_ai::USAGE_CACHE_CREATION_INPUT_TOKENS, cache_write);
-        set(gen_ai::USAGE_REASONING_OUTPUT_TOKENS, reasoning);
+        set(gen_ai::USAGE_INPUT_TOKENS, t.input);
+        set(gen_ai::USAGE_OUTPUT_TOKENS, t.output);
+        set(gen_ai::USAGE_CACHE_READ_INPUT_TOKENS, t.cache_read);
+        set(gen_ai::USAGE_CACHE_CREATION_INPUT_TOKENS, t.cache_write);
+        set(gen_ai::USAGE_REASONING_OUTPUT_TOKENS, t.reasoning);
         if c.latest {
-            set(gen_ai::USAGE_CACHE_WRITE_INPUT_TOKENS, cache_write);
+            set(gen_ai::USAGE_CACHE_WRITE_INPUT_TOKENS, t.cache_write);
         }
         if c.legacy {
-            set(legacy::USAGE_PROMPT_TOKENS, input);
-            set(legacy::USAGE_COMPLETION_TOKENS, output);
+            set(legacy::USAGE_PROMPT_TOKENS, t.input);
+            set(legacy::USAGE_COMPLETION_TOKENS, t.output);
         }
-        if c.openinference {
-            set(oi::LLM_TOKEN_COUNT_PROMPT, input);
-            set(oi::LLM_TOKEN_COUNT_COMPLETION, output);
-            if input.is_some() || output.is_some() {
-                set(
-                    oi::LLM_TOKEN_COUNT_TOTAL,
-                    Some(input.unwrap_or(0) + output.unwrap_or(0)),
-                );
-            }
-            set(oi::LLM_TOKEN_COUNT_CACHE_READ, cache_read);
-            set(oi::LLM_TOKEN_COUNT_CACHE_WRITE, cache_write);
-            set(oi::LLM_TOKEN_COUNT_REASONING, reasoning);
-        }
-        if c.langfuse && (input.is_some() || output.is_some()) {
-            // Langfuse takes this object as is; without it, it would sum every `gen_ai.usage.*`
-            // key containing "input" and count cached tokens twice.
-            let mut details = Map::new();
-            let input_total = input.unwrap_or(0);
-            let output_total = output.unwrap_or(0);
-            let uncached = input_total - cache_read.unwrap_or(0) - cache_write.unwrap_or(0);
-            details.insert("input".into(), uncached.max(0).into());
-            details.insert(
-                "output".into(),
-                (output_total - reasoning.unwrap_or(0)).max(0).into(),
+        if c.openinference_full {
+            set(oi::LLM_TOKEN_COUNT_PROMPT, t.input);
+            set(oi::LLM_TOKEN_COUNT_COMPLETION, t.output);
+            set(
+                oi::LLM_TOKEN_COUNT_TOTAL,
+                Some(t.input.unwrap_or(0) + t.output.unwrap_or(0)),
             );
-            if let Some(v) = cache_read {
-                details.insert("input_cached_tokens".into(), v.into());
-            }
-            if let Some(v) = cache_write {
-                details.insert("input_cache_creation".into(), v.into());
-            }
-            if let Some(v) = reasoning {
-                details.insert("output_reasoning_tokens".into(), v.into());
-            }
-            details.insert("total".into(), (input_total + output_total).into());
+            set(oi::LLM_TOKEN_COUNT_CACHE_READ, t.cache_read);
+            set(oi::LLM_TOKEN_COUNT_CACHE_WRITE, t.cache_write);
+        }
+        // Phoenix does not derive reasoning tokens from the GenAI name.
+        if c.openinference {
+            set(oi::LLM_TOKEN_COUNT_REASONING, t.reasoning);
+        }
+        // With cache or reasoning counts (or the newest names), Langfuse would count some
+        // tokens twice from the individual keys: give it the exact breakdown instead.
+        let breakdown = t.cache_read.is_some() || t.cache_write.is_some() || t.reasoning.is_some();
+        if c.langfuse && (breakdown || c.latest) {
             out.attr(
                 langfuse::OBSERVATION_USAGE_DETAILS,
-                Json::Object(details).to_string(),
+                format::langfuse_usage_details(t),
             );
         }
     }
 
-    fn cost(&self, rec: &Record, out: &mut Out) {
-        let get = |f: Field| rec.get(f).and_then(Value::as_f64);
-        if rec.get(Field::Unpriced).is_some() {
+    fn cost(&self, r: &Response<'_>, out: &mut Out) {
+        if r.get(Field::Unpriced).is_some() {
             out.attr(lt::COST_UNPRICED, true);
         }
-        let total = get(Field::CostTotal);
-        let input = get(Field::CostInput);
-        let output = get(Field::CostOutput);
-        let cache_read = get(Field::CostCacheRead);
-        let cache_write = get(Field::CostCacheWrite);
+        let total = r.f64(Field::CostTotal);
+        let parts = [
+            ("input", r.f64(Field::CostInput)),
+            ("output", r.f64(Field::CostOutput)),
+            ("input_cached_tokens", r.f64(Field::CostCacheRead)),
+            ("input_cache_creation", r.f64(Field::CostCacheWrite)),
+        ];
         if self.conventions.openinference {
             for (key, v) in [
                 (oi::LLM_COST_TOTAL, total),
-                (oi::LLM_COST_PROMPT, input),
-                (oi::LLM_COST_COMPLETION, output),
-                (oi::LLM_COST_CACHE_READ, cache_read),
-                (oi::LLM_COST_CACHE_WRITE, cache_write),
+                (oi::LLM_COST_PROMPT, parts[0].1),
+                (oi::LLM_COST_COMPLETION, parts[1].1),
+                (oi::LLM_COST_CACHE_READ, parts[2].1),
+                (oi::LLM_COST_CACHE_WRITE, parts[3].1),
             ] {
                 if let Some(v) = v {
                     out.attr(key, v);
                 }
             }
         }
-        if self.conventions.langfuse && total.is_some() {
-            let mut details = Map::new();
-            for (name, v) in [
-                ("input", input),
-                ("output", output),
-                ("input_cached_tokens", cache_read),
-                ("input_cache_creation", cache_write),
-                ("total", total),
-            ] {
-                if let Some(v) = v.and_then(serde_json::Number::from_f64) {
-                    details.insert(name.into(), Json::Number(v));
-                }
-            }
+        // Langfuse reads a lone total from `llm.cost.total`; the details object is for
+        // breakdowns.
+        if self.conventions.langfuse && parts.iter().any(|(_, v)| v.is_some()) {
+            let mut all = parts.to_vec();
+            all.push(("total", total));
             out.attr(
                 langfuse::OBSERVATION_COST_DETAILS,
-                Json::Object(details).to_string(),
+                format::langfuse_cost_details(&all),
             );
-        }
-    }
-
-    fn rollup(&self, rec: &Record, out: &mut Out) {
-        for (field, key) in [
-            (Field::TraceInputTokens, lt::TRACE_INPUT_TOKENS),
-            (Field::TraceOutputTokens, lt::TRACE_OUTPUT_TOKENS),
-            (Field::TraceCost, lt::TRACE_COST_USD),
-        ] {
-            if let Some(v) = rec.get(field) {
-                out.attr(key, v);
-            }
         }
     }
 
@@ -661,9 +693,9 @@ impl Mapper {
             let map: Map<String, Json> = scope
                 .metadata
                 .iter()
-                .map(|(k, v)| (k.to_string(), to_json(v)))
+                .map(|(k, v)| (k.to_string(), format::to_json(v)))
                 .collect();
-            let json = Json::Object(map).to_string();
+            let json = shared(Json::Object(map).to_string());
             if self.conventions.openinference {
                 out.attr(oi::METADATA, json.clone());
             }
@@ -672,34 +704,172 @@ impl Mapper {
             }
         }
     }
-}
 
-fn span_events(events: Vec<opentelemetry::trace::Event>) -> SpanEvents {
-    let mut out = SpanEvents::default();
-    out.events = events;
-    out
-}
-
-/// Custom attributes: literal ones from the macro, then those set at run time.
-fn custom(rec: &Record, out: &mut Out) {
-    for (k, v) in rec.callsite.custom {
-        out.attr(k, v);
+    fn status_and_events(
+        &self,
+        rec: &mut Record,
+        error_type: Option<Value>,
+    ) -> (OtelStatus, Vec<opentelemetry::trace::Event>) {
+        let mut events = Vec::new();
+        let status = match rec.status {
+            Status::Error => {
+                let message: String = rec
+                    .extra
+                    .as_mut()
+                    .and_then(|e| e.status_message.take())
+                    .map(String::from)
+                    .unwrap_or_default();
+                let error_type = error_type.unwrap_or(Value::Str("_OTHER"));
+                let mut attrs = vec![KeyValue::new(gen_ai::EXCEPTION_TYPE, error_type)];
+                if !message.is_empty() {
+                    attrs.push(KeyValue::new(gen_ai::EXCEPTION_MESSAGE, message.clone()));
+                }
+                events.push(opentelemetry::trace::Event::new(
+                    "exception",
+                    clock::to_system_time(rec.end),
+                    attrs,
+                    0,
+                ));
+                OtelStatus::error(message)
+            }
+            Status::Unset | Status::Cancelled => OtelStatus::Unset,
+        };
+        if let Some(extra) = &mut rec.extra {
+            for e in std::mem::take(&mut extra.events) {
+                events.push(opentelemetry::trace::Event::new(
+                    e.name,
+                    clock::to_system_time(e.time),
+                    e.attributes
+                        .into_iter()
+                        .map(|(k, v)| KeyValue::new(k, v))
+                        .collect(),
+                    0,
+                ));
+            }
+        }
+        (status, events)
     }
-    if let Some(extra) = &rec.extra {
-        for (k, v) in &extra.custom {
-            out.attrs.push(KeyValue::new(k.clone(), v));
+}
+
+/// Where each run-time field sits in a record's attributes, found in one pass, so the response
+/// side reads every field in constant time and moves content out without copying it.
+struct Response<'a> {
+    attrs: &'a mut [(Field, Value)],
+    pos: [u8; Field::COUNT],
+}
+
+impl<'a> Response<'a> {
+    fn index(rec: &'a mut Record) -> Self {
+        let mut pos = [u8::MAX; Field::COUNT];
+        for (i, (field, _)) in rec.attrs.iter().enumerate().take(usize::from(u8::MAX)) {
+            pos[*field as usize] = i as u8;
+        }
+        Response {
+            attrs: &mut rec.attrs,
+            pos,
+        }
+    }
+
+    fn get(&self, field: Field) -> Option<&Value> {
+        match self.pos[field as usize] {
+            u8::MAX => None,
+            i => Some(&self.attrs[usize::from(i)].1),
+        }
+    }
+
+    fn i64(&self, field: Field) -> Option<i64> {
+        self.get(field).and_then(Value::as_i64)
+    }
+
+    fn f64(&self, field: Field) -> Option<f64> {
+        self.get(field).and_then(Value::as_f64)
+    }
+
+    /// Moves a value out (content is moved, not copied).
+    fn take(&mut self, field: Field) -> Option<Value> {
+        match std::mem::replace(&mut self.pos[field as usize], u8::MAX) {
+            u8::MAX => None,
+            i => Some(std::mem::replace(
+                &mut self.attrs[usize::from(i)].1,
+                Value::Bool(false),
+            )),
+        }
+    }
+
+    fn tokens(&self) -> Tokens {
+        Tokens {
+            input: self.i64(Field::InputTokens),
+            output: self.i64(Field::OutputTokens),
+            cache_read: self.i64(Field::CacheReadTokens),
+            cache_write: self.i64(Field::CacheWriteTokens),
+            reasoning: self.i64(Field::ReasoningTokens),
         }
     }
 }
 
-/// The output of [`Mapper::map`].
-#[derive(Debug)]
-pub(crate) struct Mapped {
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) kind: SpanKind,
-    pub(crate) attributes: Vec<KeyValue>,
-    pub(crate) events: Vec<opentelemetry::trace::Event>,
-    pub(crate) status: OtelStatus,
+/// `input.value` content with its MIME type.
+enum Io {
+    Json(opentelemetry::Value),
+    Text(opentelemetry::Value),
+}
+
+impl From<Value> for Io {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Json(_) => Io::Json(v.into()),
+            other => Io::Text(other.into()),
+        }
+    }
+}
+
+/// Fields that come from the macro's arguments: when one is set at run time, the request side
+/// cannot be taken from the callsite's cache.
+fn is_request_field(f: Field) -> bool {
+    matches!(
+        f,
+        Field::Name
+            | Field::Operation
+            | Field::Provider
+            | Field::Model
+            | Field::Temperature
+            | Field::MaxTokens
+            | Field::TopP
+            | Field::TopK
+            | Field::FrequencyPenalty
+            | Field::PresencePenalty
+            | Field::Seed
+            | Field::StopSequences
+            | Field::ChoiceCount
+            | Field::ReasoningLevel
+            | Field::OutputType
+            | Field::PromptName
+            | Field::PromptVersion
+            | Field::ServerAddress
+            | Field::ServerPort
+            | Field::Stream
+            | Field::ConversationId
+            | Field::DataSource
+            | Field::RetrievalTopK
+            | Field::ToolDescription
+            | Field::ToolType
+            | Field::ToolCallId
+            | Field::AgentName
+    )
+}
+
+/// A string that will be cloned: reference-counted, so clones do not copy it.
+fn shared(s: String) -> opentelemetry::Value {
+    opentelemetry::Value::String(StringValue::from(Arc::<str>::from(s)))
+}
+
+/// Content that goes on more than one key.
+fn shared_value(v: Value) -> opentelemetry::Value {
+    match v {
+        Value::String(s) | Value::Json(s) => {
+            opentelemetry::Value::String(StringValue::from(Arc::<str>::from(s)))
+        }
+        other => other.into(),
+    }
 }
 
 /// Attributes being built, with content routed by the capture setting.
@@ -713,6 +883,15 @@ impl Out {
     #[inline]
     fn attr(&mut self, key: &'static str, value: impl Into<opentelemetry::Value>) {
         self.attrs.push(KeyValue::new(key, value));
+    }
+
+    /// Copies the fields that are set.
+    fn copy(&mut self, rec: &Record, fields: &[(Field, &'static str)]) {
+        for (field, key) in fields {
+            if let Some(v) = rec.get(*field) {
+                self.attr(key, v);
+            }
+        }
     }
 
     /// A content attribute: on the span, on the content event, both or neither. Returns whether
@@ -755,55 +934,33 @@ fn operation(rec: &Record) -> &str {
 
 fn operation_value(rec: &Record) -> Value {
     match rec.kind() {
-        Kind::Workflow => Value::Str("invoke_workflow"),
         Kind::LlmCall => rec
             .get(Field::Operation)
             .cloned()
             .unwrap_or(Value::Str("chat")),
+        Kind::Workflow => Value::Str("invoke_workflow"),
         Kind::Retrieval => Value::Str("retrieval"),
         Kind::Tool => Value::Str("execute_tool"),
     }
 }
 
 /// The workflow or tool name: given to the macro, or the function's name.
-fn name(rec: &Record) -> String {
+fn name_value(rec: &Record) -> Value {
     rec.get(Field::Name)
-        .and_then(Value::as_str)
-        .unwrap_or(rec.callsite.fn_name)
-        .to_owned()
+        .cloned()
+        .unwrap_or(Value::Str(rec.callsite.fn_name))
 }
 
 /// The span name, per the GenAI conventions: `{operation} {model}`, `retrieval {data_source}`,
 /// `execute_tool {name}`, `invoke_workflow {name}`.
-pub(crate) fn span_name(rec: &Record) -> Cow<'static, str> {
-    let dynamic = rec.attrs.iter().any(|(f, _)| {
-        matches!(
-            f,
-            Field::Name | Field::Model | Field::Operation | Field::DataSource
-        )
-    });
-    if !dynamic {
-        let cached = rec.callsite.cache.get_or_init(|| CallsiteAttrs {
-            name: Some(Box::leak(build_name(rec).into_boxed_str())),
-        });
-        if let Some(name) = cached.name {
-            return Cow::Borrowed(name);
-        }
-    }
-    Cow::Owned(build_name(rec))
-}
-
 fn build_name(rec: &Record) -> String {
     let suffix = match rec.kind() {
-        Kind::Workflow | Kind::Tool => Some(name(rec)),
-        Kind::LlmCall => rec
-            .get(Field::Model)
+        Kind::Workflow | Kind::Tool => rec
+            .get(Field::Name)
             .and_then(Value::as_str)
-            .map(str::to_owned),
-        Kind::Retrieval => rec
-            .get(Field::DataSource)
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+            .or(Some(rec.callsite.fn_name)),
+        Kind::LlmCall => rec.get(Field::Model).and_then(Value::as_str),
+        Kind::Retrieval => rec.get(Field::DataSource).and_then(Value::as_str),
     };
     match suffix {
         Some(s) if !s.is_empty() => format!("{} {s}", operation(rec)),
@@ -815,144 +972,5 @@ fn span_kind(kind: Kind) -> SpanKind {
     match kind {
         Kind::LlmCall | Kind::Retrieval => SpanKind::Client,
         Kind::Workflow | Kind::Tool => SpanKind::Internal,
-    }
-}
-
-/// OpenInference's `llm.provider` and `llm.system` for a `gen_ai.provider.name`.
-fn openinference_provider(provider: &str) -> (&str, Option<&'static str>) {
-    match provider {
-        "openai" => ("openai", Some("openai")),
-        "azure.ai.openai" => ("azure", Some("openai")),
-        "azure.ai.inference" => ("azure", None),
-        "anthropic" => ("anthropic", Some("anthropic")),
-        "aws.bedrock" => ("aws", None),
-        "gcp.vertex_ai" => ("google", Some("vertexai")),
-        "gcp.gemini" | "gcp.gen_ai" => ("google", None),
-        "x_ai" => ("xai", Some("xai")),
-        "mistral_ai" => ("mistralai", Some("mistralai")),
-        "cohere" => ("cohere", Some("cohere")),
-        "deepseek" => ("deepseek", Some("deepseek")),
-        other => (other, None),
-    }
-}
-
-fn first_of_list(v: &Value) -> Option<String> {
-    match v {
-        Value::StrList(l) => l.first().map(|s| (*s).to_owned()),
-        Value::StringList(l) => l.first().map(|s| s.to_string()),
-        _ => None,
-    }
-}
-
-fn to_json(v: &Value) -> Json {
-    match v {
-        Value::Bool(b) => Json::Bool(*b),
-        Value::I64(i) => Json::from(*i),
-        Value::F64(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::Str(s) => Json::from(*s),
-        Value::String(s) => Json::from(&**s),
-        Value::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::from(&**s)),
-        Value::StrList(l) => Json::from(l.to_vec()),
-        Value::StringList(l) => l.iter().map(|s| Json::from(&**s)).collect(),
-    }
-}
-
-/// Normalises retrieved documents to `{"id", "score", "content", "metadata"}` objects, reading
-/// those fields by name; a string item is the content. Every document gets an `id` (its
-/// position when it has none), as Phoenix requires one.
-fn normalize_documents(json: &str) -> Option<Vec<Json>> {
-    let Json::Array(items) = serde_json::from_str::<Json>(json).ok()? else {
-        return None;
-    };
-    Some(
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let mut doc = Map::new();
-                match item {
-                    Json::Object(mut obj) => {
-                        let id = match obj.remove("id") {
-                            Some(Json::String(s)) => Json::String(s),
-                            Some(Json::Number(n)) => Json::String(n.to_string()),
-                            _ => Json::String(i.to_string()),
-                        };
-                        doc.insert("id".into(), id);
-                        if let Some(score @ Json::Number(_)) = obj.remove("score") {
-                            doc.insert("score".into(), score);
-                        }
-                        if let Some(content) = obj.remove("content") {
-                            doc.insert("content".into(), content);
-                        }
-                        if let Some(metadata) = obj.remove("metadata") {
-                            doc.insert("metadata".into(), metadata);
-                        }
-                    }
-                    Json::String(s) => {
-                        doc.insert("id".into(), Json::String(i.to_string()));
-                        doc.insert("content".into(), Json::String(s));
-                    }
-                    other => {
-                        doc.insert("id".into(), Json::String(i.to_string()));
-                        doc.insert("content".into(), other);
-                    }
-                }
-                Json::Object(doc)
-            })
-            .collect(),
-    )
-}
-
-/// RFC 3339 / ISO-8601 UTC timestamp with microseconds.
-fn iso8601(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso8601_formats_known_instants() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_700_000_000_123_456);
-        assert_eq!(iso8601(t), "2023-11-14T22:13:20.123456Z");
-        assert_eq!(
-            iso8601(std::time::UNIX_EPOCH),
-            "1970-01-01T00:00:00.000000Z"
-        );
-        let leap = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
-        assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000000Z");
-    }
-
-    #[test]
-    fn documents_are_normalized_by_field_name() {
-        let docs = normalize_documents(
-            r#"[{"id":7,"score":0.9,"content":"a","metadata":{"src":"kb"},"extra":1},"plain"]"#,
-        )
-        .unwrap();
-        assert_eq!(
-            Json::Array(docs).to_string(),
-            r#"[{"content":"a","id":"7","metadata":{"src":"kb"},"score":0.9},{"content":"plain","id":"1"}]"#
-        );
-        assert!(normalize_documents(r#"{"not":"a list"}"#).is_none());
     }
 }

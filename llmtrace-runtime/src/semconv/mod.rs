@@ -1,5 +1,6 @@
 //! Conventions: the attribute keys llmtrace emits, and the mapper that turns a record into them.
 
+mod format;
 pub mod keys;
 mod mapper;
 

@@ -116,6 +116,11 @@ pub enum Field {
     TraceOutputTokens,
     /// Roll-up on a root: cost of the whole trace in USD.
     TraceCost,
-    /// `error.type`.
+    /// `error.type`. Keep this variant last: [`Field::COUNT`] counts up to it.
     ErrorType,
+}
+
+impl Field {
+    /// The number of fields.
+    pub(crate) const COUNT: usize = Field::ErrorType as usize + 1;
 }

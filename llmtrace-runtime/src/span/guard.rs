@@ -2,7 +2,7 @@
 //! the function runs, and hands the finished record to the pipeline.
 
 use std::any::Any;
-use std::mem;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::ids::{new_span_id, new_trace_id};
@@ -28,7 +28,9 @@ enum State {
 /// there. Dropped before it was finished, it ends as cancelled (or as a panic while unwinding).
 #[derive(Debug)]
 pub struct Span {
-    state: State,
+    // Only a live record owns anything, and it leaves through `end`: with no drop glue of its
+    // own, dropping a span that is off or sampled out is one inlined check.
+    state: ManuallyDrop<State>,
 }
 
 impl Span {
@@ -39,11 +41,12 @@ impl Span {
     #[inline]
     pub fn start(callsite: &'static Callsite) -> Span {
         if !pipeline::is_enabled() {
-            return Span { state: State::Off };
+            return Span::with(State::Off);
         }
         Span::start_enabled(callsite, context::get())
     }
 
+    #[inline(never)]
     fn start_enabled(callsite: &'static Callsite, parent: Ctx) -> Span {
         let sampler = pipeline::sampler();
         let (trace_id, parent_id, sampled) = if parent.is_valid() {
@@ -51,7 +54,7 @@ impl Span {
             (parent.trace_id, parent.span_id, sampled)
         } else {
             if sampler.never_samples_roots() && !forced(&parent) {
-                return Span { state: State::Off };
+                return Span::with(State::Off);
             }
             let trace_id = new_trace_id();
             let sampled = sampler.sample_root(trace_id) || forced(&parent);
@@ -59,9 +62,7 @@ impl Span {
         };
         let span_id = new_span_id();
         if !sampled {
-            return Span {
-                state: State::Unsampled { trace_id, span_id },
-            };
+            return Span::with(State::Unsampled { trace_id, span_id });
         }
         let mut record = Record::new(
             callsite,
@@ -74,15 +75,20 @@ impl Span {
         if parent.flags & REMOTE != 0 {
             record.flags |= FLAG_PARENT_REMOTE;
         }
+        Span::with(State::Live(record))
+    }
+
+    #[inline(always)]
+    fn with(state: State) -> Span {
         Span {
-            state: State::Live(record),
+            state: ManuallyDrop::new(state),
         }
     }
 
     /// The live record, when this span is recording.
     #[inline]
     pub fn recording(&mut self) -> Option<&mut Record> {
-        match &mut self.state {
+        match &mut *self.state {
             State::Live(rec) => Some(rec),
             _ => None,
         }
@@ -91,13 +97,13 @@ impl Span {
     /// Whether the span is being recorded.
     #[inline]
     pub fn is_recording(&self) -> bool {
-        matches!(self.state, State::Live(_))
+        matches!(*self.state, State::Live(_))
     }
 
     /// Makes this span the current context until the guard drops.
     #[inline]
     pub(crate) fn enter(&mut self) -> Option<Entered<'_>> {
-        match &mut self.state {
+        match &mut *self.state {
             State::Off | State::Ended => None,
             State::Unsampled { trace_id, span_id } => Some(context::enter(Ctx {
                 trace_id: *trace_id,
@@ -121,7 +127,7 @@ impl Span {
     /// A drop before `finish_with` is an early return, not a cancellation.
     #[inline]
     pub fn end_on_early_return(&mut self) {
-        if let State::Live(rec) = &mut self.state {
+        if let State::Live(rec) = &mut *self.state {
             rec.flags |= FLAG_SYNC_SCOPE;
         }
     }
@@ -129,7 +135,7 @@ impl Span {
     /// Lets `f` add to the record, then ends the span.
     #[inline]
     pub fn finish_with(&mut self, f: impl FnOnce(&mut Record)) {
-        if let State::Live(rec) = &mut self.state {
+        if let State::Live(rec) = &mut *self.state {
             f(rec);
         }
         self.end();
@@ -137,7 +143,7 @@ impl Span {
 
     /// Ends the span as failed by a panic with this payload.
     pub(crate) fn finish_panicked(&mut self, payload: &(dyn Any + Send)) {
-        if let State::Live(rec) = &mut self.state {
+        if let State::Live(rec) = &mut *self.state {
             mark_panicked(rec, panic_message(payload));
         }
         self.end();
@@ -146,23 +152,42 @@ impl Span {
     /// Ends the span now.
     #[inline]
     pub fn end(&mut self) {
-        if let State::Live(mut rec) = mem::replace(&mut self.state, State::Ended) {
-            rec.end = clock::now();
-            pipeline::dispatch(rec);
-        }
+        let State::Live(rec) = &mut *self.state else {
+            self.state = ManuallyDrop::new(State::Ended);
+            return;
+        };
+        rec.end = clock::now();
+        let rec: *mut Record = rec;
+        // The record moves to the pipeline straight from here (one copy, into its buffer slot);
+        // `state` is `ManuallyDrop`, so overwriting it does not drop what was moved out.
+        // SAFETY: `rec` points into `self.state`, valid and exclusively borrowed; `dispatch`
+        // moves the record out and nothing reads it again before `state` is overwritten.
+        unsafe { pipeline::dispatch(rec) };
+        self.state = ManuallyDrop::new(State::Ended);
     }
 }
 
 impl Drop for Span {
+    #[inline]
     fn drop(&mut self) {
-        if let State::Live(rec) = &mut self.state {
+        if let State::Live(_) = *self.state {
+            self.end_unfinished();
+        }
+    }
+}
+
+impl Span {
+    /// A live span dropped before it was finished: cancelled, or failed by a panic.
+    #[cold]
+    fn end_unfinished(&mut self) {
+        if let State::Live(rec) = &mut *self.state {
             if std::thread::panicking() {
                 mark_panicked(rec, None);
             } else if rec.flags & FLAG_SYNC_SCOPE == 0 {
                 rec.status = Status::Cancelled;
             }
-            self.end();
         }
+        self.end();
     }
 }
 
@@ -202,9 +227,17 @@ pub fn call_sync<R>(
     body: impl FnOnce() -> R,
     capture: impl FnOnce(&mut Record, &R),
 ) -> R {
-    if let State::Off = span.state {
+    if let State::Off = *span.state {
         return body();
     }
+    call_sync_enabled(span, body, capture)
+}
+
+fn call_sync_enabled<R>(
+    span: &mut Span,
+    body: impl FnOnce() -> R,
+    capture: impl FnOnce(&mut Record, &R),
+) -> R {
     let entered = span.enter();
     let result = catch_unwind(AssertUnwindSafe(body));
     drop(entered);

@@ -88,6 +88,11 @@ impl Callsite {
         self.fn_name
     }
 
+    /// The module the function is defined in.
+    pub fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
     pub(crate) fn get(&self, field: Field) -> Option<&'static Value> {
         self.statics
             .iter()
@@ -153,6 +158,7 @@ pub struct Record {
 }
 
 impl Record {
+    #[inline(always)]
     pub(crate) fn new(
         callsite: &'static Callsite,
         trace_id: u128,
@@ -204,12 +210,6 @@ impl Record {
             .or_else(|| self.callsite.get(field))
     }
 
-    /// Removes a field set at run time.
-    pub(crate) fn take(&mut self, field: Field) -> Option<Value> {
-        let pos = self.attrs.iter().position(|(f, _)| *f == field)?;
-        Some(self.attrs.remove(pos).1)
-    }
-
     pub(crate) fn extra_mut(&mut self) -> &mut Extra {
         self.extra.get_or_insert_with(Default::default)
     }
@@ -234,28 +234,5 @@ impl Record {
     /// The kind of the instrumented function.
     pub fn kind(&self) -> Kind {
         self.callsite.kind
-    }
-
-    /// Bytes this record occupies in a buffer, heap included.
-    pub(crate) fn footprint(&self) -> usize {
-        let mut n = size_of::<Self>();
-        if self.attrs.spilled() {
-            n += self.attrs.capacity() * size_of::<(Field, Value)>();
-        }
-        n += self
-            .attrs
-            .iter()
-            .map(|(_, v)| v.heap_bytes())
-            .sum::<usize>();
-        if let Some(e) = &self.extra {
-            n += size_of::<Extra>()
-                + e.custom
-                    .iter()
-                    .map(|(k, v)| k.len() + v.heap_bytes() + 48)
-                    .sum::<usize>()
-                + e.events.len() * size_of::<Event>()
-                + e.status_message.as_ref().map_or(0, |m| m.len());
-        }
-        n
     }
 }

@@ -53,17 +53,6 @@ impl Value {
             _ => None,
         }
     }
-
-    /// Heap bytes this value owns (for memory accounting).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        match self {
-            Value::String(s) | Value::Json(s) => s.len(),
-            Value::StringList(l) => {
-                l.iter().map(|s| s.len()).sum::<usize>() + l.len() * size_of::<Box<str>>()
-            }
-            _ => 0,
-        }
-    }
 }
 
 impl fmt::Debug for Value {

@@ -9,7 +9,9 @@ pub mod bare {
     #![no_implicit_prelude]
 
     #[::tracer::llm_call(crate = ::tracer, provider = "openai", model = "gpt-4o")]
-    pub fn chat(prompt: &str) -> ::std::result::Result<::std::string::String, ::std::string::String> {
+    pub fn chat(
+        prompt: &str,
+    ) -> ::std::result::Result<::std::string::String, ::std::string::String> {
         if prompt.is_empty() {
             return ::std::result::Result::Err(::std::string::ToString::to_string("empty"));
         }

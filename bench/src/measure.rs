@@ -1,0 +1,152 @@
+//! One variant in one process: timed batches, process CPU, delivery, and memory per buffered
+//! span.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::variants;
+
+/// Counts live heap bytes while `COUNTING` is on (off while timing).
+pub(crate) struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE: AtomicI64 = AtomicI64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// What one process measured.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Sample {
+    pub(crate) variant: String,
+    /// Median over batches of the caller's time per span.
+    pub(crate) caller_ns: f64,
+    /// Whole-process CPU time (all threads, flushes included) per span.
+    pub(crate) cpu_ns: f64,
+    /// Spans the exporter received / spans produced (1 for non-recording variants).
+    pub(crate) delivered: f64,
+    /// Heap bytes a span holds while it waits for export (recording variants).
+    pub(crate) bytes_per_span: Option<f64>,
+}
+
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Runs `batches` timed batches of `spans` calls (after one warm-up batch), flushing after each.
+pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
+    let queue = spans.max(2048);
+    let mut v = variants::prepare(variant, queue);
+    for _ in 0..spans {
+        std::hint::black_box((v.call)());
+    }
+    (v.flush)();
+    let delivered_before = v.delivered.load(Ordering::Relaxed);
+    let mut per_batch = Vec::with_capacity(batches);
+    let cpu_start = cpu_time();
+    for _ in 0..batches {
+        let start = Instant::now();
+        for _ in 0..spans {
+            std::hint::black_box((v.call)());
+        }
+        per_batch.push(start.elapsed().as_nanos() as f64 / spans as f64);
+        (v.flush)();
+    }
+    let cpu = cpu_time() - cpu_start;
+    let produced = (spans * batches) as f64;
+    let delivered = if v.records {
+        (v.delivered.load(Ordering::Relaxed) - delivered_before) as f64 / produced
+    } else {
+        1.0
+    };
+    (v.flush)();
+    let bytes_per_span = v.measure_memory.then(|| memory_per_span(&mut v, queue));
+    Sample {
+        variant: variant.to_owned(),
+        caller_ns: median(&mut per_batch),
+        cpu_ns: cpu.as_nanos() as f64 / produced,
+        delivered,
+        bytes_per_span,
+    }
+}
+
+/// Bytes a span holds while it waits for export: the heap it adds, plus its slot in storage the
+/// tracer preallocates for buffering.
+///
+/// Two bursts short enough that nothing is exported yet run on fresh threads (so per-thread
+/// buffers are allocated inside the measurement): their difference gives the heap per span, the
+/// remainder the per-thread preallocation, shared by the `queue` spans it holds. The OpenTelemetry
+/// batch processor's channel is allocated before any span, so its slot (`size_of::<SpanData>()`)
+/// is added for the variants that use it.
+fn memory_per_span(v: &mut variants::Prepared, queue: usize) -> f64 {
+    let (b1, b2) = (queue / 8, queue / 4);
+    let live1 = burst_on_fresh_thread(v, b1);
+    let live2 = burst_on_fresh_thread(v, b2);
+    let per_span_heap = (live2 - live1) / (b2 - b1) as f64;
+    let preallocated = (live1 - b1 as f64 * per_span_heap).max(0.0);
+    per_span_heap + preallocated / queue as f64 + v.slot_bytes as f64
+}
+
+fn burst_on_fresh_thread(v: &mut variants::Prepared, n: usize) -> f64 {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            LIVE.store(0, Ordering::Relaxed);
+            COUNTING.store(true, Ordering::Relaxed);
+            for _ in 0..n {
+                std::hint::black_box((v.call)());
+            }
+            let live = LIVE.load(Ordering::Relaxed);
+            COUNTING.store(false, Ordering::Relaxed);
+            live as f64
+        })
+        .join()
+        .expect("memory thread")
+    })
+}
+
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}

@@ -1,0 +1,139 @@
+//! Medians over rounds, the table, the ratios and the gates.
+
+use std::collections::BTreeMap;
+
+use crate::measure::{Sample, median};
+use crate::variants::VARIANTS;
+
+struct Summary {
+    caller: (f64, f64, f64),
+    cpu: (f64, f64, f64),
+    delivered_min: f64,
+    bytes: Option<f64>,
+}
+
+fn stats(values: &mut [f64]) -> (f64, f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (median(values), min, max)
+}
+
+/// Prints the report; returns whether every gate passed.
+pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: usize) -> bool {
+    let mut by_variant: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+    for s in samples {
+        by_variant.entry(&s.variant).or_default().push(s);
+    }
+    let mut summary: BTreeMap<&str, Summary> = BTreeMap::new();
+    for (variant, ss) in &by_variant {
+        let mut caller: Vec<f64> = ss.iter().map(|s| s.caller_ns).collect();
+        let mut cpu: Vec<f64> = ss.iter().map(|s| s.cpu_ns).collect();
+        let mut bytes: Vec<f64> = ss.iter().filter_map(|s| s.bytes_per_span).collect();
+        summary.insert(
+            variant,
+            Summary {
+                caller: stats(&mut caller),
+                cpu: stats(&mut cpu),
+                delivered_min: ss.iter().map(|s| s.delivered).fold(1.0, f64::min),
+                bytes: (!bytes.is_empty()).then(|| median(&mut bytes)),
+            },
+        );
+    }
+
+    println!(
+        "\n{rounds} rounds x {batches} batches x {spans} spans per variant; medians over rounds (min-max)\n"
+    );
+    println!(
+        "| variant | caller ns/span | process CPU ns/span | delivered | bytes/buffered span |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for v in VARIANTS {
+        let Some(s) = summary.get(v) else { continue };
+        println!(
+            "| {v} | {:.1} ({:.1}-{:.1}) | {:.1} ({:.1}-{:.1}) | {:.2}% | {} |",
+            s.caller.0,
+            s.caller.1,
+            s.caller.2,
+            s.cpu.0,
+            s.cpu.1,
+            s.cpu.2,
+            s.delivered_min * 100.0,
+            s.bytes.map_or("-".into(), |b| format!("{b:.0}"))
+        );
+    }
+
+    let get = |v: &str| summary.get(v);
+    let mut ok = true;
+    let mut gate = |label: &str, value: Option<f64>, limit: f64| {
+        let Some(value) = value else {
+            println!("- {label}: not measured");
+            return;
+        };
+        let pass = value <= limit;
+        ok &= pass;
+        println!(
+            "- {label}: {value:.3} (limit {limit}) {}",
+            if pass { "PASS" } else { "FAIL" }
+        );
+    };
+    let ratio = |a: &str, b: &str, f: fn(&Summary) -> f64| Some(f(get(a)?) / f(get(b)?));
+    let caller = |s: &Summary| s.caller.0;
+    let cpu = |s: &Summary| s.cpu.0;
+    println!("\nGates (medians of this run):\n");
+    gate(
+        "llmtrace caller / otel_sdk caller",
+        ratio("llmtrace", "otel_sdk", caller),
+        0.25,
+    );
+    gate(
+        "llmtrace caller / floor",
+        ratio("llmtrace", "floor", caller),
+        3.0,
+    );
+    gate(
+        "llmtrace_async caller / otel_sdk caller",
+        ratio("llmtrace_async", "otel_sdk", caller),
+        0.25,
+    );
+    gate(
+        "llmtrace process CPU / otel_sdk process CPU",
+        ratio("llmtrace", "otel_sdk", cpu),
+        0.5,
+    );
+    gate(
+        "llmtrace_sampled_out caller / otel_sdk_off caller",
+        ratio("llmtrace_sampled_out", "otel_sdk_off", caller),
+        0.1,
+    );
+    gate(
+        "llmtrace_not_installed caller / bare caller",
+        ratio("llmtrace_not_installed", "bare", caller),
+        2.0,
+    );
+    gate(
+        "llmtrace bytes per buffered span",
+        get("llmtrace").and_then(|s| s.bytes),
+        300.0,
+    );
+    for (v, s) in &summary {
+        if s.delivered_min < 0.99 {
+            ok = false;
+            println!(
+                "- {v}: delivered {:.2}% < 99%: this run does not count",
+                s.delivered_min * 100.0
+            );
+        }
+    }
+    println!("\nOther ratios:\n");
+    for (a, b) in [
+        ("tracing_otel", "llmtrace"),
+        ("fastrace", "llmtrace"),
+        ("tracing_none", "bare"),
+        ("llmtrace_async", "llmtrace"),
+    ] {
+        if let (Some(c), Some(p)) = (ratio(a, b, caller), ratio(a, b, cpu)) {
+            println!("- {a} / {b}: caller {c:.2}x, process CPU {p:.2}x");
+        }
+    }
+    ok
+}

@@ -1,0 +1,354 @@
+//! The measured variants: the same model call (6 attributes: model, provider, temperature,
+//! input and output tokens, cost) recorded by each tracer, plus the baselines.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use llmtrace_runtime as llmtrace;
+use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer, TracerProvider as _};
+use opentelemetry::{Context as OtelContext, KeyValue};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracer, SdkTracerProvider, SpanData,
+    SpanExporter,
+};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Every variant, in report order.
+pub(crate) const VARIANTS: &[&str] = &[
+    "bare",
+    "floor",
+    "llmtrace",
+    "llmtrace_async",
+    "llmtrace_sampled_out",
+    "llmtrace_not_installed",
+    "otel_sdk",
+    "otel_sdk_off",
+    "tracing_otel",
+    "tracing_none",
+    "fastrace",
+];
+
+/// Counts what an exporter received, then drops it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DroppingExporter {
+    pub(crate) received: Arc<AtomicU64>,
+}
+
+impl SpanExporter for DroppingExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.received
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct DroppingReporter(Arc<AtomicU64>);
+
+impl fastrace::collector::Reporter for DroppingReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        self.0.fetch_add(spans.len() as u64, Ordering::Relaxed);
+    }
+}
+
+// ---- the instrumented functions ---------------------------------------------------------------
+
+/// The same function without llmtrace: it computes the same values, records nothing.
+#[inline(never)]
+fn bare() -> u64 {
+    black_box((black_box(1200_u64), black_box(80_u64)));
+    black_box(0.0038_f64);
+    black_box(42)
+}
+
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.3,
+    skip_all,
+    output = false
+)]
+#[inline(never)]
+fn llm_sync() -> u64 {
+    let span = llmtrace::current();
+    span.record_usage(llmtrace::Usage::new(black_box(1200), black_box(80)));
+    span.record_cost_usd(black_box(0.0038));
+    black_box(42)
+}
+
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.3,
+    skip_all,
+    output = false
+)]
+async fn llm_async() -> u64 {
+    let span = llmtrace::current();
+    span.record_usage(llmtrace::Usage::new(black_box(1200), black_box(80)));
+    span.record_cost_usd(black_box(0.0038));
+    black_box(42)
+}
+
+#[inline(never)]
+fn otel_call(tracer: &SdkTracer) -> u64 {
+    let span = tracer
+        .span_builder("chat gpt-4o")
+        .with_kind(SpanKind::Client)
+        .with_attributes([
+            KeyValue::new("gen_ai.request.model", "gpt-4o"),
+            KeyValue::new("gen_ai.provider.name", "openai"),
+            KeyValue::new("gen_ai.request.temperature", 0.3),
+        ])
+        .start(tracer);
+    let cx = OtelContext::current_with_span(span);
+    let guard = cx.clone().attach();
+    let r = {
+        let span = cx.span();
+        span.set_attribute(KeyValue::new(
+            "gen_ai.usage.input_tokens",
+            black_box(1200_i64),
+        ));
+        span.set_attribute(KeyValue::new(
+            "gen_ai.usage.output_tokens",
+            black_box(80_i64),
+        ));
+        span.set_attribute(KeyValue::new("llm.cost.total", black_box(0.0038)));
+        black_box(42)
+    };
+    drop(guard);
+    cx.span().end();
+    r
+}
+
+#[tracing::instrument(
+    name = "chat gpt-4o",
+    skip_all,
+    fields(
+        otel.kind = "client",
+        gen_ai.request.model = "gpt-4o",
+        gen_ai.provider.name = "openai",
+        gen_ai.request.temperature = 0.3,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+        llm.cost.total = tracing::field::Empty,
+    )
+)]
+#[inline(never)]
+fn tracing_call() -> u64 {
+    let span = tracing::Span::current();
+    span.record("gen_ai.usage.input_tokens", black_box(1200_i64));
+    span.record("gen_ai.usage.output_tokens", black_box(80_i64));
+    span.record("llm.cost.total", black_box(0.0038));
+    black_box(42)
+}
+
+#[inline(never)]
+fn fastrace_call() -> u64 {
+    let root = fastrace::Span::root("chat gpt-4o", fastrace::collector::SpanContext::random())
+        .with_properties(|| {
+            [
+                ("gen_ai.request.model", "gpt-4o"),
+                ("gen_ai.provider.name", "openai"),
+                ("gen_ai.request.temperature", "0.3"),
+            ]
+        });
+    let _guard = root.set_local_parent();
+    root.add_properties(|| {
+        [
+            ("gen_ai.usage.input_tokens", black_box(1200_i64).to_string()),
+            ("gen_ai.usage.output_tokens", black_box(80_i64).to_string()),
+            ("llm.cost.total", black_box(0.0038_f64).to_string()),
+        ]
+    });
+    black_box(42)
+}
+
+thread_local! {
+    static FLOOR_BUF: RefCell<Vec<[u8; 64]>> = RefCell::new(Vec::with_capacity(4096));
+}
+
+/// The physical floor of recording a span: two clock reads, a random id, a 64-byte
+/// thread-local push.
+#[inline(never)]
+fn floor() -> u64 {
+    let start = Instant::now();
+    let id = fastrand::u64(..);
+    let r = black_box(42);
+    let end = Instant::now();
+    FLOOR_BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() == b.capacity() {
+            b.clear();
+        }
+        let mut rec = [0u8; 64];
+        rec[..8].copy_from_slice(&id.to_le_bytes());
+        rec[8..16].copy_from_slice(&(end - start).as_nanos().to_le_bytes()[..8]);
+        b.push(rec);
+    });
+    r
+}
+
+fn poll_ready<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => unreachable!("the benchmarked future never waits"),
+    }
+}
+
+// ---- setup ------------------------------------------------------------------------------------
+
+type Call = Box<dyn FnMut() -> u64 + Send>;
+type Flush = Box<dyn FnMut() + Send>;
+type Keep = Box<dyn std::any::Any + Send>;
+
+/// A prepared variant: the call to time, how to flush, and how many spans were delivered.
+pub(crate) struct Prepared {
+    pub(crate) call: Box<dyn FnMut() -> u64 + Send>,
+    pub(crate) flush: Box<dyn FnMut() + Send>,
+    pub(crate) delivered: Arc<AtomicU64>,
+    /// Whether this variant records spans (delivery is checked).
+    pub(crate) records: bool,
+    /// Whether bytes per buffered span are measured for this variant.
+    pub(crate) measure_memory: bool,
+    /// Bytes of a preallocated buffer slot not seen by the allocator during the measurement.
+    pub(crate) slot_bytes: usize,
+    /// Keeps the pipeline alive.
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> SdkTracerProvider {
+    let exporter = DroppingExporter {
+        received: delivered.clone(),
+    };
+    let processor = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(queue)
+                .with_max_export_batch_size(512)
+                .with_scheduled_delay(Duration::from_millis(100))
+                .build(),
+        )
+        .build();
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(processor)
+        .build()
+}
+
+fn llmtrace_install(
+    sampler: llmtrace::Sampler,
+    delivered: &Arc<AtomicU64>,
+    capacity: usize,
+) -> llmtrace::Guard {
+    llmtrace::init()
+        .service_name("bench")
+        .sampler(sampler)
+        .buffer_capacity(capacity)
+        .with_exporter(DroppingExporter {
+            received: delivered.clone(),
+        })
+        .install()
+}
+
+/// Sets up a variant. `queue` bounds the buffered spans of the recording tracers.
+pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
+    let delivered = Arc::new(AtomicU64::new(0));
+    let none = || Box::new(|| {}) as Box<dyn FnMut() + Send>;
+    let llmtrace_flush = || {
+        Box::new(|| {
+            llmtrace::force_flush(Duration::from_secs(30)).expect("flush");
+        }) as Box<dyn FnMut() + Send>
+    };
+    let (call, flush, records, keep): (Call, Flush, bool, Keep) = match name {
+        "bare" => (Box::new(bare), none(), false, Box::new(())),
+        "floor" => (Box::new(floor), none(), false, Box::new(())),
+        "llmtrace" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        "llmtrace_async" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (
+                Box::new(|| poll_ready(llm_async())),
+                llmtrace_flush(),
+                true,
+                Box::new(g),
+            )
+        }
+        "llmtrace_sampled_out" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOff, &delivered, queue);
+            (Box::new(llm_sync), llmtrace_flush(), false, Box::new(g))
+        }
+        "llmtrace_not_installed" => (Box::new(llm_sync), none(), false, Box::new(())),
+        "otel_sdk" | "otel_sdk_off" => {
+            let sampler = if name == "otel_sdk" {
+                Sampler::AlwaysOn
+            } else {
+                Sampler::AlwaysOff
+            };
+            let provider = otel_provider(sampler, &delivered, queue);
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                name == "otel_sdk",
+                Box::new(provider),
+            )
+        }
+        "tracing_otel" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
+            let layer = tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("bench"))
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false);
+            let subscriber = tracing_subscriber::registry().with(layer);
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+            let p = provider.clone();
+            (
+                Box::new(tracing_call),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(provider),
+            )
+        }
+        "tracing_none" => (Box::new(tracing_call), none(), false, Box::new(())),
+        "fastrace" => {
+            fastrace::set_reporter(
+                DroppingReporter(delivered.clone()),
+                fastrace::collector::Config::default().report_interval(Duration::from_millis(100)),
+            );
+            (
+                Box::new(fastrace_call),
+                Box::new(fastrace::flush),
+                true,
+                Box::new(()),
+            )
+        }
+        other => panic!("unknown variant {other}"),
+    };
+    let (measure_memory, slot_bytes) = match name {
+        "llmtrace" | "llmtrace_async" => (true, 0),
+        "otel_sdk" | "tracing_otel" => (true, size_of::<SpanData>()),
+        _ => (false, 0),
+    };
+    Prepared {
+        call,
+        flush,
+        delivered,
+        records,
+        measure_memory,
+        slot_bytes,
+        _keep: keep,
+    }
+}
