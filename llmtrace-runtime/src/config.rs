@@ -203,6 +203,12 @@ impl Builder {
 
     /// Like [`install`](Builder::install), but returns the error.
     pub fn try_install(self) -> Result<Guard, crate::Error> {
+        // One installation at a time: a second export worker must never start, even briefly (it
+        // would drain the shared buffers when shut down).
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _installing = INSTALLING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if pipeline::get().is_some() {
             return Err(crate::Error::AlreadyInstalled);
         }
@@ -238,10 +244,8 @@ impl Builder {
         };
         match pipeline::install(installed) {
             Ok(_) => Ok(Guard { active: true }),
-            Err(rejected) => {
-                let _ = rejected.worker.shutdown(Duration::from_secs(1));
-                Err(crate::Error::AlreadyInstalled)
-            }
+            // Unreachable while `INSTALLING` is held; kept total rather than panicking.
+            Err(_) => Err(crate::Error::AlreadyInstalled),
         }
     }
 }
