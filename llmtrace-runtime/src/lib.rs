@@ -49,7 +49,9 @@ mod usage;
 pub mod __private;
 
 pub use __private::ret::ErrorType;
-pub use config::{Builder, ContentCapture, Guard, init};
+pub use config::{
+    Builder, ContentCapture, DEFAULT_JSONL_PATH, EnvSource, Guard, OtlpProtocol, ProcessEnv, init,
+};
 pub use context::{
     ContextGuard, CurrentSpan, FutureExt, ScopeBuilder, SpanId, TraceContext, TraceId, WithTrace,
     current, scope,

@@ -140,6 +140,9 @@ pub struct Stats {
     pub dropped_limits: u64,
     /// Not exported because no exporter is configured (not warned about: it was asked for).
     pub dropped_no_exporter: u64,
+    /// Warnings llmtrace wrote to stderr (drops, export failures, configuration problems). Each
+    /// distinct export error is reported once, not once per failed export.
+    pub warnings: u64,
 }
 
 /// The pipeline's counters. All zero when llmtrace is not installed.
@@ -167,7 +170,9 @@ pub(crate) struct Counters {
 struct WarnState {
     dropped_seen: u64,
     last_drop_warning: Option<Instant>,
-    last_error_warning: Option<Instant>,
+    /// The export error last reported (and which exporter had it); repeats are counted, not
+    /// printed.
+    last_error: Option<(usize, String)>,
     errors_suppressed: u64,
 }
 
@@ -200,6 +205,7 @@ impl Counters {
             dropped_at_shutdown: load(&self.dropped_shutdown),
             dropped_limits: load(&self.dropped_limits),
             dropped_no_exporter: load(&self.dropped_no_exporter),
+            warnings: crate::diagnostics::WARNINGS.load(Ordering::Relaxed),
         };
         s.dropped = s.dropped_buffer_full
             + s.dropped_queue_full
@@ -233,25 +239,38 @@ impl Counters {
         w.last_drop_warning = Some(now);
     }
 
-    /// Reports an export error (rate-limited).
-    pub(crate) fn report_export_error(&self, error: &str) {
+    /// Reports an export error: each distinct error once, repeats counted.
+    pub(crate) fn report_export_error(&self, exporter: usize, error: &str) {
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        if w.last_error_warning
-            .is_some_and(|t| now.duration_since(t) < WARN_INTERVAL)
+        if w.last_error
+            .as_ref()
+            .is_some_and(|(i, e)| *i == exporter && e == error)
         {
             w.errors_suppressed += 1;
             return;
         }
-        let suppressed = std::mem::take(&mut w.errors_suppressed);
-        w.last_error_warning = Some(now);
+        let repeated = std::mem::take(&mut w.errors_suppressed);
+        w.last_error = Some((exporter, error.to_owned()));
         drop(w);
-        if suppressed > 0 {
+        if repeated > 0 {
             crate::diagnostics::warn(format_args!(
-                "export failed: {error} ({suppressed} more failures not shown)"
+                "export failed: {error} (the previous error repeated {repeated} more times)"
             ));
         } else {
             crate::diagnostics::warn(format_args!("export failed: {error}"));
+        }
+    }
+
+    /// Notes a successful export: after failures, says that export recovered.
+    pub(crate) fn report_export_ok(&self, exporter: usize) {
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.last_error.as_ref().is_some_and(|(i, _)| *i == exporter) {
+            w.last_error = None;
+            let repeated = std::mem::take(&mut w.errors_suppressed);
+            drop(w);
+            crate::diagnostics::info(format_args!(
+                "export recovered (the last error repeated {repeated} more times before)"
+            ));
         }
     }
 }

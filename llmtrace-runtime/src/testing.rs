@@ -75,6 +75,7 @@ impl Capture {
         if crate::pipeline::get().is_none() {
             if let Ok(guard) = crate::init()
                 .sampler(Sampler::AlwaysOn)
+                .without_exporters()
                 .export_interval(Duration::from_millis(20))
                 .try_install()
             {

@@ -6,3 +6,11 @@ pub(crate) mod exporter;
 pub(crate) mod worker;
 
 pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+mod console;
+#[cfg(feature = "jsonl")]
+mod jsonl;
+
+pub use console::ConsoleExporter;
+#[cfg(feature = "jsonl")]
+pub use jsonl::{JsonlExporter, JsonlExporterBuilder};

@@ -146,6 +146,8 @@ struct Worker {
     export_timeout: Duration,
     pending: Vec<Record>,
     scratch: Vec<opentelemetry::KeyValue>,
+    /// The last export error since the current flush began, to report it to the flusher.
+    flush_error: Option<String>,
 }
 
 fn run(config: WorkerConfig, control: &WorkerHandle) {
@@ -186,6 +188,7 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
         export_timeout: config.export_timeout,
         pending: Vec::new(),
         scratch: Vec::with_capacity(64),
+        flush_error: None,
     };
     loop {
         thread::park_timeout(config.tick);
@@ -195,6 +198,9 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        // A flush requested now reports the export failures of this round, including those of
+        // the spans exported just below, before the request is handled.
+        worker.flush_error = None;
         worker.drain();
         worker.process(false);
         for command in commands {
@@ -315,14 +321,20 @@ impl Worker {
                 .runtime
                 .block_on(async { tokio::time::timeout(timeout, exporter.export(batch)).await });
             let ok = match result {
-                Ok(Ok(())) => true,
+                Ok(Ok(())) => {
+                    self.counters.report_export_ok(i);
+                    true
+                }
                 Ok(Err(e)) => {
-                    self.counters.report_export_error(&e.to_string());
+                    let e = e.to_string();
+                    self.counters.report_export_error(i, &e);
+                    self.flush_error = Some(e);
                     false
                 }
                 Err(_) => {
-                    self.counters
-                        .report_export_error(&format!("export timed out after {timeout:?}"));
+                    let e = format!("export timed out after {timeout:?}");
+                    self.counters.report_export_error(i, &e);
+                    self.flush_error = Some(e);
                     false
                 }
             };
@@ -340,7 +352,10 @@ impl Worker {
     fn flush(&mut self) -> Result<(), String> {
         self.drain();
         self.process(true);
-        let mut result = Ok(());
+        let mut result = match self.flush_error.take() {
+            Some(e) => Err(format!("some spans could not be exported: {e}")),
+            None => Ok(()),
+        };
         for exporter in &self.exporters {
             if let Err(e) = exporter.force_flush() {
                 result = Err(e.to_string());

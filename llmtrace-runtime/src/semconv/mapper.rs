@@ -634,17 +634,17 @@ impl Mapper {
             ("input_cached_tokens", r.f64(Field::CostCacheRead)),
             ("input_cache_creation", r.f64(Field::CostCacheWrite)),
         ];
-        if self.conventions.openinference {
-            for (key, v) in [
-                (oi::LLM_COST_TOTAL, total),
-                (oi::LLM_COST_PROMPT, parts[0].1),
-                (oi::LLM_COST_COMPLETION, parts[1].1),
-                (oi::LLM_COST_CACHE_READ, parts[2].1),
-                (oi::LLM_COST_CACHE_WRITE, parts[3].1),
-            ] {
-                if let Some(v) = v {
-                    out.attr(key, v);
-                }
+        // `llm.cost.*` are the cost keys whatever the profile: the GenAI conventions define none,
+        // and Phoenix, Langfuse and the console tree read these.
+        for (key, v) in [
+            (oi::LLM_COST_TOTAL, total),
+            (oi::LLM_COST_PROMPT, parts[0].1),
+            (oi::LLM_COST_COMPLETION, parts[1].1),
+            (oi::LLM_COST_CACHE_READ, parts[2].1),
+            (oi::LLM_COST_CACHE_WRITE, parts[3].1),
+        ] {
+            if let Some(v) = v {
+                out.attr(key, v);
             }
         }
         // Langfuse reads a lone total from `llm.cost.total`; the details object is for

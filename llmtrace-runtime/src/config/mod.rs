@@ -1,5 +1,11 @@
 //! Configuration: the [`init`] builder, [`Builder::install`] and the guard that flushes on drop.
+//!
+//! Settings made in code win over the environment; the environment wins over the defaults.
 
+mod env;
+mod exporters;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,7 +13,12 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanExporter;
 
-use crate::export::exporter::{DynSpanExporter, ExporterFactory};
+use env::EnvConfig;
+pub use env::{EnvSource, OtlpProtocol, ProcessEnv};
+pub use exporters::DEFAULT_JSONL_PATH;
+use exporters::ExporterSpec;
+
+use crate::export::exporter::DynSpanExporter;
 use crate::export::worker::{WorkerConfig, WorkerHandle};
 use crate::pipeline::{self, Counters, Mode, Pipeline};
 use crate::sampling::{HeadSampler, Sampler};
@@ -58,10 +69,12 @@ pub fn init() -> Builder {
 pub struct Builder {
     service_name: Option<String>,
     resource: Vec<KeyValue>,
-    sampler: Sampler,
-    exporters: Vec<ExporterFactory>,
-    content: ContentCapture,
-    conventions: Conventions,
+    sampler: Option<Sampler>,
+    exporters: Vec<ExporterSpec>,
+    no_exporters: bool,
+    content: Option<ContentCapture>,
+    conventions: Option<Conventions>,
+    env: Box<dyn EnvSource>,
     buffer_capacity: usize,
     max_queue: usize,
     max_batch: usize,
@@ -86,10 +99,12 @@ impl Default for Builder {
         Builder {
             service_name: None,
             resource: Vec::new(),
-            sampler: Sampler::default(),
+            sampler: None,
             exporters: Vec::new(),
-            content: ContentCapture::default(),
-            conventions: Conventions::default(),
+            no_exporters: false,
+            content: None,
+            conventions: None,
+            env: Box::new(ProcessEnv),
             buffer_capacity: 2048,
             max_queue: 65_536,
             max_batch: 128,
@@ -101,29 +116,33 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// The `service.name` resource attribute.
+    /// The `service.name` resource attribute (else `OTEL_SERVICE_NAME`, else
+    /// `unknown_service:<executable>`).
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
         self
     }
 
-    /// Adds a resource attribute (`service.version`, `deployment.environment.name`, ...).
+    /// Adds a resource attribute (`service.version`, `deployment.environment.name`, ...); wins
+    /// over the same key in `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn resource_attribute(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.resource.push(KeyValue::new(key, value.into()));
         self
     }
 
-    /// Head sampling: which traces to record. Defaults to `ParentBased(AlwaysOn)`.
+    /// Head sampling: which traces to record (else `OTEL_TRACES_SAMPLER`, else
+    /// `ParentBased(AlwaysOn)`).
     pub fn sampler(mut self, sampler: Sampler) -> Self {
-        self.sampler = sampler;
+        self.sampler = Some(sampler);
         self
     }
 
     /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
+    /// Exporters chosen in code replace those the environment would choose.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.exporters.push(Box::new(move || {
+        self.exporters.push(ExporterSpec::Custom(Box::new(move || {
             Ok(Box::new(exporter) as Box<dyn DynSpanExporter>)
-        }));
+        })));
         self
     }
 
@@ -134,21 +153,69 @@ impl Builder {
         E: SpanExporter + 'static,
         F: FnOnce() -> Result<E, String> + Send + 'static,
     {
-        self.exporters.push(Box::new(move || {
+        self.exporters.push(ExporterSpec::Custom(Box::new(move || {
             factory().map(|e| Box::new(e) as Box<dyn DynSpanExporter>)
-        }));
+        })));
         self
     }
 
-    /// Where captured content goes. See [`ContentCapture`].
+    /// Adds the console tree exporter (stderr).
+    pub fn console(mut self) -> Self {
+        self.exporters.push(ExporterSpec::Console);
+        self
+    }
+
+    /// Adds the JSONL file exporter (OTLP/JSON, one request per line) writing to `path`.
+    pub fn jsonl(mut self, path: impl Into<PathBuf>) -> Self {
+        self.exporters.push(ExporterSpec::Jsonl(path.into()));
+        self
+    }
+
+    /// Adds an OTLP exporter configured by the standard `OTEL_EXPORTER_OTLP_*` variables
+    /// (endpoint, headers, timeout), over `protocol`.
+    pub fn otlp(mut self, protocol: OtlpProtocol) -> Self {
+        self.exporters.push(ExporterSpec::Otlp {
+            endpoint: None,
+            protocol,
+        });
+        self
+    }
+
+    /// Adds an OTLP exporter sending to `endpoint`, used as given: for HTTP, the full traces
+    /// URL (`http://collector:4318/v1/traces`); for gRPC, the collector address
+    /// (`http://collector:4317`). Headers and timeout still come from `OTEL_EXPORTER_OTLP_*`.
+    pub fn otlp_endpoint(mut self, protocol: OtlpProtocol, endpoint: impl Into<String>) -> Self {
+        self.exporters.push(ExporterSpec::Otlp {
+            endpoint: Some(endpoint.into()),
+            protocol,
+        });
+        self
+    }
+
+    /// Installs no exporter at all, whatever the environment says (spans are still recorded:
+    /// test captures receive theirs).
+    pub fn without_exporters(mut self) -> Self {
+        self.no_exporters = true;
+        self
+    }
+
+    /// Where captured content goes (else `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`,
+    /// else on spans). See [`ContentCapture`].
     pub fn content_capture(mut self, content: ContentCapture) -> Self {
-        self.content = content;
+        self.content = Some(content);
         self
     }
 
-    /// Which attribute conventions to emit. See [`Conventions`].
+    /// Which attribute conventions to emit (else `LLMTRACE_SEMCONV` and
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN`). See [`Conventions`].
     pub fn conventions(mut self, conventions: Conventions) -> Self {
-        self.conventions = conventions;
+        self.conventions = Some(conventions);
+        self
+    }
+
+    /// Reads environment variables from `env` instead of the process environment.
+    pub fn env(mut self, env: impl EnvSource + 'static) -> Self {
+        self.env = Box::new(env);
         self
     }
 
@@ -165,7 +232,7 @@ impl Builder {
         self
     }
 
-    /// Spans per export call (default 512).
+    /// Spans per export call (default 128).
     pub fn max_batch(mut self, spans: usize) -> Self {
         self.max_batch = spans;
         self
@@ -212,21 +279,35 @@ impl Builder {
         if pipeline::get().is_some() {
             return Err(crate::Error::AlreadyInstalled);
         }
+        let env = EnvConfig::read(&*self.env);
+        for w in &env.warnings {
+            crate::diagnostics::warn(format_args!("{w}"));
+        }
         crate::clock::init();
         crate::export::buffer::REGISTRY.set_capacity(self.buffer_capacity);
-        let mut resource = Resource::builder()
-            .with_service_name(self.service_name.unwrap_or_else(default_service_name));
-        resource = resource.with_attributes(self.resource);
-        let mapper = Arc::new(Mapper::new(
-            self.conventions,
-            self.content,
-            resource.build(),
-        ));
+
+        let resource = resource(self.service_name, self.resource, &env);
+        let content = self.content.or(env.content).unwrap_or_default();
+        let conventions = self.conventions.unwrap_or_else(|| {
+            Conventions::default()
+                .legacy(env.legacy)
+                .latest_experimental(env.latest)
+        });
+        let sampler = self
+            .sampler
+            .or_else(|| env.sampler.clone())
+            .unwrap_or_default();
+        let (specs, note) = exporters::select(self.exporters, self.no_exporters, &env);
+        if let Some(note) = note {
+            crate::diagnostics::info(format_args!("{note}"));
+        }
+
+        let mapper = Arc::new(Mapper::new(conventions, content, resource));
         let counters = Arc::new(Counters::default());
         let worker = WorkerHandle::start(WorkerConfig {
-            factories: self.exporters,
+            factories: exporters::factories(specs),
             stages: Vec::new(),
-            mapper: mapper.clone(),
+            mapper,
             counters: counters.clone(),
             tick: self.tick,
             max_batch: self.max_batch,
@@ -235,10 +316,10 @@ impl Builder {
         })
         .map_err(|e| crate::Error::Start(e.to_string()))?;
         let installed = Pipeline {
-            sampler: HeadSampler::new(&self.sampler),
+            sampler: HeadSampler::new(&sampler),
             mode: Mode::Native,
-            content: self.content,
-            worker: worker.clone(),
+            content,
+            worker,
             counters,
             flush_timeout: self.flush_timeout,
         };
@@ -248,6 +329,33 @@ impl Builder {
             Err(_) => Err(crate::Error::AlreadyInstalled),
         }
     }
+}
+
+/// The resource: code over `OTEL_SERVICE_NAME` over `OTEL_RESOURCE_ATTRIBUTES`, plus the
+/// `telemetry.sdk.*` attributes.
+fn resource(code_name: Option<String>, code_attrs: Vec<KeyValue>, env: &EnvConfig) -> Resource {
+    let mut attrs: Vec<KeyValue> = env
+        .resource
+        .iter()
+        .filter(|(k, _)| !code_attrs.iter().any(|kv| kv.key.as_str() == k.as_str()))
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    attrs.extend(code_attrs);
+    let from_attrs = attrs
+        .iter()
+        .find(|kv| kv.key.as_str() == "service.name")
+        .map(|kv| kv.value.to_string());
+    let name = code_name
+        .or_else(|| env.service_name.clone())
+        .or(from_attrs)
+        .unwrap_or_else(default_service_name);
+    Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
+        .with_attributes(attrs)
+        .with_service_name(name)
+        .build()
 }
 
 fn default_service_name() -> String {

@@ -1,0 +1,275 @@
+//! A support bot traced with llmtrace, fully offline: a deterministic mock model stands in for
+//! the LLM API, so it runs with no API key and no network.
+//!
+//! Each question is one trace: `support_answer` (workflow) > `retrieval help_center` >
+//! `chat gpt-4o` (the model asks for a tool) > `execute_tool lookup_order` > `chat gpt-4o`
+//! (the answer). The second question's order does not exist: the tool fails, the bot handles
+//! the error and the model apologizes.
+//!
+//! ```sh
+//! cargo run -p llmtrace-examples --bin rag_chatbot
+//! ```
+//!
+//! With nothing configured, the trace tree is printed on stderr and the spans are written to
+//! `./llmtrace-traces.jsonl`; with `OTEL_EXPORTER_OTLP_ENDPOINT` set they go to that collector.
+
+use std::fmt;
+use std::time::Duration;
+
+use llmtrace_runtime as llmtrace;
+use serde::Serialize;
+
+/// A message in the conversation sent to the model.
+#[derive(Clone, Debug, Serialize)]
+struct Message {
+    role: &'static str,
+    content: String,
+}
+
+impl Message {
+    fn new(role: &'static str, content: impl Into<String>) -> Self {
+        Message {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// A help-center article.
+#[derive(Clone, Debug, Serialize)]
+struct Doc {
+    id: String,
+    score: f64,
+    content: String,
+}
+
+/// What the model answered: text, or a request to call a tool.
+#[derive(Debug, Serialize)]
+enum Reply {
+    Text(String),
+    ToolCall { name: String, order_id: String },
+}
+
+#[derive(Debug, Serialize)]
+struct Order {
+    id: String,
+    status: &'static str,
+    eta_days: u32,
+}
+
+#[derive(Debug)]
+enum BotError {
+    Model(String),
+}
+
+impl fmt::Display for BotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BotError::Model(m) => write!(f, "model error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BotError {}
+
+#[derive(Debug)]
+struct OrderNotFound(String);
+
+impl fmt::Display for OrderNotFound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no order {}", self.0)
+    }
+}
+
+impl std::error::Error for OrderNotFound {}
+
+/// The help center: a handful of articles searched by word overlap.
+struct HelpCenter {
+    articles: Vec<(&'static str, &'static str)>,
+}
+
+impl HelpCenter {
+    fn new() -> Self {
+        HelpCenter {
+            articles: vec![
+                (
+                    "kb-12",
+                    "Orders ship within 2 business days and arrive in 3 to 5 days.",
+                ),
+                (
+                    "kb-31",
+                    "You can track an order with its id, for example A-42, on the orders page.",
+                ),
+                (
+                    "kb-07",
+                    "Refunds are issued within 5 days after the return is received.",
+                ),
+                (
+                    "kb-44",
+                    "Contact support if an order id is not found after 24 hours.",
+                ),
+            ],
+        }
+    }
+}
+
+/// The mock model: deterministic, offline.
+struct MockModel;
+
+/// Tokens in a text, as a tokenizer would roughly count them.
+fn tokens(text: &str) -> u64 {
+    (text.split_whitespace().count() as u64 * 4).div_ceil(3)
+}
+
+impl MockModel {
+    async fn complete(&self, messages: &[Message]) -> Result<(Reply, u64, u64), BotError> {
+        let last = messages
+            .last()
+            .ok_or_else(|| BotError::Model("no messages".into()))?;
+        let input: u64 = messages.iter().map(|m| tokens(&m.content) + 4).sum();
+        let reply = match last.role {
+            "user" => match order_id(&last.content) {
+                Some(id) => Reply::ToolCall {
+                    name: "lookup_order".into(),
+                    order_id: id,
+                },
+                None => Reply::Text("Orders ship within 2 business days.".into()),
+            },
+            "tool" if last.content.starts_with("error") => Reply::Text(
+                "I could not find that order. Please check the id, or contact support if it was placed more than 24 hours ago.".into(),
+            ),
+            _ => Reply::Text(format!(
+                "Your order is on its way: {}. It should arrive within the stated time.",
+                last.content
+            )),
+        };
+        let output = match &reply {
+            Reply::Text(t) => tokens(t),
+            Reply::ToolCall { .. } => 18,
+        };
+        // Latency grows with the tokens read and written, as with a real model.
+        tokio::time::sleep(Duration::from_millis(20 + input / 4 + output * 2)).await;
+        Ok((reply, input, output))
+    }
+}
+
+fn order_id(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| {
+            w.len() >= 3
+                && w.contains('-')
+                && w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        })
+        .map(str::to_owned)
+}
+
+#[llmtrace::retrieval(data_source = "help_center", top_k = 3, query = query, skip(kb))]
+async fn search(kb: &HelpCenter, query: &str) -> Result<Vec<Doc>, BotError> {
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| w.len() > 2)
+        .collect();
+    let mut docs: Vec<Doc> = kb
+        .articles
+        .iter()
+        .map(|(id, content)| {
+            let text = content.to_lowercase();
+            let hits = words.iter().filter(|w| text.contains(w.as_str())).count();
+            Doc {
+                id: (*id).into(),
+                score: (hits as f64 / words.len().max(1) as f64 * 100.0).round() / 100.0,
+                content: (*content).into(),
+            }
+        })
+        .filter(|d| d.score > 0.0)
+        .collect();
+    docs.sort_by(|a, b| b.score.total_cmp(&a.score));
+    docs.truncate(3);
+    Ok(docs)
+}
+
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.2,
+    max_tokens = 512,
+    skip(model)
+)]
+async fn chat(model: &MockModel, messages: &[Message]) -> Result<Reply, BotError> {
+    let (reply, input, output) = model.complete(messages).await?;
+    llmtrace::current().record_usage(llmtrace::Usage::new(input, output));
+    Ok(reply)
+}
+
+#[llmtrace::tool(name = "lookup_order", description = "Find an order by id")]
+fn lookup_order(order_id: &str) -> Result<Order, OrderNotFound> {
+    std::thread::sleep(Duration::from_millis(3));
+    match order_id {
+        "A-42" => Ok(Order {
+            id: order_id.into(),
+            status: "shipped",
+            eta_days: 2,
+        }),
+        _ => Err(OrderNotFound(order_id.into())),
+    }
+}
+
+#[llmtrace::workflow(name = "support_answer", skip(kb, model))]
+async fn support_answer(
+    kb: &HelpCenter,
+    model: &MockModel,
+    question: &str,
+) -> Result<String, BotError> {
+    let docs = search(kb, question).await?;
+    let context: Vec<String> = docs.iter().map(|d| d.content.clone()).collect();
+    let mut messages = vec![
+        Message::new(
+            "system",
+            format!("Answer from these articles:\n{}", context.join("\n")),
+        ),
+        Message::new("user", question),
+    ];
+    loop {
+        match chat(model, &messages).await? {
+            Reply::Text(answer) => return Ok(answer),
+            Reply::ToolCall { name, order_id } => {
+                messages.push(Message::new(
+                    "assistant",
+                    format!("call {name}({order_id})"),
+                ));
+                // A failing tool is part of the conversation, not a failed answer.
+                let result = match lookup_order(&order_id) {
+                    Ok(order) => format!(
+                        "order {} is {}, arriving in {} days",
+                        order.id, order.status, order.eta_days
+                    ),
+                    Err(e) => format!("error: {e}"),
+                };
+                messages.push(Message::new("tool", result));
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let _guard = llmtrace::init().service_name("support-bot").install();
+    let kb = HelpCenter::new();
+    let model = MockModel;
+    for question in ["Where is my order A-42?", "And what about my order B-7?"] {
+        let answer = llmtrace::scope()
+            .session_id("demo-session")
+            .user_id("user-7")
+            .instrument(support_answer(&kb, &model, question))
+            .await;
+        match answer {
+            Ok(a) => println!("Q: {question}\nA: {a}\n"),
+            Err(e) => println!("Q: {question}\nfailed: {e}\n"),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The example, run as a new user would with an OTLP collector: only
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (a base URL) and `OTEL_EXPORTER_OTLP_HEADERS` set. A real
+//! OTLP/HTTP receiver on 127.0.0.1 decodes what arrives.
+
+mod receiver;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+
+fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| v.value.as_ref())
+}
+
+fn str_attr<'a>(span: &'a Span, key: &str) -> &'a str {
+    match attr(&span.attributes, key) {
+        Some(Value::StringValue(s)) => s,
+        other => panic!("{}: {key} = {other:?}", span.name),
+    }
+}
+
+fn int_attr(span: &Span, key: &str) -> i64 {
+    match attr(&span.attributes, key) {
+        Some(Value::IntValue(i)) => *i,
+        other => panic!("{}: {key} = {other:?}", span.name),
+    }
+}
+
+#[test]
+fn example_exports_to_an_otlp_http_collector() {
+    let receiver = receiver::HttpReceiver::start(Duration::from_secs(60));
+    let workdir = std::env::temp_dir().join(format!("llmtrace-otlp-{}", std::process::id()));
+    std::fs::create_dir_all(&workdir).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rag_chatbot"))
+        .env_clear()
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{}", receiver.addr()),
+        )
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=secret-123")
+        .current_dir(&workdir)
+        .output()
+        .expect("run the example");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "example failed: {stderr}");
+    assert!(!stderr.contains("warning"), "unexpected warnings: {stderr}");
+    assert!(
+        !workdir.join("llmtrace-traces.jsonl").exists(),
+        "with an endpoint set, only OTLP is used"
+    );
+
+    let requests = receiver.requests();
+    assert!(!requests.is_empty(), "no export reached the receiver");
+    let mut spans = Vec::new();
+    for r in &requests {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.path, "/v1/traces");
+        assert_eq!(r.header("x-api-key"), Some("secret-123"));
+        assert_eq!(r.header("content-type"), Some("application/x-protobuf"));
+        let body = r.decode_traces();
+        for rs in body.resource_spans {
+            let resource = rs.resource.expect("resource");
+            assert!(matches!(
+                attr(&resource.attributes, "service.name"),
+                Some(Value::StringValue(s)) if s == "support-bot"
+            ));
+            for ss in rs.scope_spans {
+                assert_eq!(ss.scope.as_ref().map(|s| s.name.as_str()), Some("llmtrace"));
+                spans.extend(ss.spans);
+            }
+        }
+    }
+
+    let mut traces: HashMap<Vec<u8>, Vec<Span>> = HashMap::new();
+    for s in spans {
+        traces.entry(s.trace_id.clone()).or_default().push(s);
+    }
+    assert_eq!(traces.len(), 2, "one trace per question");
+    let mut tool_errors = 0;
+    for spans in traces.values() {
+        let roots: Vec<&Span> = spans
+            .iter()
+            .filter(|s| s.parent_span_id.is_empty())
+            .collect();
+        assert_eq!(roots.len(), 1);
+        let root = roots[0];
+        assert_eq!(root.name, "invoke_workflow support_answer");
+        assert_eq!(str_attr(root, "gen_ai.workflow.name"), "support_answer");
+        let mut names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "chat gpt-4o",
+                "chat gpt-4o",
+                "execute_tool lookup_order",
+                "invoke_workflow support_answer",
+                "retrieval help_center"
+            ]
+        );
+        for s in spans {
+            assert_eq!(str_attr(s, "session.id"), "demo-session");
+            assert_eq!(str_attr(s, "user.id"), "user-7");
+            if s.span_id != root.span_id {
+                assert_eq!(
+                    s.parent_span_id, root.span_id,
+                    "{} is a child of the root",
+                    s.name
+                );
+            }
+            assert!(s.start_time_unix_nano >= root.start_time_unix_nano);
+            match s.name.as_str() {
+                "retrieval help_center" => {
+                    assert_eq!(s.kind, 3, "CLIENT");
+                    assert_eq!(str_attr(s, "gen_ai.operation.name"), "retrieval");
+                    assert_eq!(str_attr(s, "gen_ai.data_source.id"), "help_center");
+                    assert_eq!(int_attr(s, "gen_ai.retrieval.top_k"), 3);
+                    assert!(int_attr(s, "llmtrace.retrieval.documents.count") >= 1);
+                    assert!(str_attr(s, "gen_ai.retrieval.documents").starts_with('['));
+                }
+                "chat gpt-4o" => {
+                    assert_eq!(s.kind, 3, "CLIENT");
+                    assert_eq!(str_attr(s, "gen_ai.operation.name"), "chat");
+                    assert_eq!(str_attr(s, "gen_ai.provider.name"), "openai");
+                    assert_eq!(str_attr(s, "gen_ai.request.model"), "gpt-4o");
+                    assert_eq!(int_attr(s, "gen_ai.request.max_tokens"), 512);
+                    assert!(int_attr(s, "gen_ai.usage.input_tokens") > 0);
+                    assert!(int_attr(s, "gen_ai.usage.output_tokens") > 0);
+                    assert!(str_attr(s, "input.value").contains("messages"));
+                }
+                "execute_tool lookup_order" => {
+                    assert_eq!(s.kind, 1, "INTERNAL");
+                    assert_eq!(str_attr(s, "gen_ai.tool.name"), "lookup_order");
+                    let status = s.status.as_ref().expect("status");
+                    if status.code == StatusCode::Error as i32 {
+                        tool_errors += 1;
+                        assert_eq!(str_attr(s, "error.type"), "OrderNotFound");
+                        assert_eq!(status.message, "no order B-7");
+                    } else {
+                        assert!(str_attr(s, "gen_ai.tool.call.result").contains("shipped"));
+                    }
+                }
+                _ => {
+                    assert_eq!(s.kind, 1, "INTERNAL");
+                    let status = s.status.as_ref().map_or(0, |st| st.code);
+                    assert_eq!(
+                        status,
+                        StatusCode::Unset as i32,
+                        "the handled tool error does not fail the workflow"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(tool_errors, 1, "the second question's tool call fails");
+}

@@ -1,0 +1,333 @@
+//! The standard environment variables, read through an injectable source (tests run as threads
+//! of one process and must not share real environment variables).
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `OTEL_SERVICE_NAME` | `service.name` |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | resource attributes, `key=value,...` (values percent-decoded) |
+//! | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | head sampler |
+//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `jsonl`, `none`, or a list like `otlp,console` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | when set (and no exporter is chosen), export over OTLP |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` | `http/protobuf` (default) or `grpc` |
+//! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT` |
+//! | `LLMTRACE_SEMCONV` | `legacy`: also emit deprecated GenAI names |
+//! | `OTEL_SEMCONV_STABILITY_OPT_IN` | contains `gen_ai_latest_experimental`: also the newest names |
+//!
+//! The other `OTEL_EXPORTER_OTLP_*` variables (headers, timeout, compression, certificates) are
+//! read by opentelemetry-otlp itself.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::ContentCapture;
+use crate::sampling::Sampler;
+
+/// Where configuration reads environment variables from.
+///
+/// [`ProcessEnv`] reads the process environment; a `HashMap<String, String>` is a fixed one
+/// (useful in tests).
+pub trait EnvSource: Send + Sync {
+    /// The value of `key`, if set.
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok()
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn var(&self, key: &str) -> Option<String> {
+        self.get(key).cloned()
+    }
+}
+
+impl EnvSource for HashMap<&'static str, &'static str> {
+    fn var(&self, key: &str) -> Option<String> {
+        self.get(key).map(|v| (*v).to_owned())
+    }
+}
+
+/// An exporter named in `OTEL_TRACES_EXPORTER`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExporterName {
+    Otlp,
+    Console,
+    Jsonl,
+}
+
+/// The OTLP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OtlpProtocol {
+    /// HTTP with protobuf bodies (port 4318).
+    #[default]
+    HttpProtobuf,
+    /// gRPC (port 4317); needs the `otlp-grpc` feature.
+    Grpc,
+}
+
+/// What the environment asks for. `None` where it says nothing (or says it wrongly).
+#[derive(Debug, Default)]
+pub(crate) struct EnvConfig {
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource: Vec<(String, String)>,
+    pub(crate) sampler: Option<Sampler>,
+    pub(crate) exporters: Option<Vec<ExporterName>>,
+    pub(crate) otlp_endpoint_set: bool,
+    pub(crate) protocol: Option<OtlpProtocol>,
+    pub(crate) content: Option<ContentCapture>,
+    pub(crate) legacy: bool,
+    pub(crate) latest: bool,
+    /// Problems to report once at install.
+    pub(crate) warnings: Vec<String>,
+}
+
+impl EnvConfig {
+    pub(crate) fn read(env: &dyn EnvSource) -> EnvConfig {
+        let get = |key: &str| env.var(key).filter(|v| !v.trim().is_empty());
+        let mut c = EnvConfig {
+            service_name: get("OTEL_SERVICE_NAME").map(|s| s.trim().to_owned()),
+            ..EnvConfig::default()
+        };
+        if let Some(attrs) = get("OTEL_RESOURCE_ATTRIBUTES") {
+            c.resource = parse_resource_attributes(&attrs, &mut c.warnings);
+        }
+        if let Some(name) = get("OTEL_TRACES_SAMPLER") {
+            c.sampler = parse_sampler(&name, get("OTEL_TRACES_SAMPLER_ARG"), &mut c.warnings);
+        }
+        if let Some(list) = get("OTEL_TRACES_EXPORTER") {
+            c.exporters = parse_exporters(&list, &mut c.warnings);
+        }
+        c.otlp_endpoint_set = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+            || get("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
+        if let Some(p) =
+            get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        {
+            c.protocol = match p.trim() {
+                "http/protobuf" => Some(OtlpProtocol::HttpProtobuf),
+                "grpc" => Some(OtlpProtocol::Grpc),
+                other => {
+                    c.warnings.push(format!(
+                        "OTLP protocol {other:?} is not supported; using http/protobuf (supported: http/protobuf, grpc)"
+                    ));
+                    None
+                }
+            };
+        }
+        if let Some(v) = env.var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT") {
+            c.content = Some(parse_content(&v, &mut c.warnings));
+        }
+        c.legacy = get("LLMTRACE_SEMCONV").is_some_and(|v| v.trim().eq_ignore_ascii_case("legacy"));
+        c.latest = get("OTEL_SEMCONV_STABILITY_OPT_IN").is_some_and(|v| {
+            v.split(',')
+                .any(|s| s.trim() == "gen_ai_latest_experimental")
+        });
+        c
+    }
+}
+
+/// `key1=value1,key2=value2`, values percent-encoded (W3C Baggage octets).
+fn parse_resource_attributes(s: &str, warnings: &mut Vec<String>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                let value = percent_encoding::percent_decode_str(v.trim())
+                    .decode_utf8_lossy()
+                    .into_owned();
+                out.push((k.trim().to_owned(), value));
+            }
+            _ => warnings.push(format!(
+                "OTEL_RESOURCE_ATTRIBUTES: {pair:?} is not `key=value`; ignored"
+            )),
+        }
+    }
+    out
+}
+
+fn parse_sampler(name: &str, arg: Option<String>, warnings: &mut Vec<String>) -> Option<Sampler> {
+    let mut ratio = || match arg.as_deref().map(str::trim) {
+        None => 1.0,
+        Some(a) => match a.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => r,
+            _ => {
+                warnings.push(format!(
+                    "OTEL_TRACES_SAMPLER_ARG {a:?} is not a ratio between 0 and 1; using 1.0"
+                ));
+                1.0
+            }
+        },
+    };
+    let parent = |s: Sampler| Sampler::ParentBased(Box::new(s));
+    Some(match name.trim() {
+        "always_on" => Sampler::AlwaysOn,
+        "always_off" => Sampler::AlwaysOff,
+        "traceidratio" => Sampler::TraceIdRatio(ratio()),
+        "parentbased_always_on" => parent(Sampler::AlwaysOn),
+        "parentbased_always_off" => parent(Sampler::AlwaysOff),
+        "parentbased_traceidratio" => parent(Sampler::TraceIdRatio(ratio())),
+        other => {
+            warnings.push(format!(
+                "OTEL_TRACES_SAMPLER {other:?} is not supported; using parentbased_always_on \
+                 (supported: always_on, always_off, traceidratio, parentbased_always_on, \
+                 parentbased_always_off, parentbased_traceidratio)"
+            ));
+            return None;
+        }
+    })
+}
+
+fn parse_exporters(list: &str, warnings: &mut Vec<String>) -> Option<Vec<ExporterName>> {
+    let mut out = Vec::new();
+    for name in list.split(',').map(|s| s.trim().to_ascii_lowercase()) {
+        match name.as_str() {
+            "otlp" => out.push(ExporterName::Otlp),
+            "console" => out.push(ExporterName::Console),
+            "jsonl" | "file" => out.push(ExporterName::Jsonl),
+            "none" => {}
+            "" => {}
+            other => warnings.push(format!(
+                "OTEL_TRACES_EXPORTER: {other:?} is not supported; ignored (supported: otlp, console, jsonl, none)"
+            )),
+        }
+    }
+    out.dedup();
+    Some(out)
+}
+
+/// The GenAI content switch. An unknown value fails closed (no content), with a warning.
+fn parse_content(v: &str, warnings: &mut Vec<String>) -> ContentCapture {
+    match v.trim().to_ascii_uppercase().as_str() {
+        "NO_CONTENT" => ContentCapture::NoContent,
+        "SPAN_ONLY" => ContentCapture::SpanOnly,
+        "EVENT_ONLY" => ContentCapture::EventOnly,
+        "SPAN_AND_EVENT" => ContentCapture::SpanAndEvent,
+        _ => {
+            warnings.push(format!(
+                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT={v:?} is not one of NO_CONTENT, \
+                 SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT; capturing no content"
+            ));
+            ContentCapture::NoContent
+        }
+    }
+}
+
+impl fmt::Display for OtlpProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::Grpc => "grpc",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&'static str, &'static str)]) -> EnvConfig {
+        let env: HashMap<&'static str, &'static str> = pairs.iter().copied().collect();
+        EnvConfig::read(&env)
+    }
+
+    #[test]
+    fn nothing_set_says_nothing() {
+        let c = read(&[]);
+        assert!(c.service_name.is_none() && c.sampler.is_none() && c.exporters.is_none());
+        assert!(!c.otlp_endpoint_set && c.content.is_none() && c.warnings.is_empty());
+    }
+
+    #[test]
+    fn resource_attributes_are_percent_decoded() {
+        let c = read(&[
+            ("OTEL_SERVICE_NAME", " bot "),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.version=1.2, deployment.environment.name=prod%2Ceu ,bad",
+            ),
+        ]);
+        assert_eq!(c.service_name.as_deref(), Some("bot"));
+        assert_eq!(
+            c.resource,
+            [
+                ("service.version".to_owned(), "1.2".to_owned()),
+                (
+                    "deployment.environment.name".to_owned(),
+                    "prod,eu".to_owned()
+                )
+            ]
+        );
+        assert_eq!(c.warnings.len(), 1);
+    }
+
+    #[test]
+    fn samplers() {
+        assert_eq!(
+            read(&[("OTEL_TRACES_SAMPLER", "always_off")]).sampler,
+            Some(Sampler::AlwaysOff)
+        );
+        assert_eq!(
+            read(&[
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.25")
+            ])
+            .sampler,
+            Some(Sampler::ParentBased(Box::new(Sampler::TraceIdRatio(0.25))))
+        );
+        let bad = read(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "2"),
+        ]);
+        assert_eq!(bad.sampler, Some(Sampler::TraceIdRatio(1.0)));
+        assert_eq!(bad.warnings.len(), 1);
+        let unknown = read(&[("OTEL_TRACES_SAMPLER", "jaeger_remote")]);
+        assert!(unknown.sampler.is_none() && unknown.warnings.len() == 1);
+    }
+
+    #[test]
+    fn exporter_lists() {
+        let c = read(&[("OTEL_TRACES_EXPORTER", "otlp, console,zipkin")]);
+        assert_eq!(
+            c.exporters,
+            Some(vec![ExporterName::Otlp, ExporterName::Console])
+        );
+        assert_eq!(c.warnings.len(), 1);
+        assert_eq!(
+            read(&[("OTEL_TRACES_EXPORTER", "none")]).exporters,
+            Some(vec![])
+        );
+        assert!(
+            read(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")]).otlp_endpoint_set
+        );
+    }
+
+    #[test]
+    fn content_capture_fails_closed() {
+        let c = |v| read(&[("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", v)]);
+        assert_eq!(
+            c("span_and_event").content,
+            Some(ContentCapture::SpanAndEvent)
+        );
+        assert_eq!(c("NO_CONTENT").content, Some(ContentCapture::NoContent));
+        let t = c("true");
+        assert_eq!(t.content, Some(ContentCapture::NoContent));
+        assert_eq!(t.warnings.len(), 1);
+    }
+
+    #[test]
+    fn conventions_switches() {
+        assert!(read(&[("LLMTRACE_SEMCONV", "legacy")]).legacy);
+        assert!(
+            read(&[(
+                "OTEL_SEMCONV_STABILITY_OPT_IN",
+                "http,gen_ai_latest_experimental"
+            )])
+            .latest
+        );
+    }
+}
