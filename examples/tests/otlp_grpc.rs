@@ -95,10 +95,16 @@ fn example_exports_to_an_otlp_grpc_collector() {
         }
     }
     assert_eq!(spans.len(), 10, "two traces of five spans");
-    let roots: Vec<_> = spans.iter().filter(|s| s.parent_span_id.is_empty()).collect();
+    let roots: Vec<_> = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_empty())
+        .collect();
     assert_eq!(roots.len(), 2);
     for s in &spans {
-        let root = roots.iter().find(|r| r.trace_id == s.trace_id).expect("its root");
+        let root = roots
+            .iter()
+            .find(|r| r.trace_id == s.trace_id)
+            .expect("its root");
         if s.span_id != root.span_id {
             assert_eq!(s.parent_span_id, root.span_id, "{}", s.name);
         }
