@@ -177,11 +177,11 @@ fn not_a_function(kind: Kind, item: TokenStream, cx: &Ctxt) {
     let what = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(_)) => "a struct",
         Ok(syn::Item::Enum(_)) => "an enum",
-        Ok(syn::Item::Impl(_)) => "an `impl` block (put it on the methods)",
-        Ok(syn::Item::Trait(_)) => "a trait (put it on the methods of the `impl` blocks)",
+        Ok(syn::Item::Impl(_)) => "an `impl` block",
+        Ok(syn::Item::Trait(_)) => "a trait",
         Ok(syn::Item::Mod(_)) => "a module",
         Ok(syn::Item::Static(_) | syn::Item::Const(_)) => {
-            "a `static` or `const` (a closure cannot be instrumented; make it a function)"
+            "a `static` or `const` (a closure cannot be instrumented: write it as a function)"
         }
         Ok(syn::Item::ForeignMod(_)) => "an `extern` block",
         _ => "this item",
@@ -193,7 +193,9 @@ fn not_a_function(kind: Kind, item: TokenStream, cx: &Ctxt) {
         .map_or_else(proc_macro2::Span::call_site, |t| t.span());
     cx.error_at(
         span,
-        format!("`#[{name}]` can only be applied to functions and methods, not {what}"),
+        format!(
+            "`#[{name}]` can only be applied to functions and methods, not {what}; put the attribute on a function"
+        ),
     );
 }
 

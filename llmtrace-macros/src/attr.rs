@@ -55,6 +55,7 @@ pub(crate) enum Lit {
     Str(String),
     Int(i64),
     Float(f64),
+    Bool(bool),
     StrList(Vec<String>),
 }
 
@@ -70,9 +71,18 @@ pub(crate) struct ArgValue {
     pub(crate) value: Val,
 }
 
+/// A custom attribute: `app.tier = "pro"`.
+pub(crate) struct CustomAttr {
+    pub(crate) key: String,
+    pub(crate) value: Val,
+    /// The runtime trait an expression value goes through.
+    pub(crate) expr_trait: &'static str,
+}
+
 /// The checked arguments of one macro use.
 pub(crate) struct Args {
     pub(crate) values: Vec<ArgValue>,
+    pub(crate) custom: Vec<CustomAttr>,
     pub(crate) skip: Vec<Ident>,
     pub(crate) skip_key: Option<Ident>,
     pub(crate) skip_all: Option<Ident>,
@@ -80,23 +90,29 @@ pub(crate) struct Args {
     pub(crate) krate: Option<syn::Path>,
     /// Names given, with where they were given first.
     pub(crate) given: HashMap<String, Span>,
+    /// Names suggested for unknown arguments (a typo of a required argument is not reported
+    /// again as the argument missing).
+    pub(crate) suggested: Vec<&'static str>,
 }
 
 impl Args {
     pub(crate) fn from_raw(kind: Kind, raw: Vec<RawArg>, cx: &Ctxt) -> Args {
         let mut args = Args {
             values: Vec::new(),
+            custom: Vec::new(),
             skip: Vec::new(),
             skip_key: None,
             skip_all: None,
             output: None,
             krate: None,
             given: HashMap::new(),
+            suggested: Vec::new(),
         };
         for arg in raw {
             let name = arg.key.unraw().to_string();
             let Some(spec) = kind::lookup(kind, &name) else {
-                unknown_argument(kind, &arg.key, &name, cx);
+                args.suggested
+                    .extend(unknown_argument(kind, &arg.key, &name, cx));
                 continue;
             };
             if args.given.contains_key(&name) {
@@ -107,12 +123,12 @@ impl Args {
                 continue;
             }
             args.given.insert(name, arg.key.span());
-            args.take(spec, arg, cx);
+            args.take(kind, spec, arg, cx);
         }
         args
     }
 
-    fn take(&mut self, spec: &'static ArgSpec, arg: RawArg, cx: &Ctxt) {
+    fn take(&mut self, kind: Kind, spec: &'static ArgSpec, arg: RawArg, cx: &Ctxt) {
         let RawArg { key, value } = arg;
         let name = spec.name;
         match (spec.ty, value) {
@@ -133,6 +149,13 @@ impl Args {
                     ),
                 }
             }
+            (ArgType::Attributes, RawValue::List(tokens, _)) => {
+                self.custom = crate::custom::parse(tokens, kind, cx);
+            }
+            (ArgType::Attributes, _) => cx.error_spanned(
+                &key,
+                format!("`{name}` takes a list: `{name}(app.tier = \"pro\", app.region = region)`"),
+            ),
             (ArgType::Params, _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes a list of parameter names: `{name}(client, cache)`"),
@@ -148,7 +171,9 @@ impl Args {
                 Some(SynLitRef::Bool(b)) => self.output = Some((b, key)),
                 _ => cx.error_spanned(
                     &expr,
-                    format!("`{name}` takes `true` or `false` (a literal: it is decided at compile time)"),
+                    format!(
+                        "`{name}` takes `true` or `false` (a literal: it is decided at compile time); write `{name} = false`"
+                    ),
                 ),
             },
             (ArgType::Path | ArgType::Switch, _) => cx.error_spanned(
@@ -178,7 +203,8 @@ impl Args {
     }
 }
 
-fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) {
+/// Reports an unknown argument; returns the argument suggested instead, if any.
+fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'static str> {
     let macro_name = kind.name();
     let others = kind::kinds_accepting(name);
     if !others.is_empty() {
@@ -193,10 +219,11 @@ fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) {
                 list.join(" and ")
             ),
         );
-        return;
+        return None;
     }
-    let valid: Vec<&str> = kind.args().map(|a| a.name).collect();
-    let hint = match did_you_mean(name, valid.iter().copied()) {
+    let valid: Vec<&'static str> = kind.args().map(|a| a.name).collect();
+    let suggestion = did_you_mean(name, valid.iter().copied());
+    let hint = match suggestion {
         Some(s) => format!("did you mean `{s}`? "),
         None => String::new(),
     };
@@ -207,10 +234,11 @@ fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) {
             valid.join(", ")
         ),
     );
+    suggestion
 }
 
 /// A literal as written, before checking it against a type.
-enum SynLitRef {
+pub(crate) enum SynLitRef {
     Str(String),
     Int(i128),
     Float(f64),
@@ -218,7 +246,7 @@ enum SynLitRef {
     Other,
 }
 
-fn literal(expr: &Expr) -> Option<SynLitRef> {
+pub(crate) fn literal(expr: &Expr) -> Option<SynLitRef> {
     match expr {
         Expr::Lit(ExprLit { lit, .. }) => Some(match lit {
             SynLit::Str(s) => SynLitRef::Str(s.value()),
@@ -245,7 +273,7 @@ fn literal(expr: &Expr) -> Option<SynLitRef> {
     }
 }
 
-fn found(lit: &SynLitRef) -> &'static str {
+pub(crate) fn found(lit: &SynLitRef) -> &'static str {
     match lit {
         SynLitRef::Str(_) => "a string",
         SynLitRef::Int(_) => "an integer",
@@ -315,7 +343,10 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
                     .unwrap_or_default();
                 cx.error_spanned(
                     expr,
-                    format!("`{name}` cannot be \"{s}\"; {hint}{}", choices_text(values)),
+                    format!(
+                        "`{name}` cannot be \"{s}\"; {hint}use one of {}",
+                        quoted(values)
+                    ),
                 );
                 None
             }
@@ -343,7 +374,10 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
             if *i < i128::from(min) || *i > i128::from(max) {
                 cx.error_spanned(
                     expr,
-                    format!("`{name}` must be {}, found {i}", range_text(min, max)),
+                    format!(
+                        "`{name}` must be {}, found {i}; use a value in that range",
+                        range_text(min, max)
+                    ),
                 );
                 None
             } else {
@@ -360,7 +394,9 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
             if v < min || v > max {
                 cx.error_spanned(
                     expr,
-                    format!("`{name}` must be between {min} and {max}, found {v}"),
+                    format!(
+                        "`{name}` must be between {min:?} and {max:?}, found {v:?}; use a value in that range"
+                    ),
                 );
                 None
             } else {
@@ -369,7 +405,10 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         }
         (ArgType::Float { .. }, _) => mismatch("a number"),
         (ArgType::StrList, _) => mismatch("a list of strings like `[\"a\", \"b\"]`"),
-        (ArgType::Switch | ArgType::Params | ArgType::Flag | ArgType::Path, _) => None,
+        (
+            ArgType::Switch | ArgType::Params | ArgType::Flag | ArgType::Path | ArgType::Attributes,
+            _,
+        ) => None,
     }
 }
 
@@ -388,7 +427,7 @@ fn custom_provider(expr: &Expr, cx: &Ctxt) -> Option<Option<String>> {
         _ => {
             cx.error_spanned(
                 expr,
-                "`custom(..)` takes the provider's name as a string literal: `custom(\"my_provider\")`",
+                "`custom(..)` takes the provider's name as a string literal; write `custom(\"my_provider\")`",
             );
             Some(None)
         }
@@ -424,9 +463,13 @@ fn range_text(min: i64, max: i64) -> String {
     }
 }
 
-fn choices_text(values: &[&str]) -> String {
+fn quoted(values: &[&str]) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
-    format!("expected one of {}", quoted.join(", "))
+    quoted.join(", ")
+}
+
+fn choices_text(values: &[&str]) -> String {
+    format!("expected one of {}", quoted(values))
 }
 
 fn choices(spec: &ArgSpec) -> String {
@@ -516,7 +559,10 @@ mod tests {
 
     #[test]
     fn out_of_range_and_custom_providers() {
-        assert!(errors(Kind::LlmCall, quote!(temperature = 7.0))[0].contains("between 0 and 2"));
+        assert!(
+            errors(Kind::LlmCall, quote!(temperature = 7.0))[0]
+                .contains("between 0.0 and 2.0, found 7.0")
+        );
         assert!(
             errors(
                 Kind::LlmCall,

@@ -55,8 +55,8 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
             .collect()
     };
     let callsite = callsite(kind, args, &func, &private, !captured.is_empty());
-    let start = start(args, &captured, &private, &l);
-    let capture = capture_closure(kind, args, &func, &private, &l);
+    let start = start(args, &captured, &root, &private, &l);
+    let capture = capture_closure(kind, args, &func, &root, &private, &l);
     let Func {
         attrs,
         vis,
@@ -185,19 +185,13 @@ fn callsite(
     let statics = args.values.iter().filter_map(|v| {
         let field = format_ident!("{}", v.spec.field?);
         let Val::Lit(lit) = &v.value else { return None };
-        let value = match lit {
-            Lit::Str(s) => quote!(#private::Value::Str(#s)),
-            Lit::Int(i) => {
-                let i = Literal::i64_suffixed(*i);
-                quote!(#private::Value::I64(#i))
-            }
-            Lit::Float(f) => {
-                let f = Literal::f64_suffixed(*f);
-                quote!(#private::Value::F64(#f))
-            }
-            Lit::StrList(items) => quote!(#private::Value::StrList(&[#(#items),*])),
-        };
+        let value = static_value(lit, private);
         Some(quote!((#private::Field::#field, #value)))
+    });
+    let custom = args.custom.iter().filter_map(|c| {
+        let Val::Lit(lit) = &c.value else { return None };
+        let (key, value) = (&c.key, static_value(lit, private));
+        Some(quote!((#key, #value)))
     });
     let mut options = Vec::new();
     if capture_input {
@@ -217,9 +211,26 @@ fn callsite(
             #fn_name,
             ::core::module_path!(),
             &[#(#statics),*],
-            &[],
+            &[#(#custom),*],
             #options,
         );
+    }
+}
+
+/// A literal as a `Value` constant.
+fn static_value(lit: &Lit, private: &TokenStream) -> TokenStream {
+    match lit {
+        Lit::Str(s) => quote!(#private::Value::Str(#s)),
+        Lit::Int(i) => {
+            let i = Literal::i64_suffixed(*i);
+            quote!(#private::Value::I64(#i))
+        }
+        Lit::Float(f) => {
+            let f = Literal::f64_suffixed(*f);
+            quote!(#private::Value::F64(#f))
+        }
+        Lit::Bool(b) => quote!(#private::Value::Bool(#b)),
+        Lit::StrList(items) => quote!(#private::Value::StrList(&[#(#items),*])),
     }
 }
 
@@ -228,7 +239,13 @@ fn output_enabled(args: &Args, func: &Func) -> bool {
 }
 
 /// Starts the span; when it records, evaluates expression arguments and captures parameters.
-fn start(args: &Args, captured: &[&Ident], private: &TokenStream, l: &Locals) -> TokenStream {
+fn start(
+    args: &Args,
+    captured: &[&Ident],
+    root: &TokenStream,
+    private: &TokenStream,
+    l: &Locals,
+) -> TokenStream {
     let Locals {
         span, rec, input, ..
     } = l;
@@ -243,22 +260,39 @@ fn start(args: &Args, captured: &[&Ident], private: &TokenStream, l: &Locals) ->
             let conv = format_ident!("{}", v.spec.ty.expr_trait());
             // Spanned at the expression, so a type mismatch is reported there.
             Some(quote_spanned! {expr.span()=>
-                #rec.set_opt(#private::Field::#field, #private::#conv::to_value(&(#expr)));
+                #rec.set_opt(#private::Field::#field, #root::schema::#conv::to_value(&(#expr)));
             })
         })
+        .chain(args.custom.iter().filter_map(|c| {
+            let Val::Expr(expr) = &c.value else {
+                return None;
+            };
+            let (key, conv) = (&c.key, format_ident!("{}", c.expr_trait));
+            Some(quote_spanned! {expr.span()=>
+                #rec.set_attribute(#key, #root::schema::#conv::to_value(&(#expr)));
+            })
+        }))
         .collect();
     let input_capture = if captured.is_empty() {
         quote!()
     } else {
+        // The probe picks a serializable capture when the parameter's type allows it; otherwise
+        // `CapturedParam` is not implemented and the error points at the parameter.
         let fields = captured.iter().map(|ident| {
             let name = ident.to_string();
             let name = name.trim_start_matches("r#");
             quote_spanned! {ident.span()=>
-                #input.field(#name, &#ident);
+                #root::schema::CapturedParam::write_to(
+                    (&&#root::schema::Probe(&#ident)).__llmtrace_capture(),
+                    &mut #input,
+                    #name,
+                );
             }
         });
         quote! {
             if #private::capture_input(&__LLMTRACE_CALLSITE) {
+                #[allow(unused_imports)]
+                use #root::schema::{ProbeOther as _, ProbeSerialize as _};
                 let mut #input = #private::InputWriter::new();
                 #(#fields)*
                 #input.finish(#rec);
@@ -286,6 +320,7 @@ fn capture_closure(
     kind: Kind,
     args: &Args,
     func: &Func,
+    root: &TokenStream,
     private: &TokenStream,
     l: &Locals,
 ) -> TokenStream {
@@ -299,15 +334,38 @@ fn capture_closure(
         Some(ty) if !func.returns_impl_trait() => quote!(#ty),
         _ => quote!(_),
     };
-    let output = if output_enabled(args, func) {
-        let field = format_ident!("{}", kind.output_field());
-        quote! {
-            if #private::capture_output() {
-                (&&&&#private::ret::Ret(#ret)).__llmtrace_output(#rec, #private::Field::#field);
+    let output = match (output_enabled(args, func), kind) {
+        (false, _) => quote!(),
+        // The documents must be recordable: an error here points at the return type.
+        (true, Kind::Retrieval) => {
+            let ty = func
+                .return_type()
+                .map_or_else(|| func.sig.ident.span(), Spanned::span);
+            let record = quote_spanned! {ty=>
+                #root::schema::RetrievedDocuments::record(
+                    (&&&&&#root::schema::documents::Ret(#ret)).__llmtrace_documents(),
+                    #rec,
+                );
+            };
+            quote! {
+                if #private::capture_output() {
+                    #[allow(unused_imports)]
+                    use #root::schema::documents::{
+                        OkDocuments as _, OkSerialize as _, ValueOther as _, ValueSerialize as _,
+                        VecDocuments as _,
+                    };
+                    #record
+                }
             }
         }
-    } else {
-        quote!()
+        (true, _) => {
+            let field = format_ident!("{}", kind.output_field());
+            quote! {
+                if #private::capture_output() {
+                    (&&&&#private::ret::Ret(#ret)).__llmtrace_output(#rec, #private::Field::#field);
+                }
+            }
+        }
     };
     quote! {
         |#rec: &mut #private::Record, #ret: &#ret_ty| {

@@ -71,6 +71,8 @@ pub(crate) enum ArgType {
     Flag,
     /// A path: `crate = path`.
     Path,
+    /// Custom attributes: `attributes(app.tier = "pro", app.region = region)`.
+    Attributes,
 }
 
 impl ArgType {
@@ -87,6 +89,7 @@ impl ArgType {
             ArgType::Params => "parameter names",
             ArgType::Flag => "flag",
             ArgType::Path => "path",
+            ArgType::Attributes => "`key = value` list",
         }
     }
 
@@ -127,7 +130,6 @@ pub(crate) struct ArgSpec {
     /// The runtime `Field` variant the value goes to.
     pub(crate) field: Option<&'static str>,
     /// The attribute keys the value produces (default conventions profile).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) keys: &'static [&'static str],
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) doc: &'static str,
@@ -530,6 +532,16 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         field: None,
         keys: &["output.value"],
         doc: "Whether to capture the return value (`Ok` value of a `Result`) as output.",
+    },
+    ArgSpec {
+        name: "attributes",
+        kinds: ALL,
+        ty: ArgType::Attributes,
+        required: false,
+        default: None,
+        field: None,
+        keys: &[],
+        doc: "Custom attributes, literals or expressions: `attributes(app.tier = \"pro\", app.region = region)`. Keys are dotted lowercase names; `gen_ai.*` keys must be registered ones, with a value of their type; `llm.*`, `openinference.*`, `langfuse.*` and `llmtrace.*` are reserved.",
     },
     ArgSpec {
         name: "crate",

@@ -9,11 +9,13 @@
 mod ast;
 mod attr;
 mod ctxt;
+mod custom;
 #[cfg(test)]
 mod docs;
 mod expand;
 mod fallback;
 mod kind;
+mod registry;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -13,6 +13,7 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
     let missing: Vec<&str> = kind
         .args()
         .filter(|a| a.required && !args.given.contains_key(a.name))
+        .filter(|a| !args.suggested.contains(&a.name))
         .map(|a| a.name)
         .collect();
     if !missing.is_empty() {
@@ -20,7 +21,7 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
         cx.error_at(
             Span::call_site(),
             format!(
-                "`#[{name}]` needs {}; for example `#[{name}(provider = \"openai\", model = \"gpt-4o\")]`",
+                "`#[{name}]` needs {}; add it, for example `#[{name}(provider = \"openai\", model = \"gpt-4o\")]`",
                 list.join(" and ")
             ),
         );
@@ -34,10 +35,15 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
             } else {
                 format!("its parameters are: {}", params.join(", "))
             };
+            let name = skipped.to_string();
+            let fix = match crate::ctxt::did_you_mean(&name, params.iter().map(String::as_str)) {
+                Some(p) => format!("did you mean `{p}`?"),
+                None => "remove it from `skip(..)`".to_owned(),
+            };
             cx.error_spanned(
                 skipped,
                 format!(
-                    "`skip` names `{skipped}`, which is not a parameter of `{}`; {list}",
+                    "`skip` names `{skipped}`, which is not a parameter of `{}` ({list}); {fix}",
                     func.sig.ident
                 ),
             );
@@ -46,7 +52,7 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
     if let (Some(_), Some(skip)) = (&args.skip_all, &args.skip_key) {
         cx.error_spanned(
             skip,
-            "`skip(..)` has no effect next to `skip_all`, which already captures no parameter; keep one of them",
+            "`skip(..)` has no effect next to `skip_all`, which already captures no parameter; remove one of them",
         );
     }
 }

@@ -39,6 +39,7 @@ mod error;
 pub mod export;
 mod pipeline;
 mod sampling;
+pub mod schema;
 pub mod semconv;
 mod span;
 pub mod testing;
@@ -48,7 +49,6 @@ mod usage;
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use __private::ret::ErrorType;
 pub use config::{
     Builder, ContentCapture, DEFAULT_JSONL_PATH, EnvSource, Guard, OtlpProtocol, ProcessEnv, init,
 };
@@ -59,6 +59,7 @@ pub use context::{
 pub use error::Error;
 pub use pipeline::{Stats, force_flush, shutdown, stats};
 pub use sampling::Sampler;
+pub use schema::{Document, ErrorType};
 pub use semconv::Conventions;
 pub use span::{Field, Kind, Value};
 pub use usage::Usage;

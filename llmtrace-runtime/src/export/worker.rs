@@ -203,6 +203,8 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
         worker.flush_error = None;
         worker.drain();
         worker.process(false);
+        // Before answering a flush, so that a caller reading the counters sees the warning too.
+        worker.counters.warn_on_new_drops();
         for command in commands {
             match command {
                 Command::Flush(reply) => {
@@ -221,7 +223,6 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
                 }
             }
         }
-        worker.counters.warn_on_new_drops();
     }
 }
 

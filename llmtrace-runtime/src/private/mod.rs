@@ -3,7 +3,6 @@
 //! What the attribute macros' expansions call. Everything here may change in any release; use
 //! the documented API instead.
 
-pub mod args;
 mod question_mark;
 pub mod ret;
 
@@ -12,7 +11,6 @@ pub use crate::context::Instrumented;
 pub use crate::span::{
     CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Span, SpanScope, Value, call_sync,
 };
-pub use args::{BoolArg, FloatArg, IntArg, StrArg, StrListArg};
 pub use question_mark::{Branch, FromResidual, from_residual, try_branch};
 
 /// Whether parameters of this callsite are captured now (content capture on).

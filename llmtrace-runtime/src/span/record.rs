@@ -200,6 +200,14 @@ impl Record {
         }
     }
 
+    /// Sets a custom attribute (from a macro's `attributes(..)`); `None` records nothing.
+    #[inline]
+    pub fn set_attribute(&mut self, key: &'static str, value: Option<Value>) {
+        if let Some(v) = value {
+            self.set_custom(Cow::Borrowed(key), v);
+        }
+    }
+
     /// The value of a field: set at run time, or given as a literal to the macro.
     pub fn get(&self, field: Field) -> Option<&Value> {
         self.attrs

@@ -1,6 +1,6 @@
-//! Conversions of macro argument expressions into span values. Each trait is implemented for the
-//! types an argument accepts, so a wrong type is a type error at the user's expression, with the
-//! message below.
+//! What an argument given as an expression must be. Each trait is implemented for the types the
+//! argument accepts, so an expression of another type is a type error at the expression, with
+//! the trait's message.
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -12,7 +12,7 @@ use crate::span::Value;
 #[diagnostic::on_unimplemented(
     message = "this llmtrace argument expects a string, not `{Self}`",
     label = "expected `&str`, `String`, `Cow<str>` or an `Option` of one",
-    note = "format other values first, e.g. `model = id.to_string()`"
+    note = "turn other values into a string first, e.g. `value.to_string()`"
 )]
 pub trait StrArg {
     /// The span value; `None` records nothing.
@@ -64,13 +64,13 @@ macro_rules! forward_refs {
         impl<T: $tr + ?Sized> $tr for &T {
             #[inline]
             fn to_value(&self) -> Option<Value> {
-                (**self).to_value()
+                $tr::to_value(&**self)
             }
         }
         impl<T: $tr + ?Sized> $tr for &mut T {
             #[inline]
             fn to_value(&self) -> Option<Value> {
-                (**self).to_value()
+                $tr::to_value(&**self)
             }
         }
         impl<T: $tr> $tr for Option<T> {
@@ -82,7 +82,7 @@ macro_rules! forward_refs {
         impl<T: $tr + ?Sized> $tr for Box<T> {
             #[inline]
             fn to_value(&self) -> Option<Value> {
-                (**self).to_value()
+                $tr::to_value(&**self)
             }
         }
     };
@@ -104,28 +104,28 @@ impl StrArg for str {
 impl StrArg for String {
     #[inline]
     fn to_value(&self) -> Option<Value> {
-        self.as_str().to_value()
+        StrArg::to_value(self.as_str())
     }
 }
 
 impl StrArg for Cow<'_, str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
-        (**self).to_value()
+        StrArg::to_value(&**self)
     }
 }
 
 impl StrArg for Arc<str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
-        (**self).to_value()
+        StrArg::to_value(&**self)
     }
 }
 
 impl StrArg for Rc<str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
-        (**self).to_value()
+        StrArg::to_value(&**self)
     }
 }
 
@@ -178,12 +178,78 @@ impl<S: AsRef<str>> StrListArg for [S] {
 
 impl<S: AsRef<str>, const N: usize> StrListArg for [S; N] {
     fn to_value(&self) -> Option<Value> {
-        self.as_slice().to_value()
+        StrListArg::to_value(self.as_slice())
     }
 }
 
 impl<S: AsRef<str>> StrListArg for Vec<S> {
     fn to_value(&self) -> Option<Value> {
-        self.as_slice().to_value()
+        StrListArg::to_value(self.as_slice())
+    }
+}
+
+/// A custom attribute's value: a string, a number, a bool, or a list of strings.
+#[diagnostic::on_unimplemented(
+    message = "a custom attribute's value must be a string, a number, a bool or a list of strings, not `{Self}`",
+    label = "not an attribute value",
+    note = "format other values first, e.g. `app.region = region.to_string()`"
+)]
+pub trait AttrArg {
+    /// The span value; `None` records nothing.
+    fn to_value(&self) -> Option<Value>;
+}
+
+forward_refs!(AttrArg);
+
+impl AttrArg for str {
+    fn to_value(&self) -> Option<Value> {
+        StrArg::to_value(self)
+    }
+}
+
+impl AttrArg for String {
+    fn to_value(&self) -> Option<Value> {
+        StrArg::to_value(self)
+    }
+}
+
+impl AttrArg for Cow<'_, str> {
+    fn to_value(&self) -> Option<Value> {
+        StrArg::to_value(self)
+    }
+}
+
+impl AttrArg for bool {
+    fn to_value(&self) -> Option<Value> {
+        BoolArg::to_value(self)
+    }
+}
+
+impl AttrArg for f64 {
+    fn to_value(&self) -> Option<Value> {
+        FloatArg::to_value(self)
+    }
+}
+
+impl AttrArg for f32 {
+    fn to_value(&self) -> Option<Value> {
+        FloatArg::to_value(self)
+    }
+}
+
+macro_rules! int_attr {
+    ($($t:ty),*) => {$(
+        impl AttrArg for $t {
+            fn to_value(&self) -> Option<Value> {
+                IntArg::to_value(self)
+            }
+        }
+    )*};
+}
+int_attr!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl<S: AsRef<str>> AttrArg for Vec<S> {
+    fn to_value(&self) -> Option<Value> {
+        StrListArg::to_value(self)
     }
 }

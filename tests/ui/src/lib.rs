@@ -1,0 +1,1 @@
+//! Compile-time diagnostics of the llmtrace macros; see `tests/ui.rs`.

@@ -1,0 +1,10 @@
+use llmtrace_runtime as llmtrace;
+
+#[llmtrace::llm_call(provider = "openai", model = "gpt-4o", server_port = 70000)]
+fn chat(prompt: &str) -> String {
+    prompt.to_owned()
+}
+
+fn main() {
+    let _ = chat("hi");
+}

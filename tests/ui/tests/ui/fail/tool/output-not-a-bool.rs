@@ -1,0 +1,10 @@
+use llmtrace_runtime as llmtrace;
+
+#[llmtrace::tool(output = "no")]
+fn lookup(order_id: &str) -> String {
+    order_id.to_owned()
+}
+
+fn main() {
+    let _ = lookup("A-42");
+}

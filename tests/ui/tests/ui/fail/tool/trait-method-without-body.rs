@@ -1,0 +1,8 @@
+use llmtrace_runtime as llmtrace;
+
+trait Tool {
+    #[llmtrace::tool]
+    fn run(&self, input: &str) -> String;
+}
+
+fn main() {}

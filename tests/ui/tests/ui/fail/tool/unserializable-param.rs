@@ -1,0 +1,13 @@
+use llmtrace_runtime as llmtrace;
+
+struct Connection;
+
+#[llmtrace::tool]
+fn run(conn: &Connection, question: &str) -> usize {
+    let _ = conn;
+    question.len()
+}
+
+fn main() {
+    let _ = run(&Connection, "hi");
+}
