@@ -243,14 +243,14 @@ fn value_of(key: &str, registered: Option<AttrType>, expr: &Expr, cx: &Ctxt) -> 
             return None;
         }
     };
-    let fits = match (registered, &value) {
-        (None, _) => true,
-        (Some(AttrType::String), Lit::Str(_)) => true,
-        (Some(AttrType::Int), Lit::Int(_)) => true,
-        (Some(AttrType::Double), Lit::Float(_) | Lit::Int(_)) => true,
-        (Some(AttrType::Boolean), Lit::Bool(_)) => true,
-        _ => false,
-    };
+    let fits = matches!(
+        (registered, &value),
+        (None, _)
+            | (Some(AttrType::String), Lit::Str(_))
+            | (Some(AttrType::Int), Lit::Int(_))
+            | (Some(AttrType::Double), Lit::Float(_) | Lit::Int(_))
+            | (Some(AttrType::Boolean), Lit::Bool(_))
+    );
     if !fits {
         cx.error_spanned(expr, mismatch(key, registered, found(&lit)));
         return None;

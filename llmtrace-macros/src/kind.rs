@@ -588,6 +588,52 @@ mod tests {
         }
     }
 
+    /// The table names runtime `Field` variants and attribute keys as strings (they end up in
+    /// generated code and docs); these must be the runtime's own.
+    #[test]
+    fn table_agrees_with_the_runtime() {
+        use llmtrace_runtime::semconv::keys;
+
+        let fields: Vec<String> = llmtrace_runtime::Field::ALL
+            .iter()
+            .map(|f| format!("{f:?}"))
+            .collect();
+        let runtime_keys: Vec<&str> = [
+            keys::gen_ai::ALL,
+            keys::openinference::ALL,
+            keys::langfuse::ALL,
+            keys::llmtrace::ALL,
+        ]
+        .concat();
+        for arg in ARGS {
+            if let Some(field) = arg.field {
+                assert!(
+                    fields.iter().any(|f| f == field),
+                    "`{}` fills `Field::{field}`, which the runtime does not have",
+                    arg.name
+                );
+            }
+            for key in arg.keys {
+                assert!(
+                    runtime_keys.contains(key),
+                    "`{}` produces `{key}`, which is not a runtime key constant",
+                    arg.name
+                );
+            }
+        }
+        for kind in Kind::ALL {
+            assert!(fields.iter().any(|f| f == kind.output_field()));
+            let runtime = match kind {
+                Kind::Workflow => llmtrace_runtime::Kind::Workflow,
+                Kind::LlmCall => llmtrace_runtime::Kind::LlmCall,
+                Kind::Retrieval => llmtrace_runtime::Kind::Retrieval,
+                Kind::Tool => llmtrace_runtime::Kind::Tool,
+            };
+            assert_eq!(format!("{runtime:?}"), kind.runtime_variant());
+            assert_eq!(runtime.macro_name(), kind.name());
+        }
+    }
+
     #[test]
     fn llm_call_requires_provider_and_model() {
         let required: Vec<_> = Kind::LlmCall

@@ -123,4 +123,80 @@ pub enum Field {
 impl Field {
     /// The number of fields.
     pub(crate) const COUNT: usize = Field::ErrorType as usize + 1;
+
+    /// Every field, in declaration order.
+    ///
+    /// ```
+    /// use llmtrace_runtime::Field;
+    ///
+    /// assert!(Field::ALL.contains(&Field::Model));
+    /// ```
+    pub const ALL: [Field; Field::COUNT] = [
+        Field::Name,
+        Field::Operation,
+        Field::Provider,
+        Field::Model,
+        Field::Temperature,
+        Field::MaxTokens,
+        Field::TopP,
+        Field::TopK,
+        Field::FrequencyPenalty,
+        Field::PresencePenalty,
+        Field::Seed,
+        Field::StopSequences,
+        Field::ChoiceCount,
+        Field::ReasoningLevel,
+        Field::OutputType,
+        Field::PromptName,
+        Field::PromptVersion,
+        Field::ServerAddress,
+        Field::ServerPort,
+        Field::Stream,
+        Field::ConversationId,
+        Field::DataSource,
+        Field::RetrievalTopK,
+        Field::Query,
+        Field::Documents,
+        Field::ToolDescription,
+        Field::ToolType,
+        Field::ToolCallId,
+        Field::AgentName,
+        Field::Input,
+        Field::Output,
+        Field::InputMessages,
+        Field::OutputMessages,
+        Field::SystemInstructions,
+        Field::ResponseModel,
+        Field::ResponseId,
+        Field::FinishReasons,
+        Field::TimeToFirstChunk,
+        Field::ChunkCount,
+        Field::InputTokens,
+        Field::OutputTokens,
+        Field::CacheReadTokens,
+        Field::CacheWriteTokens,
+        Field::ReasoningTokens,
+        Field::CostInput,
+        Field::CostOutput,
+        Field::CostCacheRead,
+        Field::CostCacheWrite,
+        Field::CostTotal,
+        Field::Unpriced,
+        Field::TraceInputTokens,
+        Field::TraceOutputTokens,
+        Field::TraceCost,
+        Field::ErrorType,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    #[test]
+    fn all_lists_every_variant_once_in_order() {
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i, "{f:?} is out of place in Field::ALL");
+        }
+    }
 }

@@ -1,0 +1,222 @@
+//! Conformance of emitted names: in the default conventions profile, every `gen_ai.*` key
+//! llmtrace can emit is in the OpenTelemetry GenAI registry list and is not deprecated there.
+//! The registry list is test data: `llmtrace-macros/data/genai-attributes.txt`.
+#![deny(warnings, clippy::all)]
+#![forbid(unsafe_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use llmtrace::testing::Capture;
+use llmtrace::{Field, Value};
+use llmtrace_runtime as llmtrace;
+use llmtrace_runtime::semconv::keys;
+
+const REGISTRY: &str = include_str!("../../llmtrace-macros/data/genai-attributes.txt");
+
+/// Registry entries: name -> stability (`development`, `deprecated`, ...).
+fn registry() -> BTreeMap<&'static str, &'static str> {
+    REGISTRY
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut cols = l.split('\t');
+            let name = cols.next().unwrap();
+            let stability = cols.nth(1).expect("name, type, stability columns");
+            (name, stability)
+        })
+        .collect()
+}
+
+/// Problems with one key, or `None` when it conforms.
+fn check(key: &str, registry: &BTreeMap<&str, &str>) -> Option<String> {
+    if !key.starts_with("gen_ai.") {
+        return None;
+    }
+    match registry.get(key) {
+        None => Some(format!("`{key}` is not in the GenAI registry")),
+        Some(&"deprecated") => Some(format!("`{key}` is deprecated in the GenAI registry")),
+        Some(_) => None,
+    }
+}
+
+#[test]
+fn registry_data_is_readable() {
+    let registry = registry();
+    assert!(registry.len() > 80, "{} entries", registry.len());
+    assert_eq!(registry.get("gen_ai.request.model"), Some(&"development"));
+    assert_eq!(registry.get("gen_ai.system"), Some(&"deprecated"));
+    // The checker does reject what it should.
+    assert!(check("gen_ai.system", &registry).is_some());
+    assert!(check("gen_ai.no_such_key", &registry).is_some());
+    assert!(check("gen_ai.request.model", &registry).is_none());
+}
+
+#[test]
+fn key_constants_of_the_default_profile_are_registered_and_current() {
+    let registry = registry();
+    let bad: Vec<String> = keys::gen_ai::ALL
+        .iter()
+        .chain(keys::openinference::ALL)
+        .chain(keys::langfuse::ALL)
+        .chain(keys::llmtrace::ALL)
+        .filter_map(|k| check(k, &registry))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    // The legacy profile is exempt, and is what holds the deprecated names.
+    assert!(keys::legacy::ALL
+        .iter()
+        .all(|k| registry.get(k) == Some(&"deprecated")));
+}
+
+/// A value of the type the mapper expects for each field, so every field is emitted.
+fn value_for(field: Field) -> Value {
+    use Field::*;
+    match field {
+        MaxTokens | TopK | Seed | ChoiceCount | ServerPort | RetrievalTopK | ChunkCount
+        | InputTokens | OutputTokens | CacheReadTokens | CacheWriteTokens | ReasoningTokens
+        | TraceInputTokens | TraceOutputTokens => Value::I64(7),
+        Temperature | TopP | FrequencyPenalty | PresencePenalty | TimeToFirstChunk | CostInput
+        | CostOutput | CostCacheRead | CostCacheWrite | CostTotal | TraceCost => Value::F64(0.5),
+        Stream | Unpriced => Value::Bool(true),
+        StopSequences | FinishReasons => Value::StrList(&["stop"]),
+        InputMessages | OutputMessages => {
+            Value::Json(r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#.into())
+        }
+        SystemInstructions => Value::Json(r#"[{"type":"text","content":"be brief"}]"#.into()),
+        Documents => Value::Json(r#"[{"id":"d1","content":"text","score":0.9}]"#.into()),
+        Input => Value::Json(r#"{"q":"hi"}"#.into()),
+        _ => Value::Str("value"),
+    }
+}
+
+/// Sets every field of the schema on the current span.
+fn fill_every_field() {
+    for field in Field::ALL {
+        llmtrace::current().set(field, value_for(field));
+    }
+    llmtrace::current().record_usage(
+        llmtrace::Usage::new(100, 50)
+            .with_cache_read(10)
+            .with_cache_write(5)
+            .with_reasoning(20),
+    );
+}
+
+#[llmtrace::workflow(name = "maximal")]
+fn workflow(fail: bool) -> Result<String, std::io::Error> {
+    fill_every_field();
+    let _ = chat("hi", fail);
+    let _ = search("q", fail);
+    let _ = lookup(1, fail);
+    if fail {
+        return Err(std::io::Error::other("boom"));
+    }
+    Ok("done".into())
+}
+
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.2,
+    max_tokens = 10,
+    top_p = 0.9,
+    frequency_penalty = 0.1,
+    presence_penalty = 0.1,
+    seed = 3,
+    stop_sequences = ["END"],
+    choice_count = 2,
+    reasoning_level = "low",
+    output_type = "text",
+    prompt_name = "p",
+    prompt_version = "1",
+    conversation_id = "c-1"
+)]
+fn chat(prompt: &str, fail: bool) -> Result<String, String> {
+    fill_every_field();
+    if fail {
+        return Err("rate limited".into());
+    }
+    Ok(prompt.to_owned())
+}
+
+#[llmtrace::retrieval(data_source = "kb", top_k = 3, provider = "openai", model = "embed")]
+fn search(query: &str, fail: bool) -> Result<Vec<String>, String> {
+    fill_every_field();
+    if fail {
+        return Err("index offline".into());
+    }
+    Ok(vec![query.to_owned()])
+}
+
+#[llmtrace::tool(
+    name = "lookup",
+    description = "Finds things",
+    tool_type = "function",
+    call_id = "call-1"
+)]
+fn lookup(id: u32, fail: bool) -> Result<u32, String> {
+    fill_every_field();
+    if fail {
+        return Err("not found".into());
+    }
+    Ok(id)
+}
+
+#[test]
+fn default_profile_emits_only_registered_current_gen_ai_keys() {
+    let registry = registry();
+    let capture = Capture::new();
+    capture.in_scope(|| {
+        // Session context, tags and metadata: every scope attribute.
+        llmtrace::scope()
+            .session_id("s-1")
+            .user_id("u-1")
+            .conversation_id("c-1")
+            .tag("beta")
+            .metadata("tier", "pro")
+            .in_scope(|| {
+                let _ = workflow(false);
+                let _ = workflow(true);
+            });
+        // A panic ends spans on the unwinding path.
+        let _ = std::panic::catch_unwind(|| {
+            let _ = workflow_panics();
+        });
+    });
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 9, "{:?}", spans.names());
+
+    let mut emitted = BTreeSet::new();
+    for span in spans.iter() {
+        emitted.extend(span.attributes.iter().map(|kv| kv.key.to_string()));
+        for event in span.events.iter() {
+            emitted.extend(event.attributes.iter().map(|kv| kv.key.to_string()));
+        }
+    }
+    let bad: Vec<String> = emitted.iter().filter_map(|k| check(k, &registry)).collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+
+    // The run did reach the breadth of the schema: a conformance check over a handful of keys
+    // would prove nothing.
+    let gen_ai = emitted.iter().filter(|k| k.starts_with("gen_ai.")).count();
+    assert!(
+        gen_ai >= 35,
+        "only {gen_ai} gen_ai keys emitted: {emitted:#?}"
+    );
+    for key in [
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.reasoning.output_tokens",
+        "gen_ai.retrieval.documents",
+        "gen_ai.tool.call.id",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.input.messages",
+    ] {
+        assert!(emitted.contains(key), "{key} was not emitted");
+    }
+}
+
+#[llmtrace::workflow(name = "panics")]
+fn workflow_panics() -> u32 {
+    fill_every_field();
+    panic!("deliberate")
+}
