@@ -90,3 +90,104 @@ fn diagnostics_are_clear() {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// The arguments of one macro as the generated reference lists them: name and whether the
+/// argument also takes an expression.
+fn reference_args(readme: &str, kind: &str) -> Vec<(String, bool)> {
+    let heading = format!("#### `#[{kind}]`");
+    let section = readme
+        .split(&heading)
+        .nth(1)
+        .expect("macro in the reference");
+    let section = section.split("\n#### ").next().unwrap();
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| {
+            let (name, rest) = l.split_once('`').unwrap();
+            (name.to_owned(), rest.contains("(literal or expression)"))
+        })
+        .collect()
+}
+
+/// The argument lists of every `#[llmtrace::<kind>(..)]` in `source`.
+fn invocations(source: &str, kind: &str) -> Vec<String> {
+    let open = format!("#[llmtrace::{kind}(");
+    let mut out = Vec::new();
+    for (at, _) in source.match_indices(&open) {
+        let body = &source[at + open.len()..];
+        let mut depth = 1;
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' | '[' => 1,
+                    ')' | ']' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map(|(i, _)| i)
+            .expect("balanced attribute");
+        out.push(body[..end].to_owned());
+    }
+    out
+}
+
+/// How `name` is given in an argument list, if it is: `Some(true)` for a literal value.
+fn forms(args: &str, name: &str) -> Vec<bool> {
+    let mut out = Vec::new();
+    for (at, _) in args.match_indices(name) {
+        let before = args[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let rest = args[at + name.len()..].trim_start();
+        if let Some(value) = rest.strip_prefix('=') {
+            let value = value.trim_start();
+            let literal = value.starts_with(['"', '[', '-'])
+                || value.starts_with(|c: char| c.is_ascii_digit())
+                || value.starts_with("true")
+                || value.starts_with("false")
+                || value.starts_with("custom(");
+            out.push(literal);
+        } else if rest.starts_with(['(', ',']) || rest.is_empty() {
+            out.push(true);
+        }
+    }
+    out
+}
+
+/// Pass cases give every argument of every macro, in literal form and, where the argument takes
+/// one, in expression form (`crate` is covered by the `tests/renamed` package).
+#[test]
+fn pass_cases_cover_every_argument() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("../../README.md")).unwrap();
+    let mut sources = String::new();
+    for case in std::fs::read_dir(root.join("tests/ui/pass")).unwrap() {
+        sources.push_str(&std::fs::read_to_string(case.unwrap().path()).unwrap());
+    }
+    let mut missing = Vec::new();
+    for kind in ["workflow", "llm_call", "retrieval", "tool"] {
+        let calls = invocations(&sources, kind);
+        assert!(!calls.is_empty(), "no pass case for #[{kind}]");
+        for (name, takes_expr) in reference_args(&readme, kind) {
+            if name == "crate" {
+                continue;
+            }
+            let given: Vec<bool> = calls.iter().flat_map(|c| forms(c, &name)).collect();
+            if !given.contains(&true) {
+                missing.push(format!("#[{kind}({name} = <literal>)]"));
+            }
+            if takes_expr && !given.contains(&false) {
+                missing.push(format!("#[{kind}({name} = <expression>)]"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "pass cases lack:\n{}",
+        missing.join("\n")
+    );
+}

@@ -52,12 +52,39 @@ fn nearest(index: &Index, text: &str) -> Vec<Hit> {
     (0..index.k as u64).map(|key| Hit { key, distance: 0.25 }).collect()
 }
 
+struct Hosted {
+    provider: &'static str,
+    model: String,
+    host: String,
+    port: u16,
+}
+
+#[llmtrace::retrieval(
+    data_source = "hosted",
+    provider = svc.provider,
+    model = &svc.model,
+    server_address = svc.host.as_str(),
+    server_port = svc.port,
+    skip_all,
+    output = false
+)]
+fn hosted(svc: &Hosted, query: &str) -> Vec<String> {
+    vec![query.to_owned()]
+}
+
 fn main() {
     let cap = Capture::new();
     let index = Index { name: "vectors".into(), k: 2 };
+    let svc = Hosted {
+        provider: "aws.bedrock",
+        model: "titan-embed".into(),
+        host: "kb.example".into(),
+        port: 8443,
+    };
     cap.in_scope(|| {
         search("refunds").unwrap();
         nearest(&index, "refunds");
+        hosted(&svc, "secret query");
     });
     let spans = cap.spans();
     let s = spans.by_name("retrieval help_center");
@@ -78,4 +105,13 @@ fn main() {
     assert_eq!(docs[1]["id"], "hit-1");
     assert_eq!(docs[1]["score"], 0.75);
     assert_eq!(docs[0]["content"], "from the vector store");
+    let h = spans.by_name("retrieval hosted");
+    assert_eq!(h.str_attr("gen_ai.provider.name"), Some("aws.bedrock"));
+    assert_eq!(h.str_attr("gen_ai.request.model"), Some("titan-embed"));
+    assert_eq!(h.str_attr("server.address"), Some("kb.example"));
+    assert_eq!(h.i64_attr("server.port"), Some(8443));
+    // `skip_all` and `output = false`: neither the query nor the documents are recorded.
+    assert!(h.attr("input.value").is_none());
+    assert!(h.attr("gen_ai.retrieval.documents").is_none());
+    assert!(h.attr("retrieval.documents.0.document.content").is_none());
 }

@@ -25,12 +25,18 @@ fn dispatch(call: &Call, input: u32) -> u32 {
     input * 2
 }
 
+#[llmtrace::tool(name = "charge_card", skip_all, output = false)]
+fn charge(card_number: &str) -> String {
+    format!("receipt for {}", &card_number[card_number.len() - 4..])
+}
+
 fn main() {
     let cap = Capture::new();
     let call = Call { id: "call_7".into(), tool: "double", agent: None };
     cap.in_scope(|| {
         lookup("A-42").unwrap();
         dispatch(&call, 21);
+        assert_eq!(charge("4111111111111111"), "receipt for 1111");
     });
     let spans = cap.spans();
     let t = spans.by_name("execute_tool lookup_order");
@@ -48,4 +54,9 @@ fn main() {
     assert_eq!(d.str_attr("gen_ai.tool.type"), Some("function"));
     assert!(d.attr("gen_ai.agent.name").is_none());
     assert_eq!(d.str_attr("gen_ai.tool.call.arguments"), Some(r#"{"input":21}"#));
+    let c = spans.by_name("execute_tool charge_card");
+    assert!(c.attr("gen_ai.tool.call.arguments").is_none());
+    assert!(c.attr("gen_ai.tool.call.result").is_none());
+    assert!(c.attr("input.value").is_none());
+    assert!(c.attr("output.value").is_none());
 }
