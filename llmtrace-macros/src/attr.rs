@@ -86,6 +86,7 @@ pub(crate) struct Args {
     pub(crate) skip: Vec<Ident>,
     pub(crate) skip_key: Option<Ident>,
     pub(crate) skip_all: Option<Ident>,
+    pub(crate) stream: Option<Ident>,
     pub(crate) output: Option<(bool, Ident)>,
     pub(crate) krate: Option<syn::Path>,
     /// Names given, with where they were given first.
@@ -96,6 +97,14 @@ pub(crate) struct Args {
 }
 
 impl Args {
+    /// The expression given to an `ArgType::Expr` argument.
+    pub(crate) fn expr(&self, name: &str) -> Option<&Expr> {
+        self.values.iter().find_map(|v| match &v.value {
+            Val::Expr(e) if v.spec.name == name => Some(e),
+            _ => None,
+        })
+    }
+
     pub(crate) fn from_raw(kind: Kind, raw: Vec<RawArg>, cx: &Ctxt) -> Args {
         let mut args = Args {
             values: Vec::new(),
@@ -103,6 +112,7 @@ impl Args {
             skip: Vec::new(),
             skip_key: None,
             skip_all: None,
+            stream: None,
             output: None,
             krate: None,
             given: HashMap::new(),
@@ -132,7 +142,10 @@ impl Args {
         let RawArg { key, value } = arg;
         let name = spec.name;
         match (spec.ty, value) {
-            (ArgType::Flag, RawValue::Flag) => self.skip_all = Some(key),
+            (ArgType::Flag, RawValue::Flag) => match name {
+                "stream" => self.stream = Some(key),
+                _ => self.skip_all = Some(key),
+            },
             (ArgType::Flag, _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes no value; write just `{name}`"),
@@ -297,6 +310,10 @@ fn path_of(expr: &Expr) -> Option<syn::Path> {
 /// Checks one `key = value` against its spec.
 fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
     let name = spec.name;
+    if let ArgType::Expr(_) = spec.ty {
+        // Any expression, a literal included: its type is checked by the compiler.
+        return Some(Val::Expr(expr.clone()));
+    }
     let Some(lit) = literal(expr) else {
         if let ArgType::Provider = spec.ty {
             if let Some(custom) = custom_provider(expr, cx) {
@@ -406,7 +423,12 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         (ArgType::Float { .. }, _) => mismatch("a number"),
         (ArgType::StrList, _) => mismatch("a list of strings like `[\"a\", \"b\"]`"),
         (
-            ArgType::Switch | ArgType::Params | ArgType::Flag | ArgType::Path | ArgType::Attributes,
+            ArgType::Switch
+            | ArgType::Params
+            | ArgType::Flag
+            | ArgType::Path
+            | ArgType::Attributes
+            | ArgType::Expr(_),
             _,
         ) => None,
     }

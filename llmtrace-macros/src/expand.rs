@@ -10,7 +10,7 @@ use syn::{Expr, Ident};
 
 use crate::ast::{Func, Shape, async_trait_inner};
 use crate::attr::{Args, Lit, Val};
-use crate::kind::Kind;
+use crate::kind::{ArgType, Kind};
 
 /// Names of generated locals.
 struct Locals {
@@ -45,7 +45,8 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
     };
     let private = quote!(#root::__private);
     let l = Locals::new();
-    let captured: Vec<&Ident> = if args.skip_all.is_some() {
+    // With `messages = ..`, the messages are the call's input: parameters are not captured.
+    let captured: Vec<&Ident> = if args.skip_all.is_some() || args.expr("messages").is_some() {
         Vec::new()
     } else {
         func.params
@@ -68,7 +69,36 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
     } = &func;
     let span = &l.span;
 
+    let stream_wrap = match (&args.stream, func.return_type()) {
+        (Some(_), Some(ty)) => Some(crate::stream::wrap_closure(ty, &root, &private)),
+        _ => None,
+    };
     let body = match shape {
+        Shape::Sync if stream_wrap.is_some() => {
+            let ret_ty = func
+                .return_type()
+                .map(|ty| {
+                    let ty = crate::stream::inferable(ty);
+                    quote!(-> #ty)
+                })
+                .unwrap_or_default();
+            quote! {
+                #callsite
+                #start
+                #private::stream::call_sync(&mut #span, move || #ret_ty #block, #stream_wrap)
+            }
+        }
+        Shape::Async if stream_wrap.is_some() => {
+            let inner = annotated_body(&func, block, &l);
+            let fut = &l.fut;
+            quote! {
+                #callsite
+                #start
+                #[allow(clippy::async_yields_async)]
+                let #fut = async move #inner;
+                #private::stream::InstrumentedStream::new(#span, #fut, #stream_wrap).await
+            }
+        }
         Shape::Sync if *track_caller => {
             // A closure would hide the caller's location from `#[track_caller]`: keep the body in
             // place, turning its `return`s and `?`s into breaks out of a labeled block so the
@@ -125,11 +155,17 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
                 unreachable!("shape checked by ast::async_trait_inner");
             };
             let inner = async_trait_inner_owned(call);
+            let instrumented = match &stream_wrap {
+                Some(wrap) => {
+                    quote!(#private::stream::InstrumentedStream::new(#span, #inner, #wrap).await)
+                }
+                None => quote!(#private::Instrumented::new(#span, #inner, #capture).await),
+            };
             call.args = syn::parse_quote! {
                 async move {
                     #callsite
                     #start
-                    #private::Instrumented::new(#span, #inner, #capture).await
+                    #instrumented
                 }
             };
             let stmts = &block.stmts;
@@ -159,7 +195,10 @@ fn async_trait_inner_owned(call: &syn::ExprCall) -> syn::ExprAsync {
 /// capture closure needs it (not possible for `impl Trait` returns, which are left as they are).
 fn annotated_body(func: &Func, block: &syn::Block, l: &Locals) -> TokenStream {
     match func.return_type() {
-        Some(ty) if !func.returns_impl_trait() => {
+        Some(ty) => {
+            // `impl Trait` cannot annotate a `let`; `_` in its place keeps the rest (the error
+            // type `?` converts into, say).
+            let ty = crate::stream::inferable(ty);
             let ret = &l.ret;
             quote!({
                 let #ret: #ty = #block;
@@ -167,7 +206,7 @@ fn annotated_body(func: &Func, block: &syn::Block, l: &Locals) -> TokenStream {
                 #ret
             })
         }
-        _ => quote!(#block),
+        None => quote!(#block),
     }
 }
 
@@ -188,6 +227,11 @@ fn callsite(
         let value = static_value(lit, private);
         Some(quote!((#private::Field::#field, #value)))
     });
+    let stream = args
+        .stream
+        .as_ref()
+        .map(|_| quote!((#private::Field::Stream, #private::Value::Bool(true))));
+    let statics = statics.chain(stream);
     let custom = args.custom.iter().filter_map(|c| {
         let Val::Lit(lit) = &c.value else { return None };
         let (key, value) = (&c.key, static_value(lit, private));
@@ -252,6 +296,7 @@ fn start(
     let dynamic: Vec<TokenStream> = args
         .values
         .iter()
+        .filter(|v| !matches!(v.spec.ty, ArgType::Expr(_)))
         .filter_map(|v| {
             let field = format_ident!("{}", v.spec.field?);
             let Val::Expr(expr) = &v.value else {
@@ -271,6 +316,12 @@ fn start(
             Some(quote_spanned! {expr.span()=>
                 #rec.set_attribute(#key, #root::schema::#conv::to_value(&(#expr)));
             })
+        }))
+        .chain(args.expr("messages").map(|expr| {
+            // Spanned at the expression: a value that is not messages is reported there.
+            quote_spanned! {expr.span()=>
+                #root::schema::input_messages(#rec, &(#expr));
+            }
         }))
         .collect();
     let input_capture = if captured.is_empty() {
@@ -334,6 +385,25 @@ fn capture_closure(
         Some(ty) if !func.returns_impl_trait() => quote!(#ty),
         _ => quote!(_),
     };
+    let messages = Ident::new("__llmtrace_messages", Span::mixed_site());
+    let response = if kind == Kind::LlmCall {
+        let content = if output_enabled(args, func) {
+            quote!(#private::capture_output())
+        } else {
+            quote!(false)
+        };
+        match args.expr("usage") {
+            Some(usage) => quote_spanned! {usage.span()=>
+                let #messages = (&&#private::ret::Ret(#ret)).read_usage(#rec, #content, #usage);
+            },
+            None => quote! {
+                let #messages = (&&&#private::ret::Ret(#ret)).__llmtrace_response(#rec, #content);
+            },
+        }
+    } else {
+        quote!()
+    };
+    let not_messages = (kind == Kind::LlmCall).then(|| quote!(!#messages &&));
     let output = match (output_enabled(args, func), kind) {
         (false, _) => quote!(),
         // The documents must be recordable: an error here points at the return type.
@@ -360,8 +430,9 @@ fn capture_closure(
         }
         (true, _) => {
             let field = format_ident!("{}", kind.output_field());
+            // Output messages, when the response gave them, are the output.
             quote! {
-                if #private::capture_output() {
+                if #not_messages #private::capture_output() {
                     (&&&&#private::ret::Ret(#ret)).__llmtrace_output(#rec, #private::Field::#field);
                 }
             }
@@ -373,8 +444,12 @@ fn capture_closure(
             use #private::ret::{
                 ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _, ErrorViaErrorType as _,
                 OutputNone as _, OutputOk as _, OutputOkUnserializable as _, OutputSerialize as _,
+                ResponseNone as _, ResponseOk as _, ResponseValue as _,
             };
+            #[allow(unused_imports)]
+            use #root::schema::{UsageFromOk as _, UsageFromValue as _};
             (&&&&#private::ret::Ret(#ret)).__llmtrace_error(#rec);
+            #response
             #output
         }
     }

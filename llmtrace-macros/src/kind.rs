@@ -73,6 +73,8 @@ pub(crate) enum ArgType {
     Path,
     /// Custom attributes: `attributes(app.tier = "pro", app.region = region)`.
     Attributes,
+    /// An expression of the type described (checked by the compiler, at the expression).
+    Expr(&'static str),
 }
 
 impl ArgType {
@@ -90,6 +92,7 @@ impl ArgType {
             ArgType::Flag => "flag",
             ArgType::Path => "path",
             ArgType::Attributes => "`key = value` list",
+            ArgType::Expr(ty) => ty,
         }
     }
 
@@ -501,6 +504,48 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         field: Some("ServerPort"),
         keys: &["server.port"],
         doc: "Port of the endpoint called.",
+    },
+    // ---- content and response
+    ArgSpec {
+        name: "messages",
+        kinds: LLM,
+        ty: ArgType::Expr("expression of a type implementing `llmtrace::Messages`"),
+        required: false,
+        default: None,
+        field: Some("InputMessages"),
+        keys: &["gen_ai.input.messages", "gen_ai.system_instructions"],
+        doc: "The messages sent: a prompt string, `llmtrace::Message`s, or a client's request type (evaluated at the call; recorded when content is captured). They are the call's input: parameters are then not captured.",
+    },
+    ArgSpec {
+        name: "usage",
+        kinds: LLM,
+        ty: ArgType::Expr("closure from `&` the returned value to `impl llmtrace::LlmResponse`"),
+        required: false,
+        default: None,
+        field: None,
+        keys: &[
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.output_tokens",
+            "gen_ai.response.model",
+            "gen_ai.response.id",
+            "gen_ai.response.finish_reasons",
+            "gen_ai.output.messages",
+        ],
+        doc: "Reads usage from a returned value whose type does not implement `llmtrace::LlmResponse` (the `Ok` value of a `Result`): `usage = |r| llmtrace::Usage::new(r.tokens.input, r.tokens.output)`.",
+    },
+    ArgSpec {
+        name: "stream",
+        kinds: LLM,
+        ty: ArgType::Flag,
+        required: false,
+        default: None,
+        field: Some("Stream"),
+        keys: &[
+            "gen_ai.request.stream",
+            "gen_ai.response.time_to_first_chunk",
+            "llmtrace.stream.chunks",
+        ],
+        doc: "The function returns a stream of `llmtrace::StreamChunk`s (`impl Stream`, `Pin<Box<dyn Stream>>`, `llmtrace::stream::Traced<_>`, or a `Result` of one; sync or `async`): the span stays open until the stream ends, fails or is dropped, and records the time to first chunk, the chunk count, the assembled text and the final chunk's usage.",
     },
     // ---- capture
     ArgSpec {

@@ -16,6 +16,7 @@ mod expand;
 mod fallback;
 mod kind;
 mod registry;
+mod stream;
 mod valid;
 
 use proc_macro::TokenStream;

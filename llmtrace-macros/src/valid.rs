@@ -55,4 +55,48 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
             "`skip(..)` has no effect next to `skip_all`, which already captures no parameter; remove one of them",
         );
     }
+    stream_and_usage(args, func, cx);
+}
+
+/// `stream` and `usage` need a returned value, and do not combine.
+fn stream_and_usage(args: &Args, func: &Func, cx: &Ctxt) {
+    let usage = args.values.iter().find(|v| v.spec.name == "usage");
+    let returns = func.return_type().is_some();
+    if let Some(stream) = &args.stream {
+        if !returns {
+            cx.error_spanned(
+                stream,
+                format!(
+                    "`stream` needs `{}` to return a stream (`impl Stream<Item = ..>`, `Pin<Box<dyn Stream<..>>>`, \
+                     or a `Result` of one); remove `stream` or return the stream",
+                    func.sig.ident
+                ),
+            );
+        } else if func.track_caller {
+            cx.error_spanned(
+                stream,
+                "`stream` cannot be combined with `#[track_caller]`: the span outlives the call; remove one of them",
+            );
+        }
+        if usage.is_some() {
+            if let Some(key) = args.given.get("usage") {
+                cx.error_at(
+                    *key,
+                    "`usage = ..` reads a returned value, but with `stream` the chunks report usage \
+                     (through `llmtrace::StreamChunk`); remove `usage`",
+                );
+            }
+        }
+    } else if usage.is_some() && !returns {
+        if let Some(key) = args.given.get("usage") {
+            cx.error_at(
+                *key,
+                format!(
+                    "`usage = ..` reads the value `{}` returns, and it returns nothing; remove `usage` \
+                     or record usage with `llmtrace::current().record_usage(..)`",
+                    func.sig.ident
+                ),
+            );
+        }
+    }
 }

@@ -34,14 +34,19 @@ mod capture;
 mod clock;
 mod config;
 mod context;
+mod cost;
 mod diagnostics;
 mod error;
 pub mod export;
+#[cfg(feature = "async-openai")]
+mod integrations;
+mod message;
 mod pipeline;
 mod sampling;
 pub mod schema;
 pub mod semconv;
 mod span;
+pub mod stream;
 pub mod testing;
 mod usage;
 
@@ -56,13 +61,16 @@ pub use context::{
     ContextGuard, CurrentSpan, FutureExt, ScopeBuilder, SpanId, TraceContext, TraceId, WithTrace,
     current, scope,
 };
+pub use cost::ModelPrice;
 pub use error::Error;
+pub use message::{Message, Messages, Modality, Part, Role};
 pub use pipeline::{Stats, force_flush, shutdown, stats};
 pub use sampling::Sampler;
 pub use schema::{Document, ErrorType};
 pub use semconv::Conventions;
 pub use span::{Field, Kind, Value};
-pub use usage::Usage;
+pub use stream::StreamChunk;
+pub use usage::{LlmResponse, Usage};
 
 #[cfg(feature = "macros")]
 #[doc(inline)]

@@ -140,6 +140,10 @@ pub struct Stats {
     pub dropped_limits: u64,
     /// Not exported because no exporter is configured (not warned about: it was asked for).
     pub dropped_no_exporter: u64,
+    /// Model calls with token usage but no known price: their cost is unknown (marked
+    /// `llmtrace.cost.unpriced`), not zero. Give their prices with
+    /// [`Builder::model_price`](crate::Builder::model_price) or a prices file.
+    pub unpriced_spans: u64,
     /// Warnings llmtrace wrote to stderr (drops, export failures, configuration problems). Each
     /// distinct export error is reported once, not once per failed export.
     pub warnings: u64,
@@ -163,6 +167,7 @@ pub(crate) struct Counters {
     pub(crate) dropped_shutdown: AtomicU64,
     pub(crate) dropped_limits: AtomicU64,
     pub(crate) dropped_no_exporter: AtomicU64,
+    pub(crate) unpriced: AtomicU64,
     warned: Mutex<WarnState>,
 }
 
@@ -205,6 +210,7 @@ impl Counters {
             dropped_at_shutdown: load(&self.dropped_shutdown),
             dropped_limits: load(&self.dropped_limits),
             dropped_no_exporter: load(&self.dropped_no_exporter),
+            unpriced_spans: load(&self.unpriced),
             warnings: crate::diagnostics::WARNINGS.load(Ordering::Relaxed),
         };
         s.dropped = s.dropped_buffer_full

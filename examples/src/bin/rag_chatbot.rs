@@ -16,22 +16,46 @@
 use std::fmt;
 use std::time::Duration;
 
+use llmtrace::{Message, Part, Role};
 use llmtrace_runtime as llmtrace;
 use serde::Serialize;
 
-/// A message in the conversation sent to the model.
+/// A message in the conversation sent to the model, in the mock API's own shape.
 #[derive(Clone, Debug, Serialize)]
-struct Message {
+struct ChatMessage {
     role: &'static str,
     content: String,
+    /// On an assistant message: the tool call it asks for (id, tool, order id).
+    tool_call: Option<(String, String, String)>,
+    /// On a tool message: the call it answers.
+    tool_call_id: Option<String>,
 }
 
-impl Message {
+impl ChatMessage {
     fn new(role: &'static str, content: impl Into<String>) -> Self {
-        Message {
+        ChatMessage {
             role,
             content: content.into(),
+            tool_call: None,
+            tool_call_id: None,
         }
+    }
+}
+
+/// How llmtrace records the conversation: `gen_ai.input.messages` in the GenAI conventions'
+/// shape, which Phoenix and Langfuse show as a chat.
+impl llmtrace::Messages for ChatMessage {
+    fn messages(&self) -> Vec<Message<'_>> {
+        let part = match (&self.tool_call, &self.tool_call_id) {
+            (Some((id, name, order_id)), _) => Part::ToolCall {
+                id: Some(id.as_str().into()),
+                name: name.as_str().into(),
+                arguments: Some(serde_json::json!({ "order_id": order_id })),
+            },
+            (None, Some(id)) => Part::tool_call_response(Some(id), self.content.as_str()),
+            (None, None) => Part::text(self.content.as_str()),
+        };
+        vec![Message::new(Role::from_name(self.role), [part])]
     }
 }
 
@@ -47,7 +71,65 @@ struct Doc {
 #[derive(Debug, Serialize)]
 enum Reply {
     Text(String),
-    ToolCall { name: String, order_id: String },
+    ToolCall {
+        id: String,
+        name: String,
+        order_id: String,
+    },
+}
+
+/// The mock API's response: the reply, its id and the tokens it took.
+#[derive(Debug)]
+struct Completion {
+    id: String,
+    reply: Reply,
+    prompt_tokens: u64,
+    cached_tokens: u64,
+    completion_tokens: u64,
+}
+
+/// How llmtrace reads a response: usage (priced from the genai-prices database), the model
+/// that answered, why it stopped, and the output message.
+impl llmtrace::LlmResponse for Completion {
+    fn usage(&self) -> Option<llmtrace::Usage> {
+        Some(
+            llmtrace::Usage::new(self.prompt_tokens, self.completion_tokens)
+                .with_cache_read(self.cached_tokens),
+        )
+    }
+
+    fn response_model(&self) -> Option<&str> {
+        Some("gpt-4o-2024-08-06")
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+
+    fn finish_reasons(&self) -> Vec<&str> {
+        vec![self.finish_reason()]
+    }
+
+    fn output_messages(&self) -> Vec<Message<'_>> {
+        let part = match &self.reply {
+            Reply::Text(t) => Part::text(t.as_str()),
+            Reply::ToolCall { id, name, order_id } => Part::ToolCall {
+                id: Some(id.as_str().into()),
+                name: name.as_str().into(),
+                arguments: Some(serde_json::json!({ "order_id": order_id })),
+            },
+        };
+        vec![Message::assistant_parts([part]).with_finish_reason(self.finish_reason())]
+    }
+}
+
+impl Completion {
+    fn finish_reason(&self) -> &'static str {
+        match self.reply {
+            Reply::Text(_) => "stop",
+            Reply::ToolCall { .. } => "tool_call",
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -122,14 +204,22 @@ fn tokens(text: &str) -> u64 {
 }
 
 impl MockModel {
-    async fn complete(&self, messages: &[Message]) -> Result<(Reply, u64, u64), BotError> {
+    async fn complete(&self, messages: &[ChatMessage]) -> Result<Completion, BotError> {
         let last = messages
             .last()
             .ok_or_else(|| BotError::Model("no messages".into()))?;
         let input: u64 = messages.iter().map(|m| tokens(&m.content) + 4).sum();
+        // The system prompt and the question are the same prefix on every turn after the first:
+        // the provider serves them from its prompt cache.
+        let cached = if messages.len() > 2 {
+            messages[..2].iter().map(|m| tokens(&m.content) + 4).sum()
+        } else {
+            0
+        };
         let reply = match last.role {
             "user" => match order_id(&last.content) {
                 Some(id) => Reply::ToolCall {
+                    id: format!("call_{}", id.to_lowercase()),
                     name: "lookup_order".into(),
                     order_id: id,
                 },
@@ -149,7 +239,13 @@ impl MockModel {
         };
         // Latency grows with the tokens read and written, as with a real model.
         tokio::time::sleep(Duration::from_millis(20 + input / 4 + output * 2)).await;
-        Ok((reply, input, output))
+        Ok(Completion {
+            id: format!("chatcmpl-{:x}", input * 31 + output),
+            reply,
+            prompt_tokens: input,
+            cached_tokens: cached,
+            completion_tokens: output,
+        })
     }
 }
 
@@ -198,12 +294,10 @@ async fn search(kb: &HelpCenter, query: &str) -> Result<Vec<Doc>, BotError> {
     model = "gpt-4o",
     temperature = 0.2,
     max_tokens = 512,
-    skip(model)
+    messages = messages
 )]
-async fn chat(model: &MockModel, messages: &[Message]) -> Result<Reply, BotError> {
-    let (reply, input, output) = model.complete(messages).await?;
-    llmtrace::current().record_usage(llmtrace::Usage::new(input, output));
-    Ok(reply)
+async fn chat(model: &MockModel, messages: &[ChatMessage]) -> Result<Completion, BotError> {
+    model.complete(messages).await
 }
 
 #[llmtrace::tool(name = "lookup_order", description = "Find an order by id")]
@@ -228,20 +322,20 @@ async fn support_answer(
     let docs = search(kb, question).await?;
     let context: Vec<String> = docs.iter().map(|d| d.content.clone()).collect();
     let mut messages = vec![
-        Message::new(
+        ChatMessage::new(
             "system",
             format!("Answer from these articles:\n{}", context.join("\n")),
         ),
-        Message::new("user", question),
+        ChatMessage::new("user", question),
     ];
     loop {
-        match chat(model, &messages).await? {
+        match chat(model, &messages).await?.reply {
             Reply::Text(answer) => return Ok(answer),
-            Reply::ToolCall { name, order_id } => {
-                messages.push(Message::new(
-                    "assistant",
-                    format!("call {name}({order_id})"),
-                ));
+            Reply::ToolCall { id, name, order_id } => {
+                messages.push(ChatMessage {
+                    tool_call: Some((id.clone(), name.clone(), order_id.clone())),
+                    ..ChatMessage::new("assistant", format!("call {name}({order_id})"))
+                });
                 // A failing tool is part of the conversation, not a failed answer.
                 let result = match lookup_order(&order_id) {
                     Ok(order) => format!(
@@ -250,7 +344,10 @@ async fn support_answer(
                     ),
                     Err(e) => format!("error: {e}"),
                 };
-                messages.push(Message::new("tool", result));
+                messages.push(ChatMessage {
+                    tool_call_id: Some(id),
+                    ..ChatMessage::new("tool", result)
+                });
             }
         }
     }

@@ -12,12 +12,14 @@
 //! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT` |
 //! | `LLMTRACE_SEMCONV` | `legacy`: also emit deprecated GenAI names |
 //! | `OTEL_SEMCONV_STABILITY_OPT_IN` | contains `gen_ai_latest_experimental`: also the newest names |
+//! | `LLMTRACE_PRICES_FILE` | a JSON file of model prices (see `Builder::prices_file`) |
 //!
 //! The other `OTEL_EXPORTER_OTLP_*` variables (headers, timeout, compression, certificates) are
 //! read by opentelemetry-otlp itself.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 
 use super::ContentCapture;
 use crate::sampling::Sampler;
@@ -83,6 +85,7 @@ pub(crate) struct EnvConfig {
     pub(crate) content: Option<ContentCapture>,
     pub(crate) legacy: bool,
     pub(crate) latest: bool,
+    pub(crate) prices_file: Option<PathBuf>,
     /// Problems to report once at install.
     pub(crate) warnings: Vec<String>,
 }
@@ -127,6 +130,7 @@ impl EnvConfig {
             v.split(',')
                 .any(|s| s.trim() == "gen_ai_latest_experimental")
         });
+        c.prices_file = get("LLMTRACE_PRICES_FILE").map(|p| PathBuf::from(p.trim()));
         c
     }
 }
@@ -240,6 +244,7 @@ mod tests {
         let c = read(&[]);
         assert!(c.service_name.is_none() && c.sampler.is_none() && c.exporters.is_none());
         assert!(!c.otlp_endpoint_set && c.content.is_none() && c.warnings.is_empty());
+        assert!(c.prices_file.is_none());
     }
 
     #[test]
@@ -328,6 +333,19 @@ mod tests {
                 "http,gen_ai_latest_experimental"
             )])
             .latest
+        );
+    }
+
+    #[test]
+    fn prices_file() {
+        assert_eq!(
+            read(&[("LLMTRACE_PRICES_FILE", " /etc/llmtrace/prices.json ")]).prices_file,
+            Some(PathBuf::from("/etc/llmtrace/prices.json"))
+        );
+        assert!(
+            read(&[("LLMTRACE_PRICES_FILE", "  ")])
+                .prices_file
+                .is_none()
         );
     }
 }

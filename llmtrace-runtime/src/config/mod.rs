@@ -18,7 +18,9 @@ pub use env::{EnvSource, OtlpProtocol, ProcessEnv};
 pub use exporters::DEFAULT_JSONL_PATH;
 use exporters::ExporterSpec;
 
+use crate::cost::{CostStage, ModelPrice, PriceOverride};
 use crate::export::exporter::DynSpanExporter;
+use crate::export::rollup::Rollup;
 use crate::export::worker::{WorkerConfig, WorkerHandle};
 use crate::pipeline::{self, Counters, Mode, Pipeline};
 use crate::sampling::{HeadSampler, Sampler};
@@ -74,6 +76,8 @@ pub struct Builder {
     no_exporters: bool,
     content: Option<ContentCapture>,
     conventions: Option<Conventions>,
+    prices: Vec<PriceOverride>,
+    prices_file: Option<PathBuf>,
     env: Box<dyn EnvSource>,
     buffer_capacity: usize,
     max_queue: usize,
@@ -90,6 +94,8 @@ impl std::fmt::Debug for Builder {
             .field("sampler", &self.sampler)
             .field("exporters", &self.exporters.len())
             .field("content", &self.content)
+            .field("prices", &self.prices.len())
+            .field("prices_file", &self.prices_file)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +110,8 @@ impl Default for Builder {
             no_exporters: false,
             content: None,
             conventions: None,
+            prices: Vec::new(),
+            prices_file: None,
             env: Box::new(ProcessEnv),
             buffer_capacity: 2048,
             max_queue: 65_536,
@@ -213,6 +221,57 @@ impl Builder {
         self
     }
 
+    /// The price of `model` whatever the provider, for models the price database does not know
+    /// (fine-tuned, self-hosted) or that you pay another rate for. Wins over the database and
+    /// over a prices file; matched against the response model, then the request model,
+    /// ignoring ASCII case. See [`ModelPrice`].
+    pub fn model_price(mut self, model: impl Into<String>, price: ModelPrice) -> Self {
+        self.prices.push(PriceOverride {
+            provider: None,
+            model: model.into(),
+            price,
+        });
+        self
+    }
+
+    /// The price of `model` when called through `provider` (the `gen_ai.provider.name` value,
+    /// such as `openai` or `azure.ai.openai`). Wins over a [`model_price`](Builder::model_price)
+    /// for the same model, a prices file and the database.
+    pub fn provider_model_price(
+        mut self,
+        provider: impl Into<String>,
+        model: impl Into<String>,
+        price: ModelPrice,
+    ) -> Self {
+        self.prices.push(PriceOverride {
+            provider: Some(provider.into()),
+            model: model.into(),
+            price,
+        });
+        self
+    }
+
+    /// Reads model prices from a JSON file (else the file named by `LLMTRACE_PRICES_FILE`).
+    /// Its prices win over the database; prices given in code win over the file's.
+    ///
+    /// ```json
+    /// {"models": [
+    ///   {"provider": "openai", "model": "ft:gpt-4o:acme", "input_per_mtok": 3.0,
+    ///    "output_per_mtok": 12.0, "cache_read_per_mtok": 1.5, "cache_write_per_mtok": 3.75},
+    ///   {"model": "local-llama", "input_per_mtok": 0.1, "output_per_mtok": 0.2}
+    /// ]}
+    /// ```
+    ///
+    /// Rates are USD per million tokens. `provider` (a `gen_ai.provider.name` value) and the
+    /// cache rates are optional; without a cache rate, cached tokens cost the input rate. Other
+    /// keys are errors. The file is read once, on the export thread, when llmtrace starts; a
+    /// file that cannot be read or parsed is reported in one warning (path and error) and left
+    /// out.
+    pub fn prices_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.prices_file = Some(path.into());
+        self
+    }
+
     /// Reads environment variables from `env` instead of the process environment.
     pub fn env(mut self, env: impl EnvSource + 'static) -> Self {
         self.env = Box::new(env);
@@ -302,11 +361,18 @@ impl Builder {
             crate::diagnostics::info(format_args!("{note}"));
         }
 
+        let prices_file = self.prices_file.or_else(|| env.prices_file.clone());
+
         let mapper = Arc::new(Mapper::new(conventions, content, resource));
         let counters = Arc::new(Counters::default());
         let worker = WorkerHandle::start(WorkerConfig {
             factories: exporters::factories(specs),
-            stages: Vec::new(),
+            // Cost first: every later stage (roll-ups, tail sampling by cost) sees priced records.
+            // Cost first: the roll-up totals the costs.
+            stages: vec![
+                Box::new(CostStage::new(self.prices, prices_file)),
+                Box::new(Rollup::default()),
+            ],
             mapper,
             counters: counters.clone(),
             tick: self.tick,

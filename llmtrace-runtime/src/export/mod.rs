@@ -3,6 +3,7 @@
 
 pub(crate) mod buffer;
 pub(crate) mod exporter;
+pub(crate) mod rollup;
 pub(crate) mod worker;
 
 pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};

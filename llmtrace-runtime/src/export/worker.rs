@@ -31,6 +31,9 @@ pub(crate) fn wake() {
 
 /// A step on the worker thread between the buffers and the mapper. Tail sampling plugs in here.
 pub(crate) trait Stage: Send {
+    /// Runs once on the worker thread before the first records arrive: load data here, off the
+    /// application's threads.
+    fn start(&mut self) {}
     /// Takes records as they arrive and moves those ready for export into `out`.
     fn process(&mut self, records: Vec<Record>, out: &mut Vec<Record>, counters: &Counters);
     /// Moves everything still held into `out` (flush and shutdown).
@@ -177,10 +180,14 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
             }
         }
     }
+    let mut stages = config.stages;
+    for stage in &mut stages {
+        stage.start();
+    }
     let mut worker = Worker {
         exporters,
         runtime,
-        stages: config.stages,
+        stages,
         mapper: config.mapper,
         counters: config.counters,
         max_batch: config.max_batch.max(1),
@@ -208,7 +215,10 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
         for command in commands {
             match command {
                 Command::Flush(reply) => {
-                    let _ = reply.send(worker.flush());
+                    let result = worker.flush();
+                    // Drops of this flush are reported before its caller reads the counters.
+                    worker.counters.warn_on_new_drops();
+                    let _ = reply.send(result);
                 }
                 Command::Shutdown(reply) => {
                     let mut result = worker.flush();

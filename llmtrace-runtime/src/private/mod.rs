@@ -5,6 +5,7 @@
 
 mod question_mark;
 pub mod ret;
+pub mod stream;
 
 pub use crate::capture::InputWriter;
 pub use crate::context::Instrumented;

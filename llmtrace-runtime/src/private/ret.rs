@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::capture;
 use crate::schema::ErrorType;
 use crate::span::{Field, Record, Value};
+use crate::usage::{self, LlmResponse};
 
 /// The value being recorded.
 #[derive(Debug)]
@@ -140,4 +141,45 @@ pub trait OutputNone {
 impl<T: ?Sized> OutputNone for Ret<'_, T> {
     #[inline]
     fn __llmtrace_output(&self, _rec: &mut Record, _field: Field) {}
+}
+
+/// Response, most specific: the `Ok` value of a `Result` implements [`LlmResponse`].
+/// Returns whether output messages were recorded.
+pub trait ResponseOk {
+    /// Records the response's usage and details.
+    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+}
+
+impl<T: LlmResponse, E> ResponseOk for &&Ret<'_, Result<T, E>> {
+    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool {
+        match self.0 {
+            Ok(v) => usage::record_response(rec, v, content),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Response: the value implements [`LlmResponse`] (an `Option` of one does too).
+pub trait ResponseValue {
+    /// Records the response's usage and details.
+    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+}
+
+impl<T: LlmResponse + ?Sized> ResponseValue for &Ret<'_, T> {
+    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool {
+        usage::record_response(rec, self.0, content)
+    }
+}
+
+/// Response: anything else reports nothing (the span says usage is missing).
+pub trait ResponseNone {
+    /// Records nothing.
+    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+}
+
+impl<T: ?Sized> ResponseNone for Ret<'_, T> {
+    #[inline]
+    fn __llmtrace_response(&self, _rec: &mut Record, _content: bool) -> bool {
+        false
+    }
 }

@@ -7,10 +7,13 @@
 //!   attributes);
 //! * a captured parameter must implement `serde::Serialize` ([`CapturedParam`]), or be skipped;
 //! * the documents a `#[retrieval]` returns must implement `serde::Serialize` or [`Document`]
-//!   ([`RetrievedDocuments`]).
+//!   ([`RetrievedDocuments`]);
+//! * `messages = ..` must be [`Messages`](crate::Messages) ([`input_messages`]), and
+//!   `usage = ..` a closure returning an [`LlmResponse`](crate::LlmResponse) ([`UsageFromOk`]).
 
 mod args;
 mod capture;
+mod response;
 
 use std::fmt::Display;
 
@@ -19,6 +22,7 @@ pub use capture::{
     CapturedParam, Document, NoDocuments, NotDocuments, NotSerializable, Probe, ProbeOther,
     ProbeSerialize, RetrievedDocuments, Serializable, ViaDocument, ViaSerialize, documents,
 };
+pub use response::{UsageFromOk, UsageFromValue, input_messages};
 
 /// A finer `error.type` for an error than its type name.
 ///

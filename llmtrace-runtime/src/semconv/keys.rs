@@ -169,6 +169,8 @@ pub mod llmtrace {
         TRACE_OUTPUT_TOKENS = "llmtrace.trace.output_tokens";
         /// Roll-up on the root span.
         TRACE_COST_USD = "llmtrace.trace.cost_usd";
+        /// Roll-up on the root span: model calls without a price (the cost is a lower bound).
+        TRACE_UNPRICED_CALLS = "llmtrace.trace.unpriced_calls";
         /// Some captured content was cut to its size limit.
         CONTENT_TRUNCATED = "llmtrace.content.truncated";
         /// Number of documents retrieved.

@@ -425,6 +425,7 @@ impl Mapper {
             (lt::TRACE_INPUT_TOKENS, Field::TraceInputTokens),
             (lt::TRACE_OUTPUT_TOKENS, Field::TraceOutputTokens),
             (lt::TRACE_COST_USD, Field::TraceCost),
+            (lt::TRACE_UNPRICED_CALLS, Field::TraceUnpricedCalls),
         ] {
             if let Some(v) = r.get(field) {
                 out.attr(key, v);
@@ -648,9 +649,14 @@ impl Mapper {
             }
         }
         // Langfuse reads a lone total from `llm.cost.total`; the details object is for
-        // breakdowns.
+        // breakdowns. Its `input` is the uncached input, as in the usage details: the cache
+        // parts, when known, are taken out of the input cost they are part of.
         if self.conventions.langfuse && parts.iter().any(|(_, v)| v.is_some()) {
             let mut all = parts.to_vec();
+            if let Some(input) = all[0].1 {
+                let cached = all[2].1.unwrap_or(0.0) + all[3].1.unwrap_or(0.0);
+                all[0].1 = Some((input - cached).max(0.0));
+            }
             all.push(("total", total));
             out.attr(
                 langfuse::OBSERVATION_COST_DETAILS,
@@ -797,12 +803,15 @@ impl<'a> Response<'a> {
     }
 
     fn tokens(&self) -> Tokens {
+        // Breakdowns are recorded only when non-zero (GenAI conventions): a provider reporting
+        // `cached_tokens: 0` on every response would otherwise fill every span with zeros.
+        let part = |field| self.i64(field).filter(|n| *n != 0);
         Tokens {
             input: self.i64(Field::InputTokens),
             output: self.i64(Field::OutputTokens),
-            cache_read: self.i64(Field::CacheReadTokens),
-            cache_write: self.i64(Field::CacheWriteTokens),
-            reasoning: self.i64(Field::ReasoningTokens),
+            cache_read: part(Field::CacheReadTokens),
+            cache_write: part(Field::CacheWriteTokens),
+            reasoning: part(Field::ReasoningTokens),
         }
     }
 }

@@ -116,6 +116,9 @@ pub enum Field {
     TraceOutputTokens,
     /// Roll-up on a root: cost of the whole trace in USD.
     TraceCost,
+    /// Roll-up on a root: model calls of the trace that had no price (its cost is a lower
+    /// bound).
+    TraceUnpricedCalls,
     /// `error.type`. Keep this variant last: [`Field::COUNT`] counts up to it.
     ErrorType,
 }
@@ -185,6 +188,7 @@ impl Field {
         Field::TraceInputTokens,
         Field::TraceOutputTokens,
         Field::TraceCost,
+        Field::TraceUnpricedCalls,
         Field::ErrorType,
     ];
 }

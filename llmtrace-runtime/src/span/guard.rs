@@ -78,6 +78,18 @@ impl Span {
         Span::with(State::Live(record))
     }
 
+    /// A span that records nothing (a stream not yet attached to a call, say).
+    #[inline]
+    pub(crate) fn off() -> Span {
+        Span::with(State::Off)
+    }
+
+    /// Moves the span out, leaving an ended one: the span continues in the returned guard.
+    #[inline]
+    pub(crate) fn take(&mut self) -> Span {
+        std::mem::replace(self, Span::with(State::Ended))
+    }
+
     #[inline(always)]
     fn with(state: State) -> Span {
         Span {

@@ -1,4 +1,9 @@
-//! Token usage reported by a model call.
+//! Token usage reported by a model call, and the trait a call's response implements to report it.
+
+mod response;
+
+pub use response::LlmResponse;
+pub(crate) use response::record_response;
 
 use crate::span::{Field, Record, Value};
 

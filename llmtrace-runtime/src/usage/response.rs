@@ -1,0 +1,168 @@
+//! What a model call returned: token usage, the answering model, finish reasons, messages.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use super::Usage;
+use crate::message::{self, Message};
+use crate::span::{Field, Record, Value};
+
+/// The response of a model call, as an `#[llm_call]` records it.
+///
+/// When the return value of an `#[llm_call]` implements this trait (directly, or as the `Ok`
+/// value of a `Result`, or inside an `Option`), the span records what it reports: token usage,
+/// response model and id, finish reasons and (with content capture on) the output messages. A
+/// value whose `usage` is `None` leaves the span marked `llmtrace.usage.missing`, never with an
+/// invented zero. For a return type you cannot implement it for, give `usage = |r| ...` to the
+/// macro: a closure from the returned value (its `Ok` value for a `Result`) to anything that
+/// implements this trait, such as a [`Usage`].
+///
+/// ```
+/// use llmtrace_runtime::{self as llmtrace, LlmResponse, Message, Usage};
+///
+/// struct Reply { id: String, text: String, prompt_tokens: u64, completion_tokens: u64 }
+///
+/// impl LlmResponse for Reply {
+///     fn usage(&self) -> Option<Usage> {
+///         Some(Usage::new(self.prompt_tokens, self.completion_tokens))
+///     }
+///     fn response_id(&self) -> Option<&str> {
+///         Some(&self.id)
+///     }
+///     fn finish_reasons(&self) -> Vec<&str> {
+///         vec!["stop"]
+///     }
+///     fn output_messages(&self) -> Vec<Message<'_>> {
+///         vec![Message::assistant(self.text.as_str()).with_finish_reason("stop")]
+///     }
+/// }
+///
+/// #[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
+/// fn chat(prompt: &str) -> Result<Reply, std::io::Error> {
+///     Ok(Reply { id: "r1".into(), text: prompt.to_uppercase(), prompt_tokens: 12, completion_tokens: 3 })
+/// }
+/// # let _ = chat("hi");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not describe a model response",
+    label = "this must implement `llmtrace::LlmResponse`",
+    note = "implement `llmtrace::LlmResponse` for it, or return a `llmtrace::Usage`: `usage = |r| llmtrace::Usage::new(r.input, r.output)`"
+)]
+pub trait LlmResponse {
+    /// Token usage, when the response reports it.
+    fn usage(&self) -> Option<Usage>;
+
+    /// The model that actually answered (`gen_ai.response.model`).
+    fn response_model(&self) -> Option<&str> {
+        None
+    }
+
+    /// The provider's id of the response (`gen_ai.response.id`).
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Why each choice stopped, in order (`gen_ai.response.finish_reasons`).
+    fn finish_reasons(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// The messages the model produced, one per choice, each with its `finish_reason`
+    /// (`gen_ai.output.messages`). Only called when content is captured.
+    fn output_messages(&self) -> Vec<Message<'_>> {
+        Vec::new()
+    }
+}
+
+impl LlmResponse for Usage {
+    fn usage(&self) -> Option<Usage> {
+        Some(*self)
+    }
+}
+
+impl<T: LlmResponse> LlmResponse for Option<T> {
+    fn usage(&self) -> Option<Usage> {
+        self.as_ref()?.usage()
+    }
+
+    fn response_model(&self) -> Option<&str> {
+        self.as_ref()?.response_model()
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.as_ref()?.response_id()
+    }
+
+    fn finish_reasons(&self) -> Vec<&str> {
+        self.as_ref().map(T::finish_reasons).unwrap_or_default()
+    }
+
+    fn output_messages(&self) -> Vec<Message<'_>> {
+        self.as_ref().map(T::output_messages).unwrap_or_default()
+    }
+}
+
+macro_rules! forward {
+    ($($ty:ty),*) => {$(
+        impl<T: LlmResponse + ?Sized> LlmResponse for $ty {
+            fn usage(&self) -> Option<Usage> {
+                (**self).usage()
+            }
+
+            fn response_model(&self) -> Option<&str> {
+                (**self).response_model()
+            }
+
+            fn response_id(&self) -> Option<&str> {
+                (**self).response_id()
+            }
+
+            fn finish_reasons(&self) -> Vec<&str> {
+                (**self).finish_reasons()
+            }
+
+            fn output_messages(&self) -> Vec<Message<'_>> {
+                (**self).output_messages()
+            }
+        }
+    )*};
+}
+
+forward!(&T, Box<T>, Arc<T>);
+
+/// Records what `response` reports. Returns whether output messages were recorded (then the
+/// raw return value need not be captured as output too).
+///
+/// The trait's methods are user code: a panic in one is contained and records nothing more.
+pub(crate) fn record_response<R: LlmResponse + ?Sized>(
+    rec: &mut Record,
+    response: &R,
+    content: bool,
+) -> bool {
+    let recorded = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(usage) = response.usage() {
+            usage.record(rec);
+        }
+        if let Some(model) = response.response_model() {
+            rec.set(Field::ResponseModel, Value::String(model.into()));
+        }
+        if let Some(id) = response.response_id() {
+            rec.set(Field::ResponseId, Value::String(id.into()));
+        }
+        let reasons = response.finish_reasons();
+        if !reasons.is_empty() {
+            let list = reasons.into_iter().map(Box::from).collect();
+            rec.set(Field::FinishReasons, Value::StringList(list));
+        }
+        content && message::record_output(rec, &response.output_messages())
+    }));
+    match recorded {
+        Ok(messages) => messages,
+        Err(_) => {
+            if content {
+                message::failed(rec, Field::OutputMessages);
+            }
+            false
+        }
+    }
+}
