@@ -111,6 +111,11 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         2.0,
     );
     gate(
+        "llmtrace_usage_cost caller / llmtrace_bare_call caller",
+        ratio("llmtrace_usage_cost", "llmtrace_bare_call", caller),
+        1.3,
+    );
+    gate(
         "llmtrace bytes per buffered span",
         get("llmtrace").and_then(|s| s.bytes),
         300.0,
@@ -130,6 +135,8 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("fastrace", "llmtrace"),
         ("tracing_none", "bare"),
         ("llmtrace_async", "llmtrace"),
+        ("llmtrace_usage_cost", "llmtrace_bare_call"),
+        ("llmtrace_response", "llmtrace_bare_call"),
     ] {
         if let (Some(c), Some(p)) = (ratio(a, b, caller), ratio(a, b, cpu)) {
             println!("- {a} / {b}: caller {c:.2}x, process CPU {p:.2}x");

@@ -26,6 +26,9 @@ pub(crate) const VARIANTS: &[&str] = &[
     "floor",
     "llmtrace",
     "llmtrace_async",
+    "llmtrace_bare_call",
+    "llmtrace_usage_cost",
+    "llmtrace_response",
     "llmtrace_sampled_out",
     "llmtrace_not_installed",
     "otel_sdk",
@@ -94,6 +97,98 @@ async fn llm_async() -> u64 {
     span.record_usage(llmtrace::Usage::new(black_box(1200), black_box(80)));
     span.record_cost_usd(black_box(0.0038));
     black_box(42)
+}
+
+/// The same model call, recording no usage and no cost: the baseline of what usage and cost
+/// capture add.
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.3,
+    skip_all,
+    output = false
+)]
+#[inline(never)]
+fn llm_bare_call() -> u64 {
+    black_box(42)
+}
+
+/// What a client returns: usage with cached and reasoning tokens.
+struct Completion {
+    prompt_tokens: u64,
+    cached_tokens: u64,
+    completion_tokens: u64,
+    reasoning_tokens: u64,
+}
+
+impl llmtrace::LlmResponse for Completion {
+    fn usage(&self) -> Option<llmtrace::Usage> {
+        Some(
+            llmtrace::Usage::new(self.prompt_tokens, self.completion_tokens)
+                .with_cache_read(self.cached_tokens)
+                .with_reasoning(self.reasoning_tokens),
+        )
+    }
+}
+
+fn completion() -> Completion {
+    Completion {
+        prompt_tokens: black_box(1200),
+        cached_tokens: black_box(1024),
+        completion_tokens: black_box(80),
+        reasoning_tokens: black_box(20),
+    }
+}
+
+/// The same call, returning the response: usage captured from the return value, cost computed
+/// from the price database on the export thread.
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.3,
+    skip_all,
+    output = false
+)]
+#[inline(never)]
+fn llm_usage_cost() -> Completion {
+    completion()
+}
+
+/// A response that also names the answering model, its id and the finish reason.
+struct FullCompletion {
+    id: &'static str,
+    completion: Completion,
+}
+
+impl llmtrace::LlmResponse for FullCompletion {
+    fn usage(&self) -> Option<llmtrace::Usage> {
+        self.completion.usage()
+    }
+    fn response_model(&self) -> Option<&str> {
+        Some("gpt-4o-2024-08-06")
+    }
+    fn response_id(&self) -> Option<&str> {
+        Some(self.id)
+    }
+    fn finish_reasons(&self) -> Vec<&str> {
+        vec!["stop"]
+    }
+}
+
+/// The same call with every response detail: usage, response model and id, finish reason.
+#[llmtrace::llm_call(
+    provider = "openai",
+    model = "gpt-4o",
+    temperature = 0.3,
+    skip_all,
+    output = false
+)]
+#[inline(never)]
+fn llm_response() -> FullCompletion {
+    FullCompletion {
+        id: black_box("chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"),
+        completion: completion(),
+    }
 }
 
 #[inline(never)]
@@ -279,6 +374,28 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
             (
                 Box::new(|| poll_ready(llm_async())),
+                llmtrace_flush(),
+                true,
+                Box::new(g),
+            )
+        }
+        "llmtrace_bare_call" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (Box::new(llm_bare_call), llmtrace_flush(), true, Box::new(g))
+        }
+        "llmtrace_usage_cost" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (
+                Box::new(|| black_box(llm_usage_cost()).completion_tokens),
+                llmtrace_flush(),
+                true,
+                Box::new(g),
+            )
+        }
+        "llmtrace_response" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (
+                Box::new(|| black_box(llm_response()).completion.completion_tokens),
                 llmtrace_flush(),
                 true,
                 Box::new(g),

@@ -35,6 +35,13 @@ fn int_attr(span: &Span, key: &str) -> i64 {
     }
 }
 
+fn float_attr(span: &Span, key: &str) -> f64 {
+    match attr(&span.attributes, key) {
+        Some(Value::DoubleValue(f)) => *f,
+        other => panic!("{}: {key} = {other:?}", span.name),
+    }
+}
+
 #[test]
 fn example_exports_to_an_otlp_http_collector() {
     let receiver = receiver::HttpReceiver::start(Duration::from_secs(60));
@@ -95,6 +102,19 @@ fn example_exports_to_an_otlp_http_collector() {
         let root = roots[0];
         assert_eq!(root.name, "invoke_workflow support_answer");
         assert_eq!(str_attr(root, "gen_ai.workflow.name"), "support_answer");
+        // The root totals the trace's two model calls.
+        let calls: Vec<&Span> = spans.iter().filter(|s| s.name == "chat gpt-4o").collect();
+        let sum = |key: &str| calls.iter().map(|s| int_attr(s, key)).sum::<i64>();
+        assert_eq!(
+            int_attr(root, "llmtrace.trace.input_tokens"),
+            sum("gen_ai.usage.input_tokens")
+        );
+        assert_eq!(
+            int_attr(root, "llmtrace.trace.output_tokens"),
+            sum("gen_ai.usage.output_tokens")
+        );
+        let cost: f64 = calls.iter().map(|s| float_attr(s, "llm.cost.total")).sum();
+        assert!((float_attr(root, "llmtrace.trace.cost_usd") - cost).abs() < 1e-12);
         let mut names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(
@@ -135,7 +155,18 @@ fn example_exports_to_an_otlp_http_collector() {
                     assert_eq!(int_attr(s, "gen_ai.request.max_tokens"), 512);
                     assert!(int_attr(s, "gen_ai.usage.input_tokens") > 0);
                     assert!(int_attr(s, "gen_ai.usage.output_tokens") > 0);
-                    assert!(str_attr(s, "input.value").contains("messages"));
+                    assert!(float_attr(s, "llm.cost.total") > 0.0);
+                    assert_eq!(str_attr(s, "gen_ai.response.model"), "gpt-4o-2024-08-06");
+                    let input: serde_json::Value =
+                        serde_json::from_str(str_attr(s, "gen_ai.input.messages")).unwrap();
+                    assert_eq!(input[0]["role"], "system");
+                    assert_eq!(input[1]["parts"][0]["type"], "text");
+                    let output: serde_json::Value =
+                        serde_json::from_str(str_attr(s, "gen_ai.output.messages")).unwrap();
+                    assert!(
+                        ["stop", "tool_call"]
+                            .contains(&output[0]["finish_reason"].as_str().unwrap())
+                    );
                 }
                 "execute_tool lookup_order" => {
                     assert_eq!(s.kind, 1, "INTERNAL");

@@ -68,8 +68,10 @@ type Clock = Box<dyn Fn() -> SystemTime + Send + Sync>;
 /// and the trace id on the root's line; the slowest child of each span marked.
 ///
 /// Writes to stderr unless built [`with_writer`](Self::with_writer). Spans are buffered per
-/// trace until the root span ends (memory is bounded; see the [module docs](self)). The output
-/// holds no wall-clock time, only durations, so it is reproducible from the spans alone.
+/// trace until the root span ends; the buffer is bounded: a trace whose root never comes is
+/// printed as an incomplete tree when it gets too old, when too many are pending, or at
+/// shutdown. The output holds no wall-clock time, only durations, so it is reproducible from
+/// the spans alone.
 ///
 /// ```
 /// use llmtrace_runtime as llmtrace;

@@ -3,14 +3,17 @@
 //!
 //! Runs on the export worker after cost is computed. Spans reach the worker through per-thread
 //! rings read one after the other, so a child that ended just before its root may arrive one
-//! drain later than the root: a root is held for one drain before it is totalled (flush totals
-//! at once, after its final drain). Children that ended after the root ("late children") are
+//! read later than the root, if it was pushed while the rings were being read. A root that
+//! ended before the read began is totalled at once: its children ended, and were pushed,
+//! before it. Only a root that ended during the read is held until the next one (a flush totals
+//! at once, after its final read). Children that ended after the root ("late children") are
 //! not counted, as their end time shows, and do not reopen the trace.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
-use super::worker::Stage;
+use super::worker::{Drain, Stage};
 use crate::pipeline::Counters;
 use crate::span::{FLAG_PARENT_REMOTE, Field, Record, Value};
 
@@ -35,8 +38,8 @@ struct Contribution {
 impl Contribution {
     /// What `rec` reports, if anything.
     fn of(rec: &Record) -> Option<Contribution> {
-        let input = rec.get(Field::InputTokens).and_then(Value::as_i64);
-        let output = rec.get(Field::OutputTokens).and_then(Value::as_i64);
+        let input = rec.token(Field::InputTokens).map(|n| n as i64);
+        let output = rec.token(Field::OutputTokens).map(|n| n as i64);
         let cost = rec.get(Field::CostTotal).and_then(Value::as_f64);
         let unpriced = rec.get(Field::Unpriced).is_some();
         if input.is_none() && output.is_none() && cost.is_none() && !unpriced {
@@ -58,13 +61,36 @@ struct Open {
     touched: Instant,
 }
 
+/// Hashes a trace id by its low bits: ids are random, so they need no mixing (SipHash over
+/// every root was a visible share of the export thread's time).
+#[derive(Clone, Copy, Debug, Default)]
+struct TraceIdHasher(u64);
+
+impl Hasher for TraceIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, id: u128) {
+        self.0 = id as u64;
+    }
+}
+
+type ById<V> = HashMap<u128, V, BuildHasherDefault<TraceIdHasher>>;
+
 /// The roll-up stage.
 #[derive(Debug, Default)]
 pub(crate) struct Rollup {
-    open: HashMap<u128, Open>,
+    open: ById<Open>,
     /// Roots that arrived in the last drain, totalled at the next one.
     waiting: Vec<Record>,
-    closed: HashSet<u128>,
+    closed: HashSet<u128, BuildHasherDefault<TraceIdHasher>>,
     closed_order: VecDeque<u128>,
     last_sweep: Option<Instant>,
 }
@@ -89,19 +115,20 @@ impl Rollup {
         open.touched = now;
     }
 
-    /// Puts the trace's totals on its root.
+    /// Puts the trace's totals on its root: its own usage and cost and those of the spans
+    /// below it. A root nothing below it reported on (a lone model call) gets no totals: they
+    /// would repeat its own.
     fn total(&mut self, root: &mut Record) {
-        let mut parts = self
-            .open
-            .remove(&root.trace_id)
-            .map(|o| o.parts)
-            .unwrap_or_default();
-        parts.retain(|p| p.end <= root.end);
-        parts.extend(Contribution::of(root));
+        let Some(open) = self.open.remove(&root.trace_id) else {
+            return;
+        };
         self.close(root.trace_id);
+        let mut parts = open.parts;
+        parts.retain(|p| p.end <= root.end);
         if parts.is_empty() {
             return;
         }
+        parts.extend(Contribution::of(root));
         let input: i64 = parts.iter().map(|p| p.input).sum();
         let output: i64 = parts.iter().map(|p| p.output).sum();
         root.set(Field::TraceInputTokens, Value::I64(input));
@@ -150,30 +177,32 @@ impl Rollup {
 }
 
 impl Stage for Rollup {
-    fn process(&mut self, records: Vec<Record>, out: &mut Vec<Record>, _: &Counters) {
+    fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
         let now = Instant::now();
-        let mut roots = Vec::new();
-        for rec in records {
-            if is_root(&rec) {
-                roots.push(rec);
-            } else {
-                self.add(&rec, now);
-                out.push(rec);
-            }
+        for rec in records.iter().filter(|r| !is_root(r)) {
+            self.add(rec, now);
         }
-        // Roots of the previous drain: every child pushed before them has arrived by now.
-        for mut root in std::mem::replace(&mut self.waiting, roots) {
+        // Roots held from the previous read: every child pushed before them has arrived.
+        let ready = std::mem::take(&mut self.waiting);
+        // Roots that ended while the rings were read wait for the next read; the others (nearly
+        // all) are totalled where they are, without moving.
+        self.waiting
+            .extend(records.extract_if(.., |r| is_root(r) && r.end >= drain.started));
+        for root in records.iter_mut().filter(|r| is_root(r)) {
+            self.total(root);
+        }
+        for mut root in ready {
             self.total(&mut root);
-            out.push(root);
+            records.push(root);
         }
         self.sweep(now);
     }
 
-    fn flush(&mut self, out: &mut Vec<Record>, _: &Counters) {
+    fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
         // Called right after `process` on a final drain: nothing pushed earlier is missing.
         for mut root in std::mem::take(&mut self.waiting) {
             self.total(&mut root);
-            out.push(root);
+            records.push(root);
         }
     }
 }
@@ -216,24 +245,32 @@ mod tests {
         Counters::default()
     }
 
+    /// A read that began after every record of these tests ended.
+    fn late_read() -> Drain {
+        Drain { started: u64::MAX }
+    }
+
+    /// A read that began before every record of these tests ended.
+    fn early_read() -> Drain {
+        Drain { started: 0 }
+    }
+
     #[test]
     fn a_root_totals_children_that_ended_before_it() {
         let mut stage = Rollup::default();
         let c = counters();
-        let mut out = Vec::new();
-        stage.process(
-            vec![
-                call(7, 10, 100, 20, Some(0.5)),
-                call(7, 20, 50, 5, None),
-                rec(&FLOW, 7, 0, 30),
-            ],
-            &mut out,
-            &c,
-        );
-        // The root waits one drain, in case a child is still on its way.
+        let mut out = vec![
+            call(7, 10, 100, 20, Some(0.5)),
+            call(7, 20, 50, 5, None),
+            rec(&FLOW, 7, 0, 30),
+        ];
+        // The root ended while the rings were read: it waits one read, in case a child is
+        // still on its way.
+        stage.process(&mut out, &early_read(), &c);
         assert_eq!(out.len(), 2);
-        stage.process(vec![call(7, 25, 1, 1, Some(0.25))], &mut out, &c);
-        assert_eq!(out.len(), 4);
+        let mut out = vec![call(7, 25, 1, 1, Some(0.25))];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
         let root = out.last().unwrap();
         assert_eq!(root.parent_id, 0);
         assert_eq!(totals(root), (Some(151), Some(26), Some(0.75), Some(1)));
@@ -243,45 +280,61 @@ mod tests {
     fn late_children_are_not_counted_and_do_not_reopen() {
         let mut stage = Rollup::default();
         let c = counters();
-        let mut out = Vec::new();
-        stage.process(
-            vec![call(9, 10, 10, 1, Some(0.1)), rec(&FLOW, 9, 0, 30)],
-            &mut out,
-            &c,
-        );
-        // Ended after the root (a stream outliving its handler).
-        stage.process(vec![call(9, 40, 1000, 1000, Some(9.0))], &mut out, &c);
+        let mut out = vec![call(9, 10, 10, 1, Some(0.1)), rec(&FLOW, 9, 0, 30)];
+        stage.process(&mut out, &early_read(), &c);
+        // Ended after the root (a stream outliving its handler), arriving while it waits.
+        let mut out = vec![call(9, 40, 1000, 1000, Some(9.0))];
+        stage.process(&mut out, &late_read(), &c);
         let root = out.iter().find(|r| r.parent_id == 0).unwrap();
         assert_eq!(totals(root), (Some(10), Some(1), Some(0.1), None));
-        stage.process(vec![call(9, 50, 5, 5, Some(1.0))], &mut out, &c);
+        stage.process(&mut vec![call(9, 50, 5, 5, Some(1.0))], &late_read(), &c);
         assert!(stage.open.is_empty());
     }
 
     #[test]
-    fn flush_totals_waiting_roots_and_a_lone_call_is_its_own_total() {
+    fn roots_ended_before_the_read_are_totalled_at_once() {
         let mut stage = Rollup::default();
         let c = counters();
-        let mut out = Vec::new();
+        let mut out = vec![call(8, 10, 4, 2, Some(0.5)), rec(&FLOW, 8, 0, 30)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
+        assert_eq!(totals(&out[1]), (Some(4), Some(2), Some(0.5), None));
+        assert!(stage.waiting.is_empty());
+    }
+
+    #[test]
+    fn flush_totals_waiting_roots_and_lone_roots_get_no_totals() {
+        let mut stage = Rollup::default();
+        let c = counters();
         let mut lone = call(3, 5, 12, 3, Some(0.01));
         lone.parent_id = 0;
-        stage.process(vec![lone, rec(&FLOW, 4, 0, 9)], &mut out, &c);
-        assert!(out.is_empty());
+        let mut parent = call(5, 9, 1, 1, Some(0.5));
+        parent.parent_id = 0;
+        let mut out = vec![
+            lone,
+            rec(&FLOW, 4, 0, 9),
+            call(5, 8, 2, 2, Some(0.25)),
+            parent,
+        ];
+        stage.process(&mut out, &early_read(), &c);
+        assert_eq!(out.len(), 1);
         stage.flush(&mut out, &c);
-        assert_eq!(out.len(), 2);
-        assert_eq!(totals(&out[0]), (Some(12), Some(3), Some(0.01), None));
-        // A root with nothing to total gets no roll-up.
+        assert_eq!(out.len(), 4);
+        // A lone call's totals would be its own numbers; a root with nothing below: nothing.
         assert_eq!(totals(&out[1]), (None, None, None, None));
+        assert_eq!(totals(&out[2]), (None, None, None, None));
+        // A call with a call below it totals both.
+        assert_eq!(totals(&out[3]), (Some(3), Some(3), Some(0.75), None));
     }
 
     #[test]
     fn open_traces_are_bounded() {
         let mut stage = Rollup::default();
         let c = counters();
-        let mut out = Vec::new();
-        let children: Vec<Record> = (0..MAX_OPEN as u128 + 100)
+        let mut children: Vec<Record> = (0..MAX_OPEN as u128 + 100)
             .map(|t| call(t + 1000, 1, 1, 1, Some(0.0)))
             .collect();
-        stage.process(children, &mut out, &c);
+        stage.process(&mut children, &late_read(), &c);
         assert!(stage.open.len() <= MAX_OPEN);
     }
 }

@@ -22,7 +22,7 @@ use super::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi}
 use crate::clock;
 use crate::config::ContentCapture;
 use crate::span::{
-    Callsite, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
+    self, Callsite, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
 };
 
 /// Which attribute conventions to emit.
@@ -761,6 +761,7 @@ impl Mapper {
 /// side reads every field in constant time and moves content out without copying it.
 struct Response<'a> {
     attrs: &'a mut [(Field, Value)],
+    tokens: span::Tokens,
     pos: [u8; Field::COUNT],
 }
 
@@ -772,6 +773,7 @@ impl<'a> Response<'a> {
         }
         Response {
             attrs: &mut rec.attrs,
+            tokens: rec.tokens,
             pos,
         }
     }
@@ -781,10 +783,6 @@ impl<'a> Response<'a> {
             u8::MAX => None,
             i => Some(&self.attrs[usize::from(i)].1),
         }
-    }
-
-    fn i64(&self, field: Field) -> Option<i64> {
-        self.get(field).and_then(Value::as_i64)
     }
 
     fn f64(&self, field: Field) -> Option<f64> {
@@ -803,12 +801,13 @@ impl<'a> Response<'a> {
     }
 
     fn tokens(&self) -> Tokens {
+        let count = |field| self.tokens.get(field).map(|n| n as i64);
         // Breakdowns are recorded only when non-zero (GenAI conventions): a provider reporting
         // `cached_tokens: 0` on every response would otherwise fill every span with zeros.
-        let part = |field| self.i64(field).filter(|n| *n != 0);
+        let part = |field| count(field).filter(|n| *n != 0);
         Tokens {
-            input: self.i64(Field::InputTokens),
-            output: self.i64(Field::OutputTokens),
+            input: count(Field::InputTokens),
+            output: count(Field::OutputTokens),
             cache_read: part(Field::CacheReadTokens),
             cache_write: part(Field::CacheWriteTokens),
             reasoning: part(Field::ReasoningTokens),

@@ -119,7 +119,7 @@ pub enum Field {
     /// Roll-up on a root: model calls of the trace that had no price (its cost is a lower
     /// bound).
     TraceUnpricedCalls,
-    /// `error.type`. Keep this variant last: [`Field::COUNT`] counts up to it.
+    /// `error.type`. Keep this variant last: `Field::COUNT` counts up to it.
     ErrorType,
 }
 

@@ -10,6 +10,9 @@ use super::{Callsite, FLAG_PANIC, FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, S
 use crate::context::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
 use crate::{clock, pipeline};
 
+// The record is inline on purpose: boxing it would cost an allocation per span, and a span is
+// live far more often than not.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum State {
     /// llmtrace is not installed: nothing is recorded or installed.

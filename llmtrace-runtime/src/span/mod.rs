@@ -4,6 +4,7 @@ mod field;
 mod guard;
 pub(crate) mod ids;
 mod record;
+mod tokens;
 mod value;
 
 pub use field::Field;
@@ -12,4 +13,5 @@ pub use record::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Kind, Record};
 pub(crate) use record::{
     Event, FLAG_PANIC, FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
 };
+pub(crate) use tokens::Tokens;
 pub use value::Value;

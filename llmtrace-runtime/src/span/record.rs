@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use smallvec::SmallVec;
 
-use super::{Field, Value};
+use super::{Field, Tokens, Value};
 use crate::context::Scope;
 
 /// The four kinds of operation llmtrace traces, one per attribute macro.
@@ -154,6 +154,8 @@ pub struct Record {
     pub(crate) status: Status,
     pub(crate) flags: u8,
     pub(crate) attrs: SmallVec<[(Field, Value); 4]>,
+    /// Token counts, apart from `attrs`: see [`Tokens`].
+    pub(crate) tokens: Tokens,
     pub(crate) extra: Option<Box<Extra>>,
 }
 
@@ -178,13 +180,21 @@ impl Record {
             status: Status::Unset,
             flags: 0,
             attrs: SmallVec::new(),
+            tokens: Tokens::default(),
             extra: None,
         }
     }
 
-    /// Sets a field, replacing an earlier value of the same field.
+    /// Sets a field, replacing an earlier value of the same field. A token count must be a
+    /// non-negative integer; another value for it is ignored.
     #[inline]
     pub fn set(&mut self, field: Field, value: Value) {
+        if let Some(slot) = Tokens::slot(field) {
+            if let Some(n) = value.as_i64().and_then(|n| u64::try_from(n).ok()) {
+                self.tokens.set(slot, n);
+            }
+            return;
+        }
         if let Some(slot) = self.attrs.iter_mut().find(|(f, _)| *f == field) {
             slot.1 = value;
         } else {
@@ -208,7 +218,14 @@ impl Record {
         }
     }
 
-    /// The value of a field: set at run time, or given as a literal to the macro.
+    /// A token count (`InputTokens`, `OutputTokens`, ...), if recorded.
+    #[inline]
+    pub fn token(&self, field: Field) -> Option<u64> {
+        self.tokens.get(field)
+    }
+
+    /// The value of a field: set at run time, or given as a literal to the macro. Token counts
+    /// are read with [`Record::token`].
     pub fn get(&self, field: Field) -> Option<&Value> {
         self.attrs
             .iter()

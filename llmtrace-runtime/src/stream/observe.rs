@@ -99,7 +99,10 @@ impl Accumulated {
             usage.record(rec);
         }
         if let Some(model) = self.model.take() {
-            rec.set(Field::ResponseModel, Value::String(model));
+            rec.set(
+                Field::ResponseModel,
+                crate::usage::intern::name_value(&model),
+            );
         }
         if let Some(id) = self.id.take() {
             rec.set(Field::ResponseId, Value::String(id));

@@ -1,11 +1,12 @@
 //! Token usage reported by a model call, and the trait a call's response implements to report it.
 
+pub(crate) mod intern;
 mod response;
 
 pub use response::LlmResponse;
 pub(crate) use response::record_response;
 
-use crate::span::{Field, Record, Value};
+use crate::span::Record;
 
 /// Token counts of one model call.
 ///
@@ -58,16 +59,16 @@ impl Usage {
     }
 
     pub(crate) fn record(&self, rec: &mut Record) {
-        let fields = [
-            (Field::InputTokens, self.input_tokens),
-            (Field::OutputTokens, self.output_tokens),
-            (Field::CacheReadTokens, self.cache_read_tokens),
-            (Field::CacheWriteTokens, self.cache_write_tokens),
-            (Field::ReasoningTokens, self.reasoning_tokens),
+        let counts = [
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.reasoning_tokens,
         ];
-        for (field, value) in fields {
-            if let Some(v) = value {
-                rec.set(field, Value::from(v));
+        for (slot, count) in counts.into_iter().enumerate() {
+            if let Some(n) = count {
+                rec.tokens.set(slot, n);
             }
         }
     }

@@ -144,15 +144,24 @@ pub(crate) fn record_response<R: LlmResponse + ?Sized>(
             usage.record(rec);
         }
         if let Some(model) = response.response_model() {
-            rec.set(Field::ResponseModel, Value::String(model.into()));
+            rec.set(Field::ResponseModel, super::intern::name_value(model));
         }
         if let Some(id) = response.response_id() {
             rec.set(Field::ResponseId, Value::String(id.into()));
         }
         let reasons = response.finish_reasons();
-        if !reasons.is_empty() {
-            let list = reasons.into_iter().map(Box::from).collect();
-            rec.set(Field::FinishReasons, Value::StringList(list));
+        // The common case, one choice with a well-known reason, allocates nothing.
+        let value = match reasons.as_slice() {
+            [] => None,
+            [one] => known_reason(one).map(Value::StrList),
+            _ => None,
+        };
+        let value = value.or_else(|| {
+            (!reasons.is_empty())
+                .then(|| Value::StringList(reasons.iter().map(|r| Box::from(*r)).collect()))
+        });
+        if let Some(v) = value {
+            rec.set(Field::FinishReasons, v);
         }
         content && message::record_output(rec, &response.output_messages())
     }));
@@ -165,4 +174,16 @@ pub(crate) fn record_response<R: LlmResponse + ?Sized>(
             false
         }
     }
+}
+
+/// A one-element list of a finish reason the conventions name.
+fn known_reason(reason: &str) -> Option<&'static [&'static str]> {
+    Some(match reason {
+        "stop" => &["stop"],
+        "length" => &["length"],
+        "tool_call" => &["tool_call"],
+        "content_filter" => &["content_filter"],
+        "error" => &["error"],
+        _ => return None,
+    })
 }

@@ -700,10 +700,10 @@ mod tests {
         );
         let mut rec = Record::new(&CALL, 1, 1, 0, None, 0);
         assert!(crate::usage::record_response(&mut rec, &response, true));
-        assert_eq!(rec.get(Field::InputTokens), Some(&V::I64(2006)));
-        assert_eq!(rec.get(Field::OutputTokens), Some(&V::I64(300)));
-        assert_eq!(rec.get(Field::CacheReadTokens), Some(&V::I64(1920)));
-        assert_eq!(rec.get(Field::ReasoningTokens), None);
+        assert_eq!(rec.token(Field::InputTokens), Some(2006));
+        assert_eq!(rec.token(Field::OutputTokens), Some(300));
+        assert_eq!(rec.token(Field::CacheReadTokens), Some(1920));
+        assert_eq!(rec.token(Field::ReasoningTokens), None);
         assert_eq!(
             rec.get(Field::ResponseModel).and_then(V::as_str),
             Some("gpt-4o-2024-08-06")
