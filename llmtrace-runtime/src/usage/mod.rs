@@ -40,6 +40,35 @@ impl Usage {
         }
     }
 
+    /// Usage as APIs report it that count cached input apart from the input (Anthropic's
+    /// `input_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens`): the input
+    /// recorded is their sum, as the GenAI conventions define it.
+    ///
+    /// ```
+    /// use llmtrace_runtime::Usage;
+    ///
+    /// // Anthropic: {"input_tokens": 50, "cache_read_input_tokens": 1000,
+    /// //             "cache_creation_input_tokens": 200, "output_tokens": 80}
+    /// let usage = Usage::with_separate_cache(50, 1000, 200, 80);
+    /// assert_eq!(usage.input_tokens, Some(1250));
+    /// assert_eq!(usage.cache_read_tokens, Some(1000));
+    /// ```
+    pub const fn with_separate_cache(
+        uncached_input: u64,
+        cache_read: u64,
+        cache_write: u64,
+        output: u64,
+    ) -> Self {
+        Usage::new(
+            uncached_input
+                .saturating_add(cache_read)
+                .saturating_add(cache_write),
+            output,
+        )
+        .with_cache_read(cache_read)
+        .with_cache_write(cache_write)
+    }
+
     /// Adds the number of input tokens read from the cache (part of `input_tokens`).
     pub const fn with_cache_read(mut self, tokens: u64) -> Self {
         self.cache_read_tokens = Some(tokens);
