@@ -4,12 +4,14 @@
 //! ```text
 //! cargo run --release -p llmtrace-bench            # 7 interleaved rounds, table and gates
 //! cargo run --release -p llmtrace-bench -- --rounds 3 --variants llmtrace,otel_sdk
+//! cargo run --release -p llmtrace-bench -- --redaction   # redaction cost per KiB of content
 //! ```
 //!
 //! Every variant runs in its own process (a global subscriber or reporter can be installed only
 //! once), in interleaved rounds; the report gives medians over rounds with their min and max.
 
 mod measure;
+mod redaction;
 mod report;
 mod variants;
 
@@ -24,6 +26,7 @@ struct Options {
     batches: usize,
     variants: Vec<String>,
     worker: Option<String>,
+    redaction: bool,
 }
 
 fn options() -> Options {
@@ -33,6 +36,7 @@ fn options() -> Options {
         batches: 25,
         variants: variants::VARIANTS.iter().map(|v| (*v).to_owned()).collect(),
         worker: None,
+        redaction: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -53,6 +57,7 @@ fn options() -> Options {
                 }
             }
             "--worker" => o.worker = Some(value()),
+            "--redaction" => o.redaction = true,
             other => usage(&format!("unknown option {other}")),
         }
     }
@@ -61,7 +66,7 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..]\nvariants: {}",
+        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction]\nvariants: {}",
         variants::VARIANTS.join(", ")
     );
     std::process::exit(2)
@@ -69,6 +74,10 @@ fn usage(problem: &str) -> ! {
 
 fn main() {
     let o = options();
+    if o.redaction {
+        redaction::run(o.rounds);
+        return;
+    }
     if let Some(variant) = o.worker {
         let sample = measure::run(&variant, o.spans, o.batches);
         println!("{}", serde_json::to_string(&sample).expect("sample"));

@@ -85,6 +85,9 @@ pub(crate) struct Args {
     pub(crate) custom: Vec<CustomAttr>,
     pub(crate) skip: Vec<Ident>,
     pub(crate) skip_key: Option<Ident>,
+    /// Parameters captured as a redaction marker instead of their value.
+    pub(crate) redact: Vec<Ident>,
+    pub(crate) redact_key: Option<Ident>,
     pub(crate) skip_all: Option<Ident>,
     pub(crate) stream: Option<Ident>,
     pub(crate) output: Option<(bool, Ident)>,
@@ -111,6 +114,8 @@ impl Args {
             custom: Vec::new(),
             skip: Vec::new(),
             skip_key: None,
+            redact: Vec::new(),
+            redact_key: None,
             skip_all: None,
             stream: None,
             output: None,
@@ -152,6 +157,10 @@ impl Args {
             ),
             (ArgType::Params, RawValue::List(tokens, _)) => {
                 match Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens) {
+                    Ok(idents) if name == "redact" => {
+                        self.redact.extend(idents);
+                        self.redact_key = Some(key);
+                    }
                     Ok(idents) => {
                         self.skip.extend(idents);
                         self.skip_key = Some(key);

@@ -130,11 +130,22 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
                 #ret
             }
         }
-        Shape::Sync => quote! {
-            #callsite
-            #start
-            #private::call_sync(&mut #span, move || #block, #capture)
-        },
+        Shape::Sync => {
+            // The declared return type on the body's closure, so that what the body returns is
+            // coerced to it (`Box<dyn Error>`, `Box<dyn Fn()>`) as in the function itself.
+            let ret_ty = func
+                .return_type()
+                .map(|ty| {
+                    let ty = crate::stream::inferable(ty);
+                    quote!(-> #ty)
+                })
+                .unwrap_or_default();
+            quote! {
+                #callsite
+                #start
+                #private::call_sync(&mut #span, move || #ret_ty #block, #capture)
+            }
+        }
         Shape::Async => {
             let inner = annotated_body(&func, block, &l);
             let fut = &l.fut;
@@ -332,6 +343,9 @@ fn start(
         let fields = captured.iter().map(|ident| {
             let name = ident.to_string();
             let name = name.trim_start_matches("r#");
+            if args.redact.contains(ident) {
+                return quote!(#input.redacted(#name););
+            }
             quote_spanned! {ident.span()=>
                 #root::schema::CapturedParam::write_to(
                     (&&#root::schema::Probe(&#ident)).__llmtrace_capture(),

@@ -559,6 +559,16 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         doc: "Parameters not to capture as input: `skip(client, cache)`.",
     },
     ArgSpec {
+        name: "redact",
+        kinds: ALL,
+        ty: ArgType::Params,
+        required: false,
+        default: None,
+        field: None,
+        keys: &[],
+        doc: "Parameters captured as `\"[REDACTED]\"` instead of their value (their type need not be `Serialize`): `redact(card_number, ssn)`. Every captured value also goes through the redaction rules configured at install.",
+    },
+    ArgSpec {
         name: "skip_all",
         kinds: ALL,
         ty: ArgType::Flag,

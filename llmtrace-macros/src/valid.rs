@@ -28,26 +28,48 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
     }
 
     let params: Vec<String> = func.params.iter().map(|p| p.ident.to_string()).collect();
-    for skipped in &args.skip {
-        if !params.iter().any(|p| skipped == p) {
-            let list = if params.is_empty() {
-                "it has none".to_owned()
-            } else {
-                format!("its parameters are: {}", params.join(", "))
-            };
-            let name = skipped.to_string();
-            let fix = match crate::ctxt::did_you_mean(&name, params.iter().map(String::as_str)) {
-                Some(p) => format!("did you mean `{p}`?"),
-                None => "remove it from `skip(..)`".to_owned(),
-            };
+    for (arg, named) in args
+        .skip
+        .iter()
+        .map(|s| ("skip", s))
+        .chain(args.redact.iter().map(|r| ("redact", r)))
+    {
+        if params.iter().any(|p| named == p) {
+            continue;
+        }
+        let known = if params.is_empty() {
+            "it has none".to_owned()
+        } else {
+            format!("its parameters are: {}", params.join(", "))
+        };
+        let name = named.to_string();
+        let fix = match crate::ctxt::did_you_mean(&name, params.iter().map(String::as_str)) {
+            Some(p) => format!("did you mean `{p}`?"),
+            None => format!("remove it from `{arg}(..)`"),
+        };
+        cx.error_spanned(
+            named,
+            format!(
+                "`{arg}` names `{named}`, which is not a parameter of `{}` ({known}); {fix}",
+                func.sig.ident
+            ),
+        );
+    }
+    for redacted in &args.redact {
+        if args.skip.contains(redacted) {
             cx.error_spanned(
-                skipped,
+                redacted,
                 format!(
-                    "`skip` names `{skipped}`, which is not a parameter of `{}` ({list}); {fix}",
-                    func.sig.ident
+                    "`{redacted}` is both skipped and redacted: `skip` leaves it out, `redact` records a marker in its place; remove it from one of them"
                 ),
             );
         }
+    }
+    if let (Some(_), Some(redact)) = (&args.skip_all, &args.redact_key) {
+        cx.error_spanned(
+            redact,
+            "`redact(..)` has no effect next to `skip_all`, which captures no parameter; remove one of them",
+        );
     }
     if let (Some(_), Some(skip)) = (&args.skip_all, &args.skip_key) {
         cx.error_spanned(

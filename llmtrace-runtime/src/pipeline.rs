@@ -28,6 +28,8 @@ pub(crate) struct Pipeline {
     pub(crate) sampler: HeadSampler,
     pub(crate) mode: Mode,
     pub(crate) content: ContentCapture,
+    /// Largest content attribute, in bytes.
+    pub(crate) content_limit: usize,
     pub(crate) worker: Arc<WorkerHandle>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) flush_timeout: Duration,
@@ -61,6 +63,14 @@ pub(crate) fn content() -> ContentCapture {
     PIPELINE
         .get()
         .map_or(ContentCapture::SpanOnly, |p| p.content)
+}
+
+/// The content limit in effect: the largest content attribute, in bytes.
+#[inline]
+pub(crate) fn content_limit() -> usize {
+    PIPELINE
+        .get()
+        .map_or(crate::capture::DEFAULT_CONTENT_LIMIT, |p| p.content_limit)
 }
 
 /// Installs the pipeline. Fails when one is already installed in this process.
@@ -144,8 +154,12 @@ pub struct Stats {
     /// `llmtrace.cost.unpriced`), not zero. Give their prices with
     /// [`Builder::model_price`](crate::Builder::model_price) or a prices file.
     pub unpriced_spans: u64,
+    /// Secrets and personal data replaced by a redaction marker in captured content (see
+    /// [`Redaction`](crate::Redaction)).
+    pub redactions: u64,
     /// Warnings llmtrace wrote to stderr (drops, export failures, configuration problems). Each
-    /// distinct export error is reported once, not once per failed export.
+    /// distinct export error is reported once while export keeps failing, and at most once per
+    /// 10 s when it fails on and off; drops at most once per 10 s.
     pub warnings: u64,
 }
 
@@ -161,6 +175,7 @@ pub(crate) struct Counters {
     pub(crate) exported: AtomicU64,
     pub(crate) captured: AtomicU64,
     pub(crate) sampled_out: AtomicU64,
+    pub(crate) redactions: AtomicU64,
     pub(crate) dropped_full_exited: AtomicU64,
     pub(crate) dropped_queue: AtomicU64,
     pub(crate) dropped_export: AtomicU64,
@@ -175,11 +190,23 @@ pub(crate) struct Counters {
 struct WarnState {
     dropped_seen: u64,
     last_drop_warning: Option<Instant>,
-    /// The export error last reported (and which exporter had it); repeats are counted, not
-    /// printed.
-    last_error: Option<(usize, String)>,
+    /// Export errors reported lately; repeats are counted, not printed.
+    reported: Vec<ReportedError>,
     errors_suppressed: u64,
 }
+
+/// An export error that was printed.
+#[derive(Debug)]
+struct ReportedError {
+    exporter: usize,
+    error: String,
+    at: Instant,
+    /// The exporter has succeeded since.
+    recovered: bool,
+}
+
+/// Export errors remembered at most (the oldest is forgotten first).
+const REPORTED_ERRORS: usize = 16;
 
 /// At most one warning of each sort per this interval.
 const WARN_INTERVAL: Duration = Duration::from_secs(10);
@@ -211,6 +238,7 @@ impl Counters {
             dropped_limits: load(&self.dropped_limits),
             dropped_no_exporter: load(&self.dropped_no_exporter),
             unpriced_spans: load(&self.unpriced),
+            redactions: load(&self.redactions),
             warnings: crate::diagnostics::WARNINGS.load(Ordering::Relaxed),
         };
         s.dropped = s.dropped_buffer_full
@@ -245,38 +273,116 @@ impl Counters {
         w.last_drop_warning = Some(now);
     }
 
-    /// Reports an export error: each distinct error once, repeats counted.
+    /// Reports an export error: each distinct error once while the exporter keeps failing, even
+    /// when errors alternate (a timeout, then a refused connection); again after the exporter
+    /// recovered, but not within the warning interval, so that a flapping collector does not
+    /// get a warning per failure. Repeats are counted.
     pub(crate) fn report_export_error(&self, exporter: usize, error: &str) {
+        let now = Instant::now();
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        if w.last_error
-            .as_ref()
-            .is_some_and(|(i, e)| *i == exporter && e == error)
-        {
-            w.errors_suppressed += 1;
-            return;
+        let seen = w
+            .reported
+            .iter()
+            .position(|r| r.exporter == exporter && r.error == error);
+        if let Some(r) = seen.map(|i| &w.reported[i]) {
+            if !r.recovered || now.duration_since(r.at) < WARN_INTERVAL {
+                w.errors_suppressed += 1;
+                return;
+            }
+        }
+        match seen {
+            Some(i) => {
+                let r = &mut w.reported[i];
+                r.at = now;
+                r.recovered = false;
+            }
+            None => {
+                if w.reported.len() == REPORTED_ERRORS {
+                    let oldest = (0..w.reported.len())
+                        .min_by_key(|&i| w.reported[i].at)
+                        .unwrap_or(0);
+                    w.reported.swap_remove(oldest);
+                }
+                w.reported.push(ReportedError {
+                    exporter,
+                    error: error.to_owned(),
+                    at: now,
+                    recovered: false,
+                });
+            }
         }
         let repeated = std::mem::take(&mut w.errors_suppressed);
-        w.last_error = Some((exporter, error.to_owned()));
         drop(w);
         if repeated > 0 {
             crate::diagnostics::warn(format_args!(
-                "export failed: {error} (the previous error repeated {repeated} more times)"
+                "export failed: {error} ({repeated} more failed exports not reported before)"
             ));
         } else {
             crate::diagnostics::warn(format_args!("export failed: {error}"));
         }
     }
 
-    /// Notes a successful export: after failures, says that export recovered.
+    /// Notes a successful export: after a reported failure, says that export recovered.
     pub(crate) fn report_export_ok(&self, exporter: usize) {
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        if w.last_error.as_ref().is_some_and(|(i, _)| *i == exporter) {
-            w.last_error = None;
+        let mut was_failing = false;
+        for r in w.reported.iter_mut().filter(|r| r.exporter == exporter) {
+            was_failing |= !r.recovered;
+            r.recovered = true;
+        }
+        if was_failing {
             let repeated = std::mem::take(&mut w.errors_suppressed);
             drop(w);
             crate::diagnostics::info(format_args!(
-                "export recovered (the last error repeated {repeated} more times before)"
+                "export recovered ({repeated} more failed exports not reported before)"
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suppressed(c: &Counters) -> u64 {
+        c.warned.lock().unwrap().errors_suppressed
+    }
+
+    #[test]
+    fn export_errors_are_reported_once_each_even_alternating_or_flapping() {
+        let c = Counters::default();
+        for _ in 0..5 {
+            c.report_export_error(0, "export timed out after 2s");
+            c.report_export_error(0, "connection refused");
+        }
+        // Each error printed once; the other eight counted.
+        assert_eq!(suppressed(&c), 8);
+        // Another exporter's error is its own.
+        c.report_export_error(1, "connection refused");
+        assert_eq!(suppressed(&c), 0);
+
+        c.report_export_ok(0);
+        assert!(
+            c.warned
+                .lock()
+                .unwrap()
+                .reported
+                .iter()
+                .all(|r| r.exporter != 0 || r.recovered)
+        );
+        // Failing again right after recovering: not printed again within the interval.
+        c.report_export_error(0, "connection refused");
+        c.report_export_ok(0);
+        c.report_export_error(0, "connection refused");
+        assert_eq!(suppressed(&c), 2);
+        // Past the interval, it is printed again.
+        c.warned
+            .lock()
+            .unwrap()
+            .reported
+            .iter_mut()
+            .for_each(|r| r.at -= WARN_INTERVAL);
+        c.report_export_error(0, "connection refused");
+        assert_eq!(suppressed(&c), 0);
     }
 }

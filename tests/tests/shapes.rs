@@ -393,3 +393,37 @@ fn patterns_in_parameters_are_captured_per_binding() {
         r#"{"a":1,"b":2,"c":3,"d":5,"_unused":6}"#
     );
 }
+
+#[test]
+fn returned_values_are_coerced_to_the_declared_type() {
+    #[llmtrace::tool(name = "parse")]
+    fn parse(s: &str) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+        // `?` converts the error into the boxed trait object, as without the macro.
+        Ok(s.parse::<u32>()?)
+    }
+    #[llmtrace::tool(name = "adder")]
+    fn adder(n: u32) -> Box<dyn Fn(u32) -> u32 + Send> {
+        Box::new(move |x| x + n)
+    }
+    #[llmtrace::tool(name = "first_word")]
+    fn first_word(s: &str) -> &str {
+        s.split(' ').next().unwrap_or(s)
+    }
+    let cap = Capture::new();
+    cap.in_scope(|| {
+        assert_eq!(parse("7").unwrap(), 7);
+        assert!(parse("x").is_err());
+        assert_eq!(adder(2)(3), 5);
+        assert_eq!(first_word("hello world"), "hello");
+    });
+    let spans = cap.spans();
+    let parsed = spans.all("execute_tool parse");
+    assert_eq!(parsed.len(), 2);
+    assert!(parsed[1].is_error());
+    assert_eq!(str_attr(parsed[1], "error.type"), "Box<dyn Error>");
+    assert!(spans.find("execute_tool adder").is_some());
+    assert_eq!(
+        str_attr(spans.by_name("execute_tool first_word"), "output.value"),
+        "\"hello\""
+    );
+}

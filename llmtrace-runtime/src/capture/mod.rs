@@ -17,8 +17,20 @@ use crate::span::{Field, Record, Value};
 /// What a failed capture (a panicking `Serialize` or `Display`) records instead.
 pub(crate) const CAPTURE_FAILED: &str = "<capture failed>";
 
-/// Largest captured value, in bytes of JSON (larger ones are cut, staying valid JSON).
-pub(crate) const MAX_CAPTURE: usize = 32 * 1024;
+/// The default limit of a content attribute, in bytes of JSON.
+pub(crate) const DEFAULT_CONTENT_LIMIT: usize = 32 * 1024;
+
+/// Captured beyond the content limit, so that redaction, which runs on the export thread before
+/// the value is cut to the limit, sees a secret that straddles the limit whole (PEM private keys,
+/// the longest secrets detected, are under 4 KiB).
+const REDACTION_MARGIN: usize = 8 * 1024;
+
+/// How much of a value is captured on the caller's thread: the content limit in effect plus the
+/// redaction margin.
+#[inline]
+pub(crate) fn capture_limit() -> usize {
+    crate::pipeline::content_limit().saturating_add(REDACTION_MARGIN)
+}
 
 /// Largest captured error message.
 const MAX_MESSAGE: usize = 4 * 1024;
@@ -59,7 +71,7 @@ impl InputWriter {
 
     /// Adds one parameter.
     pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        let remaining = MAX_CAPTURE.saturating_sub(self.buf.len());
+        let remaining = capture_limit().saturating_sub(self.buf.len());
         if self.buf.len() > 1 {
             self.buf.push(',');
         }
@@ -70,6 +82,16 @@ impl InputWriter {
         let (json, truncated) = json(value, remaining.max(16));
         self.buf.push_str(&json);
         self.truncated |= truncated;
+    }
+
+    /// Adds one parameter as a redaction marker (`redact(..)` in the macro).
+    pub fn redacted(&mut self, name: &str) {
+        if self.buf.len() > 1 {
+            self.buf.push(',');
+        }
+        self.buf.push('"');
+        self.buf.push_str(name);
+        self.buf.push_str("\":\"[REDACTED]\"");
     }
 
     /// Stores the object as the span's input.
@@ -84,7 +106,7 @@ impl InputWriter {
 
 /// Records a serializable value as JSON in `field`.
 pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
-    let (json, truncated) = json(value, MAX_CAPTURE);
+    let (json, truncated) = json(value, capture_limit());
     rec.set(field, Value::Json(json.into_boxed_str()));
     if truncated {
         rec.flags |= crate::span::FLAG_TRUNCATED;
@@ -113,6 +135,12 @@ pub(crate) fn message(f: impl FnOnce(&mut String) -> fmt::Result) -> Box<str> {
 /// The name of an error type for `error.type`: the last path segment without generics, with its
 /// parent module when the type is just called `Error` (`io::Error`, `anyhow::Error`).
 pub(crate) fn short_type_name(full: &'static str) -> Cow<'static, str> {
+    // A boxed trait object hides the error's own type: say what it is.
+    if let Some(inner) = full.strip_prefix("alloc::boxed::Box<dyn ") {
+        let trait_path = inner.split([' ', '+', '>']).next().unwrap_or(inner);
+        let name = trait_path.rsplit("::").next().unwrap_or(trait_path);
+        return Cow::Owned(format!("Box<dyn {name}>"));
+    }
     let base = full.split('<').next().unwrap_or(full);
     let mut segments = base.rsplit("::");
     let last = segments.next().unwrap_or(base);
@@ -137,7 +165,13 @@ mod tests {
         assert_eq!(short_type_name("std::io::error::Error"), "io::Error");
         assert_eq!(
             short_type_name("alloc::boxed::Box<dyn core::error::Error>"),
-            "Box"
+            "Box<dyn Error>"
+        );
+        assert_eq!(
+            short_type_name(
+                "alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>"
+            ),
+            "Box<dyn Error>"
         );
         assert_eq!(short_type_name("reqwest::Error"), "reqwest::Error");
         assert_eq!(short_type_name("Error"), "Error");

@@ -10,9 +10,15 @@
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | when set (and no exporter is chosen), export over OTLP |
 //! | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` | `http/protobuf` (default) or `grpc` |
 //! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY`, `SPAN_AND_EVENT` |
+//! | `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | the content limit, in bytes |
 //! | `LLMTRACE_SEMCONV` | `legacy`: also emit deprecated GenAI names |
 //! | `OTEL_SEMCONV_STABILITY_OPT_IN` | contains `gen_ai_latest_experimental`: also the newest names |
 //! | `LLMTRACE_PRICES_FILE` | a JSON file of model prices (see `Builder::prices_file`) |
+//! | `LLMTRACE_TAIL_SAMPLING_RATE` | turns tail sampling on, keeping this fraction of ordinary traces |
+//! | `LLMTRACE_TAIL_SAMPLING_LATENCY_MS`, `..._TOKENS`, `..._COST_USD` | keep traces over these |
+//! | `LLMTRACE_TAIL_SAMPLING_KEEP_WHEN` | keep traces with one of these attributes: `key=value,...` |
+//! | `LLMTRACE_TAIL_SAMPLING_KEEP_ERRORS` | `false`: do not keep failed traces regardless |
+//! | `LLMTRACE_TAIL_SAMPLING_MAX_TRACES`, `..._MAX_SPANS_PER_TRACE`, `..._MAX_AGE_MS` | memory limits |
 //!
 //! The other `OTEL_EXPORTER_OTLP_*` variables (headers, timeout, compression, certificates) are
 //! read by opentelemetry-otlp itself.
@@ -22,7 +28,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::ContentCapture;
-use crate::sampling::Sampler;
+use crate::sampling::{Sampler, TailSampler};
+use std::time::Duration;
 
 /// Where configuration reads environment variables from.
 ///
@@ -82,10 +89,14 @@ pub(crate) struct EnvConfig {
     pub(crate) exporters: Option<Vec<ExporterName>>,
     pub(crate) otlp_endpoint_set: bool,
     pub(crate) protocol: Option<OtlpProtocol>,
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
+    pub(crate) otlp_timeout: Option<Duration>,
     pub(crate) content: Option<ContentCapture>,
+    pub(crate) content_limit: Option<usize>,
     pub(crate) legacy: bool,
     pub(crate) latest: bool,
     pub(crate) prices_file: Option<PathBuf>,
+    pub(crate) tail: Option<TailSampler>,
     /// Problems to report once at install.
     pub(crate) warnings: Vec<String>,
 }
@@ -122,8 +133,36 @@ impl EnvConfig {
                 }
             };
         }
+        if let Some((key, v)) = [
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ]
+        .iter()
+        .find_map(|k| get(k).map(|v| (*k, v)))
+        {
+            match v.trim().parse::<u64>() {
+                Ok(ms) => c.otlp_timeout = Some(Duration::from_millis(ms)),
+                Err(_) => c.warnings.push(format!(
+                    "{key}={v:?} is not a number of milliseconds; ignored"
+                )),
+            }
+        }
         if let Some(v) = env.var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT") {
             c.content = Some(parse_content(&v, &mut c.warnings));
+        }
+        for key in [
+            "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        ] {
+            if let Some(v) = get(key) {
+                match v.trim().parse::<usize>() {
+                    Ok(n) => c.content_limit = Some(n),
+                    Err(_) => c
+                        .warnings
+                        .push(format!("{key}={v:?} is not a number of bytes; ignored")),
+                }
+                break;
+            }
         }
         c.legacy = get("LLMTRACE_SEMCONV").is_some_and(|v| v.trim().eq_ignore_ascii_case("legacy"));
         c.latest = get("OTEL_SEMCONV_STABILITY_OPT_IN").is_some_and(|v| {
@@ -131,8 +170,100 @@ impl EnvConfig {
                 .any(|s| s.trim() == "gen_ai_latest_experimental")
         });
         c.prices_file = get("LLMTRACE_PRICES_FILE").map(|p| PathBuf::from(p.trim()));
+        c.tail = parse_tail(&get, &mut c.warnings);
         c
     }
+}
+
+/// Tail sampling from `LLMTRACE_TAIL_SAMPLING_*`: on when the rate is set.
+fn parse_tail(
+    get: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Option<TailSampler> {
+    const PREFIX: &str = "LLMTRACE_TAIL_SAMPLING_";
+    let var = |name: &str| get(&format!("{PREFIX}{name}")).map(|v| v.trim().to_owned());
+    fn number<T: std::str::FromStr>(
+        name: &str,
+        value: Option<String>,
+        warnings: &mut Vec<String>,
+    ) -> Option<T> {
+        let v = value?;
+        match v.parse::<T>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                warnings.push(format!(
+                    "LLMTRACE_TAIL_SAMPLING_{name}={v:?} is not a number; ignored"
+                ));
+                None
+            }
+        }
+    }
+    let others = [
+        "LATENCY_MS",
+        "TOKENS",
+        "COST_USD",
+        "KEEP_WHEN",
+        "KEEP_ERRORS",
+        "MAX_TRACES",
+        "MAX_SPANS_PER_TRACE",
+        "MAX_AGE_MS",
+    ];
+    let Some(rate) = number::<f64>("RATE", var("RATE"), warnings) else {
+        if let Some(name) = others.iter().find(|n| var(n).is_some()) {
+            warnings.push(format!(
+                "{PREFIX}{name} is set but tail sampling is off; set {PREFIX}RATE (0.0 to 1.0) to turn it on"
+            ));
+        }
+        return None;
+    };
+    if !(0.0..=1.0).contains(&rate) {
+        warnings.push(format!(
+            "{PREFIX}RATE={rate} is not between 0 and 1; tail sampling is off"
+        ));
+        return None;
+    }
+    let mut t = TailSampler::keep_fraction(rate);
+    if let Some(ms) = number::<u64>("LATENCY_MS", var("LATENCY_MS"), warnings) {
+        t = t.keep_slower_than(Duration::from_millis(ms));
+    }
+    if let Some(n) = number::<u64>("TOKENS", var("TOKENS"), warnings) {
+        t = t.keep_tokens_over(n);
+    }
+    if let Some(usd) = number::<f64>("COST_USD", var("COST_USD"), warnings) {
+        t = t.keep_cost_over(usd);
+    }
+    if let Some(list) = var("KEEP_WHEN") {
+        for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    t = t.keep_when(k.trim(), v.trim().to_owned());
+                }
+                _ => warnings.push(format!(
+                    "{PREFIX}KEEP_WHEN: {pair:?} is not `key=value`; ignored"
+                )),
+            }
+        }
+    }
+    match var("KEEP_ERRORS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("true") => {}
+        Some("false") => t = t.keep_errors(false),
+        Some(other) => warnings.push(format!(
+            "{PREFIX}KEEP_ERRORS={other:?} is not true or false; failed traces are kept"
+        )),
+    }
+    if let Some(n) = number::<usize>("MAX_TRACES", var("MAX_TRACES"), warnings) {
+        t = t.max_traces(n);
+    }
+    if let Some(n) = number::<usize>("MAX_SPANS_PER_TRACE", var("MAX_SPANS_PER_TRACE"), warnings) {
+        t = t.max_spans_per_trace(n);
+    }
+    if let Some(ms) = number::<u64>("MAX_AGE_MS", var("MAX_AGE_MS"), warnings) {
+        t = t.max_age(Duration::from_millis(ms));
+    }
+    Some(t)
 }
 
 /// `key1=value1,key2=value2`, values percent-encoded (W3C Baggage octets).
@@ -347,5 +478,50 @@ mod tests {
                 .prices_file
                 .is_none()
         );
+    }
+
+    #[test]
+    fn tail_sampling_from_the_environment() {
+        let c = read(&[
+            ("LLMTRACE_TAIL_SAMPLING_RATE", "0.1"),
+            ("LLMTRACE_TAIL_SAMPLING_LATENCY_MS", "2500"),
+            ("LLMTRACE_TAIL_SAMPLING_COST_USD", "0.25"),
+            (
+                "LLMTRACE_TAIL_SAMPLING_KEEP_WHEN",
+                "app.tier=pro, gen_ai.request.model=o3",
+            ),
+            ("LLMTRACE_TAIL_SAMPLING_MAX_TRACES", "50"),
+            ("LLMTRACE_TAIL_SAMPLING_TOKENS", "lots"),
+        ]);
+        let expected = TailSampler::keep_fraction(0.1)
+            .keep_slower_than(Duration::from_millis(2500))
+            .keep_cost_over(0.25)
+            .keep_when("app.tier", "pro".to_owned())
+            .keep_when("gen_ai.request.model", "o3".to_owned())
+            .max_traces(50);
+        assert_eq!(c.tail, Some(expected));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("TOKENS"));
+
+        let off = read(&[("LLMTRACE_TAIL_SAMPLING_LATENCY_MS", "10")]);
+        assert_eq!(off.tail, None);
+        assert!(off.warnings[0].contains("set LLMTRACE_TAIL_SAMPLING_RATE"));
+        let bad = read(&[("LLMTRACE_TAIL_SAMPLING_RATE", "5")]);
+        assert_eq!(bad.tail, None);
+        assert_eq!(bad.warnings.len(), 1);
+    }
+
+    #[test]
+    fn content_limit_from_the_standard_variables() {
+        let span = read(&[
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "4096"),
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100"),
+        ]);
+        assert_eq!(span.content_limit, Some(4096));
+        let general = read(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100")]);
+        assert_eq!(general.content_limit, Some(100));
+        let bad = read(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big")]);
+        assert_eq!(bad.content_limit, None);
+        assert_eq!(bad.warnings.len(), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! endpoint is set, else the console tree plus a JSONL file in the current directory.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::env::{EnvConfig, ExporterName, OtlpProtocol};
 use crate::export::exporter::{DynSpanExporter, ExporterFactory};
@@ -71,15 +72,25 @@ pub(crate) fn select(
 
 /// Factories that build the exporters on the export thread. Exporters that cannot be built in
 /// this configuration are reported and left out.
-pub(crate) fn factories(specs: Vec<ExporterSpec>) -> Vec<ExporterFactory> {
-    specs.into_iter().filter_map(factory).collect()
+///
+/// `otlp_budget` is the time one OTLP export may take, retries included: the worker's export
+/// timeout, or the `OTEL_EXPORTER_OTLP(_TRACES)_TIMEOUT` value when that is shorter.
+pub(crate) fn factories(specs: Vec<ExporterSpec>, otlp_budget: Duration) -> Vec<ExporterFactory> {
+    specs
+        .into_iter()
+        .filter_map(|spec| factory(spec, otlp_budget))
+        .collect()
 }
 
 fn boxed<E: opentelemetry_sdk::trace::SpanExporter + 'static>(e: E) -> Box<dyn DynSpanExporter> {
     Box::new(e)
 }
 
-fn factory(spec: ExporterSpec) -> Option<ExporterFactory> {
+#[cfg_attr(
+    not(any(feature = "otlp-http", feature = "otlp-grpc")),
+    allow(unused_variables)
+)]
+fn factory(spec: ExporterSpec, otlp_budget: Duration) -> Option<ExporterFactory> {
     match spec {
         ExporterSpec::Custom(f) => Some(f),
         ExporterSpec::Console => Some(Box::new(|| {
@@ -96,18 +107,29 @@ fn factory(spec: ExporterSpec) -> Option<ExporterFactory> {
             ));
             None
         }
-        ExporterSpec::Otlp { endpoint, protocol } => otlp(endpoint, protocol),
+        ExporterSpec::Otlp { endpoint, protocol } => otlp(endpoint, protocol, otlp_budget),
     }
 }
 
-fn otlp(endpoint: Option<String>, protocol: OtlpProtocol) -> Option<ExporterFactory> {
+#[cfg_attr(
+    not(any(feature = "otlp-http", feature = "otlp-grpc")),
+    allow(unused_variables)
+)]
+fn otlp(
+    endpoint: Option<String>,
+    protocol: OtlpProtocol,
+    budget: Duration,
+) -> Option<ExporterFactory> {
     match protocol {
         OtlpProtocol::HttpProtobuf => {
             #[cfg(feature = "otlp-http")]
             return Some(Box::new(move || {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder().with_http();
+                use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_timeout(budget)
+                    .with_retry_policy(otlp_retry::policy(budget));
                 if let Some(e) = endpoint {
-                    use opentelemetry_otlp::WithExportConfig;
                     builder = builder.with_endpoint(e);
                 }
                 builder
@@ -127,9 +149,12 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol) -> Option<ExporterFact
         OtlpProtocol::Grpc => {
             #[cfg(feature = "otlp-grpc")]
             return Some(Box::new(move || {
-                let mut builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+                use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_timeout(budget)
+                    .with_retry_policy(otlp_retry::policy(budget));
                 if let Some(e) = endpoint {
-                    use opentelemetry_otlp::WithExportConfig;
                     builder = builder.with_endpoint(e);
                 }
                 builder
@@ -146,6 +171,49 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol) -> Option<ExporterFact
                 None
             }
         }
+    }
+}
+
+/// How the OTLP exporters retry, fitted inside the worker's export timeout.
+///
+/// opentelemetry-otlp retries a failed export by itself, with exponential backoff and jitter:
+/// over HTTP, network errors (refused or reset connection, request timeout, a connection closed
+/// mid-request) and the statuses 429, 502, 503 and 504, honouring `Retry-After` on 429 and 503;
+/// over gRPC, `UNAVAILABLE`, `CANCELLED`, `DEADLINE_EXCEEDED`, `ABORTED`, `OUT_OF_RANGE` and
+/// `DATA_LOSS`, and `RESOURCE_EXHAUSTED` only with a `RetryInfo` delay. Other failures are final.
+/// All of it runs within the exporter's timeout, which is also the timeout of each request: no
+/// sleep is started that would end past it (a server delay longer than what is left fails the
+/// export at once), and a server delay is capped at 30 s anyway.
+///
+/// That timeout is therefore set to the budget given (the worker's export timeout, or the
+/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` value when that is
+/// shorter): one export call, retries included, ends by itself within the time the worker gives
+/// it, and reports the collector's last error (`503`, a network error) rather than a timeout
+/// cutting a retry short. The worker's own timeout around the call stays as the last bound (a
+/// request that stalls until then is reported as timed out): dropping the call cancels the sleep
+/// between retries (a tokio sleep on the worker's runtime) and the request in flight.
+///
+/// The policy itself keeps retries short next to that budget `B` (10 s by default): 3 retries,
+/// backoff from `min(100 ms, B/40)` doubling up to `min(1.6 s, B/8)`, jitter up to
+/// `min(100 ms, B/40)`. Backing off after network errors and 5xx costs at most about a tenth of
+/// `B` (100 + 200 + 400 ms plus jitter); a `Retry-After` up to `B/8` is honoured for every retry
+/// (at most `3B/8` in all); a longer one is honoured while it fits in what is left of `B`. While
+/// the worker retries it does not read the per-thread buffers: spans that overflow them are
+/// dropped and counted, the application is never slowed.
+#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
+mod otlp_retry {
+    use std::time::Duration;
+
+    use opentelemetry_otlp::RetryPolicy;
+
+    /// Retries that stay well inside `budget` (see the module docs).
+    pub(super) fn policy(budget: Duration) -> RetryPolicy {
+        let step = (budget / 40).min(Duration::from_millis(100));
+        RetryPolicy::default()
+            .with_max_retries(3)
+            .with_initial_delay(step)
+            .with_max_delay((budget / 8).min(Duration::from_millis(1600)))
+            .with_max_jitter(step)
     }
 }
 

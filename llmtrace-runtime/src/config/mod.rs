@@ -19,11 +19,14 @@ pub use exporters::DEFAULT_JSONL_PATH;
 use exporters::ExporterSpec;
 
 use crate::cost::{CostStage, ModelPrice, PriceOverride};
+use crate::export::content::ContentStage;
 use crate::export::exporter::DynSpanExporter;
 use crate::export::rollup::Rollup;
+use crate::export::worker::Stage;
 use crate::export::worker::{WorkerConfig, WorkerHandle};
 use crate::pipeline::{self, Counters, Mode, Pipeline};
-use crate::sampling::{HeadSampler, Sampler};
+use crate::redact::Redaction;
+use crate::sampling::{HeadSampler, Sampler, TailSampler, TailStage};
 use crate::semconv::{Conventions, Mapper};
 
 /// Where captured content (prompts, responses, arguments, documents) goes, as
@@ -72,9 +75,12 @@ pub struct Builder {
     service_name: Option<String>,
     resource: Vec<KeyValue>,
     sampler: Option<Sampler>,
+    tail: Option<TailSampler>,
     exporters: Vec<ExporterSpec>,
     no_exporters: bool,
     content: Option<ContentCapture>,
+    content_limit: Option<usize>,
+    redaction: Option<Redaction>,
     conventions: Option<Conventions>,
     prices: Vec<PriceOverride>,
     prices_file: Option<PathBuf>,
@@ -106,9 +112,12 @@ impl Default for Builder {
             service_name: None,
             resource: Vec::new(),
             sampler: None,
+            tail: None,
             exporters: Vec::new(),
             no_exporters: false,
             content: None,
+            content_limit: None,
+            redaction: None,
             conventions: None,
             prices: Vec::new(),
             prices_file: None,
@@ -142,6 +151,13 @@ impl Builder {
     /// `ParentBased(AlwaysOn)`).
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = Some(sampler);
+        self
+    }
+
+    /// Keeps whole traces by what happened in them, decided when their root ends (else
+    /// `LLMTRACE_TAIL_SAMPLING_RATE` and its companions). See [`TailSampler`].
+    pub fn tail_sampling(mut self, sampler: TailSampler) -> Self {
+        self.tail = Some(sampler);
         self
     }
 
@@ -211,6 +227,24 @@ impl Builder {
     /// else on spans). See [`ContentCapture`].
     pub fn content_capture(mut self, content: ContentCapture) -> Self {
         self.content = Some(content);
+        self
+    }
+
+    /// How captured content is scrubbed before it leaves the process (default:
+    /// [`Redaction::default`], every built-in detector). Runs on the export thread, on every
+    /// captured value: messages, arguments and results, documents, custom attributes, status
+    /// descriptions and event attributes. `Redaction::none()` turns it off.
+    pub fn redaction(mut self, redaction: Redaction) -> Self {
+        self.redaction = Some(redaction);
+        self
+    }
+
+    /// The largest content attribute (prompt, response, arguments, documents), in bytes (else
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else 32
+    /// KiB). Longer values are cut on the export thread, after redaction, and stay valid JSON;
+    /// the span says so with `llmtrace.content.truncated = true`.
+    pub fn content_limit(mut self, bytes: usize) -> Self {
+        self.content_limit = Some(bytes);
         self
     }
 
@@ -303,7 +337,10 @@ impl Builder {
         self
     }
 
-    /// How long one export call may take before it counts as failed (default 10 s).
+    /// How long one export call may take before it counts as failed (default 10 s). OTLP
+    /// exporters retry transient failures (refused connections, timeouts, 429 and 503 with
+    /// `Retry-After`) with backoff inside this time (or `OTEL_EXPORTER_OTLP_TIMEOUT`, when
+    /// shorter); the application never waits for any of it.
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
         self
@@ -347,6 +384,12 @@ impl Builder {
 
         let resource = resource(self.service_name, self.resource, &env);
         let content = self.content.or(env.content).unwrap_or_default();
+        let content_limit = self
+            .content_limit
+            .or(env.content_limit)
+            .unwrap_or(crate::capture::DEFAULT_CONTENT_LIMIT)
+            // Room for a truncated value's closing brackets and mark.
+            .max(64);
         let conventions = self.conventions.unwrap_or_else(|| {
             Conventions::default()
                 .legacy(env.legacy)
@@ -362,17 +405,31 @@ impl Builder {
         }
 
         let prices_file = self.prices_file.or_else(|| env.prices_file.clone());
+        // Cost first, as the roll-up totals costs; the tail sampler last, deciding on traces as
+        // they will be exported.
+        let mut stages: Vec<Box<dyn Stage>> = vec![
+            Box::new(CostStage::new(self.prices, prices_file)),
+            Box::new(Rollup::default()),
+        ];
+        if let Some(tail) = self.tail.or_else(|| env.tail.clone()) {
+            stages.push(Box::new(TailStage::new(tail)));
+        }
+        // Redaction and the content limit last: only what is exported pays for them.
+        stages.push(Box::new(ContentStage::new(
+            content_limit,
+            self.redaction.unwrap_or_default(),
+        )));
 
         let mapper = Arc::new(Mapper::new(conventions, content, resource));
         let counters = Arc::new(Counters::default());
         let worker = WorkerHandle::start(WorkerConfig {
-            factories: exporters::factories(specs),
-            // Cost first: every later stage (roll-ups, tail sampling by cost) sees priced records.
-            // Cost first: the roll-up totals the costs.
-            stages: vec![
-                Box::new(CostStage::new(self.prices, prices_file)),
-                Box::new(Rollup::default()),
-            ],
+            // One OTLP export, retries included, fits in the worker's export timeout.
+            factories: exporters::factories(
+                specs,
+                env.otlp_timeout
+                    .map_or(self.export_timeout, |t| t.min(self.export_timeout)),
+            ),
+            stages,
             mapper,
             counters: counters.clone(),
             tick: self.tick,
@@ -385,6 +442,7 @@ impl Builder {
             sampler: HeadSampler::new(&sampler),
             mode: Mode::Native,
             content,
+            content_limit,
             worker,
             counters,
             flush_timeout: self.flush_timeout,

@@ -2,6 +2,7 @@
 //! exporters it calls.
 
 pub(crate) mod buffer;
+pub(crate) mod content;
 pub(crate) mod exporter;
 pub(crate) mod rollup;
 pub(crate) mod worker;

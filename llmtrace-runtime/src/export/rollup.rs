@@ -9,13 +9,13 @@
 //! at once, after its final read). Children that ended after the root ("late children") are
 //! not counted, as their end time shows, and do not reopen the trace.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::worker::{Drain, Stage};
 use crate::pipeline::Counters;
-use crate::span::{FLAG_PARENT_REMOTE, Field, Record, Value};
+use crate::span::ids::{TraceMap, TraceSet};
+use crate::span::{Field, Record, Value};
 
 /// Traces with contributions waiting for their root, at most.
 const MAX_OPEN: usize = 8192;
@@ -61,42 +61,15 @@ struct Open {
     touched: Instant,
 }
 
-/// Hashes a trace id by its low bits: ids are random, so they need no mixing (SipHash over
-/// every root was a visible share of the export thread's time).
-#[derive(Clone, Copy, Debug, Default)]
-struct TraceIdHasher(u64);
-
-impl Hasher for TraceIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u128(&mut self, id: u128) {
-        self.0 = id as u64;
-    }
-}
-
-type ById<V> = HashMap<u128, V, BuildHasherDefault<TraceIdHasher>>;
-
 /// The roll-up stage.
 #[derive(Debug, Default)]
 pub(crate) struct Rollup {
-    open: ById<Open>,
+    open: TraceMap<Open>,
     /// Roots that arrived in the last drain, totalled at the next one.
     waiting: Vec<Record>,
-    closed: HashSet<u128, BuildHasherDefault<TraceIdHasher>>,
+    closed: TraceSet,
     closed_order: VecDeque<u128>,
     last_sweep: Option<Instant>,
-}
-
-fn is_root(rec: &Record) -> bool {
-    rec.parent_id == 0 || rec.flags & FLAG_PARENT_REMOTE != 0
 }
 
 impl Rollup {
@@ -179,7 +152,7 @@ impl Rollup {
 impl Stage for Rollup {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
         let now = Instant::now();
-        for rec in records.iter().filter(|r| !is_root(r)) {
+        for rec in records.iter().filter(|r| !r.is_local_root()) {
             self.add(rec, now);
         }
         // Roots held from the previous read: every child pushed before them has arrived.
@@ -187,8 +160,8 @@ impl Stage for Rollup {
         // Roots that ended while the rings were read wait for the next read; the others (nearly
         // all) are totalled where they are, without moving.
         self.waiting
-            .extend(records.extract_if(.., |r| is_root(r) && r.end >= drain.started));
-        for root in records.iter_mut().filter(|r| is_root(r)) {
+            .extend(records.extract_if(.., |r| r.is_local_root() && r.end >= drain.started));
+        for root in records.iter_mut().filter(|r| r.is_local_root()) {
             self.total(root);
         }
         for mut root in ready {

@@ -5,11 +5,14 @@
 //! It never runs on, or blocks, the application's runtime: instrumented code only pushes into its
 //! thread's ring and, once per half ring, unparks this thread.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Poll, Waker};
 use std::thread::{self, Thread};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::trace::SpanData;
 
@@ -59,8 +62,67 @@ pub(crate) enum Command {
 /// The application side of the worker.
 #[derive(Debug)]
 pub(crate) struct WorkerHandle {
-    commands: Mutex<Vec<Command>>,
+    commands: Mutex<Commands>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
+    stop: Arc<StopSignal>,
+}
+
+/// Commands waiting for the worker, and whether it still takes any.
+#[derive(Debug, Default)]
+struct Commands {
+    queue: Vec<Command>,
+    /// The worker thread has ended: a command sent now would never be answered.
+    closed: bool,
+}
+
+/// Shutdown's deadline, shared with the worker so that it can cut short an export in progress
+/// (a stalled collector, a retry sleeping on `Retry-After`) instead of answering late.
+#[derive(Debug, Default)]
+struct StopSignal(Mutex<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    /// When the worker must stop exporting and count what is left as dropped.
+    by: Option<Instant>,
+    /// The task of the export in progress, woken when `by` is set.
+    waker: Option<Waker>,
+}
+
+impl StopSignal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StopState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets (or brings forward) the deadline and wakes the export in progress.
+    fn set(&self, by: Instant) {
+        let mut state = self.lock();
+        state.by = Some(state.by.map_or(by, |b| b.min(by)));
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn by(&self) -> Option<Instant> {
+        self.lock().by
+    }
+
+    /// The deadline, after registering `waker` to be woken when it is set.
+    fn watch(&self, waker: &Waker) -> Option<Instant> {
+        let mut state = self.lock();
+        match &mut state.waker {
+            Some(w) => w.clone_from(waker),
+            None => state.waker = Some(waker.clone()),
+        }
+        state.by
+    }
+}
+
+/// How long before shutdown's deadline the worker stops exporting: the time it keeps to drop and
+/// count what is left (up to two queues and every ring of records: tens of milliseconds in a
+/// debug build), shut the exporters down and answer, so that `shutdown` returns in time with the
+/// counters final.
+fn stop_margin(timeout: Duration) -> Duration {
+    (timeout / 5).min(Duration::from_millis(500))
 }
 
 impl std::fmt::Debug for Command {
@@ -89,30 +151,48 @@ impl WorkerHandle {
     /// stderr and the exporter is left out.
     pub(crate) fn start(config: WorkerConfig) -> std::io::Result<Arc<WorkerHandle>> {
         let handle = Arc::new(WorkerHandle {
-            commands: Mutex::new(Vec::new()),
+            commands: Mutex::new(Commands::default()),
             thread: Mutex::new(None),
+            stop: Arc::new(StopSignal::default()),
         });
         let control = handle.clone();
         let join = thread::Builder::new()
             .name("llmtrace-export".into())
-            .spawn(move || run(config, &control))?;
+            .spawn(move || {
+                run(config, &control);
+                // Commands sent from now on fail at once instead of waiting out their timeout;
+                // those still queued are dropped, which disconnects their callers.
+                let mut commands = control.lock_commands();
+                commands.closed = true;
+                commands.queue.clear();
+            })?;
         let _ = WORKER_THREAD.set(join.thread().clone());
         *handle.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(join);
         Ok(handle)
     }
 
-    fn send(&self, command: Command) {
-        self.commands
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(command);
+    fn lock_commands(&self) -> std::sync::MutexGuard<'_, Commands> {
+        self.commands.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a command for the worker; false when the worker has ended.
+    fn send(&self, command: Command) -> bool {
+        let mut commands = self.lock_commands();
+        if commands.closed {
+            return false;
+        }
+        commands.queue.push(command);
+        drop(commands);
         wake();
+        true
     }
 
     /// Exports everything buffered so far and flushes the exporters, waiting at most `timeout`.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), String> {
         let (tx, rx) = mpsc::channel();
-        self.send(Command::Flush(tx));
+        if !self.send(Command::Flush(tx)) {
+            return Err("the export worker has stopped".into());
+        }
         match rx.recv_timeout(timeout) {
             Ok(result) => result,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -124,10 +204,19 @@ impl WorkerHandle {
         }
     }
 
-    /// Flushes, shuts the exporters down and stops the thread, waiting at most `timeout`.
+    /// Flushes, shuts the exporters down and stops the thread, waiting at most `timeout`. Spans
+    /// not acknowledged by then are counted as dropped at shutdown, before this returns.
+    ///
+    /// Calling it again once the worker has stopped does nothing.
     pub(crate) fn shutdown(&self, timeout: Duration) -> Result<(), String> {
+        // The worker stops exporting a little before the deadline, interrupting an export in
+        // progress, so that it has counted everything when it answers.
+        self.stop
+            .set(Instant::now() + timeout.saturating_sub(stop_margin(timeout)));
         let (tx, rx) = mpsc::channel();
-        self.send(Command::Shutdown(tx));
+        if !self.send(Command::Shutdown(tx)) {
+            return Ok(());
+        }
         let result = match rx.recv_timeout(timeout) {
             Ok(result) => result,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -164,6 +253,21 @@ struct Worker {
     scratch: Vec<opentelemetry::KeyValue>,
     /// The last export error since the current flush began, to report it to the flusher.
     flush_error: Option<String>,
+    /// Shutdown's deadline, set from the application side.
+    stop: Arc<StopSignal>,
+    /// Shutdown's deadline has passed: nothing more is exported; what is left is counted as
+    /// dropped at shutdown.
+    stopped: bool,
+}
+
+/// What became of one call to one exporter.
+enum Outcome {
+    /// The exporter accepted the batch.
+    Acked,
+    /// The exporter failed, panicked or timed out.
+    Failed(String),
+    /// Shutdown's deadline passed first.
+    Stopped,
 }
 
 fn run(config: WorkerConfig, control: &WorkerHandle) {
@@ -210,15 +314,12 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
         pending: Vec::new(),
         scratch: Vec::with_capacity(64),
         flush_error: None,
+        stop: control.stop.clone(),
+        stopped: false,
     };
     loop {
         thread::park_timeout(config.tick);
-        let commands = std::mem::take(
-            &mut *control
-                .commands
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let commands = std::mem::take(&mut control.lock_commands().queue);
         // A flush requested now reports the export failures of this round, including those of
         // the spans exported just below, before the request is handled.
         worker.flush_error = None;
@@ -236,12 +337,24 @@ fn run(config: WorkerConfig, control: &WorkerHandle) {
                 }
                 Command::Shutdown(reply) => {
                     let mut result = worker.flush();
+                    // Within what is left before the deadline (an exporter's shutdown may wait
+                    // for its own exports).
+                    let left = worker.stop.by().map_or(worker.export_timeout, |by| {
+                        by.saturating_duration_since(Instant::now())
+                            .min(worker.export_timeout)
+                    });
                     for exporter in &worker.exporters {
-                        if let Err(e) = exporter.shutdown_with_timeout(worker.export_timeout) {
+                        if let Err(e) = exporter.shutdown_with_timeout(left) {
                             result = Err(e.to_string());
                         }
                     }
                     worker.abandon_rest();
+                    if worker.stopped && result.is_ok() {
+                        // The deadline passed in an earlier round, which reported it there.
+                        result = Err("the deadline passed: spans not exported by then were \
+                                      dropped"
+                            .into());
+                    }
                     let _ = reply.send(result);
                     return;
                 }
@@ -266,9 +379,13 @@ impl Worker {
             if let Ok(chunk) = ring.consumer.read_chunk(available) {
                 drained += available as u64;
                 let room = self.max_queue.saturating_sub(self.pending.len());
-                overflow += available.saturating_sub(room) as u64;
-                // Records beyond the bound are dropped with the rest of the chunk iterator.
-                self.pending.extend(chunk.into_iter().take(room));
+                // Exactly: amortized growth could take the queue to twice its bound.
+                self.pending.reserve_exact(available.min(room));
+                let mut records = chunk.into_iter();
+                self.pending.extend(records.by_ref().take(room));
+                // Records beyond the bound are dropped here, and counted. (An iterator dropped
+                // unfinished would leave them in the ring, to be read and counted again.)
+                overflow += records.count() as u64;
             }
             if abandoned {
                 // The thread has exited and its ring is empty: keep its drop count.
@@ -292,7 +409,11 @@ impl Worker {
             started: self.drained_at,
         };
         for stage in &mut self.stages {
-            stage.process(&mut self.pending, &drain, &self.counters);
+            // Past shutdown's deadline, the worker only counts: stages just give back what they
+            // hold (at the final flush), so that shutdown answers in time.
+            if !self.stopped {
+                stage.process(&mut self.pending, &drain, &self.counters);
+            }
             if flush {
                 stage.flush(&mut self.pending, &self.counters);
             }
@@ -300,15 +421,17 @@ impl Worker {
         // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
         let mut pending = std::mem::take(&mut self.pending);
         let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
+        // Past shutdown's deadline, records are counted as dropped without being mapped.
+        let mut unexported = 0u64;
         for record in pending.iter_mut() {
             let sink = record.scope.as_ref().and_then(|s| s.capture.clone());
-            let data = self.mapper.to_span_data(record, &mut self.scratch);
             match sink {
                 Some(sink) => {
-                    sink.push(data);
+                    sink.push(self.mapper.to_span_data(record, &mut self.scratch));
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
-                None => batch.push(data),
+                None if self.stopped => unexported += 1,
+                None => batch.push(self.mapper.to_span_data(record, &mut self.scratch)),
             }
             if batch.len() == self.max_batch {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
@@ -318,10 +441,18 @@ impl Worker {
         if !batch.is_empty() {
             self.export(batch);
         }
+        if unexported > 0 {
+            self.note_stopped();
+            self.counters
+                .dropped_shutdown
+                .fetch_add(unexported, Ordering::Relaxed);
+        }
         pending.clear();
         self.pending = pending;
     }
 
+    /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
+    /// else dropped (export failed, or shutdown's deadline passed first).
     fn export(&mut self, mut spans: Vec<SpanData>) {
         let n = spans.len() as u64;
         if self.exporters.is_empty() {
@@ -330,45 +461,66 @@ impl Worker {
                 .fetch_add(n, Ordering::Relaxed);
             return;
         }
+        if !self.stopped && self.stop.by().is_some_and(|by| Instant::now() >= by) {
+            self.stopped = true;
+        }
+        if self.stopped {
+            self.note_stopped();
+            self.counters
+                .dropped_shutdown
+                .fetch_add(n, Ordering::Relaxed);
+            return;
+        }
         // A span counts as exported when the first exporter accepted it; the others get copies.
         let last = self.exporters.len() - 1;
-        let mut first_ok = false;
+        let mut first = Outcome::Stopped;
         for (i, exporter) in self.exporters.iter().enumerate() {
             let batch = if i == last {
                 std::mem::take(&mut spans)
             } else {
                 spans.clone()
             };
-            let timeout = self.export_timeout;
-            let result = self
-                .runtime
-                .block_on(async { tokio::time::timeout(timeout, exporter.export(batch)).await });
-            let ok = match result {
-                Ok(Ok(())) => {
-                    self.counters.report_export_ok(i);
-                    true
+            let outcome = call_exporter(
+                &self.runtime,
+                &**exporter,
+                batch,
+                self.export_timeout,
+                &self.stop,
+            );
+            match &outcome {
+                Outcome::Acked => self.counters.report_export_ok(i),
+                Outcome::Failed(e) => {
+                    self.counters.report_export_error(i, e);
+                    self.flush_error = Some(e.clone());
                 }
-                Ok(Err(e)) => {
-                    let e = e.to_string();
-                    self.counters.report_export_error(i, &e);
-                    self.flush_error = Some(e);
-                    false
-                }
-                Err(_) => {
-                    let e = format!("export timed out after {timeout:?}");
-                    self.counters.report_export_error(i, &e);
-                    self.flush_error = Some(e);
-                    false
-                }
-            };
+                Outcome::Stopped => self.stopped = true,
+            }
+            let stopped = matches!(outcome, Outcome::Stopped);
             if i == 0 {
-                first_ok = ok;
+                first = outcome;
+            }
+            if stopped {
+                // No time is left for the other exporters either.
+                break;
             }
         }
-        if first_ok {
-            self.counters.exported.fetch_add(n, Ordering::Relaxed);
-        } else {
-            self.counters.dropped_export.fetch_add(n, Ordering::Relaxed);
+        let counter = match first {
+            Outcome::Acked => &self.counters.exported,
+            Outcome::Failed(_) => &self.counters.dropped_export,
+            // Cut short by shutdown's deadline: unacknowledged, so dropped, once, here.
+            Outcome::Stopped => &self.counters.dropped_shutdown,
+        };
+        counter.fetch_add(n, Ordering::Relaxed);
+        if self.stopped {
+            self.note_stopped();
+        }
+    }
+
+    /// Reports to the shutdown caller that its deadline cut the export short.
+    fn note_stopped(&mut self) {
+        if self.flush_error.is_none() {
+            self.flush_error =
+                Some("the deadline passed: spans not exported by then were dropped".into());
         }
     }
 
@@ -407,4 +559,54 @@ impl Worker {
             .dropped_shutdown
             .fetch_add(held + in_rings, Ordering::Relaxed);
     }
+}
+
+/// Calls one exporter on the worker's runtime, for at most `timeout` and never past shutdown's
+/// deadline (set while the call is in progress too: it wakes the call).
+///
+/// Dropping the export future at the limit cancels what the exporter was doing: the request in
+/// flight, or the sleep between two retries (opentelemetry-otlp sleeps with tokio's timer when it
+/// runs inside a runtime, as here). A panic in the exporter fails the call instead of ending the
+/// worker, which would leave every later span uncounted.
+fn call_exporter(
+    runtime: &tokio::runtime::Runtime,
+    exporter: &dyn DynSpanExporter,
+    batch: Vec<SpanData>,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Outcome {
+    let panicked = |_| Outcome::Failed("the exporter panicked".into());
+    let timeout_at = Instant::now() + timeout;
+    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(|| exporter.export(batch))) {
+        Ok(export) => export,
+        Err(payload) => return panicked(payload),
+    };
+    runtime.block_on(async {
+        let mut timer = Box::pin(tokio::time::sleep_until(timeout_at.into()));
+        let mut armed = timeout_at;
+        std::future::poll_fn(|cx| {
+            let stop_by = stop.watch(cx.waker());
+            let limit = stop_by.map_or(timeout_at, |by| by.min(timeout_at));
+            if limit != armed {
+                timer.as_mut().reset(limit.into());
+                armed = limit;
+            }
+            // The limit first: when the exporter's own timeout (the same length for OTLP) fires
+            // in the same timer tick, the error says it timed out, the same way every time.
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(if limit < timeout_at {
+                    Outcome::Stopped
+                } else {
+                    Outcome::Failed(format!("export timed out after {timeout:?}"))
+                });
+            }
+            match std::panic::catch_unwind(AssertUnwindSafe(|| export.as_mut().poll(cx))) {
+                Ok(Poll::Ready(Ok(()))) => Poll::Ready(Outcome::Acked),
+                Ok(Poll::Ready(Err(e))) => Poll::Ready(Outcome::Failed(e.to_string())),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(payload) => Poll::Ready(panicked(payload)),
+            }
+        })
+        .await
+    })
 }

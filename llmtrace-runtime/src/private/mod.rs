@@ -9,6 +9,7 @@ pub mod stream;
 
 pub use crate::capture::InputWriter;
 pub use crate::context::Instrumented;
+pub use crate::redact::{Redacted, Redactor};
 pub use crate::span::{
     CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Span, SpanScope, Value, call_sync,
 };

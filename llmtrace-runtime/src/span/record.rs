@@ -260,4 +260,11 @@ impl Record {
     pub fn kind(&self) -> Kind {
         self.callsite.kind
     }
+
+    /// Whether this span is the root of its trace in this process: it has no parent, or its
+    /// parent is in another process.
+    #[inline]
+    pub(crate) fn is_local_root(&self) -> bool {
+        self.parent_id == 0 || self.flags & FLAG_PARENT_REMOTE != 0
+    }
 }

@@ -4,7 +4,7 @@
 use std::fmt::{Display, Write};
 
 use super::StreamChunk;
-use crate::capture::{self, MAX_CAPTURE};
+use crate::capture::{self, capture_limit};
 use crate::clock;
 use crate::message::{self, Message};
 use crate::span::{FLAG_TRUNCATED, Field, Record, Value};
@@ -74,7 +74,7 @@ fn push_bounded(buf: &mut String, cut: &mut bool, text: &str) {
     if *cut {
         return;
     }
-    let room = MAX_CAPTURE.saturating_sub(buf.len());
+    let room = capture_limit().saturating_sub(buf.len());
     if text.len() <= room {
         buf.push_str(text);
         return;
@@ -132,12 +132,12 @@ mod tests {
 
     #[test]
     fn text_is_bounded_on_a_char_boundary() {
-        let mut buf = "a".repeat(MAX_CAPTURE - 1);
+        let mut buf = "a".repeat(capture_limit() - 1);
         let mut cut = false;
         push_bounded(&mut buf, &mut cut, "é and more");
         assert!(cut);
-        assert_eq!(buf.len(), MAX_CAPTURE - 1);
+        assert_eq!(buf.len(), capture_limit() - 1);
         push_bounded(&mut buf, &mut cut, "x");
-        assert_eq!(buf.len(), MAX_CAPTURE - 1);
+        assert_eq!(buf.len(), capture_limit() - 1);
     }
 }

@@ -708,9 +708,10 @@ mod tests {
             rec.get(Field::ResponseModel).and_then(V::as_str),
             Some("gpt-4o-2024-08-06")
         );
+        // A single well-known reason is stored without allocating.
         assert_eq!(
             rec.get(Field::FinishReasons),
-            Some(&V::StringList(Box::new(["tool_call".into()])))
+            Some(&V::StrList(&["tool_call"]))
         );
         let output: Value =
             serde_json::from_str(rec.get(Field::OutputMessages).and_then(V::as_str).unwrap())

@@ -25,10 +25,12 @@ use llmtrace_runtime as llmtrace;
     server_address = "api.anthropic.com",
     server_port = 443,
     skip(api_base),
+    redact(customer),
     output = true,
     attributes(app.tier = "pro", app.retries = 2, app.beta = true, app.ratio = 0.5, app.tags = ["a", "b"], gen_ai.conversation.compacted = true)
 )]
-fn chat(prompt: &str, api_base: &str) -> String {
+fn chat(prompt: &str, api_base: &str, customer: &str) -> String {
+    let _ = customer;
     format!("{api_base}: {prompt}")
 }
 
@@ -40,7 +42,7 @@ fn embed(text: &str) -> Vec<f32> {
 fn main() {
     let cap = Capture::new();
     cap.in_scope(|| {
-        chat("hi", "https://example.test");
+        chat("hi", "https://example.test", "ann@example.com");
         embed("hi");
     });
     let spans = cap.spans();
@@ -71,7 +73,7 @@ fn main() {
     assert_eq!(str_of("gen_ai.agent.name"), "triage_agent");
     assert_eq!(str_of("server.address"), "api.anthropic.com");
     assert_eq!(s.i64_attr("server.port"), Some(443));
-    assert_eq!(str_of("input.value"), r#"{"prompt":"hi"}"#);
+    assert_eq!(str_of("input.value"), r#"{"prompt":"hi","customer":"[REDACTED]"}"#);
     assert_eq!(str_of("output.value"), r#""https://example.test: hi""#);
     assert_eq!(str_of("app.tier"), "pro");
     assert_eq!(s.i64_attr("app.retries"), Some(2));

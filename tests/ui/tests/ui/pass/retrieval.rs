@@ -46,8 +46,9 @@ struct Index {
     k: usize,
 }
 
-#[llmtrace::retrieval(data_source = index.name.as_str(), top_k = index.k, query = text, skip(index))]
-fn nearest(index: &Index, text: &str) -> Vec<Hit> {
+#[llmtrace::retrieval(data_source = index.name.as_str(), top_k = index.k, query = text, skip(index), redact(tenant))]
+fn nearest(index: &Index, text: &str, tenant: &str) -> Vec<Hit> {
+    let _ = tenant;
     let _ = text;
     (0..index.k as u64).map(|key| Hit { key, distance: 0.25 }).collect()
 }
@@ -83,7 +84,7 @@ fn main() {
     };
     cap.in_scope(|| {
         search("refunds").unwrap();
-        nearest(&index, "refunds");
+        nearest(&index, "refunds", "acme-corp");
         hosted(&svc, "secret query");
     });
     let spans = cap.spans();

@@ -25,6 +25,12 @@ fn dispatch(call: &Call, input: u32) -> u32 {
     input * 2
 }
 
+#[llmtrace::tool(name = "refund", redact(card))]
+fn refund(card: &str, cents: u32) -> u32 {
+    let _ = card;
+    cents
+}
+
 #[llmtrace::tool(name = "charge_card", skip_all, output = false)]
 fn charge(card_number: &str) -> String {
     format!("receipt for {}", &card_number[card_number.len() - 4..])
@@ -37,6 +43,7 @@ fn main() {
         lookup("A-42").unwrap();
         dispatch(&call, 21);
         assert_eq!(charge("4111111111111111"), "receipt for 1111");
+        assert_eq!(refund("4111111111111111", 500), 500);
     });
     let spans = cap.spans();
     let t = spans.by_name("execute_tool lookup_order");
@@ -54,6 +61,8 @@ fn main() {
     assert_eq!(d.str_attr("gen_ai.tool.type"), Some("function"));
     assert!(d.attr("gen_ai.agent.name").is_none());
     assert_eq!(d.str_attr("gen_ai.tool.call.arguments"), Some(r#"{"input":21}"#));
+    let r = spans.by_name("execute_tool refund");
+    assert_eq!(r.str_attr("gen_ai.tool.call.arguments"), Some(r#"{"card":"[REDACTED]","cents":500}"#));
     let c = spans.by_name("execute_tool charge_card");
     assert!(c.attr("gen_ai.tool.call.arguments").is_none());
     assert!(c.attr("gen_ai.tool.call.result").is_none());

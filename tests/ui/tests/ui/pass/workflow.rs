@@ -12,6 +12,16 @@ fn named(flow: String, step: u8) -> u8 {
     step + flow.len() as u8
 }
 
+/// Not serializable, and redacted: the marker takes its place.
+struct Account {
+    number: String,
+}
+
+#[llmtrace::workflow(name = "billing", redact(account))]
+fn billing(account: &Account, month: u8) -> usize {
+    account.number.len() + usize::from(month)
+}
+
 #[llmtrace::workflow(skip_all)]
 async fn nightly_eval() -> Result<u32, String> {
     Ok(3)
@@ -22,6 +32,7 @@ fn main() {
     cap.in_scope(|| {
         answer("hi");
         named("triage".into(), 1);
+        billing(&Account { number: "DE89370400440532013000".into() }, 3);
     });
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     assert_eq!(rt.block_on(cap.instrument(nightly_eval())), Ok(3));
@@ -34,6 +45,8 @@ fn main() {
     assert_eq!(a.str_attr("langfuse.trace.name"), Some("support_answer"));
     assert_eq!(a.str_attr("app.channel"), Some("email"));
     assert_eq!(a.str_attr("output.value"), Some("2"));
+    let b = spans.by_name("invoke_workflow billing");
+    assert_eq!(b.str_attr("input.value"), Some(r#"{"account":"[REDACTED]","month":3}"#));
     let n = spans.by_name("invoke_workflow triage");
     assert_eq!(n.str_attr("gen_ai.workflow.name"), Some("triage"));
     assert_eq!(n.str_attr("input.value"), Some(r#"{"step":1}"#));

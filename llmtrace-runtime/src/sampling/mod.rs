@@ -1,5 +1,12 @@
-//! Head sampling: whether a trace is recorded, decided when its first span starts, before any
-//! clock is read or attribute built.
+//! Sampling. Head sampling: whether a trace is recorded, decided when its first span starts,
+//! before any clock is read or attribute built. Tail sampling: which recorded traces are kept,
+//! decided when their root ends.
+
+mod tail;
+mod tail_stage;
+
+pub use tail::TailSampler;
+pub(crate) use tail_stage::TailStage;
 
 /// Which traces to record, decided when a span starts.
 ///
