@@ -200,3 +200,49 @@ fn spans_outside_a_capture_are_not_captured() {
     let spans = cap.spans();
     assert_eq!(spans.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scope_values_follow_join_spawn_blocking_and_threads() {
+    let cap = Capture::new();
+    // The scope is built inside the capture: a scope inherits the one in effect where it is
+    // built (here, the capture's).
+    cap.instrument(async {
+        llmtrace::scope()
+            .session_id("chat-9")
+            .user_id("user-3")
+            .conversation_id("conv-1")
+            .tag("beta")
+            .metadata("tier", "pro")
+            .instrument(async {
+                fan_out().await;
+                spawner().await;
+            })
+            .await
+    })
+    .await;
+    let spans = cap.spans();
+    // fan_out: 3 spans; spawner: 5 (a spawned task, a JoinSet member, spawn_blocking, a thread).
+    assert_eq!(spans.len(), 8, "{:?}", spans.names());
+    for s in spans.iter() {
+        assert_eq!(str_attr(s, "session.id"), "chat-9", "{}", s.name);
+        assert_eq!(str_attr(s, "user.id"), "user-3", "{}", s.name);
+        assert_eq!(
+            str_attr(s, "gen_ai.conversation.id"),
+            "conv-1",
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.json_attr("langfuse.trace.metadata").unwrap(),
+            serde_json::json!({"tier": "pro"}),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            s.attr("langfuse.trace.tags").unwrap().to_string(),
+            "[\"beta\"]",
+            "{}",
+            s.name
+        );
+    }
+}
