@@ -137,6 +137,10 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("llmtrace_async", "llmtrace"),
         ("llmtrace_usage_cost", "llmtrace_bare_call"),
         ("llmtrace_response", "llmtrace_bare_call"),
+        ("llmtrace_otel_context", "llmtrace"),
+        ("llmtrace_otel_context_async", "llmtrace_async"),
+        ("llmtrace_tracing_mode", "tracing_otel"),
+        ("llmtrace_otel_provider", "otel_sdk"),
     ] {
         if let (Some(c), Some(p)) = (ratio(a, b, caller), ratio(a, b, cpu)) {
             println!("- {a} / {b}: caller {c:.2}x, process CPU {p:.2}x");

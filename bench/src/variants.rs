@@ -31,6 +31,10 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_response",
     "llmtrace_sampled_out",
     "llmtrace_not_installed",
+    "llmtrace_otel_context",
+    "llmtrace_otel_context_async",
+    "llmtrace_tracing_mode",
+    "llmtrace_otel_provider",
     "otel_sdk",
     "otel_sdk_off",
     "tracing_otel",
@@ -290,6 +294,9 @@ fn floor() -> u64 {
     r
 }
 
+// Always inlined: otherwise whether the compiler inlines it (and so whether each call moves the
+// whole future, record included, into this frame) changes with the size of the future's code.
+#[inline(always)]
 fn poll_ready<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
     let mut cx = Context::from_waker(Waker::noop());
@@ -406,6 +413,60 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             (Box::new(llm_sync), llmtrace_flush(), false, Box::new(g))
         }
         "llmtrace_not_installed" => (Box::new(llm_sync), none(), false, Box::new(())),
+        // Native mode with the OpenTelemetry context attached on every enter.
+        "llmtrace_otel_context" | "llmtrace_otel_context_async" => {
+            let g = llmtrace::init()
+                .service_name("bench")
+                .buffer_capacity(queue)
+                .otel_context(true)
+                .with_exporter(DroppingExporter {
+                    received: delivered.clone(),
+                })
+                .install();
+            let call: Call = if name == "llmtrace_otel_context" {
+                Box::new(llm_sync)
+            } else {
+                Box::new(|| poll_ready(llm_async()))
+            };
+            (call, llmtrace_flush(), true, Box::new(g))
+        }
+        // `tracing` mode into the same subscriber stack as `tracing_otel`.
+        "llmtrace_tracing_mode" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
+            let layer = tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("bench"))
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false);
+            let subscriber = tracing_subscriber::registry().with(layer);
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+            let g = llmtrace::init()
+                .service_name("bench")
+                .tracing_mode()
+                .install();
+            let p = provider.clone();
+            (
+                Box::new(llm_sync),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new((g, provider)),
+            )
+        }
+        // OTel-provider mode through the same provider as `otel_sdk`.
+        "llmtrace_otel_provider" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
+            let g = llmtrace::init()
+                .service_name("bench")
+                .otel_provider(provider.clone())
+                .install();
+            let p = provider.clone();
+            (
+                Box::new(llm_sync),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(g),
+            )
+        }
         "otel_sdk" | "otel_sdk_off" => {
             let sampler = if name == "otel_sdk" {
                 Sampler::AlwaysOn

@@ -260,6 +260,9 @@ fn callsite(
     } else {
         quote!(#(#options)|*)
     };
+    // Every custom key is a field of the `tracing` callsite too (the runtime declares the
+    // schema's keys and decides, by its features, whether there is one).
+    let custom_keys = args.custom.iter().map(|c| &c.key);
     quote! {
         static __LLMTRACE_CALLSITE: #private::Callsite = #private::Callsite::new(
             #private::Kind::#kind_variant,
@@ -268,7 +271,8 @@ fn callsite(
             &[#(#statics),*],
             &[#(#custom),*],
             #options,
-        );
+        )
+        .with_tracing(#private::tracing_callsite!(#kind_variant, #fn_name #(, #custom_keys)*));
     }
 }
 

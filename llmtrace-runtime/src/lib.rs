@@ -40,8 +40,10 @@ mod error;
 pub mod export;
 #[cfg(feature = "async-openai")]
 mod integrations;
+mod interop;
 mod message;
 mod pipeline;
+pub mod propagation;
 mod redact;
 mod sampling;
 pub mod schema;
@@ -49,6 +51,9 @@ pub mod semconv;
 mod span;
 pub mod stream;
 pub mod testing;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing;
 mod usage;
 
 #[doc(hidden)]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::config::ContentCapture;
 use crate::export::buffer::REGISTRY;
 use crate::export::worker::WorkerHandle;
+use crate::interop::SyncExport;
 use crate::sampling::HeadSampler;
 use crate::span::Record;
 
@@ -21,16 +22,27 @@ static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
 pub(crate) enum Mode {
     /// Own buffers and export worker.
     Native,
+    /// Into the application's `tracing` subscriber (`Builder::tracing_mode`).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    Tracing,
+    /// Through an OpenTelemetry tracer provider (`Builder::otel_provider`).
+    OtelProvider,
 }
 
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     pub(crate) sampler: HeadSampler,
     pub(crate) mode: Mode,
+    /// What spans need beyond the native path: `interop::{OTEL_CONTEXT, TRACING_PARENT, HOST}`.
+    /// Zero keeps `Span::start` on the native path.
+    pub(crate) interop: u8,
     pub(crate) content: ContentCapture,
     /// Largest content attribute, in bytes.
     pub(crate) content_limit: usize,
-    pub(crate) worker: Arc<WorkerHandle>,
+    /// The export worker, in native mode.
+    pub(crate) worker: Option<Arc<WorkerHandle>>,
+    /// The stages, mapper and host of the other modes, run where spans end.
+    pub(crate) sync: Option<Box<SyncExport>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) flush_timeout: Duration,
 }
@@ -43,18 +55,6 @@ pub(crate) fn is_enabled() -> bool {
 #[inline]
 pub(crate) fn get() -> Option<&'static Pipeline> {
     PIPELINE.get()
-}
-
-static FALLBACK_SAMPLER: OnceLock<HeadSampler> = OnceLock::new();
-
-#[inline]
-pub(crate) fn sampler() -> &'static HeadSampler {
-    match PIPELINE.get() {
-        Some(p) => &p.sampler,
-        None => {
-            FALLBACK_SAMPLER.get_or_init(|| HeadSampler::new(&crate::sampling::Sampler::AlwaysOff))
-        }
-    }
 }
 
 /// The content capture setting in effect (D1: span attributes unless configured otherwise).
@@ -97,9 +97,23 @@ pub(crate) fn disable() {
 /// `record` must point to a valid record that the caller treats as moved out afterwards.
 #[inline]
 pub(crate) unsafe fn dispatch(record: *mut Record) {
-    match PIPELINE.get().map(|p| p.mode) {
+    match PIPELINE.get() {
         // SAFETY: forwarded from the caller.
-        Some(Mode::Native) => unsafe { crate::export::buffer::push_from(record) },
+        Some(p) if p.mode == Mode::Native => unsafe { crate::export::buffer::push_from(record) },
+        // SAFETY: forwarded from the caller.
+        other => unsafe { dispatch_elsewhere(record, other) },
+    }
+}
+
+/// Outside native mode, or not installed: out of line, so that the native path stays small.
+///
+/// # Safety
+/// As for [`dispatch`].
+#[inline(never)]
+unsafe fn dispatch_elsewhere(record: *mut Record, pipeline: Option<&'static Pipeline>) {
+    match pipeline {
+        // SAFETY: forwarded from the caller.
+        Some(p) => unsafe { crate::interop::finish(record, p) },
         // SAFETY: forwarded from the caller: dropped here, once.
         None => unsafe { std::ptr::drop_in_place(record) },
     }
@@ -111,7 +125,7 @@ pub(crate) unsafe fn dispatch(record: *mut Record) {
 /// (the export goes on in the background).
 pub fn force_flush(timeout: Duration) -> Result<(), crate::Error> {
     let p = get().ok_or(crate::Error::NotInstalled)?;
-    p.worker.flush(timeout).map_err(crate::Error::Flush)
+    p.flush(timeout)
 }
 
 /// Flushes, shuts the exporters down and stops recording, waiting at most `timeout`. What is
@@ -119,7 +133,22 @@ pub fn force_flush(timeout: Duration) -> Result<(), crate::Error> {
 pub fn shutdown(timeout: Duration) -> Result<(), crate::Error> {
     let p = get().ok_or(crate::Error::NotInstalled)?;
     disable();
-    p.worker.shutdown(timeout).map_err(crate::Error::Flush)
+    match &p.worker {
+        Some(worker) => worker.shutdown(timeout).map_err(crate::Error::Flush),
+        // The host's provider or subscriber belongs to the application: flushed, not shut down.
+        None => p.flush(timeout),
+    }
+}
+
+impl Pipeline {
+    fn flush(&self, timeout: Duration) -> Result<(), crate::Error> {
+        let result = match (&self.worker, &self.sync) {
+            (Some(worker), _) => worker.flush(timeout),
+            (None, Some(sync)) => sync.flush(),
+            (None, None) => Ok(()),
+        };
+        result.map_err(crate::Error::Flush)
+    }
 }
 
 /// Counts of what happened to spans, read with [`stats`].

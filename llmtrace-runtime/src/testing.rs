@@ -111,13 +111,16 @@ impl Capture {
     /// Flushes the pipeline and returns the spans captured so far, in the order they ended.
     pub fn spans(&self) -> CapturedSpans {
         let _ = crate::force_flush(Duration::from_secs(10));
-        CapturedSpans(
-            self.sink
-                .spans
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        )
+        let mut spans = self
+            .sink
+            .spans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // Export order is not end order: the roll-up holds a root that ends while the export
+        // thread reads for one more read. Stable, so spans ending at the same instant keep theirs.
+        spans.sort_by_key(|s| s.end_time);
+        CapturedSpans(spans)
     }
 }
 

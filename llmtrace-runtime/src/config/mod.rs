@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SpanExporter;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 
 use env::EnvConfig;
 pub use env::{EnvSource, OtlpProtocol, ProcessEnv};
@@ -24,6 +24,7 @@ use crate::export::exporter::DynSpanExporter;
 use crate::export::rollup::Rollup;
 use crate::export::worker::Stage;
 use crate::export::worker::{WorkerConfig, WorkerHandle};
+use crate::interop::{self, Host, SyncExport};
 use crate::pipeline::{self, Counters, Mode, Pipeline};
 use crate::redact::Redaction;
 use crate::sampling::{HeadSampler, Sampler, TailSampler, TailStage};
@@ -91,6 +92,19 @@ pub struct Builder {
     tick: Duration,
     export_timeout: Duration,
     flush_timeout: Duration,
+    mode: ModeChoice,
+    otel_context: Option<bool>,
+}
+
+/// The export mode asked for (see DESIGN D6: native, `tracing`, OTel-provider).
+#[derive(Debug, Default)]
+enum ModeChoice {
+    #[default]
+    Native,
+    #[cfg(feature = "tracing")]
+    Tracing,
+    OtelProvider(SdkTracerProvider),
+    OtelGlobalProvider,
 }
 
 impl std::fmt::Debug for Builder {
@@ -102,6 +116,8 @@ impl std::fmt::Debug for Builder {
             .field("content", &self.content)
             .field("prices", &self.prices.len())
             .field("prices_file", &self.prices_file)
+            .field("mode", &self.mode)
+            .field("otel_context", &self.otel_context)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +144,8 @@ impl Default for Builder {
             tick: Duration::from_millis(100),
             export_timeout: Duration::from_secs(10),
             flush_timeout: Duration::from_secs(5),
+            mode: ModeChoice::Native,
+            otel_context: None,
         }
     }
 }
@@ -352,6 +370,69 @@ impl Builder {
         self
     }
 
+    /// OpenTelemetry interop (off by default in native mode, on in OTel-provider mode): while an
+    /// llmtrace span runs, it is the current OpenTelemetry span, so spans opened with the
+    /// OpenTelemetry API inside it (an instrumented HTTP or database client, say) nest under it;
+    /// and a span started with no llmtrace parent inside an OpenTelemetry span becomes its child.
+    ///
+    /// It costs an OpenTelemetry `Context::attach` each time a span is entered (every call of a
+    /// function, every poll of a future).
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// let _guard = llmtrace::init().otel_context(true).install();
+    /// ```
+    pub fn otel_context(mut self, on: bool) -> Self {
+        self.otel_context = Some(on);
+        self
+    }
+
+    /// OTel-provider mode: spans go through `provider` (its sampler decides which are recorded,
+    /// its processors export them) instead of llmtrace's own buffers and exporters, with the same
+    /// attributes, redaction, cost and roll-up as native mode. Tail sampling and the exporters of
+    /// this builder are not used. Turns [`otel_context`](Builder::otel_context) on unless it is
+    /// set.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    ///
+    /// let provider = SdkTracerProvider::builder()
+    ///     .with_simple_exporter(InMemorySpanExporter::default())
+    ///     .build();
+    /// let _guard = llmtrace::init().otel_provider(provider).install();
+    /// ```
+    pub fn otel_provider(mut self, provider: SdkTracerProvider) -> Self {
+        self.mode = ModeChoice::OtelProvider(provider);
+        self
+    }
+
+    /// OTel-provider mode through the global tracer provider (`opentelemetry::global`) as it is
+    /// set when [`install`](Builder::install) runs; see [`otel_provider`](Builder::otel_provider).
+    /// Flushing it is left to the application.
+    pub fn otel_global_provider(mut self) -> Self {
+        self.mode = ModeChoice::OtelGlobalProvider;
+        self
+    }
+
+    /// `tracing` mode: spans go to the application's `tracing` subscriber as `tracing` spans
+    /// (INFO level, target the function's module) whose fields are the span's attributes, all
+    /// declared up front, with `otel.name`, `otel.kind`, `otel.status_code` and
+    /// `otel.status_description` for tracing-opentelemetry. The subscriber's filters decide
+    /// which spans are recorded, its layers export them; redaction, cost and roll-up are the same
+    /// as in native mode. Tail sampling and the exporters of this builder are not used.
+    ///
+    /// Attributes that are lists, keys set at run time and the indexed retrieval keys have no
+    /// `tracing` field: they and the span's events go to tracing-opentelemetry directly (other
+    /// layers do not see them).
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn tracing_mode(mut self) -> Self {
+        self.mode = ModeChoice::Tracing;
+        self
+    }
+
     /// Installs llmtrace for this process and returns a guard that flushes and shuts down when
     /// dropped. When llmtrace is already installed, this warns and returns an inert guard.
     pub fn install(self) -> Guard {
@@ -395,6 +476,69 @@ impl Builder {
                 .legacy(env.legacy)
                 .latest_experimental(env.latest)
         });
+        let prices_file = self.prices_file.or_else(|| env.prices_file.clone());
+        let host = match self.mode {
+            ModeChoice::Native => None,
+            #[cfg(feature = "tracing")]
+            ModeChoice::Tracing => Some((Mode::Tracing, Host::Tracing)),
+            ModeChoice::OtelProvider(provider) => Some((
+                Mode::OtelProvider,
+                Host::Otel(interop::otel::Provider::sdk(provider)),
+            )),
+            ModeChoice::OtelGlobalProvider => Some((
+                Mode::OtelProvider,
+                Host::Otel(interop::otel::Provider::global()),
+            )),
+        };
+        let mut interop_bits = 0;
+        if self
+            .otel_context
+            .unwrap_or(matches!(host, Some((Mode::OtelProvider, _))))
+        {
+            interop_bits |= interop::OTEL_CONTEXT;
+        }
+        if cfg!(feature = "tracing") {
+            interop_bits |= interop::TRACING_PARENT;
+        }
+        if let Some((mode, host)) = host {
+            // The host samples and exports; the stages run where spans end.
+            let ignored = [
+                (self.tail.is_some() || env.tail.is_some(), "tail sampling"),
+                (!self.exporters.is_empty(), "exporters"),
+                (self.sampler.is_some(), "a head sampler"),
+            ];
+            for (_, what) in ignored.iter().filter(|(set, _)| *set) {
+                crate::diagnostics::warn(format_args!(
+                    "{what}: not used in {} mode, where the host samples and exports",
+                    if mode == Mode::OtelProvider {
+                        "OTel-provider"
+                    } else {
+                        "tracing"
+                    }
+                ));
+            }
+            let sync = SyncExport::new(
+                CostStage::new(self.prices, prices_file),
+                ContentStage::new(content_limit, self.redaction.unwrap_or_default()),
+                Mapper::new(conventions, content, resource),
+                host,
+            );
+            let installed = Pipeline {
+                sampler: HeadSampler::new(&Sampler::AlwaysOn),
+                mode,
+                interop: interop_bits | interop::HOST,
+                content,
+                content_limit,
+                worker: None,
+                sync: Some(Box::new(sync)),
+                counters: Arc::new(Counters::default()),
+                flush_timeout: self.flush_timeout,
+            };
+            return match pipeline::install(installed) {
+                Ok(_) => Ok(Guard { active: true }),
+                Err(_) => Err(crate::Error::AlreadyInstalled),
+            };
+        }
         let sampler = self
             .sampler
             .or_else(|| env.sampler.clone())
@@ -404,7 +548,6 @@ impl Builder {
             crate::diagnostics::info(format_args!("{note}"));
         }
 
-        let prices_file = self.prices_file.or_else(|| env.prices_file.clone());
         // Cost first, as the roll-up totals costs; the tail sampler last, deciding on traces as
         // they will be exported.
         let mut stages: Vec<Box<dyn Stage>> = vec![
@@ -441,9 +584,11 @@ impl Builder {
         let installed = Pipeline {
             sampler: HeadSampler::new(&sampler),
             mode: Mode::Native,
+            interop: interop_bits,
             content,
             content_limit,
-            worker,
+            worker: Some(worker),
+            sync: None,
             counters,
             flush_timeout: self.flush_timeout,
         };

@@ -32,6 +32,9 @@ pub(crate) const VALID: u8 = 1;
 pub(crate) const SAMPLED: u8 = 1 << 1;
 /// The current span context came from another process.
 pub(crate) const REMOTE: u8 = 1 << 2;
+/// Entering the current span also entered it in another tracing system (see `interop`): leaving
+/// it leaves there too. Never captured into a [`TraceContext`].
+pub(crate) const HOOKED: u8 = 1 << 3;
 
 /// What the current thread is inside of. Plain data, so saving and restoring it is a copy.
 #[derive(Clone, Copy, Debug)]
@@ -136,7 +139,10 @@ pub(crate) struct Entered<'a> {
 impl Drop for Entered<'_> {
     #[inline]
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
+        let left = CURRENT.with(|c| c.replace(self.prev));
+        if left.flags & HOOKED != 0 {
+            crate::interop::leave();
+        }
     }
 }
 

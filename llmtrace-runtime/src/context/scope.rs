@@ -16,6 +16,9 @@ pub(crate) struct Scope {
     pub(crate) metadata: Vec<(Box<str>, Value)>,
     /// Where spans of a test capture go (see [`crate::testing`]).
     pub(crate) capture: Option<Arc<crate::testing::CaptureSink>>,
+    /// The W3C `tracestate` received with a remote parent, forwarded when the trace is
+    /// propagated further (see [`crate::propagation`]); not copied onto spans.
+    pub(crate) trace_state: opentelemetry::trace::TraceState,
 }
 
 /// Starts a [`ScopeBuilder`] that inherits the scope in effect.

@@ -81,7 +81,7 @@ impl ContentStage {
         cut
     }
 
-    fn process_record(&self, rec: &mut Record, counters: &Counters) {
+    pub(crate) fn process_record(&self, rec: &mut Record, counters: &Counters) {
         let mut cut = false;
         for (field, value) in rec.attrs.iter_mut() {
             if CONTENT.contains(field) {

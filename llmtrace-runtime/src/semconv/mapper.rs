@@ -139,6 +139,15 @@ impl Mapper {
         &self.resource
     }
 
+    /// The span name of a callsite's spans, from its literal arguments (a name that depends on
+    /// run-time values is known only when the span ends).
+    pub(crate) fn callsite_name(&self, callsite: &'static Callsite) -> &'static str {
+        callsite
+            .cache
+            .get_or_init(|| self.callsite_attrs(callsite))
+            .name
+    }
+
     /// The exportable span of a finished record. `scratch` is reused from call to call so the
     /// attributes are collected once and allocated at their exact size.
     pub(crate) fn to_span_data(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> SpanData {
@@ -976,7 +985,8 @@ fn build_name(rec: &Record) -> String {
     }
 }
 
-fn span_kind(kind: Kind) -> SpanKind {
+/// The OpenTelemetry span kind of an llmtrace kind.
+pub(crate) fn span_kind(kind: Kind) -> SpanKind {
     match kind {
         Kind::LlmCall | Kind::Retrieval => SpanKind::Client,
         Kind::Workflow | Kind::Tool => SpanKind::Internal,

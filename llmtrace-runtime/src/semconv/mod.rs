@@ -5,4 +5,4 @@ pub mod keys;
 mod mapper;
 
 pub use mapper::Conventions;
-pub(crate) use mapper::{CallsiteAttrs, Mapper};
+pub(crate) use mapper::{CallsiteAttrs, Mapped, Mapper, span_kind};

@@ -6,9 +6,13 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use super::ids::{new_span_id, new_trace_id};
-use super::{Callsite, FLAG_PANIC, FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value};
-use crate::context::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
-use crate::{clock, pipeline};
+use super::{
+    Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
+    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value,
+};
+use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID};
+use crate::sampling::HeadSampler;
+use crate::{clock, interop, pipeline};
 
 // The record is inline on purpose: boxing it would cost an allocation per span, and a span is
 // live far more often than not.
@@ -17,8 +21,13 @@ use crate::{clock, pipeline};
 enum State {
     /// llmtrace is not installed: nothing is recorded or installed.
     Off,
-    /// Sampled out: only the ids are kept, so children follow the decision.
-    Unsampled { trace_id: u128, span_id: u64 },
+    /// Sampled out: only the ids are kept, so children follow the decision (and, with `otel`,
+    /// OpenTelemetry spans opened inside it too).
+    Unsampled {
+        trace_id: u128,
+        span_id: u64,
+        otel: bool,
+    },
     /// Recording.
     Live(Record),
     /// Already handed to the pipeline.
@@ -51,7 +60,33 @@ impl Span {
 
     #[inline(never)]
     fn start_enabled(callsite: &'static Callsite, parent: Ctx) -> Span {
-        let sampler = pipeline::sampler();
+        let Some(p) = pipeline::get() else {
+            return Span::with(State::Off);
+        };
+        // Another tracing system to look at or to feed (see `interop`): out of line, but for
+        // the check of the `tracing` parent of a root, one load when no subscriber wants spans.
+        let mut parent = parent;
+        let mut flags = 0;
+        if p.interop != 0 {
+            if p.interop & !interop::TRACING_PARENT != 0 {
+                return interop::start(callsite, parent, p);
+            }
+            if !parent.is_valid() && interop::tracing_parent(&mut parent) {
+                flags = FLAG_PARENT_EXTERNAL;
+            }
+        }
+        Span::start_sampled(callsite, parent, &p.sampler, flags)
+    }
+
+    /// Starts a span as a child of `parent` (or a new root), sampled by `sampler`; `flags` are
+    /// added to the record's.
+    #[inline(always)]
+    pub(crate) fn start_sampled(
+        callsite: &'static Callsite,
+        parent: Ctx,
+        sampler: &HeadSampler,
+        flags: u8,
+    ) -> Span {
         let (trace_id, parent_id, sampled) = if parent.is_valid() {
             let sampled = sampler.sample_child(parent.is_sampled(), parent.trace_id);
             (parent.trace_id, parent.span_id, sampled)
@@ -65,7 +100,11 @@ impl Span {
         };
         let span_id = new_span_id();
         if !sampled {
-            return Span::with(State::Unsampled { trace_id, span_id });
+            return Span::with(State::Unsampled {
+                trace_id,
+                span_id,
+                otel: flags & FLAG_OTEL_CONTEXT != 0,
+            });
         }
         let mut record = Record::new(
             callsite,
@@ -78,7 +117,25 @@ impl Span {
         if parent.flags & REMOTE != 0 {
             record.flags |= FLAG_PARENT_REMOTE;
         }
+        record.flags |= flags;
         Span::with(State::Live(record))
+    }
+
+    /// A recording span for a record opened elsewhere (the host span of another mode).
+    #[inline]
+    pub(crate) fn live(record: Record) -> Span {
+        Span::with(State::Live(record))
+    }
+
+    /// A sampled-out span with these ids; with `otel`, entering it attaches them as the
+    /// OpenTelemetry context.
+    #[inline]
+    pub(crate) fn unsampled(trace_id: u128, span_id: u64, otel: bool) -> Span {
+        Span::with(State::Unsampled {
+            trace_id,
+            span_id,
+            otel,
+        })
     }
 
     /// A span that records nothing (a stream not yet attached to a call, say).
@@ -115,18 +172,37 @@ impl Span {
         matches!(*self.state, State::Live(_))
     }
 
-    /// Makes this span the current context until the guard drops.
+    /// Makes this span the current context until the guard drops (and, when another tracing
+    /// system is involved, enters its span there too, until the guard drops: see `interop`).
     #[inline]
     pub(crate) fn enter(&mut self) -> Option<Entered<'_>> {
         match &mut *self.state {
             State::Off | State::Ended => None,
-            State::Unsampled { trace_id, span_id } => Some(context::enter(Ctx {
-                trace_id: *trace_id,
-                span_id: *span_id,
-                flags: VALID,
-                ..Ctx::EMPTY
-            })),
-            State::Live(rec) => Some(context::enter_record(rec, VALID | SAMPLED)),
+            State::Unsampled {
+                trace_id,
+                span_id,
+                otel,
+            } => {
+                let mut flags = VALID;
+                if *otel {
+                    interop::enter_ids(*trace_id, *span_id, false);
+                    flags |= HOOKED;
+                }
+                Some(context::enter(Ctx {
+                    trace_id: *trace_id,
+                    span_id: *span_id,
+                    flags,
+                    ..Ctx::EMPTY
+                }))
+            }
+            State::Live(rec) => {
+                let mut flags = VALID | SAMPLED;
+                if rec.flags & (FLAG_OTEL_CONTEXT | FLAG_BRIDGED) != 0 {
+                    interop::enter(rec);
+                    flags |= HOOKED;
+                }
+                Some(context::enter_record(rec, flags))
+            }
         }
     }
 
@@ -214,7 +290,7 @@ pub struct SpanScope<'a> {
 
 /// Whether the context is a test capture, whose spans are always recorded.
 #[inline]
-fn forced(ctx: &Ctx) -> bool {
+pub(crate) fn forced(ctx: &Ctx) -> bool {
     !ctx.scope.is_null() && ctx.scope().is_some_and(|s| s.capture.is_some())
 }
 

@@ -55,6 +55,9 @@ pub struct Callsite {
     pub(crate) options: u8,
     /// Attributes derived from the static part, computed once by the mapper.
     pub(crate) cache: OnceLock<crate::semconv::CallsiteAttrs>,
+    /// The `tracing` callsite of this function's spans in `tracing` mode (with the `tracing`
+    /// feature; `None` otherwise).
+    pub(crate) tracing: Option<&'static crate::__private::TracingCallsite>,
 }
 
 impl Callsite {
@@ -75,7 +78,18 @@ impl Callsite {
             custom,
             options,
             cache: OnceLock::new(),
+            tracing: None,
         }
+    }
+
+    /// Adds the `tracing` callsite, made by `__private::tracing_callsite!`. Called by macro
+    /// expansions in a `static` initializer.
+    pub const fn with_tracing(
+        mut self,
+        tracing: Option<&'static crate::__private::TracingCallsite>,
+    ) -> Self {
+        self.tracing = tracing;
+        self
     }
 
     /// The kind of span this function produces.
@@ -123,6 +137,15 @@ pub(crate) const FLAG_TRUNCATED: u8 = 1 << 2;
 /// Record flag: the span guards a body kept in place, where an early exit the expansion did not
 /// rewrite (a `return` inside a macro call) is a normal return, not a cancellation.
 pub(crate) const FLAG_SYNC_SCOPE: u8 = 1 << 3;
+/// Record flag: the parent is a span of another tracing system in this process (an
+/// OpenTelemetry span, or a `tracing` span bridged to OpenTelemetry). The record is still a local
+/// root for llmtrace's own pipeline (roll-up, tail sampling), and its parent is not remote.
+pub(crate) const FLAG_PARENT_EXTERNAL: u8 = 1 << 4;
+/// Record flag: entering the span attaches its ids as the current OpenTelemetry context.
+pub(crate) const FLAG_OTEL_CONTEXT: u8 = 1 << 5;
+/// Record flag: the span also lives in another tracing system (`Extra::bridge`), entered with
+/// it and finished through it.
+pub(crate) const FLAG_BRIDGED: u8 = 1 << 6;
 
 /// An event added to a span through the manual API.
 #[derive(Clone, Debug)]
@@ -133,11 +156,13 @@ pub(crate) struct Event {
 }
 
 /// The rarely used parts of a record, allocated only when needed.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Extra {
     pub(crate) custom: Vec<(Cow<'static, str>, Value)>,
     pub(crate) events: Vec<Event>,
     pub(crate) status_message: Option<Box<str>>,
+    /// The span's counterpart in the `tracing` or OpenTelemetry-provider mode.
+    pub(crate) bridge: Option<crate::interop::Bridge>,
 }
 
 /// What one span observed. See the module docs.
@@ -261,10 +286,11 @@ impl Record {
         self.callsite.kind
     }
 
-    /// Whether this span is the root of its trace in this process: it has no parent, or its
-    /// parent is in another process.
+    /// Whether this span is the root of its trace in this process, as far as llmtrace knows: it
+    /// has no parent, its parent is in another process, or its parent belongs to another tracing
+    /// system.
     #[inline]
     pub(crate) fn is_local_root(&self) -> bool {
-        self.parent_id == 0 || self.flags & FLAG_PARENT_REMOTE != 0
+        self.parent_id == 0 || self.flags & (FLAG_PARENT_REMOTE | FLAG_PARENT_EXTERNAL) != 0
     }
 }
