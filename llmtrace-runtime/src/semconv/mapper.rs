@@ -69,6 +69,11 @@ impl Conventions {
     /// Emit the OpenInference keys Arize Phoenix needs beyond what it converts from the GenAI
     /// names (on by default): span kind, input and output values, cost, reasoning tokens,
     /// retrieved documents, session, user, metadata and tags.
+    ///
+    /// Off, the cost stays (`llm.cost.*`: the GenAI conventions have no cost attribute), and so
+    /// do `session.id` and `user.id`, which Langfuse reads too; the parameters and return values
+    /// of workflows and of model calls without `messages`, which only `input.value` /
+    /// `output.value` carry, are then not emitted.
     pub fn openinference(mut self, on: bool) -> Self {
         self.openinference = on;
         self
