@@ -20,6 +20,10 @@ use opentelemetry_sdk::trace::{
     InMemorySpanExporter, Sampler, SdkTracer, SdkTracerProvider, SpanData,
 };
 
+#[path = "support/tree.rs"]
+mod tree;
+use tree::{assert_child, by_name};
+
 const MODE: &str = "LLMTRACE_TEST_OTEL_MODE";
 
 // ---- the instrumented application --------------------------------------------------------------
@@ -67,39 +71,12 @@ fn run_async(tracer: &SdkTracer) {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-fn by_name<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "one span named {name:?}; spans: {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    found[0]
-}
-
 /// The span named `name` in the trace of `of`.
 fn in_trace<'a>(spans: &'a [SpanData], name: &str, of: &SpanData) -> &'a SpanData {
     spans
         .iter()
         .find(|s| s.name == name && s.span_context.trace_id() == of.span_context.trace_id())
         .unwrap_or_else(|| panic!("no {name} in the trace of {}", of.name))
-}
-
-#[track_caller]
-fn assert_child(child: &SpanData, parent: &SpanData) {
-    assert_eq!(
-        child.parent_span_id,
-        parent.span_context.span_id(),
-        "{} should be a child of {}",
-        child.name,
-        parent.name
-    );
-    assert_eq!(
-        child.span_context.trace_id(),
-        parent.span_context.trace_id()
-    );
-    assert!(!child.parent_span_is_remote, "{}", child.name);
 }
 
 #[track_caller]

@@ -23,6 +23,10 @@ use serde_json::{json, Value as Json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 
+#[path = "support/tree.rs"]
+mod tree;
+use tree::{assert_child, by_name};
+
 const MODE: &str = "LLMTRACE_TEST_TRACING_MODE";
 const DUMP: &str = "SPANS: ";
 
@@ -190,33 +194,6 @@ fn dump(span: &SpanData) -> Json {
         "attributes": attributes(&span.attributes),
         "events": events,
     })
-}
-
-fn by_name<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
-    let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "one span named {name:?}; spans: {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    found[0]
-}
-
-#[track_caller]
-fn assert_child(child: &SpanData, parent: &SpanData) {
-    assert_eq!(
-        child.parent_span_id,
-        parent.span_context.span_id(),
-        "{} should be a child of {}",
-        child.name,
-        parent.name
-    );
-    assert_eq!(
-        child.span_context.trace_id(),
-        parent.span_context.trace_id()
-    );
-    assert!(!child.parent_span_is_remote, "{}", child.name);
 }
 
 /// The OpenTelemetry layer as the tests configure it.
