@@ -75,13 +75,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
     };
     let body = match shape {
         Shape::Sync if stream_wrap.is_some() => {
-            let ret_ty = func
-                .return_type()
-                .map(|ty| {
-                    let ty = crate::stream::inferable(ty);
-                    quote!(-> #ty)
-                })
-                .unwrap_or_default();
+            let ret_ty = closure_return_type(&func);
             quote! {
                 #callsite
                 #start
@@ -131,15 +125,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
             }
         }
         Shape::Sync => {
-            // The declared return type on the body's closure, so that what the body returns is
-            // coerced to it (`Box<dyn Error>`, `Box<dyn Fn()>`) as in the function itself.
-            let ret_ty = func
-                .return_type()
-                .map(|ty| {
-                    let ty = crate::stream::inferable(ty);
-                    quote!(-> #ty)
-                })
-                .unwrap_or_default();
+            let ret_ty = closure_return_type(&func);
             quote! {
                 #callsite
                 #start
@@ -200,6 +186,18 @@ fn async_trait_inner_owned(call: &syn::ExprCall) -> syn::ExprAsync {
     async_trait_inner(&block)
         .cloned()
         .expect("shape checked by ast::async_trait_inner")
+}
+
+/// `-> R` for the closure that runs a sync body: with the declared return type on it, what the
+/// body returns is coerced to that type (`Box<dyn Error>`, `Box<dyn Fn()>`) as in the function
+/// itself (`impl Trait` becomes `_`, which a closure cannot name).
+fn closure_return_type(func: &Func) -> TokenStream {
+    func.return_type()
+        .map(|ty| {
+            let ty = crate::stream::inferable(ty);
+            quote!(-> #ty)
+        })
+        .unwrap_or_default()
 }
 
 /// `{ let __ret: R = { body }; __ret }` so the async block's output type is known where the
