@@ -30,52 +30,70 @@
 //! at the cost of one relaxed atomic load.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod capture;
-mod clock;
-mod config;
-mod context;
-mod cost;
-mod diagnostics;
-mod error;
-pub mod export;
-#[cfg(feature = "async-openai")]
-mod integrations;
-mod interop;
-mod message;
-mod pipeline;
-pub mod propagation;
-mod redact;
-mod sampling;
-pub mod schema;
+// The layers, lowest first; each imports only from those before it (ARCHITECTURE.md, and the
+// layering test in `tests/tests/layering.rs`).
+// The span record and its values; the names they take.
+mod record;
 pub mod semconv;
+// The hand-off: per-thread rings.
+mod handoff;
+// What the hot path reads: installed settings, counters, the sinks behind traits.
+mod state;
+// The hot path: the guard, context, capture, streams.
+mod capture;
+mod context;
+mod message;
+pub mod propagation;
+pub mod schema;
 mod span;
 pub mod stream;
+mod usage;
+// The stages: cost, roll-up, tail sampling, content and redaction.
+mod stages;
+// The mapper: a record to attributes and `SpanData`.
+mod mapper;
+// The sinks: the export worker, the host modes, the exporters.
+mod sinks;
+// Installation: the builder, the environment, the exporters chosen.
+mod install;
+// The facade: what users and the expansions reach.
+#[cfg(feature = "async-openai")]
+mod integrations;
 pub mod testing;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
-mod usage;
 
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;
 
-pub use config::{
-    Builder, ContentCapture, DEFAULT_JSONL_PATH, EnvSource, Guard, OtlpProtocol, ProcessEnv, init,
-};
+/// Getting finished spans out of the process: the console tree and JSONL file exporters, and the
+/// `opentelemetry_sdk` exporter types every exporter implements.
+pub mod export {
+    pub use crate::sinks::console::ConsoleExporter;
+    #[cfg(feature = "jsonl")]
+    pub use crate::sinks::jsonl::{JsonlExporter, JsonlExporterBuilder};
+    pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+}
+
 pub use context::{
     ContextGuard, CurrentSpan, FutureExt, ScopeBuilder, SpanId, TraceContext, TraceId, WithTrace,
     current, scope,
 };
-pub use cost::ModelPrice;
-pub use error::Error;
+pub use install::{Builder, EnvSource, Guard, OtlpProtocol, ProcessEnv, init};
 pub use message::{Message, Messages, Modality, Part, Role};
-pub use pipeline::{Stats, force_flush, shutdown, stats};
-pub use redact::{Detector, InvalidPattern, Redaction, Sensitive};
-pub use sampling::{Sampler, TailSampler};
+pub use record::{Field, Kind, Value};
 pub use schema::{Document, ErrorType};
 pub use semconv::Conventions;
-pub use span::{Field, Kind, Value};
+pub use stages::cost::ModelPrice;
+pub use stages::redact::{Detector, InvalidPattern, Redaction, Sensitive};
+pub use stages::tail::TailSampler;
+pub use state::settings::DEFAULT_JSONL_PATH;
+pub use state::{
+    ConfigError, ContentCapture, Error, ExportError, Operation, Sampler, Stats, force_flush,
+    shutdown, stats,
+};
 pub use stream::StreamChunk;
 pub use usage::{LlmResponse, Usage};
 

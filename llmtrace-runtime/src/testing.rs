@@ -27,7 +27,7 @@
 //! ```
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use opentelemetry::Value;
@@ -35,22 +35,8 @@ use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
 
 use crate::context::{ContextGuard, TraceContext, WithTrace};
-use crate::sampling::Sampler;
-
-/// Where a capture's spans are delivered, by the export worker.
-#[derive(Debug, Default)]
-pub(crate) struct CaptureSink {
-    spans: Mutex<Vec<SpanData>>,
-}
-
-impl CaptureSink {
-    pub(crate) fn push(&self, span: SpanData) {
-        self.spans
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(span);
-    }
-}
+use crate::record::CaptureSink;
+use crate::state::{self, Sampler};
 
 /// Collects the spans started inside it. See the [module docs](self).
 ///
@@ -72,7 +58,7 @@ impl Default for Capture {
 impl Capture {
     /// Starts a capture.
     pub fn new() -> Self {
-        if crate::pipeline::get().is_none() {
+        if state::get().is_none() {
             if let Ok(guard) = crate::init()
                 .sampler(Sampler::AlwaysOn)
                 .without_exporters()

@@ -24,8 +24,8 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-use crate::pipeline::{self, Mode};
-use crate::span::Value;
+use crate::record::Value;
+use crate::state::{self, Output};
 
 /// A `tracing_subscriber` layer that adds the `tracing` events emitted inside an llmtrace span
 /// to that span, as span events: named after the event's message (else its callsite name), with
@@ -49,7 +49,7 @@ impl EventsLayer {
 
 impl<S: Subscriber> Layer<S> for EventsLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if !pipeline::is_enabled() || pipeline::get().is_some_and(|p| p.mode == Mode::Tracing) {
+        if !state::is_enabled() || state::get().is_some_and(|p| matches!(p.output, Output::Tracing(_))) {
             return;
         }
         let span = crate::current();

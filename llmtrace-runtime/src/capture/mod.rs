@@ -5,6 +5,7 @@
 //! starts; this is the only JSON work done on the hot path, and only when content is captured.
 
 pub(crate) mod json;
+pub mod ret;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,13 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
 
-use crate::span::{Field, Record, Value};
-
-/// What a failed capture (a panicking `Serialize` or `Display`) records instead.
-pub(crate) const CAPTURE_FAILED: &str = "<capture failed>";
-
-/// The default limit of a content attribute, in bytes of JSON.
-pub(crate) const DEFAULT_CONTENT_LIMIT: usize = 32 * 1024;
+use crate::record::{CAPTURE_FAILED, FLAG_TRUNCATED, Field, Record, Value};
 
 /// Captured beyond the content limit, so that redaction, which runs on the export thread before
 /// the value is cut to the limit, sees a secret that straddles the limit whole (PEM private keys,
@@ -29,7 +24,7 @@ const REDACTION_MARGIN: usize = 8 * 1024;
 /// redaction margin.
 #[inline]
 pub(crate) fn capture_limit() -> usize {
-    crate::pipeline::content_limit().saturating_add(REDACTION_MARGIN)
+    crate::state::content_limit().saturating_add(REDACTION_MARGIN)
 }
 
 /// Largest captured error message.
@@ -99,7 +94,7 @@ impl InputWriter {
         self.buf.push('}');
         rec.set(Field::Input, Value::Json(self.buf.into_boxed_str()));
         if self.truncated {
-            rec.flags |= crate::span::FLAG_TRUNCATED;
+            rec.flags |= FLAG_TRUNCATED;
         }
     }
 }
@@ -109,7 +104,7 @@ pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field,
     let (json, truncated) = json(value, capture_limit());
     rec.set(field, Value::Json(json.into_boxed_str()));
     if truncated {
-        rec.flags |= crate::span::FLAG_TRUNCATED;
+        rec.flags |= FLAG_TRUNCATED;
     }
 }
 

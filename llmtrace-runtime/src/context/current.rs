@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::{TraceContext, with_current_record};
-use crate::span::{Event, Field, Value};
+use crate::record::{Event, Field, Value};
 
 /// A 128-bit trace id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +128,7 @@ impl CurrentSpan {
     /// Sets one of the schema's fields on the current span.
     #[inline]
     pub fn set(&self, field: Field, value: impl Into<Value>) {
-        if crate::pipeline::is_enabled() {
+        if crate::state::is_enabled() {
             set_field(field, value.into());
         }
     }
@@ -137,7 +137,7 @@ impl CurrentSpan {
     #[inline(always)]
     pub fn record_usage(&self, usage: crate::Usage) {
         // Not installed, this is one relaxed load; the work stays out of line.
-        if crate::pipeline::is_enabled() {
+        if crate::state::is_enabled() {
             record_usage(usage);
         }
     }
@@ -145,7 +145,7 @@ impl CurrentSpan {
     /// Records the cost of the call in USD, overriding the computed one.
     #[inline(always)]
     pub fn record_cost_usd(&self, usd: f64) {
-        if crate::pipeline::is_enabled() {
+        if crate::state::is_enabled() {
             set_field(Field::CostTotal, Value::F64(usd));
         }
     }
@@ -167,7 +167,7 @@ impl CurrentSpan {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        let time = crate::clock::now();
+        let time = crate::record::clock::now();
         with_current_record(|rec| {
             rec.extra_mut().events.push(Event {
                 name,

@@ -8,7 +8,8 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::TraceContext;
-use crate::span::{Record, Span};
+use crate::record::Record;
+use crate::span::Span;
 
 pin_project! {
     /// The future an instrumented `async fn` awaits: it enters the function's span on every

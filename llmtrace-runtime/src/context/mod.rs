@@ -7,6 +7,7 @@
 //! it follows `.await`; [`TraceContext`] carries it into spawned tasks and threads.
 
 mod current;
+pub(crate) mod external;
 mod future;
 mod handle;
 mod scope;
@@ -18,13 +19,12 @@ use std::ptr;
 pub use current::{CurrentSpan, SpanId, TraceId, current};
 pub use future::{FutureExt, WithTrace};
 pub use handle::{ContextGuard, TraceContext};
-pub(crate) use scope::Scope;
 pub use scope::{ScopeBuilder, scope};
 
 #[doc(hidden)]
 pub use future::Instrumented;
 
-use crate::span::Record;
+use crate::record::{Record, Scope};
 
 /// The context is valid (there is a current span or remote parent).
 pub(crate) const VALID: u8 = 1;
@@ -141,7 +141,7 @@ impl Drop for Entered<'_> {
     fn drop(&mut self) {
         let left = CURRENT.with(|c| c.replace(self.prev));
         if left.flags & HOOKED != 0 {
-            crate::interop::leave();
+            external::leave();
         }
     }
 }
@@ -153,7 +153,7 @@ impl Drop for Entered<'_> {
 #[inline(always)]
 pub(crate) fn with_current_record<R>(f: impl FnOnce(&mut Record) -> R) -> Option<R> {
     // Not installed: no record can be open; skip even the thread-local access.
-    if !crate::pipeline::is_enabled() {
+    if !crate::state::is_enabled() {
         return None;
     }
     let record = CURRENT.with(|c| c.get().record);

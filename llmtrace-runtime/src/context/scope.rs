@@ -4,22 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{TraceContext, WithTrace};
-use crate::span::Value;
-
-/// Values copied onto every span started inside a scope.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Scope {
-    pub(crate) session_id: Option<Box<str>>,
-    pub(crate) user_id: Option<Box<str>>,
-    pub(crate) conversation_id: Option<Box<str>>,
-    pub(crate) tags: Vec<Box<str>>,
-    pub(crate) metadata: Vec<(Box<str>, Value)>,
-    /// Where spans of a test capture go (see [`crate::testing`]).
-    pub(crate) capture: Option<Arc<crate::testing::CaptureSink>>,
-    /// The W3C `tracestate` received with a remote parent, forwarded when the trace is
-    /// propagated further (see [`crate::propagation`]); not copied onto spans.
-    pub(crate) trace_state: opentelemetry::trace::TraceState,
-}
+use crate::record::{CaptureSink, Scope, Value};
 
 /// Starts a [`ScopeBuilder`] that inherits the scope in effect.
 ///
@@ -88,7 +73,7 @@ impl ScopeBuilder {
         self
     }
 
-    pub(crate) fn capture(mut self, sink: Arc<crate::testing::CaptureSink>) -> Self {
+    pub(crate) fn capture(mut self, sink: Arc<CaptureSink>) -> Self {
         self.scope.capture = Some(sink);
         self
     }

@@ -7,8 +7,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::{Message, Messages};
-use crate::capture::{self, CAPTURE_FAILED};
-use crate::span::{Field, Record, Value};
+use crate::capture;
+use crate::record::CAPTURE_FAILED;
+use crate::record::{Field, Record, Value};
 
 /// Records `value`'s messages as `gen_ai.input.messages` (and its system instructions).
 pub(crate) fn record_input<T: Messages + ?Sized>(rec: &mut Record, value: &T) {

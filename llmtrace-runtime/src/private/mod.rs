@@ -4,7 +4,6 @@
 //! the documented API instead.
 
 mod question_mark;
-pub mod ret;
 pub mod stream;
 mod tracing_callsite;
 
@@ -12,24 +11,25 @@ mod tracing_callsite;
 /// (with the `tracing` feature), else `None`.
 pub use crate::__llmtrace_tracing_callsite as tracing_callsite;
 pub use crate::capture::InputWriter;
+pub use crate::capture::ret;
 pub use crate::context::Instrumented;
-pub use crate::redact::{Redacted, Redactor};
-pub use crate::span::{
-    CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Span, SpanScope, Value, call_sync,
+pub use crate::record::{
+    CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, Kind, Record, TracingCallsite, Value,
 };
+pub use crate::span::{Span, SpanScope, call_sync};
+pub use crate::stages::redact::{Redacted, Redactor};
 #[cfg(feature = "tracing")]
 pub use ::tracing;
 pub use question_mark::{Branch, FromResidual, from_residual, try_branch};
-pub use tracing_callsite::TracingCallsite;
 
 /// Whether parameters of this callsite are captured now (content capture on).
 #[inline]
 pub fn capture_input(callsite: &Callsite) -> bool {
-    callsite.options & CAPTURE_INPUT != 0 && crate::pipeline::content().captures()
+    callsite.options & CAPTURE_INPUT != 0 && crate::state::content().captures()
 }
 
 /// Whether return values are captured now.
 #[inline]
 pub fn capture_output() -> bool {
-    crate::pipeline::content().captures()
+    crate::state::content().captures()
 }

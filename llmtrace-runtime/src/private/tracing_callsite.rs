@@ -12,14 +12,6 @@
 //! keys. Keys that cannot be fields (the indexed `retrieval.documents.{i}.document.*`, keys set
 //! at run time) go through tracing-opentelemetry directly.
 
-/// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).
-#[cfg(feature = "tracing")]
-pub type TracingCallsite = ::tracing::callsite::DefaultCallsite;
-
-/// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).
-#[cfg(not(feature = "tracing"))]
-pub type TracingCallsite = ();
-
 #[cfg(feature = "tracing")]
 #[doc(hidden)]
 #[macro_export]
@@ -129,10 +121,11 @@ mod tests {
     use opentelemetry::KeyValue;
     use tracing::callsite::Callsite as _;
 
-    use crate::config::ContentCapture;
-    use crate::context::Scope;
-    use crate::semconv::{Conventions, Mapper, keys};
-    use crate::span::{
+    use crate::state::ContentCapture;
+    use crate::record::Scope;
+    use crate::mapper::Mapper;
+    use crate::semconv::{Conventions, keys};
+    use crate::record::{
         CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
     };
 

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use opentelemetry::baggage::Baggage;
 
-use crate::context::Scope;
+use crate::record::Scope;
 use crate::semconv::keys::{gen_ai, openinference as oi};
-use crate::span::Value;
+use crate::record::Value;
 
 /// The allow-list of baggage keys that [`inject_with_baggage`](super::inject_with_baggage) sends
 /// and [`extract_with_baggage`](super::extract_with_baggage) reads.

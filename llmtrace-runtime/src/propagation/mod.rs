@@ -112,7 +112,8 @@ pub use headers::{
     inject_headers_with_baggage,
 };
 
-use crate::context::{Scope, SpanId, TraceContext, TraceId};
+use crate::context::{SpanId, TraceContext, TraceId};
+use crate::record::Scope;
 
 /// Writes `traceparent` (and `tracestate`, when the trace has one) for `ctx`: new spans in the
 /// receiving process become children of `ctx`'s span. Writes nothing when `ctx` is not inside a

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::context::{SpanId, TraceContext, TraceId};
-use crate::span::Value;
+use crate::record::Value;
 
 const TRACE: u128 = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
 const SPAN: u64 = 0x00f0_67aa_0ba9_02b7;

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::span::Value;
+use crate::record::Value;
 
 /// A string argument (`model`, `provider`, `name`, ...).
 #[diagnostic::on_unimplemented(

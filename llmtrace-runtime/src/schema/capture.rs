@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::capture::InputWriter;
-use crate::span::{Field, Record};
+use crate::record::{Field, Record};
 
 /// A value the expansion is about to capture.
 #[derive(Debug)]

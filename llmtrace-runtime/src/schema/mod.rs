@@ -13,45 +13,13 @@
 
 mod args;
 mod capture;
+mod error_type;
 mod response;
 
-use std::fmt::Display;
-
 pub use args::{AttrArg, BoolArg, FloatArg, IntArg, StrArg, StrListArg};
+pub use error_type::ErrorType;
 pub use capture::{
     CapturedParam, Document, NoDocuments, NotDocuments, NotSerializable, Probe, ProbeOther,
     ProbeSerialize, RetrievedDocuments, Serializable, ViaDocument, ViaSerialize, documents,
 };
 pub use response::{UsageFromOk, UsageFromValue, input_messages};
-
-/// A finer `error.type` for an error than its type name.
-///
-/// ```
-/// use std::borrow::Cow;
-///
-/// #[derive(Debug)]
-/// enum ApiError { RateLimited, Timeout }
-///
-/// impl std::fmt::Display for ApiError {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         write!(f, "{self:?}")
-///     }
-/// }
-///
-/// impl llmtrace_runtime::ErrorType for ApiError {
-///     fn error_type(&self) -> Cow<'static, str> {
-///         match self {
-///             ApiError::RateLimited => "rate_limited".into(),
-///             ApiError::Timeout => "timeout".into(),
-///         }
-///     }
-/// }
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` does not implement `llmtrace::ErrorType`",
-    label = "implement `ErrorType` to give this error a finer `error.type`"
-)]
-pub trait ErrorType: Display {
-    /// A low-cardinality code for this error (`rate_limited`, `timeout`, an HTTP status...).
-    fn error_type(&self) -> std::borrow::Cow<'static, str>;
-}

@@ -3,15 +3,15 @@
 //! something implementing [`LlmResponse`]. The checks are spanned at the expressions, so a
 //! value of the wrong type is reported there.
 
-use crate::__private::ret::Ret;
+use crate::capture::ret::Ret;
 use crate::Messages;
-use crate::span::Record;
+use crate::record::Record;
 use crate::usage::{self, LlmResponse};
 
 /// Records the messages given to `messages = ..`, when content is captured.
 #[inline]
 pub fn input_messages<T: Messages + ?Sized>(rec: &mut Record, messages: &T) {
-    if crate::pipeline::content().captures() {
+    if crate::state::content().captures() {
         crate::message::record_input(rec, messages);
     }
 }

@@ -1,8 +1,6 @@
-//! Conventions: the attribute keys llmtrace emits, and the mapper that turns a record into them.
+//! Conventions: the attribute keys llmtrace emits, and which sets of them to emit.
 
-mod format;
+mod conventions;
 pub mod keys;
-mod mapper;
 
-pub use mapper::Conventions;
-pub(crate) use mapper::{CallsiteAttrs, Mapped, Mapper, span_kind};
+pub use conventions::Conventions;

@@ -5,14 +5,15 @@ use std::any::Any;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use super::ids::{new_span_id, new_trace_id};
-use super::{
+use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
+use crate::handoff;
+use crate::record::ids::{new_span_id, new_trace_id};
+use crate::record::{
     Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
-    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value,
+    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value, clock,
 };
-use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID};
-use crate::sampling::HeadSampler;
-use crate::{clock, interop, pipeline};
+use crate::state::{self, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output, ParentIds};
+use crate::state::{Started, TRACING_PARENT};
 
 // The record is inline on purpose: boxing it would cost an allocation per span, and a span is
 // live far more often than not.
@@ -52,7 +53,7 @@ impl Span {
     /// decision is taken before any clock read or attribute.
     #[inline]
     pub fn start(callsite: &'static Callsite) -> Span {
-        if !pipeline::is_enabled() {
+        if !state::is_enabled() {
             return Span::with(State::Off);
         }
         Span::start_enabled(callsite, context::get())
@@ -60,19 +61,64 @@ impl Span {
 
     #[inline(never)]
     fn start_enabled(callsite: &'static Callsite, parent: Ctx) -> Span {
-        let Some(p) = pipeline::get() else {
+        let Some(p) = state::get() else {
             return Span::with(State::Off);
         };
-        // Another tracing system to look at or to feed (see `interop`): out of line, but for
-        // the check of the `tracing` parent of a root, one load when no subscriber wants spans.
+        // Another tracing system to look at or to feed (see `context::external`): out of line,
+        // but for the check of the `tracing` parent of a root, one load when no subscriber wants
+        // spans.
         let mut parent = parent;
         let mut flags = 0;
         if p.interop != 0 {
-            if p.interop & !interop::TRACING_PARENT != 0 {
-                return interop::start(callsite, parent, p);
+            if p.interop & !TRACING_PARENT != 0 {
+                return Span::start_interop(callsite, parent, p);
             }
-            if !parent.is_valid() && interop::tracing_parent(&mut parent) {
+            if !parent.is_valid() && external::tracing_parent(&mut parent) {
                 flags = FLAG_PARENT_EXTERNAL;
+            }
+        }
+        Span::start_sampled(callsite, parent, &p.sampler, flags)
+    }
+
+    /// Starts a span when the pipeline has interop bits: in a host mode, the host's span and
+    /// the record together; in native mode, the native span with what interop adds (a parent
+    /// from another system for local roots, the OpenTelemetry context on entry).
+    #[inline(never)]
+    fn start_interop(callsite: &'static Callsite, parent: Ctx, p: &'static Installed) -> Span {
+        // Test captures record natively whatever the mode (their spans go to the capture).
+        if p.interop & HOST != 0 && !forced(&parent) {
+            if let Some(host) = p.output.host() {
+                let ids = parent.is_valid().then(|| ParentIds {
+                    trace_id: parent.trace_id,
+                    span_id: parent.span_id,
+                    sampled: parent.is_sampled(),
+                    remote: parent.flags & REMOTE != 0,
+                });
+                return Span::with(match host.start(callsite, ids, parent.scope()) {
+                    Started::Off => State::Off,
+                    Started::Unsampled {
+                        trace_id,
+                        span_id,
+                        otel,
+                    } => State::Unsampled {
+                        trace_id,
+                        span_id,
+                        otel,
+                    },
+                    Started::Live(rec) => State::Live(rec),
+                });
+            }
+        }
+        let mut flags = if p.interop & OTEL_CONTEXT != 0 {
+            FLAG_OTEL_CONTEXT
+        } else {
+            0
+        };
+        let mut parent = parent;
+        if !parent.is_valid() {
+            if let Some(cx) = external::external_parent(p.interop) {
+                external::adopt(&mut parent, &cx);
+                flags |= FLAG_PARENT_EXTERNAL;
             }
         }
         Span::start_sampled(callsite, parent, &p.sampler, flags)
@@ -121,23 +167,6 @@ impl Span {
         Span::with(State::Live(record))
     }
 
-    /// A recording span for a record opened elsewhere (the host span of another mode).
-    #[inline]
-    pub(crate) fn live(record: Record) -> Span {
-        Span::with(State::Live(record))
-    }
-
-    /// A sampled-out span with these ids; with `otel`, entering it attaches them as the
-    /// OpenTelemetry context.
-    #[inline]
-    pub(crate) fn unsampled(trace_id: u128, span_id: u64, otel: bool) -> Span {
-        Span::with(State::Unsampled {
-            trace_id,
-            span_id,
-            otel,
-        })
-    }
-
     /// A span that records nothing (a stream not yet attached to a call, say).
     #[inline]
     pub(crate) fn off() -> Span {
@@ -173,7 +202,8 @@ impl Span {
     }
 
     /// Makes this span the current context until the guard drops (and, when another tracing
-    /// system is involved, enters its span there too, until the guard drops: see `interop`).
+    /// system is involved, enters its span there too, until the guard drops: see
+    /// `context::external`).
     #[inline]
     pub(crate) fn enter(&mut self) -> Option<Entered<'_>> {
         match &mut *self.state {
@@ -185,7 +215,7 @@ impl Span {
             } => {
                 let mut flags = VALID;
                 if *otel {
-                    interop::enter_ids(*trace_id, *span_id, false);
+                    external::enter_ids(*trace_id, *span_id, false);
                     flags |= HOOKED;
                 }
                 Some(context::enter(Ctx {
@@ -198,7 +228,7 @@ impl Span {
             State::Live(rec) => {
                 let mut flags = VALID | SAMPLED;
                 if rec.flags & (FLAG_OTEL_CONTEXT | FLAG_BRIDGED) != 0 {
-                    interop::enter(rec);
+                    external::enter(rec);
                     flags |= HOOKED;
                 }
                 Some(context::enter_record(rec, flags))
@@ -253,7 +283,7 @@ impl Span {
         // `state` is `ManuallyDrop`, so overwriting it does not drop what was moved out.
         // SAFETY: `rec` points into `self.state`, valid and exclusively borrowed; `dispatch`
         // moves the record out and nothing reads it again before `state` is overwritten.
-        unsafe { pipeline::dispatch(rec) };
+        unsafe { dispatch(rec) };
         self.state = ManuallyDrop::new(State::Ended);
     }
 }
@@ -279,6 +309,36 @@ impl Span {
             }
         }
         self.end();
+    }
+}
+
+/// The hand-off: a finished record leaves the caller's hands here, for the export mode.
+///
+/// # Safety
+/// `record` must point to a valid record that the caller treats as moved out afterwards.
+#[inline]
+unsafe fn dispatch(record: *mut Record) {
+    match state::get() {
+        // SAFETY: forwarded from the caller.
+        Some(Installed {
+            output: Output::Native(_),
+            ..
+        }) => unsafe { handoff::push_from(record) },
+        // SAFETY: forwarded from the caller.
+        other => unsafe { dispatch_elsewhere(record, other) },
+    }
+}
+
+/// Outside native mode, or not installed: out of line, so that the native path stays small.
+///
+/// # Safety
+/// As for [`dispatch`].
+#[inline(never)]
+unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Installed>) {
+    // SAFETY: forwarded from the caller: the record is moved out here, once.
+    let rec = unsafe { std::ptr::read(record) };
+    if let Some(host) = installed.and_then(|p| p.output.host()) {
+        host.finish(rec);
     }
 }
 

@@ -5,9 +5,9 @@ use std::fmt::{Display, Write};
 
 use super::StreamChunk;
 use crate::capture::{self, capture_limit};
-use crate::clock;
+use crate::record::clock;
 use crate::message::{self, Message};
-use crate::span::{FLAG_TRUNCATED, Field, Record, Value};
+use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
 use crate::usage::Usage;
 
 /// What the chunks so far reported.

@@ -9,7 +9,8 @@ use pin_project_lite::pin_project;
 
 use super::StreamItem;
 use super::observe::{Accumulated, Observer};
-use crate::span::{CAPTURE_OUTPUT, Span};
+use crate::record::CAPTURE_OUTPUT;
+use crate::span::Span;
 
 pin_project! {
     /// A stream whose chunks are recorded on a model call's span; see [`traced`].
@@ -86,7 +87,7 @@ impl<S> Traced<S> {
     #[doc(hidden)]
     pub fn __attach(mut self, mut span: Span) -> Self {
         self.capture_text = span.recording().is_some_and(|rec| {
-            rec.callsite.options & CAPTURE_OUTPUT != 0 && crate::pipeline::content().captures()
+            rec.callsite.options & CAPTURE_OUTPUT != 0 && crate::state::content().captures()
         });
         // A span already attached ends here: the new one is the call's.
         self.span = span;

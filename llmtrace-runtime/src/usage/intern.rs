@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::sync::{Mutex, PoisonError};
 
-use crate::span::Value;
+use crate::record::Value;
 
 /// Distinct names leaked at most, process-wide.
 const MAX_NAMES: usize = 256;

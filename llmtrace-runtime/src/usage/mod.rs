@@ -6,7 +6,7 @@ mod response;
 pub use response::LlmResponse;
 pub(crate) use response::record_response;
 
-use crate::span::Record;
+use crate::record::Record;
 
 /// Token counts of one model call.
 ///

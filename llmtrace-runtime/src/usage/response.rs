@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Usage;
 use crate::message::{self, Message};
-use crate::span::{Field, Record, Value};
+use crate::record::{Field, Record, Value};
 
 /// The response of a model call, as an `#[llm_call]` records it.
 ///

@@ -687,7 +687,7 @@ mod tests {
 
     #[test]
     fn a_response_is_recorded_on_the_span() {
-        use crate::span::{Callsite, Field, Kind, Record, Value as V};
+        use crate::record::{Callsite, Field, Kind, Record, Value as V};
         static CALL: Callsite = Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], 0);
 
         let response = completion(

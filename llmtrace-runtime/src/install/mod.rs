@@ -1,0 +1,658 @@
+//! Installation: the [`init`] builder, [`Builder::install`] and the guard that flushes on drop.
+//! Nothing else in the crate imports this layer: it reads the environment, chooses the
+//! exporters, builds the stages, the mapper and the sink of the mode asked for, and fills the
+//! state the hot path reads.
+//!
+//! Settings made in code win over the environment; the environment wins over the defaults.
+
+mod env;
+mod exporters;
+mod guard;
+mod resource;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+
+use env::EnvConfig;
+pub use env::{EnvSource, OtlpProtocol, ProcessEnv};
+use exporters::ExporterSpec;
+pub use guard::Guard;
+
+use crate::handoff;
+use crate::mapper::Mapper;
+use crate::record::clock;
+use crate::semconv::Conventions;
+use crate::sinks::exporter::{BoxError, DynSpanExporter, ExporterFactory};
+use crate::sinks::host::{self, HostExport};
+use crate::sinks::worker::{WorkerConfig, WorkerHandle};
+use crate::stages::cost::{ModelPrice, PriceOverride};
+use crate::stages::redact::Redaction;
+use crate::stages::tail::TailSampler;
+use crate::stages::{Place, StageConfig, Stages};
+use crate::state::settings::{self, ContentCapture};
+use crate::state::{
+    self, ConfigError, Counters, Error, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output,
+    Sampler, TRACING_PARENT, warn,
+};
+
+/// Starts configuring llmtrace. Finish with [`Builder::install`].
+///
+/// ```
+/// use llmtrace_runtime as llmtrace;
+///
+/// let _guard = llmtrace::init()
+///     .service_name("support-bot")
+///     .with_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+///     .install(); // flushes and shuts down when dropped
+/// ```
+pub fn init() -> Builder {
+    Builder::default()
+}
+
+/// Configures and installs llmtrace. See [`init`].
+#[must_use = "nothing is installed until `install` is called"]
+pub struct Builder {
+    service_name: Option<String>,
+    resource: Vec<KeyValue>,
+    sampler: Option<Sampler>,
+    tail: Option<TailSampler>,
+    exporters: Vec<ExporterSpec>,
+    no_exporters: bool,
+    content: Option<ContentCapture>,
+    content_limit: Option<usize>,
+    redaction: Option<Redaction>,
+    conventions: Option<Conventions>,
+    prices: Vec<PriceOverride>,
+    prices_file: Option<PathBuf>,
+    env: Box<dyn EnvSource>,
+    buffer_capacity: usize,
+    max_queue: usize,
+    max_batch: usize,
+    tick: Duration,
+    export_timeout: Duration,
+    flush_timeout: Duration,
+    mode: ModeChoice,
+    otel_context: Option<bool>,
+}
+
+/// The export mode asked for (see DESIGN D6: native, `tracing`, OTel-provider).
+#[derive(Debug, Default)]
+enum ModeChoice {
+    #[default]
+    Native,
+    #[cfg(feature = "tracing")]
+    Tracing,
+    OtelProvider(SdkTracerProvider),
+    OtelGlobalProvider,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("service_name", &self.service_name)
+            .field("sampler", &self.sampler)
+            .field("exporters", &self.exporters.len())
+            .field("content", &self.content)
+            .field("prices", &self.prices.len())
+            .field("prices_file", &self.prices_file)
+            .field("mode", &self.mode)
+            .field("otel_context", &self.otel_context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            service_name: None,
+            resource: Vec::new(),
+            sampler: None,
+            tail: None,
+            exporters: Vec::new(),
+            no_exporters: false,
+            content: None,
+            content_limit: None,
+            redaction: None,
+            conventions: None,
+            prices: Vec::new(),
+            prices_file: None,
+            env: Box::new(ProcessEnv),
+            buffer_capacity: settings::DEFAULT_BUFFER_CAPACITY,
+            max_queue: settings::DEFAULT_MAX_QUEUE,
+            max_batch: settings::DEFAULT_MAX_BATCH,
+            tick: settings::DEFAULT_EXPORT_INTERVAL,
+            export_timeout: settings::DEFAULT_EXPORT_TIMEOUT,
+            flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
+            mode: ModeChoice::Native,
+            otel_context: None,
+        }
+    }
+}
+
+impl Builder {
+    /// The `service.name` resource attribute (else `OTEL_SERVICE_NAME`, else
+    /// `unknown_service:<executable>`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Adds a resource attribute (`service.version`, `deployment.environment.name`, ...); wins
+    /// over the same key in `OTEL_RESOURCE_ATTRIBUTES`.
+    pub fn resource_attribute(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.resource.push(KeyValue::new(key, value.into()));
+        self
+    }
+
+    /// Head sampling: which traces to record (else `OTEL_TRACES_SAMPLER`, else
+    /// `ParentBased(AlwaysOn)`).
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Keeps whole traces by what happened in them, decided when their root ends (else
+    /// `LLMTRACE_TAIL_SAMPLING_RATE` and its companions). See [`TailSampler`].
+    pub fn tail_sampling(mut self, sampler: TailSampler) -> Self {
+        self.tail = Some(sampler);
+        self
+    }
+
+    /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
+    /// Exporters chosen in code replace those the environment would choose.
+    pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
+        self.exporters
+            .push(ExporterSpec::Custom(ExporterFactory::new(name, move || {
+                Ok(Box::new(exporter) as Box<dyn DynSpanExporter>)
+            })));
+        self
+    }
+
+    /// Adds an exporter built on the export thread, inside its runtime (for exporters that need
+    /// a runtime when they are created). The factory's error is any error type (a `String`
+    /// too): [`try_install`](Builder::try_install) returns it as [`Error::Config`], and
+    /// [`install`](Builder::install) warns and goes on without the exporter.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    ///
+    /// let guard = llmtrace::init()
+    ///     .with_exporter_factory(|| Err::<InMemorySpanExporter, _>("no collector configured"))
+    ///     .try_install();
+    /// assert!(matches!(guard, Err(llmtrace::Error::Config(_))));
+    /// ```
+    pub fn with_exporter_factory<E, X, F>(mut self, factory: F) -> Self
+    where
+        E: SpanExporter + 'static,
+        X: Into<BoxError>,
+        F: FnOnce() -> Result<E, X> + Send + 'static,
+    {
+        let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
+        self.exporters
+            .push(ExporterSpec::Custom(ExporterFactory::new(name, move || {
+                factory()
+                    .map(|e| Box::new(e) as Box<dyn DynSpanExporter>)
+                    .map_err(Into::into)
+            })));
+        self
+    }
+
+    /// Adds the console tree exporter (stderr).
+    pub fn console(mut self) -> Self {
+        self.exporters.push(ExporterSpec::Console);
+        self
+    }
+
+    /// Adds the JSONL file exporter (OTLP/JSON, one request per line) writing to `path`.
+    pub fn jsonl(mut self, path: impl Into<PathBuf>) -> Self {
+        self.exporters.push(ExporterSpec::Jsonl(path.into()));
+        self
+    }
+
+    /// Adds an OTLP exporter configured by the standard `OTEL_EXPORTER_OTLP_*` variables
+    /// (endpoint, headers, timeout), over `protocol`.
+    pub fn otlp(mut self, protocol: OtlpProtocol) -> Self {
+        self.exporters.push(ExporterSpec::Otlp {
+            endpoint: None,
+            protocol,
+        });
+        self
+    }
+
+    /// Adds an OTLP exporter sending to `endpoint`, used as given: for HTTP, the full traces
+    /// URL (`http://collector:4318/v1/traces`); for gRPC, the collector address
+    /// (`http://collector:4317`). Headers and timeout still come from `OTEL_EXPORTER_OTLP_*`.
+    pub fn otlp_endpoint(mut self, protocol: OtlpProtocol, endpoint: impl Into<String>) -> Self {
+        self.exporters.push(ExporterSpec::Otlp {
+            endpoint: Some(endpoint.into()),
+            protocol,
+        });
+        self
+    }
+
+    /// Installs no exporter at all, whatever the environment says (spans are still recorded:
+    /// test captures receive theirs).
+    pub fn without_exporters(mut self) -> Self {
+        self.no_exporters = true;
+        self
+    }
+
+    /// Where captured content goes (else `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`,
+    /// else on spans). See [`ContentCapture`].
+    pub fn content_capture(mut self, content: ContentCapture) -> Self {
+        self.content = Some(content);
+        self
+    }
+
+    /// How captured content is scrubbed before it leaves the process (default:
+    /// [`Redaction::default`], every built-in detector). Runs on the export thread, on every
+    /// captured value: messages, arguments and results, documents, custom attributes, status
+    /// descriptions and event attributes. `Redaction::none()` turns it off.
+    pub fn redaction(mut self, redaction: Redaction) -> Self {
+        self.redaction = Some(redaction);
+        self
+    }
+
+    /// The largest content attribute (prompt, response, arguments, documents), in bytes (else
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else 32
+    /// KiB). Longer values are cut on the export thread, after redaction, and stay valid JSON;
+    /// the span says so with `llmtrace.content.truncated = true`.
+    pub fn content_limit(mut self, bytes: usize) -> Self {
+        self.content_limit = Some(bytes);
+        self
+    }
+
+    /// Which attribute conventions to emit (else `LLMTRACE_SEMCONV` and
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN`). See [`Conventions`].
+    pub fn conventions(mut self, conventions: Conventions) -> Self {
+        self.conventions = Some(conventions);
+        self
+    }
+
+    /// The price of `model` whatever the provider, for models the price database does not know
+    /// (fine-tuned, self-hosted) or that you pay another rate for. Wins over the database and
+    /// over a prices file; matched against the response model, then the request model,
+    /// ignoring ASCII case. See [`ModelPrice`].
+    pub fn model_price(mut self, model: impl Into<String>, price: ModelPrice) -> Self {
+        self.prices.push(PriceOverride {
+            provider: None,
+            model: model.into(),
+            price,
+        });
+        self
+    }
+
+    /// The price of `model` when called through `provider` (the `gen_ai.provider.name` value,
+    /// such as `openai` or `azure.ai.openai`). Wins over a [`model_price`](Builder::model_price)
+    /// for the same model, a prices file and the database.
+    pub fn provider_model_price(
+        mut self,
+        provider: impl Into<String>,
+        model: impl Into<String>,
+        price: ModelPrice,
+    ) -> Self {
+        self.prices.push(PriceOverride {
+            provider: Some(provider.into()),
+            model: model.into(),
+            price,
+        });
+        self
+    }
+
+    /// Reads model prices from a JSON file (else the file named by `LLMTRACE_PRICES_FILE`).
+    /// Its prices win over the database; prices given in code win over the file's.
+    ///
+    /// ```json
+    /// {"models": [
+    ///   {"provider": "openai", "model": "ft:gpt-4o:acme", "input_per_mtok": 3.0,
+    ///    "output_per_mtok": 12.0, "cache_read_per_mtok": 1.5, "cache_write_per_mtok": 3.75},
+    ///   {"model": "local-llama", "input_per_mtok": 0.1, "output_per_mtok": 0.2}
+    /// ]}
+    /// ```
+    ///
+    /// Rates are USD per million tokens. `provider` (a `gen_ai.provider.name` value) and the
+    /// cache rates are optional; without a cache rate, cached tokens cost the input rate. Other
+    /// keys are errors. The file is read once, on the export thread, when llmtrace starts; a
+    /// file that cannot be read or parsed is reported in one warning (path and error) and left
+    /// out.
+    pub fn prices_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.prices_file = Some(path.into());
+        self
+    }
+
+    /// Reads environment variables from `env` instead of the process environment.
+    pub fn env(mut self, env: impl EnvSource + 'static) -> Self {
+        self.env = Box::new(env);
+        self
+    }
+
+    /// Spans each thread can hold before the export worker picks them up (default 2048). A full
+    /// buffer drops new spans and counts them; it never blocks.
+    pub fn buffer_capacity(mut self, spans: usize) -> Self {
+        self.buffer_capacity = spans;
+        self
+    }
+
+    /// Spans the export worker holds at most (default 65536).
+    pub fn max_queue(mut self, spans: usize) -> Self {
+        self.max_queue = spans;
+        self
+    }
+
+    /// Spans per export call (default 128).
+    pub fn max_batch(mut self, spans: usize) -> Self {
+        self.max_batch = spans;
+        self
+    }
+
+    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms).
+    pub fn export_interval(mut self, interval: Duration) -> Self {
+        self.tick = interval;
+        self
+    }
+
+    /// How long one export call may take before it counts as failed (default 10 s). OTLP
+    /// exporters retry transient failures (refused connections, timeouts, 429 and 503 with
+    /// `Retry-After`) with backoff inside this time (or `OTEL_EXPORTER_OTLP_TIMEOUT`, when
+    /// shorter); the application never waits for any of it.
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    /// How long the guard's drop waits for the final flush (default 5 s).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// OpenTelemetry interop (off by default in native mode, on in OTel-provider mode): while an
+    /// llmtrace span runs, it is the current OpenTelemetry span, so spans opened with the
+    /// OpenTelemetry API inside it (an instrumented HTTP or database client, say) nest under it;
+    /// and a span started with no llmtrace parent inside an OpenTelemetry span becomes its child.
+    ///
+    /// It costs an OpenTelemetry `Context::attach` each time a span is entered (every call of a
+    /// function, every poll of a future).
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// let _guard = llmtrace::init().otel_context(true).install();
+    /// ```
+    pub fn otel_context(mut self, on: bool) -> Self {
+        self.otel_context = Some(on);
+        self
+    }
+
+    /// OTel-provider mode: spans go through `provider` (its sampler decides which are recorded,
+    /// its processors export them) instead of llmtrace's own buffers and exporters, with the same
+    /// attributes, redaction, cost and roll-up as native mode. Tail sampling and the exporters of
+    /// this builder are not used. Turns [`otel_context`](Builder::otel_context) on unless it is
+    /// set.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    ///
+    /// let provider = SdkTracerProvider::builder()
+    ///     .with_simple_exporter(InMemorySpanExporter::default())
+    ///     .build();
+    /// let _guard = llmtrace::init().otel_provider(provider).install();
+    /// ```
+    pub fn otel_provider(mut self, provider: SdkTracerProvider) -> Self {
+        self.mode = ModeChoice::OtelProvider(provider);
+        self
+    }
+
+    /// OTel-provider mode through the global tracer provider (`opentelemetry::global`) as it is
+    /// set when [`install`](Builder::install) runs; see [`otel_provider`](Builder::otel_provider).
+    /// Flushing it is left to the application.
+    pub fn otel_global_provider(mut self) -> Self {
+        self.mode = ModeChoice::OtelGlobalProvider;
+        self
+    }
+
+    /// `tracing` mode: spans go to the application's `tracing` subscriber as `tracing` spans
+    /// (INFO level, target the function's module) whose fields are the span's attributes, all
+    /// declared up front, with `otel.name`, `otel.kind`, `otel.status_code` and
+    /// `otel.status_description` for tracing-opentelemetry. The subscriber's filters decide
+    /// which spans are recorded, its layers export them; redaction, cost and roll-up are the same
+    /// as in native mode. Tail sampling and the exporters of this builder are not used.
+    ///
+    /// Attributes that are lists, keys set at run time and the indexed retrieval keys have no
+    /// `tracing` field: they and the span's events go to tracing-opentelemetry directly (other
+    /// layers do not see them).
+    #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+    pub fn tracing_mode(mut self) -> Self {
+        self.mode = ModeChoice::Tracing;
+        self
+    }
+
+    /// Installs llmtrace for this process and returns a guard that flushes and shuts down when
+    /// dropped. When llmtrace is already installed, or cannot start, this warns and returns an
+    /// inert guard; an exporter that cannot be built is reported and left out.
+    pub fn install(self) -> Guard {
+        match self.start(Exporters::LeaveOutFailed) {
+            Ok(guard) => guard,
+            Err(e) => {
+                warn::warn(format_args!("{e}"));
+                Guard::inert()
+            }
+        }
+    }
+
+    /// Like [`install`](Builder::install), but returns the error, and fails with
+    /// [`Error::Config`] rather than going on without an exporter given to this builder that
+    /// cannot be built.
+    pub fn try_install(self) -> Result<Guard, Error> {
+        self.start(Exporters::AllOrNothing)
+    }
+
+    fn start(self, exporters: Exporters) -> Result<Guard, Error> {
+        // One installation at a time: a second export worker must never start, even briefly (it
+        // would drain the shared buffers when shut down).
+        static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _installing = INSTALLING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state::get().is_some() {
+            return Err(Error::AlreadyInstalled);
+        }
+        let env = EnvConfig::read(&*self.env);
+        for w in &env.warnings {
+            warn::warn(format_args!("{w}"));
+        }
+        clock::init();
+        handoff::REGISTRY.set_capacity(self.buffer_capacity.max(settings::MIN_BUFFER_CAPACITY));
+        let installed = match self.mode {
+            ModeChoice::Native => self.start_native(env, exporters)?,
+            _ => self.start_host(env),
+        };
+        match state::install(installed) {
+            Ok(_) => Ok(Guard::active()),
+            // Unreachable while `INSTALLING` is held; kept total rather than panicking.
+            Err(_) => Err(Error::AlreadyInstalled),
+        }
+    }
+
+    /// What every mode resolves the same way: the stages' and the mapper's settings.
+    fn common(&mut self, env: &EnvConfig, place: Place) -> (StageConfig, Mapper, Common) {
+        let resource = resource::build(
+            self.service_name.take(),
+            std::mem::take(&mut self.resource),
+            env,
+        );
+        let content = self.content.or(env.content).unwrap_or_default();
+        let content_limit = self
+            .content_limit
+            .or(env.content_limit)
+            .unwrap_or(settings::DEFAULT_CONTENT_LIMIT)
+            .max(settings::MIN_CONTENT_LIMIT);
+        let conventions = self.conventions.unwrap_or_else(|| {
+            Conventions::default()
+                .legacy(env.legacy)
+                .latest_experimental(env.latest)
+        });
+        let stages = StageConfig {
+            prices: std::mem::take(&mut self.prices),
+            prices_file: self.prices_file.take().or_else(|| env.prices_file.clone()),
+            tail: match place {
+                Place::ExportWorker => self.tail.take().or_else(|| env.tail.clone()),
+                // Warned about in `start_host`.
+                Place::EndingThread => None,
+            },
+            content_limit,
+            redaction: self.redaction.take().unwrap_or_default(),
+        };
+        let mut interop = 0;
+        let otel_default = !matches!(self.mode, ModeChoice::Native);
+        if self.otel_context.unwrap_or(otel_default) {
+            interop |= OTEL_CONTEXT;
+        }
+        if cfg!(feature = "tracing") {
+            interop |= TRACING_PARENT;
+        }
+        (
+            stages,
+            Mapper::new(conventions, content, resource),
+            Common {
+                content,
+                content_limit,
+                interop,
+                counters: Arc::new(Counters::default()),
+            },
+        )
+    }
+
+    /// Native mode: the export worker, with the exporters chosen here.
+    fn start_native(mut self, env: EnvConfig, exporters: Exporters) -> Result<Installed, Error> {
+        let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
+        let sampler = self
+            .sampler
+            .take()
+            .or_else(|| env.sampler.clone())
+            .unwrap_or_default();
+        let from_code = !self.exporters.is_empty();
+        let (specs, note) = exporters::select(self.exporters, self.no_exporters, &env);
+        if let Some(note) = note {
+            warn::info(format_args!("{note}"));
+        }
+        // One OTLP export, retries included, fits in the worker's export timeout.
+        let otlp_budget = env
+            .otlp_timeout
+            .map_or(self.export_timeout, |t| t.min(self.export_timeout));
+        let (worker, not_started) = WorkerHandle::start(
+            WorkerConfig {
+                factories: exporters::factories(specs, otlp_budget),
+                stages: Stages::new(stages, Place::ExportWorker),
+                mapper: Arc::new(mapper),
+                counters: common.counters.clone(),
+                tick: self.tick,
+                max_batch: self.max_batch,
+                max_queue: self.max_queue,
+                export_timeout: self.export_timeout,
+            },
+            self.export_timeout,
+        )?;
+        if from_code && exporters == Exporters::AllOrNothing {
+            if let Some(failed) = not_started.into_iter().next() {
+                let _ = state::Sink::shutdown(&*worker, self.flush_timeout);
+                return Err(Error::Config(ConfigError::new(
+                    format!("{} could not be built", failed.exporter),
+                    Some(failed.error),
+                )));
+            }
+        } else {
+            for failed in not_started {
+                warn::warn(format_args!(
+                    "exporter not started: {} could not be built: {}",
+                    failed.exporter, failed.error
+                ));
+            }
+        }
+        Ok(Installed {
+            sampler: HeadSampler::new(&sampler),
+            interop: common.interop,
+            content: common.content,
+            content_limit: common.content_limit,
+            output: Output::Native(Box::new(worker)),
+            counters: common.counters,
+            flush_timeout: self.flush_timeout,
+        })
+    }
+
+    /// The `tracing` and OTel-provider modes: the host samples and exports; the stages run where
+    /// spans end.
+    fn start_host(mut self, env: EnvConfig) -> Installed {
+        let mode = match &self.mode {
+            ModeChoice::OtelProvider(_) | ModeChoice::OtelGlobalProvider => "OTel-provider",
+            _ => "tracing",
+        };
+        let ignored = [
+            (self.tail.is_some() || env.tail.is_some(), "tail sampling"),
+            (!self.exporters.is_empty(), "exporters"),
+            (self.sampler.is_some(), "a head sampler"),
+        ];
+        for (_, what) in ignored.iter().filter(|(set, _)| *set) {
+            warn::warn(format_args!(
+                "{what}: not used in {mode} mode, where the host samples and exports"
+            ));
+        }
+        let (stages, mapper, common) = self.common(&env, Place::EndingThread);
+        let stages = Stages::new(stages, Place::EndingThread);
+        let interop = common.interop | HOST;
+        let host = |system| {
+            Box::new(HostExport::new(
+                system,
+                stages,
+                mapper,
+                common.counters.clone(),
+                interop,
+            ))
+        };
+        let output = match std::mem::take(&mut self.mode) {
+            ModeChoice::OtelProvider(provider) => {
+                Output::OtelProvider(host(host::System::Otel(host::otel::Provider::sdk(provider))))
+            }
+            ModeChoice::OtelGlobalProvider => {
+                Output::OtelProvider(host(host::System::Otel(host::otel::Provider::global())))
+            }
+            #[cfg(feature = "tracing")]
+            ModeChoice::Tracing => Output::Tracing(host(host::System::Tracing)),
+            ModeChoice::Native => unreachable!("native mode starts the worker"),
+        };
+        Installed {
+            sampler: HeadSampler::new(&Sampler::AlwaysOn),
+            interop,
+            content: common.content,
+            content_limit: common.content_limit,
+            output,
+            counters: common.counters,
+            flush_timeout: self.flush_timeout,
+        }
+    }
+}
+
+/// What every mode installs alike.
+struct Common {
+    content: ContentCapture,
+    content_limit: usize,
+    interop: u8,
+    counters: Arc<Counters>,
+}
+
+/// What to do with an exporter that cannot be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exporters {
+    /// Report it and go on without it (`install`).
+    LeaveOutFailed,
+    /// Fail the installation when it was given in code (`try_install`).
+    AllOrNothing,
+}

@@ -1,0 +1,128 @@
+//! What the macro knows about an instrumented function at compile time: its kind, name,
+//! literal arguments and options, in a `static` the expansion builds once.
+
+use std::sync::OnceLock;
+
+use opentelemetry::KeyValue;
+
+use super::{Field, Value};
+
+/// The four kinds of operation llmtrace traces, one per attribute macro.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `#[workflow]`: `invoke_workflow {name}`.
+    Workflow,
+    /// `#[llm_call]`: `{operation} {model}`.
+    LlmCall,
+    /// `#[retrieval]`: `retrieval {data_source}`.
+    Retrieval,
+    /// `#[tool]`: `execute_tool {name}`.
+    Tool,
+}
+
+impl Kind {
+    /// The macro name for this kind.
+    pub const fn macro_name(self) -> &'static str {
+        match self {
+            Kind::Workflow => "workflow",
+            Kind::LlmCall => "llm_call",
+            Kind::Retrieval => "retrieval",
+            Kind::Tool => "tool",
+        }
+    }
+}
+
+/// Callsite option: capture the return value as the span's output.
+pub const CAPTURE_OUTPUT: u8 = 1;
+/// Callsite option: capture the parameters as the span's input.
+pub const CAPTURE_INPUT: u8 = 1 << 1;
+
+/// Static description of one instrumented function, built by the macro as a `static`.
+#[derive(Debug)]
+pub struct Callsite {
+    pub(crate) kind: Kind,
+    pub(crate) fn_name: &'static str,
+    pub(crate) module_path: &'static str,
+    pub(crate) statics: &'static [(Field, Value)],
+    pub(crate) custom: &'static [(&'static str, Value)],
+    pub(crate) options: u8,
+    /// Attributes derived from the static part, computed once by the mapper.
+    pub(crate) cache: OnceLock<CallsiteCache>,
+    /// The `tracing` callsite of this function's spans in `tracing` mode (with the `tracing`
+    /// feature; `None` otherwise).
+    pub(crate) tracing: Option<&'static TracingCallsite>,
+}
+
+impl Callsite {
+    /// Describes a function. Called by macro expansions in a `static` initializer.
+    pub const fn new(
+        kind: Kind,
+        fn_name: &'static str,
+        module_path: &'static str,
+        statics: &'static [(Field, Value)],
+        custom: &'static [(&'static str, Value)],
+        options: u8,
+    ) -> Self {
+        Callsite {
+            kind,
+            fn_name,
+            module_path,
+            statics,
+            custom,
+            options,
+            cache: OnceLock::new(),
+            tracing: None,
+        }
+    }
+
+    /// Adds the `tracing` callsite, made by the `tracing_callsite!` macro of the expansions' entry points. Called by macro
+    /// expansions in a `static` initializer.
+    pub const fn with_tracing(
+        mut self,
+        tracing: Option<&'static TracingCallsite>,
+    ) -> Self {
+        self.tracing = tracing;
+        self
+    }
+
+    /// The kind of span this function produces.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The instrumented function's name.
+    pub fn fn_name(&self) -> &'static str {
+        self.fn_name
+    }
+
+    /// The module the function is defined in.
+    pub fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
+    pub(crate) fn get(&self, field: Field) -> Option<&'static Value> {
+        self.statics
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Attributes derived from a callsite's literal arguments, computed once by the mapper and
+/// cloned onto each of its spans.
+#[derive(Debug)]
+pub(crate) struct CallsiteCache {
+    /// The span name, when the literal arguments fix it.
+    pub(crate) name: &'static str,
+    /// The request-side attributes.
+    pub(crate) request: Vec<KeyValue>,
+}
+
+/// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).
+#[cfg(feature = "tracing")]
+pub type TracingCallsite = ::tracing::callsite::DefaultCallsite;
+
+/// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).
+#[cfg(not(feature = "tracing"))]
+pub type TracingCallsite = ();

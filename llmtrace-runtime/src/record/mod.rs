@@ -1,0 +1,30 @@
+//! The span record and its values: what one instrumented call observed, as plain data. The
+//! lowest layer: it imports nothing else of the crate.
+//!
+//! A record stores *what* was observed (the model, a temperature, 120 input tokens) in
+//! [`Field`]s, not the attribute keys of one convention: the mapper decides the keys.
+
+mod bridge;
+mod callsite;
+pub(crate) mod clock;
+mod field;
+pub(crate) mod ids;
+#[allow(clippy::module_inception)]
+mod record;
+mod scope;
+mod tokens;
+mod value;
+
+pub(crate) use bridge::Bridge;
+pub(crate) use callsite::CallsiteCache;
+pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Kind, TracingCallsite};
+pub use field::Field;
+pub use record::Record;
+pub(crate) use record::{
+    Event, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
+    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
+};
+pub(crate) use scope::{CaptureSink, Scope};
+pub(crate) use tokens::Tokens;
+pub(crate) use value::CAPTURE_FAILED;
+pub use value::Value;

@@ -1,0 +1,39 @@
+//! Values set once for a block of work and copied onto every span inside it (`llmtrace::scope()`
+//! builds them), and where a test capture's spans go.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use opentelemetry_sdk::trace::SpanData;
+
+use super::Value;
+
+/// Values copied onto every span started inside a scope.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scope {
+    pub(crate) session_id: Option<Box<str>>,
+    pub(crate) user_id: Option<Box<str>>,
+    pub(crate) conversation_id: Option<Box<str>>,
+    pub(crate) tags: Vec<Box<str>>,
+    pub(crate) metadata: Vec<(Box<str>, Value)>,
+    /// Where spans of a test capture go (see [`crate::testing`]).
+    pub(crate) capture: Option<Arc<CaptureSink>>,
+    /// The W3C `tracestate` received with a remote parent, forwarded when the trace is
+    /// propagated further (see [`crate::propagation`]); not copied onto spans.
+    pub(crate) trace_state: opentelemetry::trace::TraceState,
+}
+
+/// Where a capture's spans are delivered, by the export worker.
+#[derive(Debug, Default)]
+pub(crate) struct CaptureSink {
+    pub(crate) spans: Mutex<Vec<SpanData>>,
+}
+
+impl CaptureSink {
+    pub(crate) fn push(&self, span: SpanData) {
+        self.spans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(span);
+    }
+}
+

@@ -1,0 +1,188 @@
+//! The `tracing` and OTel-provider modes: every recorded span has a counterpart in the host
+//! system (a [`Bridge`] kept in the record), made when the llmtrace span starts, so that the host
+//! sees the right nesting and entries, and entered whenever the llmtrace span is. When the span
+//! ends, on the thread that ends it, the same [`Stages`] as native mode run (tail sampling is
+//! native only: see [`Stages::new`]), the same mapper turns the record into attributes, events
+//! and status, and those go onto the host span before it ends.
+
+pub(crate) mod otel;
+#[cfg(feature = "tracing")]
+pub(crate) mod tracing;
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+
+use crate::mapper::Mapper;
+use crate::record::{Bridge, Callsite, Record, Scope, clock};
+use crate::stages::content::ContentStage;
+use crate::stages::{self, Drain, Stages};
+use crate::state::{Counters, Error, ExportError, Host, ParentIds, Sink, Started};
+
+/// Which host system.
+#[derive(Debug)]
+pub(crate) enum System {
+    /// An OpenTelemetry tracer provider.
+    Otel(otel::Provider),
+    /// The application's `tracing` subscriber.
+    #[cfg(feature = "tracing")]
+    Tracing,
+}
+
+/// A host system with the stages and the mapper, run where spans end.
+#[derive(Debug)]
+pub(crate) struct HostExport {
+    system: System,
+    /// The stages that keep state from span to span: under one lock, held briefly.
+    held: Mutex<Held>,
+    /// Redaction and the content limit keep none: run outside the lock.
+    content: ContentStage,
+    mapper: Mapper,
+    counters: Arc<Counters>,
+    /// The installed `interop` bits.
+    interop: u8,
+}
+
+#[derive(Debug)]
+struct Held {
+    stages: stages::Held,
+    /// The one record going through, in the shape the stages take.
+    batch: Vec<Record>,
+}
+
+thread_local! {
+    /// The mapper's scratch list, reused from span to span on each thread.
+    static SCRATCH: RefCell<Vec<KeyValue>> = const { RefCell::new(Vec::new()) };
+}
+
+impl HostExport {
+    /// Starts the stages now, on the installing thread: the price database decodes for tens of
+    /// milliseconds, which must not fall on the first span's end.
+    pub(crate) fn new(
+        system: System,
+        mut stages: Stages,
+        mapper: Mapper,
+        counters: Arc<Counters>,
+        interop: u8,
+    ) -> Self {
+        stages.start();
+        HostExport {
+            system,
+            held: Mutex::new(Held {
+                stages: stages.held,
+                batch: Vec::with_capacity(1),
+            }),
+            content: stages.content,
+            mapper,
+            counters,
+            interop,
+        }
+    }
+
+    /// Runs the stages on one ended record.
+    fn stages(&self, rec: Record) -> Record {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let Held { stages, batch } = &mut *held;
+        batch.push(rec);
+        // The record ended before this read of the clock: for the roll-up, every child of a root
+        // has arrived (children end, and come here, before their parent ends).
+        let drain = Drain {
+            started: clock::now(),
+        };
+        stages.run(batch, &drain, &self.counters, true, true);
+        let rec = batch
+            .pop()
+            .expect("the stages of these modes hold no record back");
+        debug_assert!(batch.is_empty());
+        drop(held);
+        let mut rec = rec;
+        self.content.process_record(&mut rec, &self.counters);
+        rec
+    }
+}
+
+impl Sink for HostExport {
+    /// Flushes the host (the provider's processors; a `tracing` subscriber has nothing to flush).
+    fn flush(&self, _timeout: Duration) -> Result<(), Error> {
+        match &self.system {
+            System::Otel(provider) => provider
+                .flush()
+                .map_err(|e| Error::Export(ExportError::new(e))),
+            #[cfg(feature = "tracing")]
+            System::Tracing => Ok(()),
+        }
+    }
+
+    /// The host's provider or subscriber belongs to the application: flushed, not shut down.
+    fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        self.flush(timeout)
+    }
+}
+
+impl Host for HostExport {
+    fn start(
+        &self,
+        callsite: &'static Callsite,
+        parent: Option<ParentIds>,
+        scope: Option<Arc<Scope>>,
+    ) -> Started {
+        match &self.system {
+            System::Otel(provider) => otel::start(
+                provider,
+                &self.mapper,
+                callsite,
+                parent,
+                scope,
+                self.interop,
+            ),
+            #[cfg(feature = "tracing")]
+            System::Tracing => tracing::start(callsite, parent, scope, self.interop),
+        }
+    }
+
+    fn finish(&self, mut rec: Record) {
+        let counters = &*self.counters;
+        counters.drained.fetch_add(1, Ordering::Relaxed);
+        let bridge = rec.extra.as_mut().and_then(|e| e.bridge.take());
+        // User code runs from here: redaction functions, the subscriber's layers, the provider's
+        // processors. A panic drops this span, never the application's thread (this may run in
+        // a `Drop`, while unwinding).
+        let done = catch_unwind(AssertUnwindSafe(|| {
+            let mut rec = self.stages(rec);
+            SCRATCH
+                .with(|scratch| {
+                    let mut fresh = Vec::new();
+                    let mut borrowed = scratch.try_borrow_mut();
+                    let scratch = match &mut borrowed {
+                        Ok(s) => &mut **s,
+                        Err(_) => &mut fresh,
+                    };
+                    if let Some(sink) = rec.scope.as_ref().and_then(|s| s.capture.clone()) {
+                        sink.push(self.mapper.to_span_data(&mut rec, scratch));
+                        return &counters.captured;
+                    }
+                    let end = clock::to_system_time(rec.end);
+                    match bridge {
+                        Some(Bridge::Otel(span)) => {
+                            otel::finish(span, self.mapper.map(&mut rec, scratch), end);
+                        }
+                        #[cfg(feature = "tracing")]
+                        Some(Bridge::Tracing(span)) => {
+                            tracing::finish(span, self.mapper.map(&mut rec, scratch));
+                        }
+                        None => return &counters.dropped_no_exporter,
+                    }
+                    &counters.exported
+                })
+                .fetch_add(1, Ordering::Relaxed);
+        }));
+        if done.is_err() {
+            counters.dropped_export.fetch_add(1, Ordering::Relaxed);
+            counters.report_export_error(0, "a span panicked on its way to the host");
+        }
+    }
+}

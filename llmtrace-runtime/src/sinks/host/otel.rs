@@ -1,0 +1,124 @@
+//! The OTel-provider mode: llmtrace spans go through an existing tracer provider (its sampler,
+//! its processors).
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use std::sync::Arc;
+
+use opentelemetry::global::{BoxedSpan, BoxedTracer};
+use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
+use opentelemetry::{Context, InstrumentationScope};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+
+use crate::context::external::{Ids, external_parent, parent_context};
+use crate::mapper::{Mapped, Mapper, span_kind};
+use crate::record::{
+    Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
+    Record, Scope, clock,
+};
+use crate::state::{OTEL_CONTEXT, ParentIds, Started};
+
+/// The tracer of the OTel-provider mode.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    tracer: BoxedTracer,
+    /// The provider given, to flush; none for the global provider.
+    sdk: Option<SdkTracerProvider>,
+}
+
+impl Provider {
+    fn scope() -> InstrumentationScope {
+        InstrumentationScope::builder("llmtrace")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build()
+    }
+
+    /// Spans go through `provider`.
+    pub(crate) fn sdk(provider: SdkTracerProvider) -> Provider {
+        Provider {
+            tracer: BoxedTracer::new(Box::new(provider.tracer_with_scope(Provider::scope()))),
+            sdk: Some(provider),
+        }
+    }
+
+    /// Spans go through the global tracer provider, as it is set now.
+    pub(crate) fn global() -> Provider {
+        Provider {
+            tracer: opentelemetry::global::tracer_with_scope(Provider::scope()),
+            sdk: None,
+        }
+    }
+
+    pub(crate) fn flush(&self) -> Result<(), String> {
+        match &self.sdk {
+            Some(p) => p.force_flush().map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Starts a span in OTel-provider mode: the provider's sampler decides, and its ids are the
+/// span's (the SDK makes its own).
+pub(crate) fn start(
+    provider: &Provider,
+    mapper: &Mapper,
+    callsite: &'static Callsite,
+    parent: Option<ParentIds>,
+    scope: Option<Arc<Scope>>,
+    interop: u8,
+) -> Started {
+    let otel = interop & OTEL_CONTEXT != 0;
+    let (parent_cx, parent_id, mut flags) = match parent {
+        Some(parent) => {
+            let flag = if parent.remote { FLAG_PARENT_REMOTE } else { 0 };
+            (parent_context(&parent), parent.span_id, flag)
+        }
+        None => match external_parent(interop) {
+            Some(cx) => {
+                let id = Ids::of(&cx).span_id;
+                (cx, id, FLAG_PARENT_EXTERNAL)
+            }
+            None => (Context::new(), 0, 0),
+        },
+    };
+    let now = clock::now();
+    // The name the sampler sees is the callsite's; a name that depends on run-time arguments
+    // (a model given as an expression) is set when the span ends.
+    let builder = SpanBuilder::from_name(Cow::Borrowed(mapper.callsite_name(callsite)))
+        .with_kind(span_kind(callsite.kind))
+        .with_start_time(clock::to_system_time(now));
+    let span = provider.tracer.build_with_context(builder, &parent_cx);
+    let ids = Ids::of_span(span.span_context());
+    let own = ids.span_id != 0 && (ids.span_id != parent_id || parent_id == 0);
+    if !span.is_recording() {
+        // Sampled out by the provider: children follow through the context.
+        return if own {
+            Started::Unsampled {
+                trace_id: ids.trace_id,
+                span_id: ids.span_id,
+                otel,
+            }
+        } else {
+            Started::Off
+        };
+    }
+    if otel {
+        flags |= FLAG_OTEL_CONTEXT;
+    }
+    let mut rec = Record::new(callsite, ids.trace_id, ids.span_id, parent_id, scope, now);
+    rec.flags |= flags | FLAG_BRIDGED;
+    rec.extra_mut().bridge = Some(Bridge::Otel(span));
+    Started::Live(rec)
+}
+
+/// Ends a provider span with the mapped record.
+pub(crate) fn finish(mut span: BoxedSpan, mapped: Mapped, end: SystemTime) {
+    span.update_name(mapped.name);
+    span.set_attributes(mapped.attributes);
+    for event in mapped.events {
+        span.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
+    }
+    span.set_status(mapped.status);
+    span.end_with_timestamp(end);
+}

@@ -1,0 +1,10 @@
+//! Where mapped spans go: the export worker of native mode and the exporters it calls (console
+//! tree, JSONL file, any `SpanExporter`), the host systems of the `tracing` and OTel-provider
+//! modes, and test captures (through the record's scope).
+
+pub(crate) mod console;
+pub(crate) mod exporter;
+pub(crate) mod host;
+#[cfg(feature = "jsonl")]
+pub(crate) mod jsonl;
+pub(crate) mod worker;

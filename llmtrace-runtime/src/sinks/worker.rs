@@ -1,0 +1,624 @@
+//! The export worker of native mode: one background thread that owns its own current-thread
+//! runtime, drains the per-thread rings on a short tick and on flush, runs the stages, maps
+//! records to `SpanData` and calls the exporters.
+//!
+//! It never runs on, or blocks, the application's runtime: instrumented code only pushes into its
+//! thread's ring and, once per half ring, unparks this thread.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Poll, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use opentelemetry_sdk::trace::SpanData;
+
+use super::exporter::{DynSpanExporter, ExporterFactory};
+use crate::handoff::{self, REGISTRY, wake};
+use crate::mapper::Mapper;
+use crate::record::{Record, clock};
+use crate::stages::{Drain, Stages};
+use crate::state::{Counters, Error, ExportError, Operation, Sink};
+
+pub(crate) enum Command {
+    Flush(mpsc::Sender<Result<(), Error>>),
+    Shutdown(mpsc::Sender<Result<(), Error>>),
+}
+
+/// The application side of the worker.
+#[derive(Debug)]
+pub(crate) struct WorkerHandle {
+    commands: Mutex<Commands>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+    stop: Arc<StopSignal>,
+}
+
+/// Commands waiting for the worker, and whether it still takes any.
+#[derive(Debug, Default)]
+struct Commands {
+    queue: Vec<Command>,
+    /// The worker thread has ended: a command sent now would never be answered.
+    closed: bool,
+}
+
+/// Shutdown's deadline, shared with the worker so that it can cut short an export in progress
+/// (a stalled collector, a retry sleeping on `Retry-After`) instead of answering late.
+#[derive(Debug, Default)]
+struct StopSignal(Mutex<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    /// When the worker must stop exporting and count what is left as dropped.
+    by: Option<Instant>,
+    /// The timeout the shutdown was given.
+    timeout: Option<Duration>,
+    /// The task of the export in progress, woken when `by` is set.
+    waker: Option<Waker>,
+}
+
+impl StopSignal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StopState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets (or brings forward) the deadline of a shutdown given `timeout`, and wakes the export
+    /// in progress.
+    fn set(&self, by: Instant, timeout: Duration) {
+        let mut state = self.lock();
+        state.by = Some(state.by.map_or(by, |b| b.min(by)));
+        state.timeout = Some(state.timeout.map_or(timeout, |t| t.min(timeout)));
+        if let Some(waker) = state.waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn by(&self) -> Option<Instant> {
+        self.lock().by
+    }
+
+    /// The error of a shutdown whose deadline cut the export short.
+    fn timed_out(&self) -> Error {
+        Error::Timeout {
+            operation: Operation::Shutdown,
+            limit: self.lock().timeout.unwrap_or_default(),
+        }
+    }
+
+    /// The deadline, after registering `waker` to be woken when it is set.
+    fn watch(&self, waker: &Waker) -> Option<Instant> {
+        let mut state = self.lock();
+        match &mut state.waker {
+            Some(w) => w.clone_from(waker),
+            None => state.waker = Some(waker.clone()),
+        }
+        state.by
+    }
+}
+
+/// How long before shutdown's deadline the worker stops exporting: the time it keeps to drop and
+/// count what is left (up to two queues and every ring of records: tens of milliseconds in a
+/// debug build), shut the exporters down and answer, so that `shutdown` returns in time with the
+/// counters final.
+fn stop_margin(timeout: Duration) -> Duration {
+    (timeout / 5).min(Duration::from_millis(500))
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Flush(_) => "Flush",
+            Command::Shutdown(_) => "Shutdown",
+        })
+    }
+}
+
+/// How the worker is set up.
+pub(crate) struct WorkerConfig {
+    pub(crate) factories: Vec<ExporterFactory>,
+    pub(crate) stages: Stages,
+    pub(crate) mapper: Arc<Mapper>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) tick: Duration,
+    pub(crate) max_batch: usize,
+    pub(crate) max_queue: usize,
+    pub(crate) export_timeout: Duration,
+}
+
+/// An exporter that could not be built: left out.
+#[derive(Debug)]
+pub(crate) struct NotStarted {
+    /// What the exporter is (`OTLP/HTTP exporter`, `exporter 2 given to the builder`, ...).
+    pub(crate) exporter: String,
+    pub(crate) error: super::exporter::BoxError,
+}
+
+impl WorkerHandle {
+    /// Starts the worker thread and waits (at most `wait`) until it has built the exporters:
+    /// those that could not be built are returned, and left out.
+    pub(crate) fn start(
+        config: WorkerConfig,
+        wait: Duration,
+    ) -> Result<(Arc<WorkerHandle>, Vec<NotStarted>), Error> {
+        let handle = Arc::new(WorkerHandle {
+            commands: Mutex::new(Commands::default()),
+            thread: Mutex::new(None),
+            stop: Arc::new(StopSignal::default()),
+        });
+        let control = handle.clone();
+        let (started, report) = mpsc::channel();
+        let join = thread::Builder::new()
+            .name("llmtrace-export".into())
+            .spawn(move || {
+                run(config, &control, started);
+                // Commands sent from now on fail at once instead of waiting out their timeout;
+                // those still queued are dropped, which disconnects their callers.
+                let mut commands = control.lock_commands();
+                commands.closed = true;
+                commands.queue.clear();
+            })
+            .map_err(|e| Error::Start(e.to_string()))?;
+        handoff::set_consumer(join.thread().clone());
+        *handle.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(join);
+        match report.recv_timeout(wait) {
+            Ok(Ok(not_started)) => Ok((handle, not_started)),
+            Ok(Err(e)) => Err(e),
+            // A factory still building: the worker goes on; its failure, if any, was lost to
+            // the caller but not to stderr.
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok((handle, Vec::new())),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(Error::Start("the export thread ended while starting".into()))
+            }
+        }
+    }
+
+    fn lock_commands(&self) -> std::sync::MutexGuard<'_, Commands> {
+        self.commands.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a command for the worker; false when the worker has ended.
+    fn send(&self, command: Command) -> bool {
+        let mut commands = self.lock_commands();
+        if commands.closed {
+            return false;
+        }
+        commands.queue.push(command);
+        drop(commands);
+        wake();
+        true
+    }
+}
+
+impl Sink for WorkerHandle {
+/// Exports everything buffered so far and flushes the exporters, waiting at most `timeout`.
+    fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Command::Flush(tx)) {
+            return Err(Error::Stopped);
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+                operation: Operation::Flush,
+                limit: timeout,
+            }),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::Stopped),
+        }
+    }
+
+    /// Flushes, shuts the exporters down and stops the thread, waiting at most `timeout`. Spans
+    /// not acknowledged by then are counted as dropped at shutdown, before this returns.
+    ///
+    /// Calling it again once the worker has stopped does nothing.
+    fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        // The worker stops exporting a little before the deadline, interrupting an export in
+        // progress, so that it has counted everything when it answers.
+        self.stop.set(
+            Instant::now() + timeout.saturating_sub(stop_margin(timeout)),
+            timeout,
+        );
+        let (tx, rx) = mpsc::channel();
+        if !self.send(Command::Shutdown(tx)) {
+            return Ok(());
+        }
+        let result = match rx.recv_timeout(timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(Error::Timeout {
+                    operation: Operation::Shutdown,
+                    limit: timeout,
+                });
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::Stopped),
+        };
+        if let Some(join) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = join.join();
+        }
+        result
+    }
+}
+
+struct Worker {
+    /// When the last read of the rings began.
+    drained_at: u64,
+    exporters: Vec<Box<dyn DynSpanExporter>>,
+    runtime: tokio::runtime::Runtime,
+    stages: Stages,
+    mapper: Arc<Mapper>,
+    counters: Arc<Counters>,
+    max_batch: usize,
+    max_queue: usize,
+    export_timeout: Duration,
+    pending: Vec<Record>,
+    scratch: Vec<opentelemetry::KeyValue>,
+    /// The last export error since the current flush began, to report it to the flusher.
+    flush_error: Option<Error>,
+    /// Shutdown's deadline, set from the application side.
+    stop: Arc<StopSignal>,
+    /// Shutdown's deadline has passed: nothing more is exported; what is left is counted as
+    /// dropped at shutdown.
+    stopped: bool,
+}
+
+/// What became of one call to one exporter.
+enum Outcome {
+    /// The exporter accepted the batch.
+    Acked,
+    /// The exporter failed, panicked or timed out.
+    Failed(String),
+    /// Shutdown's deadline passed first.
+    Stopped,
+}
+
+fn run(
+    config: WorkerConfig,
+    control: &WorkerHandle,
+    started: mpsc::Sender<Result<Vec<NotStarted>, Error>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("llmtrace-export")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = started.send(Err(Error::Start(format!(
+                "cannot start the export runtime: {e}"
+            ))));
+            return;
+        }
+    };
+    let mut exporters = Vec::new();
+    let mut not_started = Vec::new();
+    {
+        let _guard = runtime.enter();
+        for factory in config.factories {
+            let built = std::panic::catch_unwind(AssertUnwindSafe(factory.build))
+                .unwrap_or_else(|_| Err("the exporter's factory panicked".into()));
+            match built {
+                Ok(mut exporter) => {
+                    exporter.set_resource(config.mapper.resource());
+                    exporters.push(exporter);
+                }
+                Err(error) => not_started.push(NotStarted {
+                    exporter: factory.name,
+                    error,
+                }),
+            }
+        }
+    }
+    let _ = started.send(Ok(not_started));
+    let mut stages = config.stages;
+    stages.start();
+    let mut worker = Worker {
+        drained_at: 0,
+        exporters,
+        runtime,
+        stages,
+        mapper: config.mapper,
+        counters: config.counters,
+        max_batch: config.max_batch.max(1),
+        max_queue: config.max_queue.max(1),
+        export_timeout: config.export_timeout,
+        pending: Vec::new(),
+        scratch: Vec::with_capacity(64),
+        flush_error: None,
+        stop: control.stop.clone(),
+        stopped: false,
+    };
+    loop {
+        thread::park_timeout(config.tick);
+        let commands = std::mem::take(&mut control.lock_commands().queue);
+        // A flush requested now reports the export failures of this round, including those of
+        // the spans exported just below, before the request is handled.
+        worker.flush_error = None;
+        worker.drain();
+        worker.process(false);
+        // Before answering a flush, so that a caller reading the counters sees the warning too.
+        worker.counters.warn_on_new_drops();
+        for command in commands {
+            match command {
+                Command::Flush(reply) => {
+                    let result = worker.flush();
+                    // Drops of this flush are reported before its caller reads the counters.
+                    worker.counters.warn_on_new_drops();
+                    let _ = reply.send(result);
+                }
+                Command::Shutdown(reply) => {
+                    let mut result = worker.flush();
+                    // Within what is left before the deadline (an exporter's shutdown may wait
+                    // for its own exports).
+                    let left = worker.stop.by().map_or(worker.export_timeout, |by| {
+                        by.saturating_duration_since(Instant::now())
+                            .min(worker.export_timeout)
+                    });
+                    for exporter in &worker.exporters {
+                        if let Err(e) = exporter.shutdown_with_timeout(left) {
+                            result = Err(Error::Export(ExportError::new(e.to_string())));
+                        }
+                    }
+                    worker.abandon_rest();
+                    if worker.stopped && result.is_ok() {
+                        // The deadline passed in an earlier round, which reported it there.
+                        result = Err(worker.stop.timed_out());
+                    }
+                    let _ = reply.send(result);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Worker {
+    /// Moves every record out of the per-thread rings into `pending`, up to the queue bound.
+    fn drain(&mut self) {
+        self.drained_at = clock::now();
+        let mut rings = REGISTRY
+            .rings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut drained = 0u64;
+        let mut overflow = 0u64;
+        rings.retain_mut(|ring| {
+            let abandoned = ring.consumer.is_abandoned();
+            let available = ring.consumer.slots();
+            if let Ok(chunk) = ring.consumer.read_chunk(available) {
+                drained += available as u64;
+                let room = self.max_queue.saturating_sub(self.pending.len());
+                // Exactly: amortized growth could take the queue to twice its bound.
+                self.pending.reserve_exact(available.min(room));
+                let mut records = chunk.into_iter();
+                self.pending.extend(records.by_ref().take(room));
+                // Records beyond the bound are dropped here, and counted. (An iterator dropped
+                // unfinished would leave them in the ring, to be read and counted again.)
+                overflow += records.count() as u64;
+            }
+            if abandoned {
+                // The thread has exited and its ring is empty: keep its drop count.
+                let dropped = ring.shared.dropped_full.load(Ordering::Relaxed);
+                self.counters
+                    .dropped_full_exited
+                    .fetch_add(dropped, Ordering::Relaxed);
+            }
+            !abandoned
+        });
+        drop(rings);
+        self.counters.drained.fetch_add(drained, Ordering::Relaxed);
+        self.counters
+            .dropped_queue
+            .fetch_add(overflow, Ordering::Relaxed);
+    }
+
+    /// Runs pending records through the stages and exports them, in batches.
+    fn process(&mut self, flush: bool) {
+        let drain = Drain {
+            started: self.drained_at,
+        };
+        // Past shutdown's deadline, the worker only counts: stages just give back what they hold
+        // (at the final flush), so that shutdown answers in time.
+        self.stages.run(
+            &mut self.pending,
+            &drain,
+            &self.counters,
+            !self.stopped,
+            flush,
+        );
+        // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
+        // Past shutdown's deadline, records are counted as dropped without being mapped.
+        let mut unexported = 0u64;
+        for record in pending.iter_mut() {
+            let sink = record.scope.as_ref().and_then(|s| s.capture.clone());
+            match sink {
+                Some(sink) => {
+                    sink.push(self.mapper.to_span_data(record, &mut self.scratch));
+                    self.counters.captured.fetch_add(1, Ordering::Relaxed);
+                }
+                None if self.stopped => unexported += 1,
+                None => batch.push(self.mapper.to_span_data(record, &mut self.scratch)),
+            }
+            if batch.len() == self.max_batch {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
+                self.export(full);
+            }
+        }
+        if !batch.is_empty() {
+            self.export(batch);
+        }
+        if unexported > 0 {
+            self.note_stopped();
+            self.counters
+                .dropped_shutdown
+                .fetch_add(unexported, Ordering::Relaxed);
+        }
+        pending.clear();
+        self.pending = pending;
+    }
+
+    /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
+    /// else dropped (export failed, or shutdown's deadline passed first).
+    fn export(&mut self, mut spans: Vec<SpanData>) {
+        let n = spans.len() as u64;
+        if self.exporters.is_empty() {
+            self.counters
+                .dropped_no_exporter
+                .fetch_add(n, Ordering::Relaxed);
+            return;
+        }
+        if !self.stopped && self.stop.by().is_some_and(|by| Instant::now() >= by) {
+            self.stopped = true;
+        }
+        if self.stopped {
+            self.note_stopped();
+            self.counters
+                .dropped_shutdown
+                .fetch_add(n, Ordering::Relaxed);
+            return;
+        }
+        // A span counts as exported when the first exporter accepted it; the others get copies.
+        let last = self.exporters.len() - 1;
+        let mut first = Outcome::Stopped;
+        for (i, exporter) in self.exporters.iter().enumerate() {
+            let batch = if i == last {
+                std::mem::take(&mut spans)
+            } else {
+                spans.clone()
+            };
+            let outcome = call_exporter(
+                &self.runtime,
+                &**exporter,
+                batch,
+                self.export_timeout,
+                &self.stop,
+            );
+            match &outcome {
+                Outcome::Acked => self.counters.report_export_ok(i),
+                Outcome::Failed(e) => {
+                    self.counters.report_export_error(i, e);
+                    self.flush_error = Some(Error::Export(ExportError::new(e.clone())));
+                }
+                Outcome::Stopped => self.stopped = true,
+            }
+            let stopped = matches!(outcome, Outcome::Stopped);
+            if i == 0 {
+                first = outcome;
+            }
+            if stopped {
+                // No time is left for the other exporters either.
+                break;
+            }
+        }
+        let counter = match first {
+            Outcome::Acked => &self.counters.exported,
+            Outcome::Failed(_) => &self.counters.dropped_export,
+            // Cut short by shutdown's deadline: unacknowledged, so dropped, once, here.
+            Outcome::Stopped => &self.counters.dropped_shutdown,
+        };
+        counter.fetch_add(n, Ordering::Relaxed);
+        if self.stopped {
+            self.note_stopped();
+        }
+    }
+
+    /// Reports to the shutdown caller that its deadline cut the export short.
+    fn note_stopped(&mut self) {
+        if self.flush_error.is_none() {
+            self.flush_error = Some(self.stop.timed_out());
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.drain();
+        self.process(true);
+        let mut result = match self.flush_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
+        for exporter in &self.exporters {
+            if let Err(e) = exporter.force_flush() {
+                result = Err(Error::Export(ExportError::new(e.to_string())));
+            }
+        }
+        result
+    }
+
+    /// Counts what is still buffered at shutdown as dropped.
+    fn abandon_rest(&mut self) {
+        let held = self.pending.len() as u64;
+        self.pending.clear();
+        let mut in_rings = 0u64;
+        let mut rings = REGISTRY
+            .rings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for ring in rings.iter_mut() {
+            while ring.consumer.pop().is_ok() {
+                in_rings += 1;
+            }
+        }
+        drop(rings);
+        self.counters.drained.fetch_add(in_rings, Ordering::Relaxed);
+        self.counters
+            .dropped_shutdown
+            .fetch_add(held + in_rings, Ordering::Relaxed);
+    }
+}
+
+/// Calls one exporter on the worker's runtime, for at most `timeout` and never past shutdown's
+/// deadline (set while the call is in progress too: it wakes the call).
+///
+/// Dropping the export future at the limit cancels what the exporter was doing: the request in
+/// flight, or the sleep between two retries (opentelemetry-otlp sleeps with tokio's timer when it
+/// runs inside a runtime, as here). A panic in the exporter fails the call instead of ending the
+/// worker, which would leave every later span uncounted.
+fn call_exporter(
+    runtime: &tokio::runtime::Runtime,
+    exporter: &dyn DynSpanExporter,
+    batch: Vec<SpanData>,
+    timeout: Duration,
+    stop: &StopSignal,
+) -> Outcome {
+    let panicked = |_| Outcome::Failed("the exporter panicked".into());
+    let timeout_at = Instant::now() + timeout;
+    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(|| exporter.export(batch))) {
+        Ok(export) => export,
+        Err(payload) => return panicked(payload),
+    };
+    runtime.block_on(async {
+        let mut timer = Box::pin(tokio::time::sleep_until(timeout_at.into()));
+        let mut armed = timeout_at;
+        std::future::poll_fn(|cx| {
+            let stop_by = stop.watch(cx.waker());
+            let limit = stop_by.map_or(timeout_at, |by| by.min(timeout_at));
+            if limit != armed {
+                timer.as_mut().reset(limit.into());
+                armed = limit;
+            }
+            // The limit first: when the exporter's own timeout (the same length for OTLP) fires
+            // in the same timer tick, the error says it timed out, the same way every time.
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(if limit < timeout_at {
+                    Outcome::Stopped
+                } else {
+                    Outcome::Failed(format!("export timed out after {timeout:?}"))
+                });
+            }
+            match std::panic::catch_unwind(AssertUnwindSafe(|| export.as_mut().poll(cx))) {
+                Ok(Poll::Ready(Ok(()))) => Poll::Ready(Outcome::Acked),
+                Ok(Poll::Ready(Err(e))) => Poll::Ready(Outcome::Failed(e.to_string())),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(payload) => Poll::Ready(panicked(payload)),
+            }
+        })
+        .await
+    })
+}

@@ -1,0 +1,219 @@
+//! Captured content on its way out: redacted, then cut to the content limit, on the export
+//! thread. In that order: a secret that straddles the limit is still whole when the redactor
+//! looks (the caller captures a margin beyond the limit for that), and the cut never leaves half
+//! a secret behind.
+
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+
+use crate::capture::json::to_string_capped;
+use crate::state::Counters;
+use super::redact::{Redaction, Redactor};
+use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
+
+/// Fields that hold captured content.
+const CONTENT: [Field; 7] = [
+    Field::Input,
+    Field::Output,
+    Field::InputMessages,
+    Field::OutputMessages,
+    Field::SystemInstructions,
+    Field::Documents,
+    Field::Query,
+];
+
+/// See the module docs.
+#[derive(Debug)]
+pub(crate) struct ContentStage {
+    limit: usize,
+    /// The rules to compile in [`Stage::start`], on the export thread (a few milliseconds).
+    rules: Option<Redaction>,
+    redactor: Option<Redactor>,
+}
+
+impl ContentStage {
+    pub(crate) fn new(limit: usize, rules: Redaction) -> Self {
+        ContentStage {
+            limit,
+            rules: Some(rules),
+            redactor: None,
+        }
+    }
+
+    /// Redacts and cuts one value; `true` when it was cut.
+    fn clean(&self, value: &mut Value, json: bool, counters: &Counters) -> bool {
+        let text: &str = match value {
+            Value::String(s) | Value::Json(s) => s,
+            // Literals are the program's own text, not captured content.
+            _ => return false,
+        };
+        let mut out: Cow<'_, str> = Cow::Borrowed(text);
+        if let Some(r) = &self.redactor {
+            let redacted = if json {
+                r.redact_json(text)
+            } else {
+                r.redact_text(text)
+            };
+            if redacted.count > 0 {
+                counters
+                    .redactions
+                    .fetch_add(redacted.count as u64, Ordering::Relaxed);
+                out = Cow::Owned(redacted.text.into_owned());
+            }
+        }
+        let mut cut = false;
+        if out.len() > self.limit {
+            cut = true;
+            out = Cow::Owned(if json {
+                cap_json(&out, self.limit)
+            } else {
+                cap_text(&out, self.limit)
+            });
+        }
+        if let Cow::Owned(s) = out {
+            let s = s.into_boxed_str();
+            *value = match value {
+                Value::Json(_) => Value::Json(s),
+                _ => Value::String(s),
+            };
+        }
+        cut
+    }
+
+    pub(crate) fn process_record(&self, rec: &mut Record, counters: &Counters) {
+        let mut cut = false;
+        for (field, value) in rec.attrs.iter_mut() {
+            if CONTENT.contains(field) {
+                let json = matches!(value, Value::Json(_));
+                cut |= self.clean(value, json, counters);
+            }
+        }
+        if let Some(extra) = &mut rec.extra {
+            for (_, value) in extra.custom.iter_mut() {
+                cut |= self.clean(value, false, counters);
+            }
+            for event in extra.events.iter_mut() {
+                for (_, value) in event.attributes.iter_mut() {
+                    cut |= self.clean(value, false, counters);
+                }
+            }
+            if let (Some(message), Some(r)) = (&mut extra.status_message, &self.redactor) {
+                let redacted = r.redact_text(message);
+                if redacted.count > 0 {
+                    counters
+                        .redactions
+                        .fetch_add(redacted.count as u64, Ordering::Relaxed);
+                    *message = redacted.text.into_owned().into_boxed_str();
+                }
+            }
+        }
+        if cut {
+            rec.flags |= FLAG_TRUNCATED;
+        }
+    }
+}
+
+impl ContentStage {
+    /// Compiles the redaction rules (a few milliseconds: off the application's threads in
+    /// native mode).
+    pub(crate) fn start(&mut self) {
+        if let Some(rules) = self.rules.take() {
+            let redactor = Redactor::new(&rules);
+            self.redactor = (!redactor.is_noop()).then_some(redactor);
+        }
+    }
+}
+
+/// JSON text cut to about `limit` bytes, still valid JSON (strings are cut and marked, open
+/// containers closed). Text that does not parse is cut as text.
+fn cap_json(json: &str, limit: usize) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(v) => match to_string_capped(&v, limit) {
+            Ok((s, _)) => s,
+            Err(_) => cap_text(json, limit),
+        },
+        Err(_) => cap_text(json, limit),
+    }
+}
+
+/// Text cut to at most `limit` bytes on a character boundary, marked with `…`.
+fn cap_text(text: &str, limit: usize) -> String {
+    let mut end = limit.saturating_sub('…'.len_utf8()).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Callsite, Kind};
+
+    static CALL: Callsite = Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], 0);
+
+    #[test]
+    fn long_content_is_cut_to_valid_json_and_marked() {
+        let mut stage = ContentStage::new(200, Redaction::none());
+        stage.start();
+        let c = Counters::default();
+        let mut rec = Record::new(&CALL, 1, 1, 0, None, 0);
+        let long = serde_json::json!({"q": "x".repeat(1_000), "n": [1, 2, 3]}).to_string();
+        rec.set(Field::Input, Value::Json(long.into()));
+        rec.set(Field::Query, Value::String("é".repeat(500).into()));
+        rec.set(Field::Output, Value::Json("\"short\"".into()));
+        stage.process_record(&mut rec, &c);
+        let input = rec.get(Field::Input).and_then(Value::as_str).unwrap();
+        assert!(input.len() <= 210, "{}", input.len());
+        let parsed: serde_json::Value = serde_json::from_str(input).unwrap();
+        assert!(parsed["q"].as_str().unwrap().ends_with('…'));
+        let query = rec.get(Field::Query).and_then(Value::as_str).unwrap();
+        assert!(query.len() <= 200 && query.ends_with('…'));
+        assert_eq!(
+            rec.get(Field::Output).and_then(Value::as_str),
+            Some("\"short\"")
+        );
+        assert_ne!(rec.flags & FLAG_TRUNCATED, 0);
+    }
+
+    #[test]
+    fn short_content_is_untouched() {
+        let mut stage = ContentStage::new(1_000, Redaction::none());
+        stage.start();
+        let c = Counters::default();
+        let mut rec = Record::new(&CALL, 1, 1, 0, None, 0);
+        rec.set(Field::Input, Value::Json("{\"a\":1}".into()));
+        stage.process_record(&mut rec, &c);
+        assert_eq!(
+            rec.get(Field::Input).and_then(Value::as_str),
+            Some("{\"a\":1}")
+        );
+        assert_eq!(rec.flags & FLAG_TRUNCATED, 0);
+    }
+
+    #[test]
+    fn secrets_are_redacted_before_the_cut() {
+        let mut stage = ContentStage::new(120, Redaction::default());
+        stage.start();
+        let c = Counters::default();
+        let mut rec = Record::new(&CALL, 1, 1, 0, None, 0);
+        // The key straddles the limit: redacted whole first, then the marker is what is cut.
+        let key = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z";
+        let input = serde_json::json!({"q": format!("{} {key} and more", "x".repeat(100))});
+        rec.set(Field::Input, Value::Json(input.to_string().into()));
+        rec.set_error(Value::Str("Auth"), Some("bad key ann@example.com".into()));
+        stage.process_record(&mut rec, &c);
+        let out = rec.get(Field::Input).and_then(Value::as_str).unwrap();
+        assert!(!out.contains("sk-proj") && !out.contains("Ab3dEf"), "{out}");
+        let _: serde_json::Value = serde_json::from_str(out).unwrap();
+        let message = rec
+            .extra
+            .as_ref()
+            .unwrap()
+            .status_message
+            .as_deref()
+            .unwrap();
+        assert_eq!(message, "bad key [REDACTED:email]");
+        assert_eq!(c.redactions.load(Ordering::Relaxed), 2);
+    }
+}

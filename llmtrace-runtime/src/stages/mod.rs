@@ -1,0 +1,154 @@
+//! The stages a finished record goes through before it is mapped, in every mode: cost, roll-up,
+//! tail sampling (native mode only), then redaction and the content limit.
+//!
+//! [`Stages::new`] builds the one list. Native mode runs it on the export worker, over the
+//! records each read of the rings brings; the `tracing` and OTel-provider modes run it on the
+//! thread that ends each span.
+
+pub(crate) mod content;
+pub(crate) mod cost;
+pub(crate) mod redact;
+pub(crate) mod rollup;
+pub(crate) mod tail;
+
+use std::path::PathBuf;
+
+use crate::record::Record;
+use crate::state::Counters;
+use content::ContentStage;
+use cost::{CostStage, PriceOverride};
+use redact::Redaction;
+use rollup::Rollup;
+use tail::{TailSampler, TailStage};
+
+/// A stage that keeps state from record to record (it may hold records back).
+pub(crate) trait Stage: Send + std::fmt::Debug {
+    /// Runs once before the first records arrive, off the application's threads in native
+    /// mode: load data here.
+    fn start(&mut self) {}
+    /// Works on the records as they arrive, in place: records it holds back are taken out of
+    /// `records`, records it releases are appended; what is left goes on. (In place, because
+    /// moving every record from one list to the next per stage showed in the export thread's
+    /// profile.) `drain` says when the records were collected.
+    fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, counters: &Counters);
+    /// Appends everything still held to `records` (flush and shutdown).
+    fn flush(&mut self, records: &mut Vec<Record>, counters: &Counters);
+}
+
+/// About the collection of the records a stage receives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Drain {
+    /// Raw clock when the collection began: a record that ended before it was handed off
+    /// before it too, and so was every record handed off before that one ended (a child its
+    /// parent awaited).
+    pub(crate) started: u64,
+}
+
+/// Where the stages run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// On the export worker, over batches (native mode).
+    ExportWorker,
+    /// On the thread that ends each span, one record at a time (`tracing` and OTel-provider
+    /// modes).
+    EndingThread,
+}
+
+/// What the stages are built from.
+#[derive(Debug)]
+pub(crate) struct StageConfig {
+    pub(crate) prices: Vec<PriceOverride>,
+    pub(crate) prices_file: Option<PathBuf>,
+    pub(crate) tail: Option<TailSampler>,
+    pub(crate) content_limit: usize,
+    pub(crate) redaction: Redaction,
+}
+
+/// Every stage, in order. See the module docs.
+#[derive(Debug)]
+pub(crate) struct Stages {
+    /// The stages that keep state: cost first (the roll-up totals costs), the roll-up, then the
+    /// tail sampler, deciding on traces as they will be exported.
+    pub(crate) held: Held,
+    /// Redaction and the content limit, last: only what is exported pays for them. It keeps no
+    /// state, so the modes that run the stages on many threads run it outside their lock.
+    pub(crate) content: ContentStage,
+}
+
+impl Stages {
+    /// The stages for `place`.
+    ///
+    /// Tail sampling runs on the export worker only: it holds whole traces back until their
+    /// root ends, and a span that has ended on its own thread in the other modes has already
+    /// been handed to the host's span, which cannot wait.
+    pub(crate) fn new(config: StageConfig, place: Place) -> Stages {
+        let mut held: Vec<Box<dyn Stage>> = vec![
+            Box::new(CostStage::new(config.prices, config.prices_file)),
+            Box::new(Rollup::default()),
+        ];
+        if let Some(tail) = config.tail {
+            match place {
+                Place::ExportWorker => held.push(Box::new(TailStage::new(tail))),
+                // Reported when installing; dropped here.
+                Place::EndingThread => {}
+            }
+        }
+        Stages {
+            held: Held(held),
+            content: ContentStage::new(config.content_limit, config.redaction),
+        }
+    }
+
+    /// Starts every stage (loads prices, compiles the redaction rules).
+    pub(crate) fn start(&mut self) {
+        for stage in &mut self.held.0 {
+            stage.start();
+        }
+        self.content.start();
+    }
+
+    /// Runs the stages over `records` in place: each stage that keeps state processes them
+    /// (unless `process` is false) and then, with `flush`, gives back what it holds; then the
+    /// content stage cleans what is left.
+    pub(crate) fn run(
+        &mut self,
+        records: &mut Vec<Record>,
+        drain: &Drain,
+        counters: &Counters,
+        process: bool,
+        flush: bool,
+    ) {
+        self.held.run(records, drain, counters, process, flush);
+        if process {
+            for rec in records.iter_mut() {
+                self.content.process_record(rec, counters);
+            }
+        }
+    }
+}
+
+/// The stages that keep state, in order.
+#[derive(Debug)]
+pub(crate) struct Held(Vec<Box<dyn Stage>>);
+
+impl Held {
+    /// Runs these stages over `records` in place: each processes them (unless `process` is
+    /// false) and then, with `flush`, gives back what it holds.
+    pub(crate) fn run(
+        &mut self,
+        records: &mut Vec<Record>,
+        drain: &Drain,
+        counters: &Counters,
+        process: bool,
+        flush: bool,
+    ) {
+        for stage in &mut self.0 {
+            if process {
+                stage.process(records, drain, counters);
+            }
+            if flush {
+                stage.flush(records, counters);
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Roll-up: when a trace's root ends, it carries the tokens and cost of the whole trace (its own
+//! and those of every span of the trace that ended before it), as `llmtrace.trace.*`.
+//!
+//! Runs on the export worker after cost is computed. Spans reach the worker through per-thread
+//! rings read one after the other, so a child that ended just before its root may arrive one
+//! read later than the root, if it was pushed while the rings were being read. A root that
+//! ended before the read began is totalled at once: its children ended, and were pushed,
+//! before it. Only a root that ended during the read is held until the next one (a flush totals
+//! at once, after its final read). Children that ended after the root ("late children") are
+//! not counted, as their end time shows, and do not reopen the trace.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::{Drain, Stage};
+use crate::state::Counters;
+use crate::record::ids::{TraceMap, TraceSet};
+use crate::record::{Field, Record, Value};
+
+/// Traces with contributions waiting for their root, at most.
+const MAX_OPEN: usize = 8192;
+/// A trace whose root has not ended this long after its last contribution is forgotten (its
+/// root is in another process, or was dropped).
+const MAX_AGE: Duration = Duration::from_secs(300);
+/// Traces remembered as totalled, so their late children do not open them again.
+const CLOSED: usize = 4096;
+
+/// What one span adds to its trace's totals.
+#[derive(Clone, Copy, Debug, Default)]
+struct Contribution {
+    end: u64,
+    input: i64,
+    output: i64,
+    cost: Option<f64>,
+    unpriced: bool,
+}
+
+impl Contribution {
+    /// What `rec` reports, if anything.
+    fn of(rec: &Record) -> Option<Contribution> {
+        let input = rec.token(Field::InputTokens).map(|n| n as i64);
+        let output = rec.token(Field::OutputTokens).map(|n| n as i64);
+        let cost = rec.get(Field::CostTotal).and_then(Value::as_f64);
+        let unpriced = rec.get(Field::Unpriced).is_some();
+        if input.is_none() && output.is_none() && cost.is_none() && !unpriced {
+            return None;
+        }
+        Some(Contribution {
+            end: rec.end,
+            input: input.unwrap_or(0),
+            output: output.unwrap_or(0),
+            cost,
+            unpriced,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Open {
+    parts: Vec<Contribution>,
+    touched: Instant,
+}
+
+/// The roll-up stage.
+#[derive(Debug, Default)]
+pub(crate) struct Rollup {
+    open: TraceMap<Open>,
+    /// Roots that arrived in the last drain, totalled at the next one.
+    waiting: Vec<Record>,
+    closed: TraceSet,
+    closed_order: VecDeque<u128>,
+    last_sweep: Option<Instant>,
+}
+
+impl Rollup {
+    fn add(&mut self, rec: &Record, now: Instant) {
+        if self.closed.contains(&rec.trace_id) {
+            return;
+        }
+        let Some(part) = Contribution::of(rec) else {
+            return;
+        };
+        let open = self.open.entry(rec.trace_id).or_insert_with(|| Open {
+            parts: Vec::new(),
+            touched: now,
+        });
+        open.parts.push(part);
+        open.touched = now;
+    }
+
+    /// Puts the trace's totals on its root: its own usage and cost and those of the spans
+    /// below it. A root nothing below it reported on (a lone model call) gets no totals: they
+    /// would repeat its own.
+    fn total(&mut self, root: &mut Record) {
+        let Some(open) = self.open.remove(&root.trace_id) else {
+            return;
+        };
+        self.close(root.trace_id);
+        let mut parts = open.parts;
+        parts.retain(|p| p.end <= root.end);
+        if parts.is_empty() {
+            return;
+        }
+        parts.extend(Contribution::of(root));
+        let input: i64 = parts.iter().map(|p| p.input).sum();
+        let output: i64 = parts.iter().map(|p| p.output).sum();
+        root.set(Field::TraceInputTokens, Value::I64(input));
+        root.set(Field::TraceOutputTokens, Value::I64(output));
+        let costs: Vec<f64> = parts.iter().filter_map(|p| p.cost).collect();
+        if !costs.is_empty() {
+            root.set(Field::TraceCost, Value::F64(costs.iter().sum()));
+        }
+        let unpriced = parts.iter().filter(|p| p.unpriced).count();
+        if unpriced > 0 {
+            root.set(Field::TraceUnpricedCalls, Value::I64(unpriced as i64));
+        }
+    }
+
+    fn close(&mut self, trace_id: u128) {
+        if self.closed.insert(trace_id) {
+            self.closed_order.push_back(trace_id);
+            if self.closed_order.len() > CLOSED {
+                if let Some(old) = self.closed_order.pop_front() {
+                    self.closed.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Forgets traces whose root never came, oldest first past the bound.
+    fn sweep(&mut self, now: Instant) {
+        let due = self
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10));
+        if !due && self.open.len() <= MAX_OPEN {
+            return;
+        }
+        self.last_sweep = Some(now);
+        self.open
+            .retain(|_, o| now.duration_since(o.touched) < MAX_AGE);
+        if self.open.len() > MAX_OPEN {
+            let mut by_age: Vec<(Instant, u128)> =
+                self.open.iter().map(|(id, o)| (o.touched, *id)).collect();
+            by_age.sort_unstable();
+            for (_, id) in &by_age[..self.open.len() - MAX_OPEN] {
+                self.open.remove(id);
+            }
+        }
+    }
+}
+
+impl Stage for Rollup {
+    fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
+        let now = Instant::now();
+        for rec in records.iter().filter(|r| !r.is_local_root()) {
+            self.add(rec, now);
+        }
+        // Roots held from the previous read: every child pushed before them has arrived.
+        let ready = std::mem::take(&mut self.waiting);
+        // Roots that ended while the rings were read wait for the next read; the others (nearly
+        // all) are totalled where they are, without moving.
+        self.waiting
+            .extend(records.extract_if(.., |r| r.is_local_root() && r.end >= drain.started));
+        for root in records.iter_mut().filter(|r| r.is_local_root()) {
+            self.total(root);
+        }
+        for mut root in ready {
+            self.total(&mut root);
+            records.push(root);
+        }
+        self.sweep(now);
+    }
+
+    fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
+        // Called right after `process` on a final drain: nothing pushed earlier is missing.
+        for mut root in std::mem::take(&mut self.waiting) {
+            self.total(&mut root);
+            records.push(root);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Callsite, Kind};
+
+    static LLM: Callsite = Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], 0);
+    static FLOW: Callsite = Callsite::new(Kind::Workflow, "flow", "m", &[], &[], 0);
+
+    fn rec(callsite: &'static Callsite, trace: u128, parent: u64, end: u64) -> Record {
+        let mut r = Record::new(callsite, trace, end, parent, None, 0);
+        r.end = end;
+        r
+    }
+
+    fn call(trace: u128, end: u64, input: i64, output: i64, cost: Option<f64>) -> Record {
+        let mut r = rec(&LLM, trace, 1, end);
+        r.set(Field::InputTokens, Value::I64(input));
+        r.set(Field::OutputTokens, Value::I64(output));
+        match cost {
+            Some(c) => r.set(Field::CostTotal, Value::F64(c)),
+            None => r.set(Field::Unpriced, Value::Bool(true)),
+        }
+        r
+    }
+
+    fn totals(r: &Record) -> (Option<i64>, Option<i64>, Option<f64>, Option<i64>) {
+        (
+            r.get(Field::TraceInputTokens).and_then(Value::as_i64),
+            r.get(Field::TraceOutputTokens).and_then(Value::as_i64),
+            r.get(Field::TraceCost).and_then(Value::as_f64),
+            r.get(Field::TraceUnpricedCalls).and_then(Value::as_i64),
+        )
+    }
+
+    fn counters() -> Counters {
+        Counters::default()
+    }
+
+    /// A read that began after every record of these tests ended.
+    fn late_read() -> Drain {
+        Drain { started: u64::MAX }
+    }
+
+    /// A read that began before every record of these tests ended.
+    fn early_read() -> Drain {
+        Drain { started: 0 }
+    }
+
+    #[test]
+    fn a_root_totals_children_that_ended_before_it() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut out = vec![
+            call(7, 10, 100, 20, Some(0.5)),
+            call(7, 20, 50, 5, None),
+            rec(&FLOW, 7, 0, 30),
+        ];
+        // The root ended while the rings were read: it waits one read, in case a child is
+        // still on its way.
+        stage.process(&mut out, &early_read(), &c);
+        assert_eq!(out.len(), 2);
+        let mut out = vec![call(7, 25, 1, 1, Some(0.25))];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
+        let root = out.last().unwrap();
+        assert_eq!(root.parent_id, 0);
+        assert_eq!(totals(root), (Some(151), Some(26), Some(0.75), Some(1)));
+    }
+
+    #[test]
+    fn late_children_are_not_counted_and_do_not_reopen() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut out = vec![call(9, 10, 10, 1, Some(0.1)), rec(&FLOW, 9, 0, 30)];
+        stage.process(&mut out, &early_read(), &c);
+        // Ended after the root (a stream outliving its handler), arriving while it waits.
+        let mut out = vec![call(9, 40, 1000, 1000, Some(9.0))];
+        stage.process(&mut out, &late_read(), &c);
+        let root = out.iter().find(|r| r.parent_id == 0).unwrap();
+        assert_eq!(totals(root), (Some(10), Some(1), Some(0.1), None));
+        stage.process(&mut vec![call(9, 50, 5, 5, Some(1.0))], &late_read(), &c);
+        assert!(stage.open.is_empty());
+    }
+
+    #[test]
+    fn roots_ended_before_the_read_are_totalled_at_once() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut out = vec![call(8, 10, 4, 2, Some(0.5)), rec(&FLOW, 8, 0, 30)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
+        assert_eq!(totals(&out[1]), (Some(4), Some(2), Some(0.5), None));
+        assert!(stage.waiting.is_empty());
+    }
+
+    #[test]
+    fn flush_totals_waiting_roots_and_lone_roots_get_no_totals() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut lone = call(3, 5, 12, 3, Some(0.01));
+        lone.parent_id = 0;
+        let mut parent = call(5, 9, 1, 1, Some(0.5));
+        parent.parent_id = 0;
+        let mut out = vec![
+            lone,
+            rec(&FLOW, 4, 0, 9),
+            call(5, 8, 2, 2, Some(0.25)),
+            parent,
+        ];
+        stage.process(&mut out, &early_read(), &c);
+        assert_eq!(out.len(), 1);
+        stage.flush(&mut out, &c);
+        assert_eq!(out.len(), 4);
+        // A lone call's totals would be its own numbers; a root with nothing below: nothing.
+        assert_eq!(totals(&out[1]), (None, None, None, None));
+        assert_eq!(totals(&out[2]), (None, None, None, None));
+        // A call with a call below it totals both.
+        assert_eq!(totals(&out[3]), (Some(3), Some(3), Some(0.75), None));
+    }
+
+    #[test]
+    fn open_traces_are_bounded() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut children: Vec<Record> = (0..MAX_OPEN as u128 + 100)
+            .map(|t| call(t + 1000, 1, 1, 1, Some(0.0)))
+            .collect();
+        stage.process(&mut children, &late_read(), &c);
+        assert!(stage.open.len() <= MAX_OPEN);
+    }
+}

@@ -1,0 +1,261 @@
+//! What happened to spans, counted: [`Stats`] for the application, [`Counters`] for the
+//! pipeline, and the rate limits of the warnings they raise.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::warn;
+use crate::handoff;
+
+/// Counts of what happened to spans, read with [`stats`](crate::stats).
+///
+/// After a flush or shutdown, `produced == exported + captured + sampled_out + dropped`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Spans that ended while recording and reached the pipeline.
+    pub produced: u64,
+    /// Spans accepted by the (first) exporter.
+    pub exported: u64,
+    /// Spans delivered to a test capture instead of the exporters.
+    pub captured: u64,
+    /// Spans a tail sampler decided not to keep.
+    pub sampled_out: u64,
+    /// Every dropped span, whatever the reason (the sum of the fields below).
+    pub dropped: u64,
+    /// Dropped because a thread's buffer was full (the exporter fell behind).
+    pub dropped_buffer_full: u64,
+    /// Dropped because the worker's queue was full.
+    pub dropped_queue_full: u64,
+    /// Dropped because the exporter failed or timed out, or there was no exporter.
+    pub dropped_export_failed: u64,
+    /// Dropped because they were still buffered when shutdown's deadline passed.
+    pub dropped_at_shutdown: u64,
+    /// Dropped by the tail sampler's memory limits.
+    pub dropped_limits: u64,
+    /// Not exported because no exporter is configured (not warned about: it was asked for).
+    pub dropped_no_exporter: u64,
+    /// Model calls with token usage but no known price: their cost is unknown (marked
+    /// `llmtrace.cost.unpriced`), not zero. Give their prices with
+    /// [`Builder::model_price`](crate::Builder::model_price) or a prices file.
+    pub unpriced_spans: u64,
+    /// Secrets and personal data replaced by a redaction marker in captured content (see
+    /// [`Redaction`](crate::Redaction)).
+    pub redactions: u64,
+    /// Warnings llmtrace wrote to stderr (drops, export failures, configuration problems). Each
+    /// distinct export error is reported once while export keeps failing, and at most once per
+    /// 10 s when it fails on and off; drops at most once per 10 s.
+    pub warnings: u64,
+}
+
+
+/// Internal counters, shared by the worker and [`stats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) drained: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) captured: AtomicU64,
+    pub(crate) sampled_out: AtomicU64,
+    pub(crate) redactions: AtomicU64,
+    pub(crate) dropped_full_exited: AtomicU64,
+    pub(crate) dropped_queue: AtomicU64,
+    pub(crate) dropped_export: AtomicU64,
+    pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) dropped_limits: AtomicU64,
+    pub(crate) dropped_no_exporter: AtomicU64,
+    pub(crate) unpriced: AtomicU64,
+    warned: Mutex<WarnState>,
+}
+
+#[derive(Debug, Default)]
+struct WarnState {
+    dropped_seen: u64,
+    last_drop_warning: Option<Instant>,
+    /// Export errors reported lately; repeats are counted, not printed.
+    reported: Vec<ReportedError>,
+    errors_suppressed: u64,
+}
+
+/// An export error that was printed.
+#[derive(Debug)]
+struct ReportedError {
+    exporter: usize,
+    error: String,
+    at: Instant,
+    /// The exporter has succeeded since.
+    recovered: bool,
+}
+
+/// Export errors remembered at most (the oldest is forgotten first).
+const REPORTED_ERRORS: usize = 16;
+
+/// At most one warning of each sort per this interval.
+const WARN_INTERVAL: Duration = Duration::from_secs(10);
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Stats {
+        let in_rings = handoff::dropped_full();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let buffer_full = in_rings + load(&self.dropped_full_exited);
+        let mut s = Stats {
+            produced: load(&self.drained) + buffer_full,
+            exported: load(&self.exported),
+            captured: load(&self.captured),
+            sampled_out: load(&self.sampled_out),
+            dropped: 0,
+            dropped_buffer_full: buffer_full,
+            dropped_queue_full: load(&self.dropped_queue),
+            dropped_export_failed: load(&self.dropped_export),
+            dropped_at_shutdown: load(&self.dropped_shutdown),
+            dropped_limits: load(&self.dropped_limits),
+            dropped_no_exporter: load(&self.dropped_no_exporter),
+            unpriced_spans: load(&self.unpriced),
+            redactions: load(&self.redactions),
+            warnings: warn::WARNINGS.load(Ordering::Relaxed),
+        };
+        s.dropped = s.dropped_buffer_full
+            + s.dropped_queue_full
+            + s.dropped_export_failed
+            + s.dropped_at_shutdown
+            + s.dropped_limits
+            + s.dropped_no_exporter;
+        s
+    }
+
+    /// Warns (at most once per interval) when spans were dropped since the last warning.
+    pub(crate) fn warn_on_new_drops(&self) {
+        let stats = self.snapshot();
+        let dropped = stats.dropped - stats.dropped_no_exporter;
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        if dropped <= w.dropped_seen {
+            return;
+        }
+        let now = Instant::now();
+        if w.last_drop_warning
+            .is_some_and(|t| now.duration_since(t) < WARN_INTERVAL)
+        {
+            return;
+        }
+        warn::warn(format_args!(
+            "{} spans dropped so far ({} new); see llmtrace::stats() for the reasons",
+            dropped,
+            dropped - w.dropped_seen
+        ));
+        w.dropped_seen = dropped;
+        w.last_drop_warning = Some(now);
+    }
+
+    /// Reports an export error: each distinct error once while the exporter keeps failing, even
+    /// when errors alternate (a timeout, then a refused connection); again after the exporter
+    /// recovered, but not within the warning interval, so that a flapping collector does not
+    /// get a warning per failure. Repeats are counted.
+    pub(crate) fn report_export_error(&self, exporter: usize, error: &str) {
+        let now = Instant::now();
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = w
+            .reported
+            .iter()
+            .position(|r| r.exporter == exporter && r.error == error);
+        if let Some(r) = seen.map(|i| &w.reported[i]) {
+            if !r.recovered || now.duration_since(r.at) < WARN_INTERVAL {
+                w.errors_suppressed += 1;
+                return;
+            }
+        }
+        match seen {
+            Some(i) => {
+                let r = &mut w.reported[i];
+                r.at = now;
+                r.recovered = false;
+            }
+            None => {
+                if w.reported.len() == REPORTED_ERRORS {
+                    let oldest = (0..w.reported.len())
+                        .min_by_key(|&i| w.reported[i].at)
+                        .unwrap_or(0);
+                    w.reported.swap_remove(oldest);
+                }
+                w.reported.push(ReportedError {
+                    exporter,
+                    error: error.to_owned(),
+                    at: now,
+                    recovered: false,
+                });
+            }
+        }
+        let repeated = std::mem::take(&mut w.errors_suppressed);
+        drop(w);
+        if repeated > 0 {
+            warn::warn(format_args!(
+                "export failed: {error} ({repeated} more failed exports not reported before)"
+            ));
+        } else {
+            warn::warn(format_args!("export failed: {error}"));
+        }
+    }
+
+    /// Notes a successful export: after a reported failure, says that export recovered.
+    pub(crate) fn report_export_ok(&self, exporter: usize) {
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut was_failing = false;
+        for r in w.reported.iter_mut().filter(|r| r.exporter == exporter) {
+            was_failing |= !r.recovered;
+            r.recovered = true;
+        }
+        if was_failing {
+            let repeated = std::mem::take(&mut w.errors_suppressed);
+            drop(w);
+            warn::info(format_args!(
+                "export recovered ({repeated} more failed exports not reported before)"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suppressed(c: &Counters) -> u64 {
+        c.warned.lock().unwrap().errors_suppressed
+    }
+
+    #[test]
+    fn export_errors_are_reported_once_each_even_alternating_or_flapping() {
+        let c = Counters::default();
+        for _ in 0..5 {
+            c.report_export_error(0, "export timed out after 2s");
+            c.report_export_error(0, "connection refused");
+        }
+        // Each error printed once; the other eight counted.
+        assert_eq!(suppressed(&c), 8);
+        // Another exporter's error is its own.
+        c.report_export_error(1, "connection refused");
+        assert_eq!(suppressed(&c), 0);
+
+        c.report_export_ok(0);
+        assert!(
+            c.warned
+                .lock()
+                .unwrap()
+                .reported
+                .iter()
+                .all(|r| r.exporter != 0 || r.recovered)
+        );
+        // Failing again right after recovering: not printed again within the interval.
+        c.report_export_error(0, "connection refused");
+        c.report_export_ok(0);
+        c.report_export_error(0, "connection refused");
+        assert_eq!(suppressed(&c), 2);
+        // Past the interval, it is printed again.
+        c.warned
+            .lock()
+            .unwrap()
+            .reported
+            .iter_mut()
+            .for_each(|r| r.at -= WARN_INTERVAL);
+        c.report_export_error(0, "connection refused");
+        assert_eq!(suppressed(&c), 0);
+    }
+}

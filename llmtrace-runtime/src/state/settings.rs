@@ -1,0 +1,99 @@
+//! Every setting's environment variable and default, named once. The builder and the
+//! environment reader (`install`) use these; the hot path reads the values installed from them.
+
+use std::time::Duration;
+
+/// Where captured content (prompts, responses, arguments, documents) goes, as
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` defines it.
+///
+/// llmtrace's default is [`ContentCapture::SpanOnly`]: seeing the prompt is why people trace. Use
+/// [`ContentCapture::NoContent`] to record no content at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContentCapture {
+    /// Record no content.
+    NoContent,
+    /// Content as span attributes.
+    #[default]
+    SpanOnly,
+    /// Content as span events only.
+    EventOnly,
+    /// Content as span attributes and span events.
+    SpanAndEvent,
+}
+
+impl ContentCapture {
+    /// Whether content is captured at all.
+    #[inline]
+    pub fn captures(self) -> bool {
+        !matches!(self, ContentCapture::NoContent)
+    }
+}
+
+// ---- the standard OpenTelemetry variables -----------------------------------------------
+
+/// `service.name`.
+pub(crate) const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Resource attributes, `key=value,...` (values percent-decoded).
+pub(crate) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// The head sampler; default `parentbased_always_on`.
+pub(crate) const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// The ratio of the ratio samplers; default 1.0.
+pub(crate) const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// `otlp`, `console`, `jsonl`, `none`, or a list.
+pub(crate) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// When set (and no exporter is chosen), export over OTLP. Read by opentelemetry-otlp.
+pub(crate) const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// As [`OTEL_EXPORTER_OTLP_ENDPOINT`], for traces only.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// `http/protobuf` (the default) or `grpc`.
+pub(crate) const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// As [`OTEL_EXPORTER_OTLP_PROTOCOL`], for traces only.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// One OTLP export's time limit, retries included, in milliseconds (when shorter than
+/// [`DEFAULT_EXPORT_TIMEOUT`]).
+pub(crate) const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// As [`OTEL_EXPORTER_OTLP_TIMEOUT`], for traces only.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY` or `SPAN_AND_EVENT`; default (unset) `SPAN_ONLY`.
+pub(crate) const OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: &str =
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+/// The content limit in bytes; default [`DEFAULT_CONTENT_LIMIT`].
+pub(crate) const OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str =
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// As [`OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`], read when that is unset.
+pub(crate) const OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Contains `gen_ai_latest_experimental`: also emit the newest GenAI names.
+pub(crate) const OTEL_SEMCONV_STABILITY_OPT_IN: &str = "OTEL_SEMCONV_STABILITY_OPT_IN";
+
+// ---- llmtrace's own variables ------------------------------------------------------------
+
+/// `legacy`: also emit deprecated GenAI names.
+pub(crate) const LLMTRACE_SEMCONV: &str = "LLMTRACE_SEMCONV";
+/// A JSON file of model prices.
+pub(crate) const LLMTRACE_PRICES_FILE: &str = "LLMTRACE_PRICES_FILE";
+/// The prefix of the tail sampling variables (`RATE` turns it on; `LATENCY_MS`, `TOKENS`,
+/// `COST_USD`, `KEEP_WHEN`, `KEEP_ERRORS`, `MAX_TRACES`, `MAX_SPANS_PER_TRACE`, `MAX_AGE_MS`).
+pub(crate) const LLMTRACE_TAIL_SAMPLING_PREFIX: &str = "LLMTRACE_TAIL_SAMPLING_";
+
+// ---- defaults ----------------------------------------------------------------------------
+
+/// The largest content attribute, in bytes of JSON.
+pub(crate) const DEFAULT_CONTENT_LIMIT: usize = 32 * 1024;
+/// The smallest content limit: room for a cut value's closing brackets and mark.
+pub(crate) const MIN_CONTENT_LIMIT: usize = 64;
+/// Spans each thread's ring holds before the export worker reads it.
+pub(crate) const DEFAULT_BUFFER_CAPACITY: usize = crate::handoff::DEFAULT_CAPACITY;
+/// The smallest ring.
+pub(crate) const MIN_BUFFER_CAPACITY: usize = 16;
+/// Spans the export worker holds at most.
+pub(crate) const DEFAULT_MAX_QUEUE: usize = 65_536;
+/// Spans per export call.
+pub(crate) const DEFAULT_MAX_BATCH: usize = 128;
+/// How often the worker reads the rings when nothing wakes it.
+pub(crate) const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_millis(100);
+/// How long one export call may take.
+pub(crate) const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the guard's drop waits for the final flush.
+pub(crate) const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The JSONL file written when nothing is configured.
+pub const DEFAULT_JSONL_PATH: &str = "llmtrace-traces.jsonl";

@@ -1,0 +1,72 @@
+//! Where finished records go, seen from the hot path: the export worker of native mode or the
+//! host of the `tracing` and OTel-provider modes, behind traits, so that the layers below the
+//! sinks call into them without importing them.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Error;
+use crate::record::{Callsite, Record, Scope};
+
+/// What consumes finished records: flushed and shut down through [`force_flush`] and
+/// [`shutdown`].
+///
+/// [`force_flush`]: crate::force_flush
+/// [`shutdown`]: crate::shutdown
+pub(crate) trait Sink: Send + Sync + Debug {
+    /// Exports everything recorded so far and flushes the exporters, waiting at most `timeout`.
+    fn flush(&self, timeout: Duration) -> Result<(), Error>;
+    /// Flushes and stops, waiting at most `timeout`; what is left is counted as dropped.
+    fn shutdown(&self, timeout: Duration) -> Result<(), Error>;
+}
+
+/// The host system of the `tracing` and OTel-provider modes: it starts spans (its sampler or
+/// filters decide) and receives them when they end, on the thread that ends them.
+pub(crate) trait Host: Sink {
+    /// Starts a span of `callsite` under `parent` (with `scope` in effect).
+    fn start(
+        &self,
+        callsite: &'static Callsite,
+        parent: Option<ParentIds>,
+        scope: Option<Arc<Scope>>,
+    ) -> Started;
+    /// A span ended: runs the stages and the mapper, and ends the host's span.
+    fn finish(&self, record: Record);
+}
+
+/// The llmtrace span a new span starts under.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParentIds {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) sampled: bool,
+    /// The parent is in another process (W3C `traceparent`).
+    pub(crate) remote: bool,
+}
+
+/// A span a host started.
+#[derive(Debug)]
+pub(crate) enum Started {
+    /// Not recorded, with no ids of its own.
+    Off,
+    /// Not recorded: children follow the decision (and, with `otel`, OpenTelemetry spans
+    /// opened inside it too).
+    Unsampled {
+        trace_id: u128,
+        span_id: u64,
+        otel: bool,
+    },
+    /// Recorded.
+    Live(Record),
+}
+
+impl<S: Sink + ?Sized> Sink for Arc<S> {
+    fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        (**self).flush(timeout)
+    }
+
+    fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        (**self).shutdown(timeout)
+    }
+}
