@@ -49,7 +49,9 @@ impl EventsLayer {
 
 impl<S: Subscriber> Layer<S> for EventsLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if !state::is_enabled() || state::get().is_some_and(|p| matches!(p.output, Output::Tracing(_))) {
+        if !state::is_enabled()
+            || state::get().is_some_and(|p| matches!(p.output, Output::Tracing(_)))
+        {
             return;
         }
         let span = crate::current();

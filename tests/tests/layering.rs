@@ -18,17 +18,35 @@ use syn::visit::Visit;
 /// The runtime's layers, lowest first: each top-level module (a folder or file under `src/`)
 /// sits in one, and imports only from its own layer and the ones before it.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("record: the span record, its values and their names", &["record", "semconv"]),
+    (
+        "record: the span record, its values and their names",
+        &["record", "semconv"],
+    ),
     ("hand-off: the per-thread rings", &["handoff"]),
     ("state: what the hot path reads", &["state"]),
     (
         "hot path: the guard, context, capture, streams",
-        &["span", "context", "capture", "stream", "usage", "message", "schema", "propagation"],
+        &[
+            "span",
+            "context",
+            "capture",
+            "stream",
+            "usage",
+            "message",
+            "schema",
+            "propagation",
+        ],
     ),
-    ("stages: cost, roll-up, tail sampling, content and redaction", &["stages"]),
+    (
+        "stages: cost, roll-up, tail sampling, content and redaction",
+        &["stages"],
+    ),
     ("mapper: a record to attributes and `SpanData`", &["mapper"]),
     ("sinks: export worker, host modes, exporters", &["sinks"]),
-    ("installation: builder, environment, exporter selection", &["install"]),
+    (
+        "installation: builder, environment, exporter selection",
+        &["install"],
+    ),
     (
         "facade: the public surface and the expansions' entry points",
         &["lib.rs", "private", "testing", "tracing", "integrations"],
@@ -114,7 +132,10 @@ fn the_checks_catch_a_cycle_and_an_upward_import() {
     assert!(edges.contains(&edge("sinks/mod.rs", "state/mod.rs")));
     assert!(edges.contains(&edge("state/mod.rs", "sinks/mod.rs")));
     // Re-exports only: not dependencies.
-    assert!(!edges.contains(&edge("lib.rs", "record/value.rs")), "{edges:?}");
+    assert!(
+        !edges.contains(&edge("lib.rs", "record/value.rs")),
+        "{edges:?}"
+    );
     assert!(!edges.contains(&edge("record/mod.rs", "record/value.rs")));
     let cycles = graph.cycles();
     assert_eq!(cycles.len(), 1, "{cycles:?}");
@@ -399,9 +420,14 @@ impl Tree {
             }
             let name = m.ident.to_string();
             let child = match &m.content {
-                Some((_, inner)) => {
-                    self.module(src, file, Some(id), Some(id), inner.clone(), &dir.join(&name))
-                }
+                Some((_, inner)) => self.module(
+                    src,
+                    file,
+                    Some(id),
+                    Some(id),
+                    inner.clone(),
+                    &dir.join(&name),
+                ),
                 None => {
                     let (path, owner) = match path_attr(&m.attrs) {
                         Some(p) => {
@@ -439,8 +465,7 @@ impl Tree {
         }
         for item in &m.items {
             if let syn::Item::Use(u) = item {
-                if let Some(t) = self.lookup_in_use(module, &u.tree, &mut Vec::new(), name, depth)
-                {
+                if let Some(t) = self.lookup_in_use(module, &u.tree, &mut Vec::new(), name, depth) {
                     return Some(t);
                 }
             }
@@ -546,9 +571,12 @@ impl Tree {
 fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
-            && a.meta
-                .require_list()
-                .is_ok_and(|l| l.tokens.to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "test"))
+            && a.meta.require_list().is_ok_and(|l| {
+                l.tokens
+                    .to_string()
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|w| w == "test")
+            })
     })
 }
 
@@ -626,7 +654,11 @@ impl Collector<'_> {
     }
 
     /// The leaves of a `use` tree: each full path, with the name it binds.
-    fn use_leaves(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+    fn use_leaves(
+        tree: &syn::UseTree,
+        prefix: &mut Vec<String>,
+        out: &mut Vec<(Vec<String>, String)>,
+    ) {
         match tree {
             syn::UseTree::Path(p) => {
                 prefix.push(p.ident.to_string());
@@ -660,15 +692,32 @@ impl Collector<'_> {
     }
 }
 
-/// Every identifier used in a file outside its `use` items, to tell a re-export that is also
-/// used from one that is not.
+/// Every name a file uses in a path outside its `use` items (types, functions, constants; in
+/// macro calls, every identifier), to tell a re-export that is also used from one that is not.
 struct Idents(HashSet<String>);
 
 impl<'ast> Visit<'ast> for Idents {
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
 
-    fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-        self.0.insert(i.to_string());
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        self.0
+            .extend(p.segments.iter().map(|s| s.ident.to_string()));
+        syn::visit::visit_path(self, p);
+    }
+
+    // A one-segment path in an expression is most often a local variable (`scope` in
+    // `Ctx { scope, .. }`), named like a re-exported function by chance: only a call counts.
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        if e.path.segments.len() > 1 {
+            self.visit_path(&e.path);
+        }
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func {
+            self.visit_path(&p.path);
+        }
+        syn::visit::visit_expr_call(self, c);
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -730,8 +779,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let mut leaves = Vec::new();
         Self::use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
         for (path, bound) in leaves {
-            let local = matches!(path.first().map(String::as_str), Some("crate" | "self" | "super"))
-                || self.tree.modules[self.module].children.contains_key(&path[0]);
+            let local = matches!(
+                path.first().map(String::as_str),
+                Some("crate" | "self" | "super")
+            ) || self.tree.modules[self.module]
+                .children
+                .contains_key(&path[0]);
             if !local {
                 continue;
             }

@@ -12,8 +12,8 @@ use std::fmt::{Debug, Display, Write};
 use serde::Serialize;
 
 use crate::capture;
-use crate::schema::ErrorType;
 use crate::record::{Field, Record, Value};
+use crate::schema::ErrorType;
 use crate::usage::{self, LlmResponse};
 
 /// The value being recorded.

@@ -1,54 +1,11 @@
 //! The manual API: add to the current span from inside an instrumented function.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use super::{TraceContext, with_current_record};
+use super::handle::TraceContext;
+use super::ids::{SpanId, TraceId};
+use super::thread::{self, with_current_record};
 use crate::record::{Event, Field, Value};
-
-/// A 128-bit trace id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceId(pub u128);
-
-/// A 64-bit span id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SpanId(pub u64);
-
-impl fmt::Display for TraceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
-    }
-}
-
-impl fmt::Debug for TraceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TraceId({self})")
-    }
-}
-
-impl fmt::Display for SpanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
-}
-
-impl fmt::Debug for SpanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SpanId({self})")
-    }
-}
-
-impl From<TraceId> for opentelemetry::trace::TraceId {
-    fn from(id: TraceId) -> Self {
-        opentelemetry::trace::TraceId::from(id.0)
-    }
-}
-
-impl From<SpanId> for opentelemetry::trace::SpanId {
-    fn from(id: SpanId) -> Self {
-        opentelemetry::trace::SpanId::from(id.0)
-    }
-}
 
 /// A handle to the innermost span open on this thread. Every method is a no-op when there is
 /// none, or when the span is not recorded (sampled out, llmtrace not installed).
@@ -95,13 +52,13 @@ impl CurrentSpan {
 
     /// The id of the current trace, when there is one (recorded or not).
     pub fn trace_id(&self) -> Option<TraceId> {
-        let ctx = super::get();
+        let ctx = thread::get();
         ctx.is_valid().then_some(TraceId(ctx.trace_id))
     }
 
     /// The id of the current span, when there is one.
     pub fn span_id(&self) -> Option<SpanId> {
-        let ctx = super::get();
+        let ctx = thread::get();
         ctx.is_valid().then_some(SpanId(ctx.span_id))
     }
 

@@ -12,48 +12,30 @@
 
 use std::cell::RefCell;
 
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, ContextGuard};
 
-use super::{Ctx, SAMPLED, VALID};
 #[cfg(feature = "tracing")]
 use crate::record::{Bridge, FLAG_BRIDGED};
 use crate::record::{FLAG_OTEL_CONTEXT, Record};
 use crate::state::{OTEL_CONTEXT, ParentIds, TRACING_PARENT};
 
-/// Makes the span of `cx` the parent in `parent` (keeping its scope).
-pub(crate) fn adopt(parent: &mut Ctx, cx: &Context) {
-    let ids = Ids::of(cx);
-    parent.trace_id = ids.trace_id;
-    parent.span_id = ids.span_id;
-    parent.flags = VALID | if ids.sampled { SAMPLED } else { 0 };
-}
-
-/// For a span with no llmtrace parent in native mode (with the `tracing` feature): makes the
-/// current `tracing` span its parent when tracing-opentelemetry bridges it. One relaxed load when
-/// no subscriber wants spans.
+/// For a span with no llmtrace parent in native mode (with the `tracing` feature): the current
+/// `tracing` span, when tracing-opentelemetry bridges it. One relaxed load when no subscriber
+/// wants spans.
 #[inline(always)]
-pub(crate) fn tracing_parent(parent: &mut Ctx) -> bool {
+pub(crate) fn tracing_parent() -> Option<Ids> {
     #[cfg(feature = "tracing")]
     if tracing::interested() {
-        return tracing_parent_slow(parent);
+        return tracing_parent_slow();
     }
-    let _ = parent;
-    false
+    None
 }
 
 #[cfg(feature = "tracing")]
 #[inline(never)]
-fn tracing_parent_slow(parent: &mut Ctx) -> bool {
-    match tracing::current_context() {
-        Some(cx) => {
-            adopt(parent, &cx);
-            true
-        }
-        None => false,
-    }
+fn tracing_parent_slow() -> Option<Ids> {
+    tracing::current_context().map(|cx| Ids::of(&cx))
 }
 
 /// The context of the innermost span of another tracing system around a span that has no

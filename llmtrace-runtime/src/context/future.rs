@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::TraceContext;
+use super::handle::{TraceContext, WithTrace};
 use crate::record::Record;
 use crate::span::Span;
 
@@ -73,45 +73,6 @@ where
                 resume_unwind(panic)
             }
         }
-    }
-}
-
-pin_project! {
-    /// A future that runs inside a [`TraceContext`] on every poll. Made by
-    /// [`FutureExt::in_current_trace`] and [`TraceContext::instrument`].
-    #[derive(Debug)]
-    #[must_use = "futures do nothing unless polled"]
-    pub struct WithTrace<F> {
-        #[pin]
-        inner: F,
-        ctx: TraceContext,
-    }
-}
-
-impl<F> WithTrace<F> {
-    pub(crate) fn new(inner: F, ctx: TraceContext) -> Self {
-        WithTrace { inner, ctx }
-    }
-}
-
-impl<F: Future> Future for WithTrace<F> {
-    type Output = F::Output;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _guard = this.ctx.enter();
-        this.inner.poll(cx)
-    }
-}
-
-impl<S: futures_core::Stream> futures_core::Stream for WithTrace<S> {
-    type Item = S::Item;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let this = self.project();
-        let _guard = this.ctx.enter();
-        this.inner.poll_next(cx)
     }
 }
 

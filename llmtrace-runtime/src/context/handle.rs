@@ -1,11 +1,16 @@
-//! A captured trace context that can cross threads and tasks.
+//! A captured trace context that can cross threads and tasks, and the future that carries one.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use super::current::{SpanId, TraceId};
-use super::{Ctx, Entered, REMOTE, SAMPLED, Scope, VALID, WithTrace};
+use pin_project_lite::pin_project;
+
+use super::ids::{SpanId, TraceId};
+use super::thread::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
+use crate::record::Scope;
 
 /// The current trace position, captured so that work started elsewhere (a `tokio::spawn`ed task,
 /// a `JoinSet` member, `spawn_blocking`, a `std::thread`) continues the same trace.
@@ -34,7 +39,7 @@ pub struct TraceContext {
 impl TraceContext {
     /// Captures the current context of this thread.
     pub fn current() -> Self {
-        let ctx = super::get();
+        let ctx = thread::get();
         TraceContext {
             trace_id: ctx.trace_id,
             span_id: ctx.span_id,
@@ -87,7 +92,7 @@ impl TraceContext {
     /// Installs this context on the current thread until the guard drops.
     pub fn enter(&self) -> ContextGuard<'_> {
         ContextGuard {
-            _entered: super::enter(self.as_ctx()),
+            _entered: thread::enter(self.as_ctx()),
             _ctx: std::marker::PhantomData,
         }
     }
@@ -117,4 +122,43 @@ impl TraceContext {
 pub struct ContextGuard<'a> {
     _entered: Entered<'static>,
     _ctx: std::marker::PhantomData<&'a TraceContext>,
+}
+
+pin_project! {
+    /// A future that runs inside a [`TraceContext`] on every poll. Made by
+    /// [`FutureExt::in_current_trace`] and [`TraceContext::instrument`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WithTrace<F> {
+        #[pin]
+        inner: F,
+        ctx: TraceContext,
+    }
+}
+
+impl<F> WithTrace<F> {
+    pub(crate) fn new(inner: F, ctx: TraceContext) -> Self {
+        WithTrace { inner, ctx }
+    }
+}
+
+impl<F: Future> Future for WithTrace<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _guard = this.ctx.enter();
+        this.inner.poll(cx)
+    }
+}
+
+impl<S: futures_core::Stream> futures_core::Stream for WithTrace<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let _guard = this.ctx.enter();
+        this.inner.poll_next(cx)
+    }
 }

@@ -1,168 +1,25 @@
 //! The current span of each thread, and how it follows the call tree.
 //!
-//! Native context is one `Cell` in a thread-local: the ids of the innermost open span, its
-//! sampling decision, a pointer to its live record (so the manual API can add to it) and a pointer
-//! to its scope (session, user, tags, test capture). Entering a span swaps the cell and leaving
-//! restores it, so nesting follows the call stack; futures re-enter their span on every poll, so
-//! it follows `.await`; [`TraceContext`] carries it into spawned tasks and threads.
+//! Native context is one `Cell` in a thread-local ([`thread`]): the ids of the innermost open
+//! span, its sampling decision, a pointer to its live record (so the manual API can add to it)
+//! and a pointer to its scope (session, user, tags, test capture). Entering a span swaps the cell
+//! and leaving restores it, so nesting follows the call stack; futures re-enter their span on
+//! every poll, so it follows `.await`; [`TraceContext`] carries it into spawned tasks and
+//! threads.
 
 mod current;
 pub(crate) mod external;
 mod future;
 mod handle;
+mod ids;
 mod scope;
+mod thread;
 
-use std::cell::Cell;
-use std::marker::PhantomData;
-use std::ptr;
-
-pub use current::{CurrentSpan, SpanId, TraceId, current};
-pub use future::{FutureExt, WithTrace};
-pub use handle::{ContextGuard, TraceContext};
-pub use scope::{ScopeBuilder, scope};
-
+pub use current::{CurrentSpan, current};
+pub use future::FutureExt;
 #[doc(hidden)]
 pub use future::Instrumented;
-
-use crate::record::{Record, Scope};
-
-/// The context is valid (there is a current span or remote parent).
-pub(crate) const VALID: u8 = 1;
-/// The current span is sampled.
-pub(crate) const SAMPLED: u8 = 1 << 1;
-/// The current span context came from another process.
-pub(crate) const REMOTE: u8 = 1 << 2;
-/// Entering the current span also entered it in another tracing system (see `interop`): leaving
-/// it leaves there too. Never captured into a [`TraceContext`].
-pub(crate) const HOOKED: u8 = 1 << 3;
-
-/// What the current thread is inside of. Plain data, so saving and restoring it is a copy.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ctx {
-    pub(crate) trace_id: u128,
-    pub(crate) span_id: u64,
-    pub(crate) flags: u8,
-    /// The live record of the current span when it is open on this thread, else null.
-    ///
-    /// Only set by [`Entered`], which holds the unique borrow of that record for as long as the
-    /// pointer is installed.
-    pub(crate) record: *mut Record,
-    /// The scope in effect, borrowed from whoever installed this context (a record, a
-    /// [`TraceContext`] or a scope guard), which outlives the installation.
-    pub(crate) scope: *const Scope,
-}
-
-impl Ctx {
-    pub(crate) const EMPTY: Ctx = Ctx {
-        trace_id: 0,
-        span_id: 0,
-        flags: 0,
-        record: ptr::null_mut(),
-        scope: ptr::null(),
-    };
-
-    #[inline]
-    pub(crate) fn is_valid(&self) -> bool {
-        self.flags & VALID != 0
-    }
-
-    #[inline]
-    pub(crate) fn is_sampled(&self) -> bool {
-        self.flags & SAMPLED != 0
-    }
-
-    /// A new strong reference to the scope in effect.
-    pub(crate) fn scope(&self) -> Option<std::sync::Arc<Scope>> {
-        if self.scope.is_null() {
-            return None;
-        }
-        // SAFETY: a non-null `scope` always comes from `Arc::as_ptr` of an `Arc<Scope>` that the
-        // installer of this context keeps alive for as long as the context is installed, and
-        // contexts are only read on the thread that installed them.
-        unsafe {
-            std::sync::Arc::increment_strong_count(self.scope);
-            Some(std::sync::Arc::from_raw(self.scope))
-        }
-    }
-}
-
-thread_local! {
-    static CURRENT: Cell<Ctx> = const { Cell::new(Ctx::EMPTY) };
-}
-
-/// The current context of this thread.
-#[inline]
-pub(crate) fn get() -> Ctx {
-    CURRENT.with(Cell::get)
-}
-
-/// Installs `ctx` until the returned guard drops.
-#[inline]
-pub(crate) fn enter(ctx: Ctx) -> Entered<'static> {
-    Entered {
-        prev: CURRENT.with(|c| c.replace(ctx)),
-        _borrow: PhantomData,
-    }
-}
-
-/// Installs the context of a live record; the borrow keeps the record in place while the
-/// pointer to it is installed.
-#[inline]
-pub(crate) fn enter_record(rec: &mut Record, flags: u8) -> Entered<'_> {
-    let scope = rec
-        .scope
-        .as_ref()
-        .map_or(ptr::null(), std::sync::Arc::as_ptr);
-    let ctx = Ctx {
-        trace_id: rec.trace_id,
-        span_id: rec.span_id,
-        flags,
-        record: rec,
-        scope,
-    };
-    Entered {
-        prev: CURRENT.with(|c| c.replace(ctx)),
-        _borrow: PhantomData,
-    }
-}
-
-/// Restores the previous context when dropped (also while unwinding).
-#[must_use]
-#[derive(Debug)]
-pub(crate) struct Entered<'a> {
-    prev: Ctx,
-    // Ties the guard to the borrow of the record it installed; the raw pointers in `Ctx` make it
-    // `!Send`, so it is dropped on the thread that installed it.
-    _borrow: PhantomData<&'a mut Record>,
-}
-
-impl Drop for Entered<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        let left = CURRENT.with(|c| c.replace(self.prev));
-        if left.flags & HOOKED != 0 {
-            external::leave();
-        }
-    }
-}
-
-/// Runs `f` on the live record of the current span, if it is open on this thread.
-///
-/// `f` must not call code that can re-enter the context (user code): callers convert values
-/// before calling this.
-#[inline(always)]
-pub(crate) fn with_current_record<R>(f: impl FnOnce(&mut Record) -> R) -> Option<R> {
-    // Not installed: no record can be open; skip even the thread-local access.
-    if !crate::state::is_enabled() {
-        return None;
-    }
-    let record = CURRENT.with(|c| c.get().record);
-    if record.is_null() {
-        return None;
-    }
-    // SAFETY: `record` is installed only by `enter_record`, whose `Entered` guard holds the unique
-    // borrow of the record and uninstalls the pointer when dropped, so the record is alive and not
-    // otherwise accessed while it is installed. This runs on the installing thread (thread-local)
-    // and `f` is llmtrace code that does not re-enter, so no second reference is created.
-    Some(f(unsafe { &mut *record }))
-}
+pub use handle::{ContextGuard, TraceContext, WithTrace};
+pub use ids::{SpanId, TraceId};
+pub use scope::{ScopeBuilder, scope};
+pub(crate) use thread::{Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, get};

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{TraceContext, WithTrace};
+use super::handle::{TraceContext, WithTrace};
 use crate::record::{CaptureSink, Scope, Value};
 
 /// Starts a [`ScopeBuilder`] that inherits the scope in effect.

@@ -8,7 +8,6 @@ use super::env::{EnvConfig, ExporterName, OtlpProtocol};
 use crate::sinks::exporter::{DynSpanExporter, ExporterFactory};
 use crate::state::settings::DEFAULT_JSONL_PATH;
 
-
 /// An exporter asked for in code or in the environment.
 pub(crate) enum ExporterSpec {
     Console,
@@ -132,7 +131,10 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
             #[cfg(not(feature = "otlp-http"))]
             {
                 let _ = endpoint;
-                Err("OTLP over http/protobuf needs the `otlp-http` feature of llmtrace-runtime".into())
+                Err(
+                    "OTLP over http/protobuf needs the `otlp-http` feature of llmtrace-runtime"
+                        .into(),
+                )
             }
         }),
         OtlpProtocol::Grpc => ExporterFactory::new("the OTLP/gRPC exporter", move || {

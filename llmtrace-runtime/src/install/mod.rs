@@ -167,9 +167,10 @@ impl Builder {
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
         self.exporters
-            .push(ExporterSpec::Custom(ExporterFactory::new(name, move || {
-                Ok(Box::new(exporter) as Box<dyn DynSpanExporter>)
-            })));
+            .push(ExporterSpec::Custom(ExporterFactory::new(
+                name,
+                move || Ok(Box::new(exporter) as Box<dyn DynSpanExporter>),
+            )));
         self
     }
 
@@ -195,11 +196,14 @@ impl Builder {
     {
         let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
         self.exporters
-            .push(ExporterSpec::Custom(ExporterFactory::new(name, move || {
-                factory()
-                    .map(|e| Box::new(e) as Box<dyn DynSpanExporter>)
-                    .map_err(Into::into)
-            })));
+            .push(ExporterSpec::Custom(ExporterFactory::new(
+                name,
+                move || {
+                    factory()
+                        .map(|e| Box::new(e) as Box<dyn DynSpanExporter>)
+                        .map_err(Into::into)
+                },
+            )));
         self
     }
 
@@ -618,9 +622,9 @@ impl Builder {
             ))
         };
         let output = match std::mem::take(&mut self.mode) {
-            ModeChoice::OtelProvider(provider) => {
-                Output::OtelProvider(host(host::System::Otel(host::otel::Provider::sdk(provider))))
-            }
+            ModeChoice::OtelProvider(provider) => Output::OtelProvider(host(host::System::Otel(
+                host::otel::Provider::sdk(provider),
+            ))),
             ModeChoice::OtelGlobalProvider => {
                 Output::OtelProvider(host(host::System::Otel(host::otel::Provider::global())))
             }

@@ -7,7 +7,11 @@ use super::env::EnvConfig;
 
 /// The resource: code over `OTEL_SERVICE_NAME` over `OTEL_RESOURCE_ATTRIBUTES`, plus the
 /// `telemetry.sdk.*` attributes.
-pub(super) fn build(code_name: Option<String>, code_attrs: Vec<KeyValue>, env: &EnvConfig) -> Resource {
+pub(super) fn build(
+    code_name: Option<String>,
+    code_attrs: Vec<KeyValue>,
+    env: &EnvConfig,
+) -> Resource {
     let mut attrs: Vec<KeyValue> = env
         .resource
         .iter()

@@ -20,8 +20,8 @@ use serde_json::{Map, Value as Json};
 mod format;
 
 use crate::record::{
-    self, Callsite, CallsiteCache, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record,
-    Status, Value, clock,
+    self, Callsite, CallsiteCache, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status,
+    Value, clock,
 };
 use crate::semconv::Conventions;
 use crate::semconv::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi};

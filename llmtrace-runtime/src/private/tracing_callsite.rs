@@ -121,13 +121,13 @@ mod tests {
     use opentelemetry::KeyValue;
     use tracing::callsite::Callsite as _;
 
-    use crate::state::ContentCapture;
-    use crate::record::Scope;
     use crate::mapper::Mapper;
-    use crate::semconv::{Conventions, keys};
+    use crate::record::Scope;
     use crate::record::{
         CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
     };
+    use crate::semconv::{Conventions, keys};
+    use crate::state::ContentCapture;
 
     static WORKFLOW: Callsite = Callsite::new(
         Kind::Workflow,

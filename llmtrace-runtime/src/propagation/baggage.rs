@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use opentelemetry::baggage::Baggage;
 
 use crate::record::Scope;
-use crate::semconv::keys::{gen_ai, openinference as oi};
 use crate::record::Value;
+use crate::semconv::keys::{gen_ai, openinference as oi};
 
 /// The allow-list of baggage keys that [`inject_with_baggage`](super::inject_with_baggage) sends
 /// and [`extract_with_baggage`](super::extract_with_baggage) reads.

@@ -20,4 +20,3 @@ impl fmt::Debug for Bridge {
         }
     }
 }
-

@@ -78,10 +78,7 @@ impl Callsite {
 
     /// Adds the `tracing` callsite, made by the `tracing_callsite!` macro of the expansions' entry points. Called by macro
     /// expansions in a `static` initializer.
-    pub const fn with_tracing(
-        mut self,
-        tracing: Option<&'static TracingCallsite>,
-    ) -> Self {
+    pub const fn with_tracing(mut self, tracing: Option<&'static TracingCallsite>) -> Self {
         self.tracing = tracing;
         self
     }

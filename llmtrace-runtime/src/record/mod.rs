@@ -21,8 +21,8 @@ pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Kind, TracingCallsit
 pub use field::Field;
 pub use record::Record;
 pub(crate) use record::{
-    Event, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
-    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
+    Event, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
+    FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
 };
 pub(crate) use scope::{CaptureSink, Scope};
 pub(crate) use tokens::Tokens;

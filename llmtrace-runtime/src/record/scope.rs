@@ -36,4 +36,3 @@ impl CaptureSink {
             .push(span);
     }
 }
-

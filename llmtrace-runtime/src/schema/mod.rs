@@ -17,9 +17,9 @@ mod error_type;
 mod response;
 
 pub use args::{AttrArg, BoolArg, FloatArg, IntArg, StrArg, StrListArg};
-pub use error_type::ErrorType;
 pub use capture::{
     CapturedParam, Document, NoDocuments, NotDocuments, NotSerializable, Probe, ProbeOther,
     ProbeSerialize, RetrievedDocuments, Serializable, ViaDocument, ViaSerialize, documents,
 };
+pub use error_type::ErrorType;
 pub use response::{UsageFromOk, UsageFromValue, input_messages};

@@ -3,8 +3,8 @@
 //! something implementing [`LlmResponse`]. The checks are spanned at the expressions, so a
 //! value of the wrong type is reported there.
 
-use crate::capture::ret::Ret;
 use crate::Messages;
+use crate::capture::ret::Ret;
 use crate::record::Record;
 use crate::usage::{self, LlmResponse};
 

@@ -69,4 +69,3 @@ impl Conventions {
         self
     }
 }
-

@@ -168,9 +168,9 @@ impl WorkerHandle {
             // A factory still building: the worker goes on; its failure, if any, was lost to
             // the caller but not to stderr.
             Err(mpsc::RecvTimeoutError::Timeout) => Ok((handle, Vec::new())),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                Err(Error::Start("the export thread ended while starting".into()))
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::Start(
+                "the export thread ended while starting".into(),
+            )),
         }
     }
 
@@ -192,7 +192,7 @@ impl WorkerHandle {
 }
 
 impl Sink for WorkerHandle {
-/// Exports everything buffered so far and flushes the exporters, waiting at most `timeout`.
+    /// Exports everything buffered so far and flushes the exporters, waiting at most `timeout`.
     fn flush(&self, timeout: Duration) -> Result<(), Error> {
         let (tx, rx) = mpsc::channel();
         if !self.send(Command::Flush(tx)) {

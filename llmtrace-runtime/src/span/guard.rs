@@ -73,8 +73,11 @@ impl Span {
             if p.interop & !TRACING_PARENT != 0 {
                 return Span::start_interop(callsite, parent, p);
             }
-            if !parent.is_valid() && external::tracing_parent(&mut parent) {
-                flags = FLAG_PARENT_EXTERNAL;
+            if !parent.is_valid() {
+                if let Some(ids) = external::tracing_parent() {
+                    parent.adopt(ids.trace_id, ids.span_id, ids.sampled);
+                    flags = FLAG_PARENT_EXTERNAL;
+                }
             }
         }
         Span::start_sampled(callsite, parent, &p.sampler, flags)
@@ -117,7 +120,8 @@ impl Span {
         let mut parent = parent;
         if !parent.is_valid() {
             if let Some(cx) = external::external_parent(p.interop) {
-                external::adopt(&mut parent, &cx);
+                let ids = external::Ids::of(&cx);
+                parent.adopt(ids.trace_id, ids.span_id, ids.sampled);
                 flags |= FLAG_PARENT_EXTERNAL;
             }
         }

@@ -6,10 +6,10 @@
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
-use crate::capture::json::to_string_capped;
-use crate::state::Counters;
 use super::redact::{Redaction, Redactor};
+use crate::capture::json::to_string_capped;
 use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
+use crate::state::Counters;
 
 /// Fields that hold captured content.
 const CONTENT: [Field; 7] = [

@@ -9,6 +9,7 @@ pub(crate) mod content;
 pub(crate) mod cost;
 pub(crate) mod redact;
 pub(crate) mod rollup;
+mod stage;
 pub(crate) mod tail;
 
 use std::path::PathBuf;
@@ -19,30 +20,8 @@ use content::ContentStage;
 use cost::{CostStage, PriceOverride};
 use redact::Redaction;
 use rollup::Rollup;
+pub(crate) use stage::{Drain, Stage};
 use tail::{TailSampler, TailStage};
-
-/// A stage that keeps state from record to record (it may hold records back).
-pub(crate) trait Stage: Send + std::fmt::Debug {
-    /// Runs once before the first records arrive, off the application's threads in native
-    /// mode: load data here.
-    fn start(&mut self) {}
-    /// Works on the records as they arrive, in place: records it holds back are taken out of
-    /// `records`, records it releases are appended; what is left goes on. (In place, because
-    /// moving every record from one list to the next per stage showed in the export thread's
-    /// profile.) `drain` says when the records were collected.
-    fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, counters: &Counters);
-    /// Appends everything still held to `records` (flush and shutdown).
-    fn flush(&mut self, records: &mut Vec<Record>, counters: &Counters);
-}
-
-/// About the collection of the records a stage receives.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Drain {
-    /// Raw clock when the collection began: a record that ended before it was handed off
-    /// before it too, and so was every record handed off before that one ended (a child its
-    /// parent awaited).
-    pub(crate) started: u64,
-}
 
 /// Where the stages run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

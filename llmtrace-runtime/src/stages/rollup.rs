@@ -12,10 +12,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{Drain, Stage};
-use crate::state::Counters;
+use super::stage::{Drain, Stage};
 use crate::record::ids::{TraceMap, TraceSet};
 use crate::record::{Field, Record, Value};
+use crate::state::Counters;
 
 /// Traces with contributions waiting for their root, at most.
 const MAX_OPEN: usize = 8192;

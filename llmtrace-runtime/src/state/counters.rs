@@ -49,7 +49,6 @@ pub struct Stats {
     pub warnings: u64,
 }
 
-
 /// Internal counters, shared by the worker and [`stats`].
 #[derive(Debug, Default)]
 pub(crate) struct Counters {

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub use counters::Stats;
 pub(crate) use counters::Counters;
+pub use counters::Stats;
 pub use error::{ConfigError, Error, ExportError, Operation};
-pub use sampler::Sampler;
 pub(crate) use sampler::HeadSampler;
+pub use sampler::Sampler;
 pub use settings::ContentCapture;
 pub(crate) use sink::{Host, ParentIds, Sink, Started};
 
@@ -132,7 +132,11 @@ pub(crate) fn disable() {
 /// ([`Error::Export`]), or the deadline passed ([`Error::Timeout`]; the export goes on in the
 /// background).
 pub fn force_flush(timeout: Duration) -> Result<(), Error> {
-    get().ok_or(Error::NotInstalled)?.output.sink().flush(timeout)
+    get()
+        .ok_or(Error::NotInstalled)?
+        .output
+        .sink()
+        .flush(timeout)
 }
 
 /// Flushes, shuts the exporters down and stops recording, waiting at most `timeout`. What is

@@ -1,8 +1,5 @@
 //! What a streamed response's chunks tell the span.
 
-use std::fmt::Display;
-
-use super::observe::Observer;
 use crate::usage::Usage;
 
 /// One chunk of a streamed model response.
@@ -111,32 +108,3 @@ macro_rules! forward {
 }
 
 forward!(&T, Box<T>);
-
-/// An item of a traced stream: a [`StreamChunk`], or a `Result` of one whose error fails the
-/// span (`error.type` from the error's type name, its `Display` text as the description).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a chunk of a model response",
-    label = "the stream's items must implement `llmtrace::StreamChunk` (or be a `Result` of one)",
-    note = "implement `llmtrace::StreamChunk` for the chunk type (`impl StreamChunk for MyChunk {{}}` counts chunks and times the first)"
-)]
-pub trait StreamItem {
-    #[doc(hidden)]
-    fn __observe(&self, observer: &mut Observer<'_>);
-}
-
-impl<T: StreamChunk + ?Sized> StreamItem for T {
-    #[inline]
-    fn __observe(&self, observer: &mut Observer<'_>) {
-        observer.chunk(self);
-    }
-}
-
-impl<T: StreamChunk, E: Display> StreamItem for Result<T, E> {
-    #[inline]
-    fn __observe(&self, observer: &mut Observer<'_>) {
-        match self {
-            Ok(chunk) => observer.chunk(chunk),
-            Err(e) => observer.error::<E>(e),
-        }
-    }
-}

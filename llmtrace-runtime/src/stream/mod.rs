@@ -23,10 +23,12 @@
 //! cancelled, with what it had received so far.
 
 mod chunk;
+mod item;
 mod observe;
 mod traced;
 
-pub use chunk::{StreamChunk, StreamItem};
+pub use chunk::StreamChunk;
+pub use item::StreamItem;
 #[doc(hidden)]
 pub use observe::Observer;
 pub use traced::{StreamReturn, Traced, traced};

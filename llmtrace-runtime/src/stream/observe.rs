@@ -3,10 +3,10 @@
 
 use std::fmt::{Display, Write};
 
-use super::StreamChunk;
+use super::chunk::StreamChunk;
 use crate::capture::{self, capture_limit};
-use crate::record::clock;
 use crate::message::{self, Message};
+use crate::record::clock;
 use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
 use crate::usage::Usage;
 

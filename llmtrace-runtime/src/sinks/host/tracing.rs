@@ -13,10 +13,10 @@
 use std::sync::Arc;
 
 use opentelemetry::trace::{Status, TraceContextExt};
+use tracing::Level;
 use tracing::callsite::{Callsite as _, DefaultCallsite};
 use tracing::field::{Field, Value as FieldValue};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
-use tracing::Level;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::context::external::{Ids, external_parent, parent_context};

@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use super::{Cost, Tokens};
+use super::call::{Cost, Tokens};
 
 /// (model, provider) pairs the cache holds at most; when full it starts over.
 const MAX_ENTRIES: usize = 512;

@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use genai_prices::{Calculator, ErrorKind, PriceCalculation, PriceRequest, Usage, UsageKey};
 
 use super::cache::{Lookup, RateCache, Rates};
-use super::{Cost, Tokens, providers};
+use super::call::{Cost, Tokens};
+use super::providers;
 
 /// Output tokens of the probe that measures the output rate: a round million, so the rate per
 /// token is exact to float precision.

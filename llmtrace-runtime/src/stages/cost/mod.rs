@@ -13,157 +13,27 @@
 
 #[cfg(feature = "prices")]
 mod cache;
+mod call;
 #[cfg(feature = "prices")]
 mod database;
 mod overrides;
 mod price;
+mod pricer;
 #[cfg(feature = "prices")]
 mod providers;
 mod stage;
-
-use std::path::Path;
-use std::time::SystemTime;
 
 pub use price::ModelPrice;
 
 pub(crate) use overrides::PriceOverride;
 pub(crate) use stage::CostStage;
 
-use overrides::Overrides;
-
-/// Token counts of one call, as the pricer takes them: `input` counts every input token and
-/// the cache counts are parts of it; `output` counts every output token, reasoning included.
-/// Reasoning is not a field here on purpose: it is part of `output` and must not be priced twice.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Tokens {
-    pub(crate) input: u64,
-    pub(crate) output: u64,
-    pub(crate) cache_read: u64,
-    pub(crate) cache_write: u64,
-}
-
-impl Tokens {
-    /// The counts, or `None` when the cache counts add up to more than the input they are part
-    /// of: such usage contradicts itself and is left unpriced rather than priced wrongly.
-    pub(crate) fn new(
-        input: u64,
-        output: u64,
-        cache_read: u64,
-        cache_write: u64,
-    ) -> Option<Tokens> {
-        let cached = cache_read.checked_add(cache_write)?;
-        (cached <= input).then_some(Tokens {
-            input,
-            output,
-            cache_read,
-            cache_write,
-        })
-    }
-
-    /// Input tokens that were neither read from nor written to the cache.
-    pub(crate) fn uncached_input(&self) -> u64 {
-        self.input - self.cache_read - self.cache_write
-    }
-}
-
-/// The cost of one call in USD. `input` includes the cache parts; `total` is at least
-/// `input + output` (some models also charge per request).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Cost {
-    pub(crate) input: f64,
-    pub(crate) output: f64,
-    pub(crate) total: f64,
-    /// Known for prices given by the user with a cache-read rate.
-    pub(crate) cache_read: Option<f64>,
-    /// Known for prices given by the user with a cache-write rate.
-    pub(crate) cache_write: Option<f64>,
-}
-
-/// One call to price.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Call<'a> {
-    /// `gen_ai.provider.name`, when known.
-    pub(crate) provider: Option<&'a str>,
-    /// The model the provider says answered (`gen_ai.response.model`).
-    pub(crate) response_model: Option<&'a str>,
-    /// The model asked for (`gen_ai.request.model`).
-    pub(crate) request_model: Option<&'a str>,
-    pub(crate) tokens: Tokens,
-    /// When the request was made: prices change over time, some even by time of day. User
-    /// prices do not, so only the database reads it.
-    #[cfg_attr(not(feature = "prices"), expect(dead_code))]
-    pub(crate) at: SystemTime,
-}
-
-impl Call<'_> {
-    /// The model names to look up, most precise first: the response model names the exact
-    /// version that answered, but providers also answer with names no price list knows (dated
-    /// snapshots, deployment names), so the requested name is the fallback.
-    fn models(&self) -> impl Iterator<Item = &str> {
-        let request = self
-            .request_model
-            .filter(|m| Some(*m) != self.response_model);
-        self.response_model.into_iter().chain(request)
-    }
-}
-
-/// Prices calls: user prices first, then the database.
-#[derive(Debug)]
-pub(crate) struct Pricer {
-    overrides: Overrides,
-    #[cfg(feature = "prices")]
-    database: database::Database,
-}
-
-impl Pricer {
-    /// Loads the prices: the file (a bad one is reported and left out), the entries from code,
-    /// which win over the file's, and the database. Slow (the database decodes for tens of
-    /// milliseconds): call it on the export worker.
-    pub(crate) fn load(code: Vec<PriceOverride>, file: Option<&Path>) -> Pricer {
-        let from_file = file.map(overrides::read_file_or_warn).unwrap_or_default();
-        let mut entries = from_file;
-        for entry in code {
-            match entry.price.invalid() {
-                Some(why) => crate::state::warn::warn(format_args!(
-                    "model_price for {:?}: {why}; this price is ignored",
-                    entry.model
-                )),
-                None => entries.push(entry),
-            }
-        }
-        Pricer {
-            overrides: Overrides::new(entries),
-            #[cfg(feature = "prices")]
-            database: database::Database::bundled(),
-        }
-    }
-
-    /// The cost of `call`, or `None` when no price is known for it.
-    pub(crate) fn price(&mut self, call: &Call<'_>) -> Option<Cost> {
-        // User prices win over the database for every name of the model, so that a price given
-        // for the requested name is not bypassed by the database knowing the response name.
-        for model in call.models() {
-            if let Some(price) = self.overrides.get(call.provider, model) {
-                return Some(price.cost(call.tokens));
-            }
-        }
-        #[cfg(feature = "prices")]
-        for model in call.models() {
-            if let Some(cost) = self
-                .database
-                .price(call.provider, model, call.tokens, call.at)
-            {
-                return Some(cost);
-            }
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+    use super::call::{Call, Cost, Tokens};
+    use super::pricer::Pricer;
     use super::*;
 
     /// Compares dollar amounts to a billionth of a cent's tenth: exact up to float rounding.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::ModelPrice;
+use super::price::ModelPrice;
 
 /// A user price for a model, from one provider (`gen_ai.provider.name`) or from any.
 #[derive(Clone, Debug, PartialEq)]

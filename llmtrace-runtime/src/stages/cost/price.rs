@@ -1,6 +1,6 @@
 //! [`ModelPrice`]: a price the user gives for a model, and the cost it puts on a call.
 
-use super::{Cost, Tokens};
+use super::call::{Cost, Tokens};
 
 /// What a model costs, in US dollars per million tokens.
 ///

@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use super::{Call, PriceOverride, Pricer, Tokens};
-use crate::stages::{Drain, Stage};
-use crate::state::Counters;
+use super::call::{Call, Tokens};
+use super::overrides::PriceOverride;
+use super::pricer::Pricer;
 use crate::record::{Field, Record, Value};
+use crate::stages::stage::{Drain, Stage};
+use crate::state::Counters;
 
 /// Prices records on the export worker: the price lists load in [`Stage::start`], off the
 /// application's threads, and pricing never runs on the hot path.
@@ -123,8 +125,8 @@ fn price_record(pricer: &mut Pricer, rec: &mut Record) -> Outcome {
 mod tests {
     use super::*;
     use crate::ModelPrice;
-    use crate::stages::cost::tests::assert_usd;
     use crate::record::{Callsite, Kind};
+    use crate::stages::cost::tests::assert_usd;
 
     static OPENAI_CALL: Callsite = Callsite::new(
         Kind::LlmCall,

@@ -10,6 +10,14 @@ use regex::Regex;
 
 use super::validate;
 
+/// A span of text to replace by the marker of `rank`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) rank: usize,
+}
+
 /// A kind of secret or personal data the redactor finds.
 ///
 /// Each detector replaces what it finds with a marker naming the kind (see [`Detector::marker`]);
@@ -455,9 +463,9 @@ impl Check {
         start: usize,
         end: usize,
         rank: usize,
-        out: &mut Vec<super::Span>,
+        out: &mut Vec<Span>,
     ) -> bool {
-        let span = |start, end| super::Span { start, end, rank };
+        let span = |start, end| Span { start, end, rank };
         let found = match self {
             Check::None => Some((start, end)),
             Check::Email => validate::email(&hay[start..end]).then_some((start, end)),

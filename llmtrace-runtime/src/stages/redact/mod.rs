@@ -37,7 +37,7 @@ pub use sensitive::Sensitive;
 
 use crate::record::CAPTURE_FAILED;
 use config::RedactFn;
-use detectors::{Check, Gate, Rule};
+use detectors::{Check, Gate, Rule, Span};
 
 /// A [`Redaction`] compiled for use: regular expressions built once, shared by every call.
 #[derive(Clone)]
@@ -75,14 +75,6 @@ impl<'a> Redacted<'a> {
             count: 0,
         }
     }
-}
-
-/// A span of text to replace by the marker of `rank`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    end: usize,
-    rank: usize,
 }
 
 impl Redactor {

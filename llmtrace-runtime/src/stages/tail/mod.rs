@@ -14,7 +14,7 @@ mod sampler;
 
 pub use sampler::TailSampler;
 
-use super::{Drain, Stage};
+use super::stage::{Drain, Stage};
 use crate::record::Record;
 use crate::record::clock;
 use crate::record::ids::TraceMap;

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::record::Scope;
-use crate::semconv::keys::{gen_ai, openinference as oi};
 use crate::record::{Field, Record, Status, Value};
+use crate::semconv::keys::{gen_ai, openinference as oi};
 
 /// Keeps whole traces by what happened in them, decided when the root span ends.
 ///
