@@ -157,6 +157,10 @@ fn scope_values_are_copied_onto_every_span() {
             })
     });
     let spans = cap.spans();
+    // Both spans, each checked below: an empty capture would pass the loop.
+    let mut names = spans.names();
+    names.sort_unstable();
+    assert_eq!(names, ["execute_tool calc", "invoke_workflow manual"]);
     for s in spans.iter() {
         assert_eq!(str_attr(s, "session.id"), "chat-42");
         assert_eq!(str_attr(s, "user.id"), "user-7");

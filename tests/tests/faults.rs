@@ -165,11 +165,22 @@ fn export_survives_collector_faults() {
         let _ = std::fs::remove_file(&*err);
         let report = stdout
             .lines()
-            .find_map(|l| Some(l.split_once(REPORT_PREFIX)?.1))
-            .unwrap_or("(no report)");
-        println!("{:<22} {report}", scenario.name());
+            .find_map(|l| Some(l.split_once(REPORT_PREFIX)?.1));
+        println!(
+            "{:<22} {}",
+            scenario.name(),
+            report.unwrap_or("(no report)")
+        );
+        // The child really ran its scenario: a child whose test was filtered out, or that
+        // returned before running, exits with success too.
+        let ran = report.is_some() && stdout.contains("1 passed");
         match status {
-            Some(s) if s.success() => {}
+            Some(s) if s.success() && ran => {}
+            Some(s) if s.success() => failures.push(format!(
+                "{}: the child did not run its scenario (no report, or its test did not run)\n\
+                 --- stdout\n{stdout}\n--- stderr\n{stderr}",
+                scenario.name()
+            )),
             Some(s) => failures.push(format!(
                 "{}: {s}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
                 scenario.name()

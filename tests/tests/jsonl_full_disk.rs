@@ -25,6 +25,7 @@ fn a_full_disk_drops_counts_and_warns_once() {
         // The flush tells its caller the spans could not be written.
         let err = llmtrace::force_flush(Duration::from_secs(10)).unwrap_err();
         assert!(err.to_string().contains("/dev/full"), "{err}");
+        assert!(matches!(err, llmtrace::Error::Export(_)), "{err:?}");
         let stats = llmtrace::stats();
         assert_eq!(stats.produced, 10 * (round + 1));
         assert_eq!(stats.dropped_export_failed, stats.produced, "{stats:?}");

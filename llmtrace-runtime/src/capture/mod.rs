@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::record::{CAPTURE_FAILED, FLAG_TRUNCATED, Field, Record, Value};
 
-/// Captured beyond the content limit, so that redaction, which runs on the export thread before
-/// the value is cut to the limit, sees a secret that straddles the limit whole (PEM private keys,
+/// Captured beyond the content limit, so that redaction, which runs in the stages before the
+/// value is cut to the limit, sees a secret that straddles the limit whole (PEM private keys,
 /// the longest secrets detected, are under 4 KiB).
 const REDACTION_MARGIN: usize = 8 * 1024;
 

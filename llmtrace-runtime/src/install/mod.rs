@@ -79,7 +79,7 @@ pub struct Builder {
     otel_context: Option<bool>,
 }
 
-/// The export mode asked for (see DESIGN D6: native, `tracing`, OTel-provider).
+/// The export mode asked for: native, `tracing` or OTel-provider.
 #[derive(Debug, Default)]
 enum ModeChoice {
     #[default]
@@ -255,8 +255,9 @@ impl Builder {
     }
 
     /// How captured content is scrubbed before it leaves the process (default:
-    /// [`Redaction::default`], every built-in detector). Runs on the export thread, on every
-    /// captured value: messages, arguments and results, documents, custom attributes, status
+    /// [`Redaction::default`], every built-in detector). Runs off the caller's thread in native
+    /// mode (on the export thread), on the thread that ends the span in the `tracing` and
+    /// OTel-provider modes, on every captured value: messages, arguments and results, documents, custom attributes, status
     /// descriptions and event attributes. `Redaction::none()` turns it off.
     pub fn redaction(mut self, redaction: Redaction) -> Self {
         self.redaction = Some(redaction);
@@ -265,7 +266,7 @@ impl Builder {
 
     /// The largest content attribute (prompt, response, arguments, documents), in bytes (else
     /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else 32
-    /// KiB). Longer values are cut on the export thread, after redaction, and stay valid JSON;
+    /// KiB). Longer values are cut after redaction, where the stages run, and stay valid JSON;
     /// the span says so with `llmtrace.content.truncated = true`.
     pub fn content_limit(mut self, bytes: usize) -> Self {
         self.content_limit = Some(bytes);
@@ -322,7 +323,8 @@ impl Builder {
     ///
     /// Rates are USD per million tokens. `provider` (a `gen_ai.provider.name` value) and the
     /// cache rates are optional; without a cache rate, cached tokens cost the input rate. Other
-    /// keys are errors. The file is read once, on the export thread, when llmtrace starts; a
+    /// keys are errors. The file is read once when llmtrace starts (on the export thread in
+    /// native mode); a
     /// file that cannot be read or parsed is reported in one warning (path and error) and left
     /// out.
     pub fn prices_file(mut self, path: impl Into<PathBuf>) -> Self {

@@ -22,7 +22,8 @@ pub(crate) struct Scope {
     pub(crate) trace_state: opentelemetry::trace::TraceState,
 }
 
-/// Where a capture's spans are delivered, by the export worker.
+/// Where a capture's spans are delivered: by the export worker in native mode, by the thread that
+/// ends the span in the host modes.
 #[derive(Debug, Default)]
 pub(crate) struct CaptureSink {
     pub(crate) spans: Mutex<Vec<SpanData>>,

@@ -26,7 +26,7 @@ const CONTENT: [Field; 7] = [
 #[derive(Debug)]
 pub(crate) struct ContentStage {
     limit: usize,
-    /// The rules to compile in [`Stage::start`], on the export thread (a few milliseconds).
+    /// The rules to compile in `start` (a few milliseconds), when the stages start.
     rules: Option<Redaction>,
     redactor: Option<Redactor>,
 }

@@ -1,13 +1,14 @@
 //! Roll-up: when a trace's root ends, it carries the tokens and cost of the whole trace (its own
 //! and those of every span of the trace that ended before it), as `llmtrace.trace.*`.
 //!
-//! Runs on the export worker after cost is computed. Spans reach the worker through per-thread
+//! Runs after cost is computed. In native mode spans reach the export worker through per-thread
 //! rings read one after the other, so a child that ended just before its root may arrive one
 //! read later than the root, if it was pushed while the rings were being read. A root that
 //! ended before the read began is totalled at once: its children ended, and were pushed,
 //! before it. Only a root that ended during the read is held until the next one (a flush totals
 //! at once, after its final read). Children that ended after the root ("late children") are
-//! not counted, as their end time shows, and do not reopen the trace.
+//! not counted, as their end time shows, and do not reopen the trace. In the host modes the stage
+//! sees each span as it ends, so every root is totalled at once.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

@@ -52,7 +52,7 @@ pub(crate) struct Installed {
     pub(crate) flush_timeout: Duration,
 }
 
-/// Where finished records go: the export modes of DESIGN D6.
+/// Where finished records go: the export mode.
 #[derive(Debug)]
 pub(crate) enum Output {
     /// Native mode: into the per-thread rings, read by this sink (the export worker).
@@ -92,7 +92,7 @@ pub(crate) fn get() -> Option<&'static Installed> {
     INSTALLED.get()
 }
 
-/// The content capture setting in effect (D1: span attributes unless configured otherwise).
+/// The content capture setting in effect (span attributes unless configured otherwise).
 #[inline]
 pub(crate) fn content() -> ContentCapture {
     INSTALLED

@@ -23,7 +23,8 @@ pub(crate) struct Database {
 
 impl Database {
     /// The bundled database. Decoding it takes tens of milliseconds (once per process): call
-    /// this on the export worker, never on an application thread.
+    /// this when the stages start (on the export worker in native mode, at installation in the
+    /// host modes), never on the hot path.
     pub(crate) fn bundled() -> Database {
         let calculator = Calculator::bundled();
         Database {

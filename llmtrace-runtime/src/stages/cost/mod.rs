@@ -1,4 +1,4 @@
-//! The cost of model calls in US dollars, computed on the export worker from the span's token
+//! The cost of model calls in US dollars, computed by the cost stage from the span's token
 //! usage, provider, model and start time.
 //!
 //! Prices come from, first to last: prices given in code ([`Builder::model_price`]), a prices

@@ -18,7 +18,7 @@ pub(crate) struct Pricer {
 impl Pricer {
     /// Loads the prices: the file (a bad one is reported and left out), the entries from code,
     /// which win over the file's, and the database. Slow (the database decodes for tens of
-    /// milliseconds): call it on the export worker.
+    /// milliseconds): call it when the stages start, never on the hot path.
     pub(crate) fn load(code: Vec<PriceOverride>, file: Option<&Path>) -> Pricer {
         let from_file = file.map(overrides::read_file_or_warn).unwrap_or_default();
         let mut entries = from_file;

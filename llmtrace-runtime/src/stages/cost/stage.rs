@@ -10,8 +10,9 @@ use crate::record::{Field, Record, Value};
 use crate::stages::stage::{Drain, Stage};
 use crate::state::Counters;
 
-/// Prices records on the export worker: the price lists load in [`Stage::start`], off the
-/// application's threads, and pricing never runs on the hot path.
+/// Prices records where the stages run: the price lists load in [`Stage::start`] (on the export
+/// worker in native mode, at installation in the host modes), and pricing never runs on the hot
+/// path.
 pub(crate) struct CostStage {
     /// What to load, until [`Stage::start`] loads it.
     setup: Option<(Vec<PriceOverride>, Option<PathBuf>)>,

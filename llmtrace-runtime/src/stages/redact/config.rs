@@ -163,7 +163,8 @@ impl Redaction {
     /// attribute) after the detectors and patterns: it returns the value unchanged as
     /// `Cow::Borrowed`, or a replacement as `Cow::Owned`.
     ///
-    /// The function runs on the export thread, once per value; keep it fast. It must not
+    /// The function runs once per value where the stages run (the export thread in native mode;
+    /// the thread that ends the span in the `tracing` and OTel-provider modes): keep it fast. It must not
     /// echo what it removes. If it panics, the value is replaced by `<capture failed>`.
     ///
     /// ```

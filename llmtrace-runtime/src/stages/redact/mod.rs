@@ -2,7 +2,8 @@
 //!
 //! [`Redaction`] is the configuration (built-in [`Detector`]s, custom patterns and functions);
 //! [`Redactor`] is that configuration compiled once (every regular expression built up front),
-//! run on the export thread over text ([`Redactor::redact_text`]) and JSON
+//! run by the content stage (on the export thread in native mode, on the thread that ends the
+//! span in the host modes) over text ([`Redactor::redact_text`]) and JSON
 //! ([`Redactor::redact_json`]). [`Sensitive`] keeps a value out of captured content altogether.
 //!
 //! Text with nothing to redact, the common case, is returned borrowed: no allocation, no copy.
