@@ -12,28 +12,10 @@ use crate::record::{
     Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
     FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value, clock,
 };
-use crate::state::{self, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output, ParentIds};
-use crate::state::{Started, TRACING_PARENT};
-
-// The record is inline on purpose: boxing it would cost an allocation per span, and a span is
-// live far more often than not.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-enum State {
-    /// llmtrace is not installed: nothing is recorded or installed.
-    Off,
-    /// Sampled out: only the ids are kept, so children follow the decision (and, with `otel`,
-    /// OpenTelemetry spans opened inside it too).
-    Unsampled {
-        trace_id: u128,
-        span_id: u64,
-        otel: bool,
-    },
-    /// Recording.
-    Live(Record),
-    /// Already handed to the pipeline.
-    Ended,
-}
+use crate::state::{
+    self, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output, ParentIds, SpanState as State,
+    TRACING_PARENT,
+};
 
 /// An open span. Created by the macro expansions; ends when finished or dropped.
 ///
@@ -97,19 +79,7 @@ impl Span {
                     sampled: parent.is_sampled(),
                     remote: parent.flags & REMOTE != 0,
                 });
-                return Span::with(match host.start(callsite, ids, parent.scope()) {
-                    Started::Off => State::Off,
-                    Started::Unsampled {
-                        trace_id,
-                        span_id,
-                        otel,
-                    } => State::Unsampled {
-                        trace_id,
-                        span_id,
-                        otel,
-                    },
-                    Started::Live(rec) => State::Live(rec),
-                });
+                return Span::with(host.start(callsite, ids, parent.scope()));
             }
         }
         let mut flags = if p.interop & OTEL_CONTEXT != 0 {

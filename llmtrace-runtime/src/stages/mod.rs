@@ -86,9 +86,8 @@ impl Stages {
         self.content.start();
     }
 
-    /// Runs the stages over `records` in place: each stage that keeps state processes them
-    /// (unless `process` is false) and then, with `flush`, gives back what it holds; then the
-    /// content stage cleans what is left.
+    /// Runs the stages over `records` in place: the stages that keep state ([`Held::run`]),
+    /// then, unless `process` is false, the content stage over what is left.
     pub(crate) fn run(
         &mut self,
         records: &mut Vec<Record>,

@@ -21,7 +21,7 @@ pub use error::{ConfigError, Error, ExportError, Operation};
 pub(crate) use sampler::HeadSampler;
 pub use sampler::Sampler;
 pub use settings::ContentCapture;
-pub(crate) use sink::{Host, ParentIds, Sink, Started};
+pub(crate) use sink::{Host, ParentIds, Sink, SpanState};
 
 /// Set once a pipeline is installed, cleared at shutdown. The only thing the hot path reads when
 /// llmtrace is not installed.

@@ -30,7 +30,7 @@ pub(crate) trait Host: Sink {
         callsite: &'static Callsite,
         parent: Option<ParentIds>,
         scope: Option<Arc<Scope>>,
-    ) -> Started;
+    ) -> SpanState;
     /// A span ended: runs the stages and the mapper, and ends the host's span.
     fn finish(&self, record: Record);
 }
@@ -45,20 +45,26 @@ pub(crate) struct ParentIds {
     pub(crate) remote: bool,
 }
 
-/// A span a host started.
+/// What a span guard holds: the state of one span, from its start to its end. A host's
+/// [`Host::start`] returns one of the first three.
+// The record is inline on purpose: boxing it would cost an allocation per span, and a span is
+// live far more often than not.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub(crate) enum Started {
-    /// Not recorded, with no ids of its own.
+pub(crate) enum SpanState {
+    /// Not recorded, with no ids of its own (llmtrace is not installed, or a host declined it).
     Off,
-    /// Not recorded: children follow the decision (and, with `otel`, OpenTelemetry spans
-    /// opened inside it too).
+    /// Sampled out: only the ids are kept, so children follow the decision (and, with `otel`,
+    /// OpenTelemetry spans opened inside it too).
     Unsampled {
         trace_id: u128,
         span_id: u64,
         otel: bool,
     },
-    /// Recorded.
+    /// Recording.
     Live(Record),
+    /// Already handed to the pipeline.
+    Ended,
 }
 
 impl<S: Sink + ?Sized> Sink for Arc<S> {

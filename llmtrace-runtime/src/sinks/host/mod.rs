@@ -21,7 +21,7 @@ use crate::mapper::Mapper;
 use crate::record::{Bridge, Callsite, Record, Scope, clock};
 use crate::stages::content::ContentStage;
 use crate::stages::{self, Drain, Stages};
-use crate::state::{Counters, Error, ExportError, Host, ParentIds, Sink, Started};
+use crate::state::{Counters, Error, ExportError, Host, ParentIds, Sink, SpanState};
 
 /// Which host system.
 #[derive(Debug)]
@@ -129,7 +129,7 @@ impl Host for HostExport {
         callsite: &'static Callsite,
         parent: Option<ParentIds>,
         scope: Option<Arc<Scope>>,
-    ) -> Started {
+    ) -> SpanState {
         match &self.system {
             System::Otel(provider) => otel::start(
                 provider,

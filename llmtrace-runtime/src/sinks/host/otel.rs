@@ -17,7 +17,7 @@ use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
     Record, Scope, clock,
 };
-use crate::state::{OTEL_CONTEXT, ParentIds, Started};
+use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
 
 /// The tracer of the OTel-provider mode.
 #[derive(Debug)]
@@ -67,7 +67,7 @@ pub(crate) fn start(
     parent: Option<ParentIds>,
     scope: Option<Arc<Scope>>,
     interop: u8,
-) -> Started {
+) -> SpanState {
     let otel = interop & OTEL_CONTEXT != 0;
     let (parent_cx, parent_id, mut flags) = match parent {
         Some(parent) => {
@@ -94,13 +94,13 @@ pub(crate) fn start(
     if !span.is_recording() {
         // Sampled out by the provider: children follow through the context.
         return if own {
-            Started::Unsampled {
+            SpanState::Unsampled {
                 trace_id: ids.trace_id,
                 span_id: ids.span_id,
                 otel,
             }
         } else {
-            Started::Off
+            SpanState::Off
         };
     }
     if otel {
@@ -109,7 +109,7 @@ pub(crate) fn start(
     let mut rec = Record::new(callsite, ids.trace_id, ids.span_id, parent_id, scope, now);
     rec.flags |= flags | FLAG_BRIDGED;
     rec.extra_mut().bridge = Some(Bridge::Otel(span));
-    Started::Live(rec)
+    SpanState::Live(rec)
 }
 
 /// Ends a provider span with the mapped record.

@@ -26,7 +26,7 @@ use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
     Kind, Record, Scope, clock,
 };
-use crate::state::{OTEL_CONTEXT, ParentIds, Started};
+use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
 
 /// The level of llmtrace's spans in the subscriber.
 const LEVEL: Level = Level::INFO;
@@ -48,9 +48,9 @@ pub(crate) fn start(
     parent: Option<ParentIds>,
     scope: Option<Arc<Scope>>,
     interop: u8,
-) -> Started {
+) -> SpanState {
     let Some(span) = callsite.tracing.and_then(|cs| new_span(cs, callsite.kind)) else {
-        return Started::Off;
+        return SpanState::Off;
     };
     // The OpenTelemetry parent follows llmtrace's, even where `tracing`'s differs (a trace
     // carried into a task, a remote parent): the exported tree is llmtrace's.
@@ -86,7 +86,7 @@ pub(crate) fn start(
     let mut rec = Record::new(callsite, trace_id, span_id, parent_id, scope, clock::now());
     rec.flags |= flags | FLAG_BRIDGED;
     rec.extra_mut().bridge = Some(Bridge::Tracing(span));
-    Started::Live(rec)
+    SpanState::Live(rec)
 }
 
 /// A new span of `callsite`, with `otel.kind` set, when the subscriber wants it (the checks
