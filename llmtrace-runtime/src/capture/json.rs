@@ -3,12 +3,15 @@
 //! Content is user data of any size. The capped serializer writes at most `limit` bytes: when the
 //! budget runs out it stops adding elements, cuts the current string at a character boundary
 //! (marking the cut with `…`), gives a started object entry a `null` value, and closes every
-//! open container, so the result parses and says it was cut.
+//! open container, so the result parses and says it was cut. The walk of the value stops there
+//! too ([`super::bounded`]): the cost follows what is kept, and nesting costs linear time.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+
+use super::bounded::{Bounded, Budget};
 
 /// Appended where a string was cut.
 const ELLIPSIS: &str = "…";
@@ -19,13 +22,23 @@ pub(crate) fn to_string_capped<T: Serialize + ?Sized>(
     value: &T,
     limit: usize,
 ) -> Result<(String, bool), serde_json::Error> {
+    let budget = Budget::new(limit.max(16));
     let mut buf = Vec::with_capacity(limit.min(256));
-    let mut formatter = Capped::new(limit);
-    {
+    let mut formatter = Capped::new(&budget);
+    let walked = {
         let mut ser = serde_json::Serializer::with_formatter(&mut buf, &mut formatter);
-        value.serialize(&mut ser)?;
+        value.serialize(Bounded {
+            inner: &mut ser,
+            budget: &budget,
+        })
+    };
+    match walked {
+        Ok(()) => {}
+        // The walk stopped where the budget ran out: close what is open.
+        Err(_) if budget.spent.get() => formatter.finish(&mut buf),
+        Err(e) => return Err(e),
     }
-    let mut truncated = formatter.truncated;
+    let mut truncated = budget.spent.get();
     if buf.is_empty() {
         buf.extend_from_slice(b"null");
         truncated = true;
@@ -62,12 +75,13 @@ enum StringState {
 }
 
 #[derive(Debug)]
-struct Capped {
-    limit: usize,
-    written: usize,
-    /// The budget ran out: write nothing new, only close what is open.
-    done: bool,
-    truncated: bool,
+struct Capped<'b> {
+    /// The limit, what is written, and whether the budget ran out (then nothing new is written,
+    /// only what is open is closed).
+    budget: &'b Budget,
+    /// Bytes that closing everything open will take, kept as frames open and close (summing
+    /// the stack on every write made deep values quadratic).
+    closing: usize,
     /// Containers opened after the budget ran out (written as nothing).
     skip_depth: usize,
     stack: Vec<Frame>,
@@ -76,13 +90,11 @@ struct Capped {
     scratch: Vec<u8>,
 }
 
-impl Capped {
-    fn new(limit: usize) -> Self {
+impl<'b> Capped<'b> {
+    fn new(budget: &'b Budget) -> Self {
         Capped {
-            limit: limit.max(16),
-            written: 0,
-            done: false,
-            truncated: false,
+            budget,
+            closing: 0,
             skip_depth: 0,
             stack: Vec::new(),
             string: StringState::None,
@@ -91,32 +103,55 @@ impl Capped {
         }
     }
 
+    /// Bytes that closing a frame takes: its bracket, and `:null` for an object's entry.
+    fn closing_of(object: bool) -> usize {
+        1 + if object { 5 } else { 0 }
+    }
+
     /// Bytes that closing everything open will take.
     fn reserve(&self) -> usize {
-        let frames: usize = self
-            .stack
-            .iter()
-            .map(|f| 1 + if f.object { 5 } else { 0 })
-            .sum();
-        frames + 1 + ELLIPSIS.len()
+        self.closing + 1 + ELLIPSIS.len()
+    }
+
+    fn written(&self) -> usize {
+        self.budget.written.get()
+    }
+
+    fn done(&self) -> bool {
+        self.budget.spent.get()
     }
 
     fn fits(&self, n: usize) -> bool {
-        self.written + n + self.reserve() <= self.limit
+        self.written() + n + self.reserve() <= self.budget.limit
     }
 
     fn skipping(&self) -> bool {
-        self.done || self.skip_depth > 0
+        self.done() || self.skip_depth > 0
     }
 
     fn exhaust(&mut self) {
-        self.done = true;
-        self.truncated = true;
+        self.budget.spent.set(true);
     }
 
     fn raw<W: ?Sized + Write>(&mut self, w: &mut W, bytes: &[u8]) -> io::Result<()> {
-        self.written += bytes.len();
+        self.budget.written.set(self.written() + bytes.len());
         w.write_all(bytes)
+    }
+
+    /// Closes everything still open after the walk stopped early: a key still owed its value
+    /// gets `null`.
+    fn finish(&mut self, w: &mut Vec<u8>) {
+        while let Some(frame) = self.stack.pop() {
+            self.closing -= Self::closing_of(frame.object);
+            match frame.phase {
+                Phase::KeyWritten => w.extend_from_slice(b":null"),
+                Phase::AwaitingValue => w.extend_from_slice(b"null"),
+                Phase::Idle | Phase::KeyStarted => {}
+            }
+            w.push(if frame.object { b'}' } else { b']' });
+            // The closed container was its parent's value.
+            self.value_done();
+        }
     }
 
     /// Starts a value (or key) of `n` bytes: writes a pending comma first. False when it does not
@@ -180,6 +215,7 @@ impl Capped {
             return Ok(());
         }
         self.raw(w, if object { b"{" } else { b"[" })?;
+        self.closing += Self::closing_of(object);
         self.stack.push(Frame {
             object,
             phase: Phase::Idle,
@@ -195,6 +231,7 @@ impl Capped {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
+        self.closing -= Self::closing_of(frame.object);
         if frame.phase == Phase::AwaitingValue {
             self.raw(w, b"null")?;
         }
@@ -213,7 +250,7 @@ macro_rules! scalar_methods {
     )*};
 }
 
-impl Formatter for &mut Capped {
+impl Formatter for &mut Capped<'_> {
     scalar_methods!(
         write_bool(bool),
         write_i8(i8),
@@ -266,10 +303,13 @@ impl Formatter for &mut Capped {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        if self.string != StringState::Written || self.done {
+        if self.string != StringState::Written || self.done() {
             return Ok(());
         }
-        let room = self.limit.saturating_sub(self.written + self.reserve());
+        let room = self
+            .budget
+            .limit
+            .saturating_sub(self.written() + self.reserve());
         if fragment.len() <= room {
             return self.raw(w, fragment.as_bytes());
         }
@@ -288,7 +328,7 @@ impl Formatter for &mut Capped {
         w: &mut W,
         escape: CharEscape,
     ) -> io::Result<()> {
-        if self.string != StringState::Written || self.done {
+        if self.string != StringState::Written || self.done() {
             return Ok(());
         }
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -378,6 +418,10 @@ mod tests {
     use serde_json::json;
 
     fn check(value: &serde_json::Value, limit: usize) -> (String, bool) {
+        check_any(value, limit)
+    }
+
+    fn check_any<T: serde::Serialize + ?Sized>(value: &T, limit: usize) -> (String, bool) {
         let (out, truncated) = to_string_capped(value, limit).unwrap();
         serde_json::from_str::<serde_json::Value>(&out)
             .unwrap_or_else(|e| panic!("invalid JSON at limit {limit}: {e}: {out}"));
@@ -417,5 +461,109 @@ mod tests {
         let (out, truncated) = check(&v, 24);
         assert!(truncated);
         assert!(out.ends_with("…\""), "{out}");
+    }
+
+    /// A sequence that counts the elements serialized.
+    struct Counted<'a> {
+        len: usize,
+        seen: &'a std::cell::Cell<usize>,
+    }
+
+    impl serde::Serialize for Counted<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(self.len))?;
+            for i in 0..self.len {
+                self.seen.set(self.seen.get() + 1);
+                seq.serialize_element(&format!("item {i}"))?;
+            }
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_where_the_budget_runs_out() {
+        let seen = std::cell::Cell::new(0);
+        let (out, truncated) = to_string_capped(
+            &Counted {
+                len: 1_000_000,
+                seen: &seen,
+            },
+            1_000,
+        )
+        .unwrap();
+        assert!(truncated);
+        let parsed: Vec<String> = serde_json::from_str(&out).unwrap();
+        // About 1000 / 9 elements fit; the walk goes one element further, not a million.
+        assert!(parsed.len() > 90, "{}", parsed.len());
+        assert!(seen.get() <= parsed.len() + 2, "{} walked", seen.get());
+    }
+
+    #[test]
+    fn maps_and_structs_stop_too_and_stay_valid() {
+        let big: std::collections::BTreeMap<String, Vec<u32>> = (0..10_000)
+            .map(|i| (format!("key{i:05}"), vec![i; 10]))
+            .collect();
+        let nested = json!({"a": {"b": [big.clone(), big]}, "z": 1});
+        for limit in [16, 40, 100, 1_000, 10_000] {
+            let (out, truncated) = check(&nested, limit);
+            assert!(truncated, "{out}");
+        }
+    }
+
+    #[test]
+    fn a_huge_display_is_collected_only_up_to_the_budget() {
+        struct Huge<'a>(&'a std::cell::Cell<usize>);
+        impl std::fmt::Display for Huge<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                for _ in 0..1_000_000 {
+                    self.0.set(self.0.get() + 1);
+                    f.write_str("0123456789")?;
+                }
+                Ok(())
+            }
+        }
+        struct ByDisplay<'a>(Huge<'a>);
+        impl serde::Serialize for ByDisplay<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0)
+            }
+        }
+        let chunks = std::cell::Cell::new(0);
+        let (out, truncated) = to_string_capped(&ByDisplay(Huge(&chunks)), 500).unwrap();
+        assert!(truncated && out.ends_with("…\""), "{out}");
+        assert!(chunks.get() < 60, "{} chunks written", chunks.get());
+    }
+
+    /// A list nested `0` levels deep, built as it is serialized.
+    struct Deep(usize);
+
+    impl serde::Serialize for Deep {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(1))?;
+            if self.0 > 0 {
+                seq.serialize_element(&Deep(self.0 - 1))?;
+            }
+            seq.end()
+        }
+    }
+
+    #[test]
+    fn deep_values_are_cut_valid_at_the_depth_limit() {
+        // A million levels: without the limit, the walk would overflow the stack.
+        let (out, truncated) = check_any(&Deep(1_000_000), 100_000);
+        assert!(truncated);
+        assert_eq!(
+            out.matches('[').count(),
+            super::super::bounded::MAX_DEPTH as usize
+        );
+        // Within a budget smaller than the depth.
+        let (out, truncated) = check_any(&Deep(1_000_000), 100);
+        assert!(truncated && out.len() <= 100, "{out}");
+        // Shallow enough: whole.
+        let (out, truncated) = check_any(&Deep(3), 100);
+        assert!(!truncated);
+        assert_eq!(out, "[[[[]]]]");
     }
 }

@@ -4,6 +4,7 @@
 //! Parameters are borrowed and may be moved by the body, so they are serialized when the span
 //! starts; this is the only JSON work done on the hot path, and only when content is captured.
 
+mod bounded;
 pub(crate) mod json;
 pub mod ret;
 

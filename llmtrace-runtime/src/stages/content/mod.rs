@@ -3,13 +3,15 @@
 //! looks (the caller captures a margin beyond the limit for that), and the cut never leaves half
 //! a secret behind.
 
+mod cut;
+
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use super::redact::{Redaction, Redactor};
-use crate::capture::json::to_string_capped;
 use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
 use crate::state::Counters;
+use cut::{cap_json, cap_text};
 
 /// Fields that hold captured content.
 const CONTENT: [Field; 7] = [
@@ -122,27 +124,6 @@ impl ContentStage {
             self.redactor = (!redactor.is_noop()).then_some(redactor);
         }
     }
-}
-
-/// JSON text cut to about `limit` bytes, still valid JSON (strings are cut and marked, open
-/// containers closed). Text that does not parse is cut as text.
-fn cap_json(json: &str, limit: usize) -> String {
-    match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(v) => match to_string_capped(&v, limit) {
-            Ok((s, _)) => s,
-            Err(_) => cap_text(json, limit),
-        },
-        Err(_) => cap_text(json, limit),
-    }
-}
-
-/// Text cut to at most `limit` bytes on a character boundary, marked with `…`.
-fn cap_text(text: &str, limit: usize) -> String {
-    let mut end = limit.saturating_sub('…'.len_utf8()).min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]
