@@ -87,7 +87,7 @@ pub use record::{Field, Kind, Value};
 pub use schema::{Document, ErrorType};
 pub use semconv::Conventions;
 pub use stages::cost::ModelPrice;
-pub use stages::redact::{Detector, InvalidPattern, Redaction, Sensitive};
+pub use stages::redact::{DEFAULT_SECRET_FIELDS, Detector, InvalidPattern, Redaction, Sensitive};
 pub use stages::tail::TailSampler;
 pub use state::settings::DEFAULT_JSONL_PATH;
 pub use state::{

@@ -9,7 +9,7 @@ pub(crate) mod json;
 pub mod ret;
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
@@ -28,8 +28,13 @@ pub(crate) fn capture_limit() -> usize {
     crate::state::content_limit().saturating_add(REDACTION_MARGIN)
 }
 
-/// Largest captured error message.
-const MAX_MESSAGE: usize = 4 * 1024;
+/// Largest status description (an error's or a panic's message) exported, in bytes. The
+/// content stage cuts to it, after redaction.
+pub(crate) const MAX_MESSAGE: usize = 4 * 1024;
+
+/// How much of a message is captured on the caller's thread: [`MAX_MESSAGE`] and the redaction
+/// margin, so that a secret straddling the final cut is redacted whole before it is made.
+const MESSAGE_CAPTURE: usize = MAX_MESSAGE + REDACTION_MARGIN;
 
 /// Serializes `value` within `limit` bytes; a panicking or failing `Serialize` yields
 /// `"<capture failed>"`.
@@ -109,22 +114,57 @@ pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field,
     }
 }
 
-/// Formats an error message, panic-safe and bounded.
-pub(crate) fn message(f: impl FnOnce(&mut String) -> fmt::Result) -> Box<str> {
-    let mut s = String::new();
-    match catch_unwind(AssertUnwindSafe(|| f(&mut s))) {
-        Ok(Ok(())) => {
-            if s.len() > MAX_MESSAGE {
-                let mut cut = MAX_MESSAGE;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                s.truncate(cut);
-                s.push('…');
-            }
-            s.into_boxed_str()
-        }
+/// Formats an error message, panic-safe and bounded: formatting stops once the message is longer
+/// than what is captured (a `Display` that propagates `fmt::Error` stops at once), and a cut
+/// message ends with `…`.
+pub(crate) fn message(f: impl FnOnce(&mut MessageWriter) -> fmt::Result) -> Box<str> {
+    let mut bounded = MessageWriter {
+        text: String::new(),
+        cut: false,
+    };
+    match catch_unwind(AssertUnwindSafe(|| f(&mut bounded))) {
+        // An error after the cut is the cut itself.
+        Ok(Ok(())) => bounded.finish(),
+        Ok(Err(_)) if bounded.cut => bounded.finish(),
         _ => CAPTURE_FAILED.into(),
+    }
+}
+
+/// A panic's message, bounded as [`message`] bounds an error's.
+pub(crate) fn panic_message(text: &str) -> Box<str> {
+    message(|m| m.write_str(text))
+}
+
+/// A message being formatted, cut at [`MESSAGE_CAPTURE`] bytes.
+#[derive(Debug)]
+pub(crate) struct MessageWriter {
+    text: String,
+    cut: bool,
+}
+
+impl MessageWriter {
+    fn finish(mut self) -> Box<str> {
+        if self.cut {
+            self.text.push('…');
+        }
+        self.text.into_boxed_str()
+    }
+}
+
+impl fmt::Write for MessageWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = MESSAGE_CAPTURE.saturating_sub(self.text.len());
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text.push_str(&s[..end]);
+        self.cut = true;
+        Err(fmt::Error)
     }
 }
 

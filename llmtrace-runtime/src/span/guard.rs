@@ -5,6 +5,7 @@ use std::any::Any;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
+use crate::capture;
 use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
@@ -333,12 +334,13 @@ fn mark_panicked(rec: &mut Record, message: Option<Box<str>>) {
     rec.flags |= FLAG_PANIC;
 }
 
+/// The panic's message, bounded like an error's (a panic can carry megabytes of text).
 fn panic_message(payload: &(dyn Any + Send)) -> Option<Box<str>> {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        Some((*s).into())
-    } else {
-        payload.downcast_ref::<String>().map(|s| s.as_str().into())
-    }
+    let text = match payload.downcast_ref::<&'static str>() {
+        Some(s) => *s,
+        None => payload.downcast_ref::<String>()?.as_str(),
+    };
+    Some(capture::panic_message(text))
 }
 
 /// Runs the body of an instrumented sync function inside its span.

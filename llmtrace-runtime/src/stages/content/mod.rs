@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use super::redact::{Redaction, Redactor};
+use crate::capture::MAX_MESSAGE;
 use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
 use crate::state::Counters;
 use cut::{cap_json, cap_text};
@@ -99,13 +100,20 @@ impl ContentStage {
                     cut |= self.clean(value, false, counters);
                 }
             }
-            if let (Some(message), Some(r)) = (&mut extra.status_message, &self.redactor) {
-                let redacted = r.redact_text(message);
-                if redacted.count > 0 {
-                    counters
-                        .redactions
-                        .fetch_add(redacted.count as u64, Ordering::Relaxed);
-                    *message = redacted.text.into_owned().into_boxed_str();
+            if let Some(message) = &mut extra.status_message {
+                // Captured with a margin past the limit: redacted whole, then cut, so that no
+                // part of a secret straddling the limit is left.
+                if let Some(r) = &self.redactor {
+                    let redacted = r.redact_text(message);
+                    if redacted.count > 0 {
+                        counters
+                            .redactions
+                            .fetch_add(redacted.count as u64, Ordering::Relaxed);
+                        *message = redacted.text.into_owned().into_boxed_str();
+                    }
+                }
+                if message.len() > MAX_MESSAGE {
+                    *message = cap_text(message, MAX_MESSAGE).into_boxed_str();
                 }
             }
         }

@@ -20,9 +20,10 @@ pub(super) type RedactFn = Arc<dyn for<'a> Fn(&'a str) -> Cow<'a, str> + Send + 
 /// nothing. A match is replaced by a marker naming its kind (`[REDACTED:email]`,
 /// `[REDACTED:<name>]` for a custom pattern) that holds no part of the value.
 ///
-/// In JSON content, every string value is redacted after decoding its escapes (object keys are
-/// kept), a card number given as a JSON number becomes the marker string, and the JSON stays
-/// valid.
+/// In JSON content, every string value and every object key is redacted after decoding its
+/// escapes (a JSON document inside a string is decoded too), the value of a key that names a
+/// secret ([`secret_field`](Redaction::secret_field)) is replaced whole, a card number given as
+/// a JSON number becomes the marker string, and the JSON stays valid.
 ///
 /// ```
 /// use std::borrow::Cow;
@@ -53,6 +54,8 @@ pub struct Redaction {
     pub(super) detectors: u16,
     pub(super) patterns: Vec<Pattern>,
     pub(super) fns: Vec<RedactFn>,
+    /// The names of [`Detector::SecretField`].
+    pub(super) secret_fields: Vec<Cow<'static, str>>,
 }
 
 /// A named custom pattern.
@@ -71,6 +74,7 @@ impl Default for Redaction {
             detectors: Detector::ALL.iter().fold(0, |bits, d| bits | d.bit()),
             patterns: Vec::new(),
             fns: Vec::new(),
+            secret_fields: default_secret_fields(),
         }
     }
 }
@@ -92,6 +96,7 @@ impl Redaction {
             detectors: 0,
             patterns: Vec::new(),
             fns: Vec::new(),
+            secret_fields: default_secret_fields(),
         }
     }
 
@@ -112,6 +117,48 @@ impl Redaction {
     /// Whether a built-in detector is on.
     pub fn is_enabled(&self, detector: Detector) -> bool {
         self.detectors & detector.bit() != 0
+    }
+
+    /// Adds a JSON key name whose values are secrets (for [`Detector::SecretField`]): `pin`,
+    /// `session_id`, `card_cvc`. A key is a secret when it ends with the name's segments
+    /// (`user_pin`, `sessionId`); see [`DEFAULT_SECRET_FIELDS`](crate::DEFAULT_SECRET_FIELDS)
+    /// for the names there are by default.
+    ///
+    /// ```
+    /// use llmtrace_runtime::Redaction;
+    ///
+    /// let redaction = Redaction::default()
+    ///     .secret_field("session_id")
+    ///     .without_secret_field("token");
+    /// assert!(redaction.secret_fields().any(|n| n == "session_id"));
+    /// assert!(!redaction.secret_fields().any(|n| n == "token"));
+    /// ```
+    #[must_use]
+    pub fn secret_field(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        let name = name.into();
+        if !self
+            .secret_fields
+            .iter()
+            .any(|n| super::fields::same_name(n, &name))
+        {
+            self.secret_fields.push(name);
+        }
+        self
+    }
+
+    /// Removes a name from the secret field names (compared by segments: `accessToken` removes
+    /// `access_token`). A key that ends with another listed name is still a secret: without
+    /// `token`, `access_token` still is, as long as `access_token` is listed.
+    #[must_use]
+    pub fn without_secret_field(mut self, name: &str) -> Self {
+        self.secret_fields
+            .retain(|n| !super::fields::same_name(n, name));
+        self
+    }
+
+    /// The secret field names.
+    pub fn secret_fields(&self) -> impl Iterator<Item = &str> {
+        self.secret_fields.iter().map(|n| &**n)
     }
 
     /// Whether nothing is redacted: no detector, pattern or function.
@@ -191,6 +238,13 @@ impl Redaction {
     }
 }
 
+fn default_secret_fields() -> Vec<Cow<'static, str>> {
+    super::fields::DEFAULT_SECRET_FIELDS
+        .iter()
+        .map(|n| Cow::Borrowed(*n))
+        .collect()
+}
+
 impl fmt::Debug for Redaction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let detectors: Vec<_> = Detector::ALL
@@ -203,6 +257,7 @@ impl fmt::Debug for Redaction {
             .field("detectors", &detectors)
             .field("patterns", &patterns)
             .field("fns", &self.fns.len())
+            .field("secret_fields", &self.secret_fields)
             .finish()
     }
 }

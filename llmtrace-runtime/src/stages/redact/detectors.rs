@@ -48,12 +48,18 @@ pub enum Detector {
     /// API keys in their vendors' formats: OpenAI `sk-...`, `sk-proj-...`, Anthropic
     /// `sk-ant-...`, AWS access key ids (`AKIA...`, `ASIA...`) and, after a label such as
     /// `aws_secret_access_key=`, AWS secret keys; GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`
-    /// and `github_pat_` tokens, Google `AIza...`, Stripe `sk_live_`/`rk_live_`, Slack `xox?-`;
-    /// and the value after an `x-api-key:`/`api_key=` label. `[REDACTED:api_key]`.
+    /// and `github_pat_` tokens, Google `AIza...`, Stripe `sk_live_`/`rk_live_`, Slack `xox?-`
+    /// and app-level `xapp-` tokens, Hugging Face `hf_...`; and the value after an
+    /// `x-api-key:`/`api_key=` label. `[REDACTED:api_key]`.
     ApiKey,
-    /// The credentials of `Bearer <token>` and of `Authorization:` headers (and the value of an
-    /// `authorization` key in JSON). The scheme word stays: `Bearer [REDACTED:bearer]`.
+    /// The credentials of `Bearer <token>`, of `Basic <base64 user:password>` and of
+    /// `Authorization:` headers. The scheme word stays: `Bearer [REDACTED:bearer]`.
     Bearer,
+    /// The password of a URL with credentials, such as a database connection string
+    /// (`postgres://app:[REDACTED:password]@db:5432/orders`; `mysql://`, `mongodb+srv://`,
+    /// `redis://`, `amqp://`, `https://`, any scheme). The user name and host stay.
+    /// `[REDACTED:password]`.
+    Password,
     /// JSON Web Tokens: base64url segments separated by dots, starting `eyJ`. `[REDACTED:jwt]`.
     Jwt,
     /// PEM private keys, the whole block from `-----BEGIN ... PRIVATE KEY-----` through its END
@@ -63,25 +69,34 @@ pub enum Detector {
     /// nothing about anyone are kept: loopback, unspecified, `0.*` and `255.*` (masks).
     /// `[REDACTED:ip]`.
     Ip,
+    /// The value of a JSON object key that names a secret (`password`, `access_token`,
+    /// `client_secret`, ...: see [`DEFAULT_SECRET_FIELDS`](crate::DEFAULT_SECRET_FIELDS) and
+    /// [`Redaction::secret_field`](crate::Redaction::secret_field)), whatever the value is: a
+    /// string, a number, an object. `[REDACTED:secret]`; a name that says what kind of
+    /// credential it holds uses that kind's marker (`authorization`: `[REDACTED:bearer]`,
+    /// `api_key`: `[REDACTED:api_key]`, `private_key`: `[REDACTED:private_key]`).
+    SecretField,
 }
 
 impl Detector {
     /// Every built-in detector, in the order overlapping matches are attributed: when two
     /// detectors match overlapping text, the union is redacted under the earlier one's marker
     /// (`Bearer eyJ...` becomes `Bearer [REDACTED:jwt]`).
-    pub const ALL: [Detector; 8] = [
+    pub const ALL: [Detector; 10] = [
         Detector::PemPrivateKey,
         Detector::Jwt,
         Detector::ApiKey,
         Detector::Bearer,
+        Detector::Password,
         Detector::PaymentCard,
         Detector::Email,
         Detector::Ip,
         Detector::Phone,
+        Detector::SecretField,
     ];
 
     /// The kind's short name, as used in its marker: `email`, `phone`, `card`, `api_key`,
-    /// `bearer`, `jwt`, `private_key`, `ip`.
+    /// `bearer`, `password`, `jwt`, `private_key`, `ip`, `secret`.
     pub const fn name(self) -> &'static str {
         match self {
             Detector::Email => "email",
@@ -89,9 +104,11 @@ impl Detector {
             Detector::PaymentCard => "card",
             Detector::ApiKey => "api_key",
             Detector::Bearer => "bearer",
+            Detector::Password => "password",
             Detector::Jwt => "jwt",
             Detector::PemPrivateKey => "private_key",
             Detector::Ip => "ip",
+            Detector::SecretField => "secret",
         }
     }
 
@@ -103,9 +120,11 @@ impl Detector {
             Detector::PaymentCard => "[REDACTED:card]",
             Detector::ApiKey => "[REDACTED:api_key]",
             Detector::Bearer => "[REDACTED:bearer]",
+            Detector::Password => "[REDACTED:password]",
             Detector::Jwt => "[REDACTED:jwt]",
             Detector::PemPrivateKey => "[REDACTED:private_key]",
             Detector::Ip => "[REDACTED:ip]",
+            Detector::SecretField => "[REDACTED:secret]",
         }
     }
 
@@ -116,10 +135,12 @@ impl Detector {
             Detector::Jwt => 1,
             Detector::ApiKey => 2,
             Detector::Bearer => 3,
-            Detector::PaymentCard => 4,
-            Detector::Email => 5,
-            Detector::Ip => 6,
-            Detector::Phone => 7,
+            Detector::Password => 4,
+            Detector::PaymentCard => 5,
+            Detector::Email => 6,
+            Detector::Ip => 7,
+            Detector::Phone => 8,
+            Detector::SecretField => 9,
         }
     }
 
@@ -151,6 +172,8 @@ pub(super) enum Check {
     Credential,
     /// An AWS secret key: exactly 40 base64 characters (not followed by more).
     AwsSecret,
+    /// `Basic` credentials: base64 of `user:password`.
+    BasicAuth,
 }
 
 /// One compiled pattern of a detector (or of a custom pattern).
@@ -183,7 +206,7 @@ pub(super) enum Gate {
 
 /// The labels [`Gate::Label`] rules start with, or hold within their first [`LABEL_REACH`]
 /// bytes (`x-api-key`, `proxy-authorization`): plain literals, found fast.
-const LABELS: &str = r"(?i-u:aws_?secret|secret_?access|api[-_]?key|bearer|authorization)";
+const LABELS: &str = r"(?i-u:aws_?secret|secret_?access|api[-_]?key|bearer|authorization|basic)";
 
 /// How far before a [`LABELS`] match a [`Gate::Label`] rule's match can start.
 pub(super) const LABEL_REACH: usize = "proxy-".len();
@@ -235,7 +258,7 @@ const SOURCES: &[Source] = &[
     },
     Source {
         detector: Detector::ApiKey,
-        pattern: r"(?-u:\b)(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|AIza[A-Za-z0-9_-]{35}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|xox[abposr]-[A-Za-z0-9-]{10,})",
+        pattern: r"(?-u:\b)(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|AIza[A-Za-z0-9_-]{35}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{20,}|hf_[A-Za-z0-9]{30,})",
         group: None,
         check: Check::None,
         gate: Gate::Literal,
@@ -276,10 +299,27 @@ const SOURCES: &[Source] = &[
         gate: Gate::Label,
     },
     Source {
+        detector: Detector::Bearer,
+        // `Basic` and base64 of `user:password`, without an `Authorization:` label too.
+        pattern: r"(?i-u:\bbasic)[ \t]+([A-Za-z0-9+/]{8,}={0,2})",
+        group: Some(1),
+        check: Check::BasicAuth,
+        gate: Gate::Label,
+    },
+    Source {
+        detector: Detector::Password,
+        // The password of `scheme://user:password@host`: not a `/`, `@` or space (a `@` in a
+        // password is percent-encoded in a URL).
+        pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]{0,256}:([^\s/@\x00]{1,256})@",
+        group: Some(1),
+        check: Check::None,
+        gate: Gate::None,
+    },
+    Source {
         detector: Detector::PaymentCard,
-        // A run of at least 13 digits, optionally grouped by single spaces or dashes; the
+        // A run of at least 13 digits, optionally grouped by single spaces, dashes or dots; the
         // check finds the card numbers inside the run.
-        pattern: r"(?-u:\b)[0-9]{4}(?:[ -]?[0-9]){9,}(?-u:\b)",
+        pattern: r"(?-u:\b)[0-9]{4}(?:[ .-]?[0-9]){9,}(?-u:\b)",
         group: None,
         check: Check::Card,
         gate: Gate::Numeric,
@@ -468,7 +508,7 @@ impl Check {
         let span = |start, end| Span { start, end, rank };
         let found = match self {
             Check::None => Some((start, end)),
-            Check::Email => validate::email(&hay[start..end]).then_some((start, end)),
+            Check::Email => validate::email(hay, start, end).then_some((start, end)),
             Check::Card => {
                 let before = out.len();
                 validate::cards(hay, start, end, |s, e| out.push(span(s, e)));
@@ -481,6 +521,7 @@ impl Check {
             Check::Token => validate::token(&hay[start..end]).then_some((start, end)),
             Check::Credential => Some((start, end)),
             Check::AwsSecret => validate::aws_secret(hay, end).then_some((start, end)),
+            Check::BasicAuth => validate::basic_auth(&hay[start..end]).then_some((start, end)),
         };
         match found {
             Some((s, e)) => {

@@ -18,6 +18,7 @@
 
 mod config;
 mod detectors;
+mod fields;
 mod json;
 mod luhn;
 mod sensitive;
@@ -34,11 +35,13 @@ use regex::Regex;
 
 pub use config::{InvalidPattern, Redaction};
 pub use detectors::Detector;
+pub use fields::DEFAULT_SECRET_FIELDS;
 pub use sensitive::Sensitive;
 
 use crate::record::CAPTURE_FAILED;
 use config::RedactFn;
 use detectors::{Check, Gate, Rule, Span};
+use fields::SecretFields;
 
 /// A [`Redaction`] compiled for use: regular expressions built once, shared by every call.
 #[derive(Clone)]
@@ -57,6 +60,8 @@ pub struct Redactor {
     fns: Vec<RedactFn>,
     /// The enabled built-in detectors ([`Detector::bit`]s).
     detectors: u16,
+    /// The names whose values [`Detector::SecretField`] replaces.
+    secret_fields: SecretFields,
 }
 
 /// Redacted text and the number of redactions made (replaced spans and functions that changed
@@ -105,12 +110,16 @@ impl Redactor {
             markers,
             fns: config.fns.clone(),
             detectors: config.detectors,
+            secret_fields: SecretFields::new(config.secret_fields.iter().map(|n| &**n)),
         }
     }
 
     /// Whether this redactor never changes anything.
     pub fn is_noop(&self) -> bool {
-        self.builtin.is_empty() && self.custom.is_empty() && self.fns.is_empty()
+        self.builtin.is_empty()
+            && self.custom.is_empty()
+            && self.fns.is_empty()
+            && !self.enabled(Detector::SecretField)
     }
 
     fn enabled(&self, detector: Detector) -> bool {

@@ -22,12 +22,26 @@ fn has_digit(s: &str) -> bool {
 }
 
 /// E-mail: `icon@2x.png` is a file name, not an address.
-pub(super) fn email(s: &str) -> bool {
+pub(super) fn email(hay: &str, start: usize, end: usize) -> bool {
     const FILES: [&str; 9] = [
         "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "avif",
     ];
-    let tld = s.rsplit('.').next().unwrap_or_default();
-    !FILES.iter().any(|f| f.eq_ignore_ascii_case(tld))
+    let tld = hay[start..end].rsplit('.').next().unwrap_or_default();
+    !FILES.iter().any(|f| f.eq_ignore_ascii_case(tld)) && !in_url_credentials(hay, start)
+}
+
+/// Whether `hay[start..]` is inside the credentials of a URL (`postgres://app:pw@db`): after
+/// `://` with no `/`, `?`, `#`, `@` or space between. There `pw@db` is a password and a host,
+/// not an e-mail address; the password detector takes it.
+fn in_url_credentials(hay: &str, start: usize) -> bool {
+    let before = &hay.as_bytes()[start.saturating_sub(300)..start];
+    match before
+        .iter()
+        .rposition(|&c| matches!(c, b'/' | b'?' | b'#' | b'@') || c.is_ascii_whitespace() || c == 0)
+    {
+        Some(i) => before[..=i].ends_with(b"://"),
+        None => false,
+    }
 }
 
 /// Phone: not glued to a word, an id (`A-415-555-0132`), a version, an amount or a longer
@@ -168,4 +182,24 @@ pub(super) fn token(s: &str) -> bool {
 /// An AWS secret key is exactly 40 base64 characters.
 pub(super) fn aws_secret(hay: &str, end: usize) -> bool {
     !after(hay, end).is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '='))
+}
+
+/// Whether a `Basic` credential decodes to `user:password`: base64 (standard alphabet, padded
+/// or not) of printable text holding a `:`. An ordinary word after `basic` (`basic usage`)
+/// decodes to noise.
+pub(super) fn basic_auth(token: &str) -> bool {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    match LENIENT.decode(token) {
+        Ok(bytes) => {
+            bytes.len() >= 3
+                && bytes.contains(&b':')
+                && std::str::from_utf8(&bytes).is_ok_and(|t| !t.chars().any(char::is_control))
+        }
+        Err(_) => false,
+    }
 }

@@ -1,7 +1,7 @@
 //! Walking text that is not valid JSON (JSON cut short, or not JSON at all): every quoted
 //! stretch is taken for a string, and a string may run to the end of the text.
 
-use super::{Scratch, is_space};
+use super::{Edit, Scratch, is_space};
 use crate::stages::redact::{Detector, Redactor};
 
 impl Redactor {
@@ -13,8 +13,29 @@ impl Redactor {
         let mut i = 0;
         while i < b.len() {
             if b[i] != b'"' {
-                if !is_space(b[i]) {
-                    context = None;
+                if is_space(b[i]) {
+                    i += 1;
+                    continue;
+                }
+                // Anything but space ends what a key named; a number after a key naming a
+                // secret is replaced.
+                if let Some(detector) = context.take() {
+                    if b[i] == b'-' || b[i].is_ascii_digit() {
+                        let end = b[i + 1..]
+                            .iter()
+                            .position(|c| {
+                                !matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                            })
+                            .map_or(b.len(), |n| i + 1 + n);
+                        s.edits.push(Edit {
+                            start: i,
+                            end,
+                            with: format!("\"{}\"", detector.marker()),
+                            count: 1,
+                        });
+                        i = end;
+                        continue;
+                    }
                 }
                 i += 1;
                 continue;
@@ -29,10 +50,12 @@ impl Redactor {
             }
             if closed && b.get(after) == Some(&b':') {
                 context = self.key_context(s, raw, escaped);
+                // Keys are content too; in text that is not JSON, one object is assumed.
+                s.push_value(start, end, closed, raw, escaped, None, Some(0));
                 i = after + 1;
                 continue;
             }
-            s.push_value(start, end, closed, raw, escaped, context.take());
+            s.push_value(start, end, closed, raw, escaped, context.take(), None);
             i = end;
         }
     }

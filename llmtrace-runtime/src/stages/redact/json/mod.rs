@@ -2,10 +2,13 @@
 //! re-encoded only when it changed; everything else is copied byte for byte, so formatting and
 //! key order stay and the JSON stays valid.
 //!
-//! Decoding first means escaping cannot hide a secret (`\u0041KIA...`, `\/`, `\"`). A card
-//! number given as a JSON number becomes the marker string. The value of an `authorization`
-//! key is a credential whatever its form, as is that of an `api_key`, `x-api-key` or
-//! `aws_secret_access_key` key.
+//! Decoding first means escaping cannot hide a secret (`\u0041KIA...`, `\/`, `\"`); a string
+//! that holds a JSON document itself (a tool call's `arguments`) is redacted as JSON, so a
+//! second level of escapes cannot hide one either (to [`MAX_NESTING`] levels). Object keys are
+//! redacted like values, and keys that redact to the same text in one object are told apart
+//! (`[REDACTED:email]`, `[REDACTED:email]#2`). A card number given as a JSON number becomes the
+//! marker string. The value of a key that names a secret (`password`, `authorization`,
+//! `api_key`, ...) is replaced whole, whatever its form.
 //!
 //! One validating pass ([`strict`]) collects the string values, decoded and joined by NULs into
 //! one text that the built-in detectors search in one pass (a JSON document holds many short
@@ -35,7 +38,7 @@ struct Edit {
     count: usize,
 }
 
-/// A string value of the document.
+/// A string of the document: a value, or an object key.
 #[derive(Debug, Clone, Copy)]
 struct StringValue {
     /// The token, quotes included, in the JSON text.
@@ -48,7 +51,12 @@ struct StringValue {
     len: usize,
     /// The detector whose marker replaces the whole value (after a credential key).
     context: Option<Detector>,
+    /// The object whose key this is, or `None` for a value.
+    key_of: Option<u32>,
 }
+
+/// Levels of JSON inside JSON strings that are decoded and redacted as JSON.
+pub(in crate::stages::redact) const MAX_NESTING: u8 = 3;
 
 /// Buffers reused from call to call on a thread.
 #[derive(Debug, Default)]
@@ -70,7 +78,9 @@ impl Scratch {
         self.edits.clear();
     }
 
-    /// Records the string value `json[start..end]`, whose content is `raw`.
+    /// Records the string `json[start..end]`, whose content is `raw`: a value (after a key
+    /// naming a secret when `context` is set), or a key of object `key_of`.
+    #[allow(clippy::too_many_arguments)]
     fn push_value(
         &mut self,
         start: usize,
@@ -79,6 +89,7 @@ impl Scratch {
         raw: &str,
         escaped: bool,
         context: Option<Detector>,
+        key_of: Option<u32>,
     ) {
         let at = self.text.len();
         decode_into(raw, escaped, &mut self.text);
@@ -89,6 +100,7 @@ impl Scratch {
             at,
             len: self.text.len() - at,
             context,
+            key_of,
         });
         self.text.push('\0');
     }
@@ -126,10 +138,20 @@ impl Redactor {
     /// numbers, the values of credential keys. Valid JSON stays valid, with its formatting and
     /// key order; text that is not JSON is redacted as text and string by string.
     pub fn redact_json<'a>(&self, json: &'a str) -> Redacted<'a> {
+        self.redact_json_nested(json, 0)
+    }
+
+    /// [`redact_json`](Self::redact_json) of a document found `nesting` levels deep inside
+    /// JSON strings.
+    fn redact_json_nested<'a>(&self, json: &'a str, nesting: u8) -> Redacted<'a> {
         if self.is_noop() {
             return Redacted::unchanged(json);
         }
-        let strict = with_scratch(|s| self.walk_strict(json, s).ok().map(|()| self.edit(json, s)));
+        let strict = with_scratch(|s| {
+            self.walk_strict(json, s)
+                .ok()
+                .map(|()| self.edit(json, s, nesting))
+        });
         if let Some(edited) = strict {
             return match edited {
                 Some((text, count)) => Redacted {
@@ -142,7 +164,7 @@ impl Redactor {
         let first = self.redact_text(json);
         let edited = with_scratch(|s| {
             self.walk_lenient(&first.text, s);
-            self.edit(&first.text, s)
+            self.edit(&first.text, s, nesting)
         });
         match edited {
             Some((text, count)) => Redacted {
@@ -153,21 +175,28 @@ impl Redactor {
         }
     }
 
-    /// Redacts the values a walk of `json` collected into `s`; returns the edited text and the
-    /// redaction count, or `None` when nothing changed.
-    fn edit(&self, json: &str, s: &mut Scratch) -> Option<(String, usize)> {
+    /// Redacts the values and keys a walk of `json` collected into `s`; returns the edited text
+    /// and the redaction count, or `None` when nothing changed.
+    fn edit(&self, json: &str, s: &mut Scratch, nesting: u8) -> Option<(String, usize)> {
         self.find_builtin(&s.text, &mut s.spans);
         let per_value = !self.custom.is_empty() || !self.fns.is_empty();
+        let nested = nesting < MAX_NESTING
+            && s.values
+                .iter()
+                .any(|v| v.key_of.is_none() && looks_like_json(&s.text[v.at..v.at + v.len]));
         if s.spans.is_empty()
             && s.edits.is_empty()
             && !per_value
+            && !nested
             && s.values.iter().all(|v| v.context.is_none())
         {
             return None;
         }
         s.spans.sort_unstable_by_key(|span| (span.start, span.rank));
+        // Keys whose text changed: (object, value index, new text), told apart below.
+        let mut keys: Vec<(u32, usize, String, usize)> = Vec::new();
         let mut next = 0;
-        for v in &s.values {
+        for (index, v) in s.values.iter().enumerate() {
             let content = &s.text[v.at..v.at + v.len];
             let first = next;
             while next < s.spans.len() && s.spans[next].start < v.at + v.len {
@@ -178,6 +207,14 @@ impl Redactor {
                     if !content.trim().is_empty() && !content.starts_with("[REDACTED") =>
                 {
                     (detector.marker().to_owned(), 1)
+                }
+                _ if v.key_of.is_none() && nesting < MAX_NESTING && looks_like_json(content) => {
+                    // JSON inside the string: its own strings decoded and redacted, keys too.
+                    let r = self.redact_json_nested(content, nesting + 1);
+                    match r.text {
+                        Cow::Owned(text) => (text, r.count),
+                        Cow::Borrowed(_) => continue,
+                    }
                 }
                 _ => {
                     let mut spans: Vec<Span> = s.spans[first..next]
@@ -201,16 +238,18 @@ impl Redactor {
                     }
                 }
             };
-            let mut with = serde_json::to_string(&text).expect("a string serializes");
-            if !v.closed {
-                with.pop();
+            if let Some(object) = v.key_of {
+                keys.push((object, index, text, count));
+                continue;
             }
-            s.edits.push(Edit {
-                start: v.start,
-                end: v.end,
-                with,
-                count,
-            });
+            s.edits.push(encoded_edit(v, &text, count));
+        }
+        if !keys.is_empty() {
+            distinct_keys(s, &mut keys);
+            for (_, index, text, count) in &keys {
+                let edit = encoded_edit(&s.values[*index], text, *count);
+                s.edits.push(edit);
+            }
         }
         if s.edits.is_empty() {
             return None;
@@ -229,9 +268,12 @@ impl Redactor {
         Some((out, count))
     }
 
-    /// The detector whose marker replaces the whole value of the object key `key`, compared
-    /// without case, `_` or `-` (`Authorization`, `x-api-key`, `awsSecretAccessKey`).
+    /// The detector whose marker replaces the whole value of the object key `raw` (as written,
+    /// escapes and all), when it names a secret.
     fn key_context(&self, s: &mut Scratch, raw: &str, escaped: bool) -> Option<Detector> {
+        if !self.enabled(Detector::SecretField) {
+            return None;
+        }
         let key = if escaped {
             s.key.clear();
             decode_into(raw, true, &mut s.key);
@@ -239,29 +281,73 @@ impl Redactor {
         } else {
             raw
         };
-        let mut buf = [0u8; 48];
-        let mut n = 0;
-        for &c in key.as_bytes() {
-            if c == b'_' || c == b'-' {
-                continue;
-            }
-            if n == buf.len() {
-                return None;
-            }
-            buf[n] = c.to_ascii_lowercase();
-            n += 1;
-        }
-        let key = &buf[..n];
-        let detector = if key == b"authorization" || key == b"proxyauthorization" {
-            Detector::Bearer
-        } else if key.ends_with(b"apikey")
-            || key.ends_with(b"secretaccesskey")
-            || key == b"awssecretkey"
-        {
-            Detector::ApiKey
-        } else {
-            return None;
-        };
-        self.enabled(detector).then_some(detector)
+        self.secret_fields.of(key)
     }
+}
+
+/// The edit that replaces the string `v` by `text`, JSON-encoded (left unclosed when `v` was).
+fn encoded_edit(v: &StringValue, text: &str, count: usize) -> Edit {
+    let mut with = serde_json::to_string(text).expect("a string serializes");
+    if !v.closed {
+        with.pop();
+    }
+    Edit {
+        start: v.start,
+        end: v.end,
+        with,
+        count,
+    }
+}
+
+/// Gives keys of one object that redacted to the same text as another key of that object a
+/// suffix (`[REDACTED:email]#2`), so that no entry is lost: a JSON reader keeps one value per
+/// key.
+fn distinct_keys(s: &Scratch, changed: &mut [(u32, usize, String, usize)]) {
+    use std::collections::{HashMap, HashSet};
+    let by_value: HashMap<usize, usize> =
+        changed.iter().enumerate().map(|(i, c)| (c.1, i)).collect();
+    let objects: HashSet<u32> = changed.iter().map(|c| c.0).collect();
+    // The keys of those objects, grouped by object, in document order.
+    let mut keys: Vec<(u32, usize)> = s
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((v.key_of.filter(|o| objects.contains(o))?, i)))
+        .collect();
+    keys.sort_unstable();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut current = None;
+    for (object, index) in keys {
+        if current != Some(object) {
+            current = Some(object);
+            seen.clear();
+        }
+        let v = &s.values[index];
+        let slot = by_value.get(&index).copied();
+        let text = match slot {
+            Some(c) => changed[c].2.clone(),
+            None => s.text[v.at..v.at + v.len].to_owned(),
+        };
+        let n = seen.entry(text.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            continue;
+        }
+        if let Some(c) = slot {
+            let mut suffix = *n;
+            let mut renamed = format!("{text}#{suffix}");
+            while seen.contains_key(&renamed) {
+                suffix += 1;
+                renamed = format!("{text}#{suffix}");
+            }
+            seen.insert(renamed.clone(), 1);
+            changed[c].2 = renamed;
+        }
+    }
+}
+
+/// Whether a decoded string may hold a JSON document (an object or an array).
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    (t.starts_with('{') || t.starts_with('[')) && t.len() >= 2
 }

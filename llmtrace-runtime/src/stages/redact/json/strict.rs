@@ -22,6 +22,10 @@ struct Walk<'a> {
     b: &'a [u8],
     i: usize,
     s: &'a mut Scratch,
+    /// Objects opened so far: the next object's id.
+    objects: u32,
+    /// Inside a value replaced whole (after a key naming a secret): nothing in it is collected.
+    hidden: u32,
 }
 
 impl Redactor {
@@ -33,6 +37,8 @@ impl Redactor {
             b: json.as_bytes(),
             i: 0,
             s,
+            objects: 0,
+            hidden: 0,
         };
         walk.value(0, None)?;
         walk.space();
@@ -65,14 +71,35 @@ impl<'a> Walk<'a> {
 
     fn value(&mut self, depth: u32, context: Option<Detector>) -> Walked {
         self.space();
-        match self.peek()? {
+        let c = self.peek()?;
+        if let Some(detector) = context.filter(|_| self.hidden == 0) {
+            // A number, object or array after a key naming a secret: replaced whole (a string
+            // is replaced below, unless empty; `true`, `false` and `null` hold nothing).
+            if matches!(c, b'{' | b'[' | b'-' | b'0'..=b'9') {
+                let start = self.i;
+                self.hidden += 1;
+                let walked = self.value(depth, None);
+                self.hidden -= 1;
+                walked?;
+                self.s.edits.push(Edit {
+                    start,
+                    end: self.i,
+                    with: format!("\"{}\"", detector.marker()),
+                    count: 1,
+                });
+                return Ok(());
+            }
+        }
+        match c {
             b'{' => self.object(depth + 1),
             b'[' => self.array(depth + 1),
             b'"' => {
                 let start = self.i;
                 let (raw, escaped) = self.string()?;
-                self.s
-                    .push_value(start, self.i, true, raw, escaped, context);
+                if self.hidden == 0 {
+                    self.s
+                        .push_value(start, self.i, true, raw, escaped, context, None);
+                }
                 Ok(())
             }
             b'-' | b'0'..=b'9' => self.number(),
@@ -87,6 +114,8 @@ impl<'a> Walk<'a> {
         if depth > MAX_DEPTH {
             return Err(NotJson);
         }
+        let object = self.objects;
+        self.objects += 1;
         self.i += 1;
         self.space();
         if self.peek()? == b'}' {
@@ -98,8 +127,14 @@ impl<'a> Walk<'a> {
             if self.peek()? != b'"' {
                 return Err(NotJson);
             }
+            let start = self.i;
             let (raw, escaped) = self.string()?;
             let context = self.redactor.key_context(self.s, raw, escaped);
+            if self.hidden == 0 {
+                // Keys are content too (a map keyed by e-mail address).
+                self.s
+                    .push_value(start, self.i, true, raw, escaped, None, Some(object));
+            }
             self.space();
             self.expect(b':')?;
             self.value(depth, context)?;
@@ -208,6 +243,7 @@ impl<'a> Walk<'a> {
         }
         self.i = i;
         if integer == i
+            && self.hidden == 0
             && self.redactor.enabled(Detector::PaymentCard)
             && luhn::is_card_number(&self.json[int_start..i])
         {
