@@ -75,6 +75,48 @@ pub mod export {
     #[cfg(feature = "jsonl")]
     pub use crate::sinks::jsonl::{JsonlExporter, JsonlExporterBuilder};
     pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+    /// Trace trees, as the [`ConsoleExporter`] prints them, from any set of spans: spans read
+    /// back from a JSONL file, a collector's file output, or a test's capture.
+    ///
+    /// [`build`](tree::build) groups spans by trace and arranges each trace under its root; a
+    /// [`Tree`](tree::Tree) holds the spans ([`Node`](tree::Node)) with their durations, usage,
+    /// cost, errors, slowest children and the trace's totals, and displays as the console's text
+    /// ([`TreeText`](tree::TreeText) adds notes to its first line). The number formats the
+    /// console uses are here too.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use llmtrace::export::tree;
+    /// use llmtrace::testing::Capture;
+    ///
+    /// #[llmtrace::workflow(name = "support_answer")]
+    /// fn answer(question: &str) -> Result<String, String> {
+    ///     chat(question)
+    /// }
+    ///
+    /// #[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
+    /// fn chat(prompt: &str) -> Result<String, String> {
+    ///     llmtrace::current().record_usage(llmtrace::Usage::new(3200, 450));
+    ///     Ok(format!("{} chars read", prompt.len()))
+    /// }
+    ///
+    /// let capture = Capture::new();
+    /// capture.in_scope(|| answer("refund?")).unwrap();
+    ///
+    /// for trace in tree::build(capture.spans().iter()) {
+    ///     assert_eq!(trace.totals().input_tokens, Some(3200));
+    ///     // support_answer  1.2ms  3,200 in / 450 out tokens  trace 4bf92f3577b34da6
+    ///     // └─ chat gpt-4o  1.1ms  3,200 in / 450 out tokens
+    ///     print!("{trace}");
+    /// }
+    /// ```
+    pub mod tree {
+        pub use crate::sinks::console::render::{
+            TreeText, format_cost, format_count, format_duration,
+        };
+        pub use crate::sinks::console::tree::{Node, Tree, UsageCost, build};
+    }
 }
 
 pub use context::{

@@ -1,0 +1,337 @@
+//! The console exporter end to end: batches in, text out. The layout is pinned by snapshots.
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use super::ConsoleExporter;
+use super::test_spans::{Build, OTHER_TRACE, THIRD_TRACE, TRACE, at, span};
+use crate::semconv::keys::{gen_ai, llmtrace as lt, openinference as oi};
+
+/// The console, as a test sees it.
+#[derive(Clone, Default)]
+struct Screen(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen {
+    /// What was printed since the last call.
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+/// A clock the test moves by hand, in milliseconds since the epoch.
+#[derive(Clone, Default)]
+struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    fn set(&self, ms: u64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+fn console() -> (ConsoleExporter, Screen, TestClock) {
+    let screen = Screen::default();
+    let clock = TestClock::default();
+    let now = clock.clone();
+    let exporter = ConsoleExporter::with_writer(screen.clone())
+        .with_clock(move || at(now.0.load(Ordering::SeqCst)));
+    (exporter, screen, clock)
+}
+
+/// The export future does its work before it is returned, so one poll completes it.
+fn block_on<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the console export future is always ready"),
+    }
+}
+
+fn send(exporter: &ConsoleExporter, batch: Vec<SpanData>) {
+    block_on(exporter.export(batch)).unwrap();
+}
+
+/// Exports each batch in turn and collects what each one printed, under a heading.
+fn steps(exporter: &ConsoleExporter, screen: &Screen, batches: Vec<Vec<SpanData>>) -> String {
+    let mut out = String::new();
+    for (n, batch) in batches.into_iter().enumerate() {
+        send(exporter, batch);
+        out += &format!("--- batch {} ---\n{}", n + 1, screen.take());
+    }
+    out
+}
+
+fn support_answer() -> Vec<SpanData> {
+    vec![
+        span(TRACE, 1, 0, "invoke_workflow support_answer", 0, 2410).workflow("support_answer"),
+        span(TRACE, 2, 1, "retrieval help_center", 5, 125).attr(lt::RETRIEVAL_DOCUMENT_COUNT, 5),
+        span(TRACE, 6, 2, "embeddings text-embedding-3-small", 8, 48)
+            .attr(gen_ai::USAGE_INPUT_TOKENS, 12),
+        span(TRACE, 3, 1, "chat gpt-4o", 130, 1020)
+            .usage(3200, 450)
+            .cost(0.012)
+            .attr(gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK, 0.32),
+        span(TRACE, 4, 1, "execute_tool lookup_order", 1030, 1045)
+            .failed("OrderNotFound", "no order B-7"),
+        span(TRACE, 5, 1, "chat gpt-4o", 1050, 1660)
+            .usage(450, 70)
+            .cost(0.003),
+    ]
+}
+
+#[test]
+fn workflow_tree_printed_when_the_root_ends() {
+    let (exporter, screen, _) = console();
+    let mut s = support_answer().into_iter().map(Some).collect::<Vec<_>>();
+    let mut take = |i: usize| s[i].take().unwrap();
+    // Shuffled over three batches, the root first in the last one.
+    let batches = vec![
+        vec![take(5), take(4)],
+        vec![take(2), take(1)],
+        vec![take(0), take(3)],
+    ];
+    insta::assert_snapshot!(steps(&exporter, &screen, batches));
+}
+
+#[test]
+fn slowest_child_marked_at_every_level() {
+    let (exporter, screen, _) = console();
+    let batch = vec![
+        span(TRACE, 1, 0, "invoke_workflow agent", 0, 5000).workflow("agent"),
+        span(TRACE, 2, 1, "chat gpt-4o", 0, 800),
+        span(TRACE, 3, 1, "invoke_workflow research", 900, 4500),
+        span(TRACE, 4, 3, "retrieval web", 900, 1900),
+        span(TRACE, 5, 3, "retrieval wiki", 900, 3900),
+        span(TRACE, 6, 3, "chat claude-sonnet", 3900, 4500),
+        // Equally slow siblings: nothing stands out, nothing is marked.
+        span(TRACE, 7, 6, "execute_tool a", 3950, 4000),
+        span(TRACE, 8, 6, "execute_tool b", 4000, 4050),
+        span(TRACE, 9, 1, "chat gpt-4o", 4500, 4990),
+    ];
+    let mut batch = batch;
+    batch.reverse();
+    send(&exporter, batch);
+    insta::assert_snapshot!(screen.take());
+}
+
+#[test]
+fn cancelled_and_usage_missing_spans() {
+    let (exporter, screen, _) = console();
+    send(
+        &exporter,
+        vec![
+            span(TRACE, 3, 1, "chat gpt-4o", 40, 3000)
+                .attr(lt::CANCELLED, true)
+                .attr(lt::USAGE_MISSING, true),
+            span(TRACE, 2, 1, "chat local-llama", 0, 30).attr(lt::USAGE_MISSING, true),
+            span(TRACE, 1, 0, "invoke_workflow answer_with_timeout", 0, 3001)
+                .workflow("answer_with_timeout")
+                .failed("Elapsed", "deadline has elapsed"),
+        ],
+    );
+    insta::assert_snapshot!(screen.take());
+}
+
+#[test]
+fn late_children_get_one_line_each() {
+    let (exporter, screen, _) = console();
+    let batches = vec![
+        vec![
+            span(TRACE, 2, 1, "chat gpt-4o", 10, 400).usage(100, 20),
+            span(TRACE, 1, 0, "invoke_workflow support_answer", 0, 850).workflow("support_answer"),
+        ],
+        // A spawned task that outlived the workflow, and one that ended in time but was
+        // exported from another thread's buffer after the root.
+        vec![
+            span(TRACE, 3, 1, "chat gpt-4o", 20, 1200)
+                .usage(450, 70)
+                .cost(0.003),
+            span(TRACE, 4, 1, "execute_tool notify", 30, 800),
+        ],
+    ];
+    insta::assert_snapshot!(steps(&exporter, &screen, batches));
+}
+
+#[test]
+fn totals_from_roll_up_or_summed() {
+    let (exporter, screen, _) = console();
+    let batches = vec![
+        // The roll-up counts spans this exporter never saw (sampled out, other process).
+        vec![
+            span(TRACE, 2, 1, "chat gpt-4o", 0, 100)
+                .usage(1200, 300)
+                .cost(0.01),
+            span(TRACE, 1, 0, "invoke_workflow with_roll_up", 0, 200)
+                .workflow("with_roll_up")
+                .attr(lt::TRACE_INPUT_TOKENS, 25_000)
+                .attr(lt::TRACE_OUTPUT_TOKENS, 4_000)
+                .attr(lt::TRACE_COST_USD, 0.375),
+        ],
+        vec![
+            span(OTHER_TRACE, 2, 1, "chat gpt-4o", 0, 100)
+                .usage(1200, 300)
+                .cost(0.01),
+            span(OTHER_TRACE, 3, 1, "chat gpt-4o-mini", 100, 150)
+                .usage(800, 40)
+                .cost(0.000_15),
+            span(OTHER_TRACE, 1, 0, "invoke_workflow summed", 0, 200)
+                .workflow("summed")
+                .usage(5, 5),
+        ],
+    ];
+    insta::assert_snapshot!(steps(&exporter, &screen, batches));
+}
+
+#[test]
+fn pending_traces_printed_incomplete_at_shutdown() {
+    let (exporter, screen, _) = console();
+    send(
+        &exporter,
+        vec![
+            span(TRACE, 3, 2, "execute_tool search", 100, 180),
+            span(TRACE, 2, 1, "chat gpt-4o", 50, 900)
+                .usage(640, 12)
+                .cost(0.0017),
+            span(TRACE, 4, 1, "chat gpt-4o", 950, 1400).usage(700, 88),
+            span(OTHER_TRACE, 7, 6, "retrieval docs", 0, 20),
+        ],
+    );
+    assert_eq!(screen.take(), "", "nothing printed before the roots end");
+    exporter.force_flush().unwrap();
+    assert_eq!(
+        screen.take(),
+        "",
+        "a flush does not give up on running roots"
+    );
+    exporter.shutdown().unwrap();
+    insta::assert_snapshot!(screen.take());
+    assert!(matches!(
+        block_on(exporter.export(vec![span(TRACE, 1, 0, "late", 0, 1)])),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+    assert!(exporter.shutdown().is_err());
+}
+
+#[test]
+fn spans_over_the_per_trace_cap_are_counted() {
+    let (mut exporter, screen, _) = console();
+    exporter.limits.spans_per_trace = 3;
+    let children: Vec<SpanData> = (2..=6)
+        .map(|id| span(TRACE, id, 1, "execute_tool step", id * 10, id * 10 + 5))
+        .collect();
+    send(&exporter, children[..2].to_vec());
+    send(&exporter, children[2..].to_vec());
+    send(
+        &exporter,
+        vec![span(TRACE, 1, 0, "invoke_workflow many_steps", 0, 100).workflow("many_steps")],
+    );
+    insta::assert_snapshot!(screen.take());
+}
+
+#[test]
+fn traces_waiting_too_long_printed_incomplete() {
+    let (exporter, screen, clock) = console();
+    let mut out = String::new();
+    let mut step = |now_ms: u64, batch: Vec<SpanData>| {
+        clock.set(now_ms);
+        send(&exporter, batch);
+        out += &format!("--- clock at {now_ms} ms ---\n{}", screen.take());
+    };
+    step(
+        0,
+        vec![span(TRACE, 2, 1, "chat gpt-4o", 0, 500).usage(10, 2)],
+    );
+    step(30_000, vec![span(OTHER_TRACE, 2, 1, "chat gpt-4o", 0, 500)]);
+    // The first trace has waited more than a minute, the second not yet.
+    step(61_000, Vec::new());
+    // Its root does come after all: printed with the spans kept since, not as late lines.
+    step(61_500, vec![span(TRACE, 3, 1, "chat gpt-4o", 600, 61_400)]);
+    step(
+        62_000,
+        vec![span(TRACE, 1, 0, "invoke_workflow slow_agent", 0, 62_000).workflow("slow_agent")],
+    );
+    step(91_000, Vec::new());
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn oldest_pending_trace_evicted_when_full() {
+    let (mut exporter, screen, _) = console();
+    exporter.limits.pending_traces = 2;
+    let batches = vec![
+        vec![span(TRACE, 2, 1, "chat a", 0, 10)],
+        vec![span(OTHER_TRACE, 2, 1, "chat b", 0, 10)],
+        vec![
+            span(OTHER_TRACE, 3, 1, "chat b", 10, 20),
+            span(THIRD_TRACE, 2, 1, "chat c", 0, 10),
+        ],
+    ];
+    insta::assert_snapshot!(steps(&exporter, &screen, batches));
+    assert_eq!(exporter.lock().traces.len(), 2);
+}
+
+#[test]
+fn odd_spans_never_panic() {
+    let (exporter, screen, _) = console();
+    let batch = vec![
+        // Parent never seen.
+        span(TRACE, 2, 99, "chat gpt-4o", 10, 20),
+        // Ends before it starts; a NaN cost and a negative count are ignored.
+        span(TRACE, 3, 1, "backwards", 50, 40)
+            .cost(f64::NAN)
+            .attr(lt::RETRIEVAL_DOCUMENT_COUNT, -1)
+            .attr(gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK, -0.5),
+        // A parent cycle, and its own parent.
+        span(TRACE, 4, 5, "cycle a", 60, 70),
+        span(TRACE, 5, 4, "cycle b", 61, 71),
+        span(TRACE, 6, 6, "self parent", 80, 90),
+        // Values of unexpected types, and text that would break the line.
+        span(
+            TRACE,
+            7,
+            1,
+            "multi\nline\tname that goes on and on and on and on and on and on",
+            100,
+            110,
+        )
+        .attr(gen_ai::USAGE_INPUT_TOKENS, "1500")
+        .attr(gen_ai::USAGE_OUTPUT_TOKENS, 12.0)
+        .attr(oi::LLM_COST_TOTAL, "0.5")
+        .failed("", "line one\nline two"),
+        span(TRACE, 8, 1, "only output", 120, 130).attr(gen_ai::USAGE_OUTPUT_TOKENS, 9),
+        span(TRACE, 1, 0, "root without workflow name", 0, 200),
+    ];
+    send(&exporter, batch);
+    insta::assert_snapshot!(screen.take());
+}
+
+#[test]
+fn remote_parent_makes_a_root() {
+    let (exporter, screen, _) = console();
+    let mut root = span(TRACE, 1, 77, "POST /answer", 0, 300);
+    root.parent_span_is_remote = true;
+    send(
+        &exporter,
+        vec![
+            span(TRACE, 2, 1, "chat gpt-4o", 10, 290).usage(10, 10),
+            root,
+        ],
+    );
+    insta::assert_snapshot!(screen.take());
+}
