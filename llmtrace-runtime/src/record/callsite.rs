@@ -2,6 +2,7 @@
 //! literal arguments and options, in a `static` the expansion builds once.
 
 use std::sync::OnceLock;
+use std::sync::atomic::AtomicBool;
 
 use opentelemetry::KeyValue;
 
@@ -52,6 +53,8 @@ pub struct Callsite {
     /// The `tracing` callsite of this function's spans in `tracing` mode (with the `tracing`
     /// feature; `None` otherwise).
     pub(crate) tracing: Option<&'static TracingCallsite>,
+    /// A value out of range was reported for this function already (once is enough).
+    pub(crate) warned: AtomicBool,
 }
 
 impl Callsite {
@@ -72,6 +75,7 @@ impl Callsite {
             custom,
             options,
             cache: OnceLock::new(),
+            warned: AtomicBool::new(false),
             tracing: None,
         }
     }

@@ -7,6 +7,7 @@
 
 pub(crate) mod content;
 pub(crate) mod cost;
+mod params;
 pub(crate) mod redact;
 pub(crate) mod rollup;
 mod stage;
@@ -18,6 +19,7 @@ use crate::record::Record;
 use crate::state::Counters;
 use content::ContentStage;
 use cost::{CostStage, PriceOverride};
+use params::ParamCheck;
 use redact::Redaction;
 use rollup::Rollup;
 pub(crate) use stage::{Drain, Stage};
@@ -46,8 +48,9 @@ pub(crate) struct StageConfig {
 /// Every stage, in order. See the module docs.
 #[derive(Debug)]
 pub(crate) struct Stages {
-    /// The stages that keep state: cost first (the roll-up totals costs), the roll-up, then the
-    /// tail sampler, deciding on traces as they will be exported.
+    /// The stages that keep state (and, first, the check of parameters out of range): cost
+    /// (the roll-up totals costs), the roll-up, then the tail sampler, deciding on traces as
+    /// they will be exported.
     pub(crate) held: Held,
     /// Redaction and the content limit, last: only what is exported pays for them. It keeps no
     /// state, so the modes that run the stages on many threads run it outside their lock.
@@ -62,6 +65,8 @@ impl Stages {
     /// been handed to the host's span, which cannot wait.
     pub(crate) fn new(config: StageConfig, place: Place) -> Stages {
         let mut held: Vec<Box<dyn Stage>> = vec![
+            // First: what the later stages read (costs) must be numbers in range.
+            Box::new(ParamCheck),
             Box::new(CostStage::new(config.prices, config.prices_file)),
             Box::new(Rollup::default()),
         ];

@@ -43,6 +43,10 @@ pub struct Stats {
     /// Secrets and personal data replaced by a redaction marker in captured content (see
     /// [`Redaction`](crate::Redaction)).
     pub redactions: u64,
+    /// Request parameters and costs given as expressions that were not finite or out of range
+    /// (`temperature = NaN`, `top_p = 7.5`, a negative cost): left out of their span. Each
+    /// function that gave one is reported once on stderr.
+    pub invalid_values: u64,
     /// Warnings llmtrace wrote to stderr (drops, export failures, configuration problems). Each
     /// distinct export error is reported once while export keeps failing, and at most once per
     /// 10 s when it fails on and off; drops at most once per 10 s.
@@ -57,6 +61,7 @@ pub(crate) struct Counters {
     pub(crate) captured: AtomicU64,
     pub(crate) sampled_out: AtomicU64,
     pub(crate) redactions: AtomicU64,
+    pub(crate) invalid_values: AtomicU64,
     pub(crate) dropped_full_exited: AtomicU64,
     pub(crate) dropped_queue: AtomicU64,
     pub(crate) dropped_export: AtomicU64,
@@ -111,6 +116,7 @@ impl Counters {
             dropped_no_exporter: load(&self.dropped_no_exporter),
             unpriced_spans: load(&self.unpriced),
             redactions: load(&self.redactions),
+            invalid_values: load(&self.invalid_values),
             warnings: warn::WARNINGS.load(Ordering::Relaxed),
         };
         s.dropped = s.dropped_buffer_full

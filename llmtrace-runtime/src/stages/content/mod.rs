@@ -1,9 +1,17 @@
-//! Captured content on its way out: redacted, then cut to the content limit, on the export
-//! thread. In that order: a secret that straddles the limit is still whole when the redactor
-//! looks (the caller captures a margin beyond the limit for that), and the cut never leaves half
-//! a secret behind.
+//! Captured content on its way out: redacted, then cut to the content limit, where the stages
+//! run. In that order: a secret that straddles the limit is still whole when the redactor looks
+//! (the caller captures a margin beyond the limit for that), and the cut never leaves half a
+//! secret behind.
+//!
+//! What is redacted: the content fields (arguments, return values, messages, documents, the
+//! query), custom attributes and event attributes (values, and the keys set at run time; a key
+//! that names a secret hides its value whole), event names set at run time, status descriptions
+//! (error and panic messages), and the scope's values (session, user and conversation ids,
+//! tags, metadata keys and values). Literals of the program (a macro's arguments, attribute
+//! keys written in the code) are not content and are left as they are.
 
 mod cut;
+mod scope;
 
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
@@ -83,6 +91,43 @@ impl ContentStage {
         cut
     }
 
+    /// Redacts a key set at run time: its text, and whether it names a secret (then its value
+    /// is replaced whole). Keys written in the program are left as they are.
+    fn clean_entry(
+        &self,
+        key: &mut Cow<'static, str>,
+        value: &mut Value,
+        counters: &Counters,
+    ) -> bool {
+        let Some(r) = &self.redactor else {
+            return self.clean(value, matches!(value, Value::Json(_)), counters);
+        };
+        if let Some(marker) = r.field_marker(key) {
+            if !matches!(value, Value::Bool(_)) {
+                *value = Value::Str(marker);
+                counters.redactions.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        }
+        if let Cow::Owned(text) = key {
+            self.redact_owned(text, counters);
+        }
+        self.clean(value, matches!(value, Value::Json(_)), counters)
+    }
+
+    /// Redacts text set at run time in place.
+    fn redact_owned(&self, text: &mut String, counters: &Counters) {
+        if let Some(r) = &self.redactor {
+            let redacted = r.redact_text(text);
+            if redacted.count > 0 {
+                counters
+                    .redactions
+                    .fetch_add(redacted.count as u64, Ordering::Relaxed);
+                *text = redacted.text.into_owned();
+            }
+        }
+    }
+
     pub(crate) fn process_record(&self, rec: &mut Record, counters: &Counters) {
         let mut cut = false;
         for (field, value) in rec.attrs.iter_mut() {
@@ -91,14 +136,22 @@ impl ContentStage {
                 cut |= self.clean(value, json, counters);
             }
         }
+        if let (Some(scope), Some(r)) = (&mut rec.scope, &self.redactor) {
+            scope::redact(scope, r, counters);
+        }
         if let Some(extra) = &mut rec.extra {
-            for (_, value) in extra.custom.iter_mut() {
-                cut |= self.clean(value, false, counters);
+            for (key, value) in extra.custom.iter_mut() {
+                cut |= self.clean_entry(key, value, counters);
             }
+            distinct_keys(&mut extra.custom);
             for event in extra.events.iter_mut() {
-                for (_, value) in event.attributes.iter_mut() {
-                    cut |= self.clean(value, false, counters);
+                if let Cow::Owned(name) = &mut event.name {
+                    self.redact_owned(name, counters);
                 }
+                for (key, value) in event.attributes.iter_mut() {
+                    cut |= self.clean_entry(key, value, counters);
+                }
+                distinct_keys(&mut event.attributes);
             }
             if let Some(message) = &mut extra.status_message {
                 // Captured with a margin past the limit: redacted whole, then cut, so that no
@@ -131,6 +184,29 @@ impl ContentStage {
             let redactor = Redactor::new(&rules);
             self.redactor = (!redactor.is_noop()).then_some(redactor);
         }
+    }
+}
+
+/// Gives keys that redacted to the same text as an earlier key a suffix (`[REDACTED:email]#2`),
+/// so that no attribute hides another.
+fn distinct_keys(entries: &mut [(Cow<'static, str>, Value)]) {
+    if entries.len() < 2 || !entries.iter().any(|(k, _)| k.starts_with("[REDACTED")) {
+        return;
+    }
+    for i in 1..entries.len() {
+        if !entries[..i].iter().any(|(k, _)| *k == entries[i].0) {
+            continue;
+        }
+        let base = entries[i].0.to_string();
+        let mut n = 2;
+        let renamed = loop {
+            let candidate = format!("{base}#{n}");
+            if !entries.iter().any(|(k, _)| *k == candidate) {
+                break candidate;
+            }
+            n += 1;
+        };
+        entries[i].0 = Cow::Owned(renamed);
     }
 }
 

@@ -174,6 +174,8 @@ pub(super) enum Check {
     AwsSecret,
     /// `Basic` credentials: base64 of `user:password`.
     BasicAuth,
+    /// A URL's password: before its `@`, or, where the text ends first (cut short), not a port.
+    UrlPassword,
 }
 
 /// One compiled pattern of a detector (or of a custom pattern).
@@ -309,10 +311,10 @@ const SOURCES: &[Source] = &[
     Source {
         detector: Detector::Password,
         // The password of `scheme://user:password@host`: not a `/`, `@` or space (a `@` in a
-        // password is percent-encoded in a URL).
-        pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]{0,256}:([^\s/@\x00]{1,256})@",
+        // password is percent-encoded in a URL). Also when the text was cut before the `@`.
+        pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]{0,256}:([^\s/@\x00]{1,256})(?:@|\x00|$)",
         group: Some(1),
-        check: Check::None,
+        check: Check::UrlPassword,
         gate: Gate::None,
     },
     Source {
@@ -522,6 +524,7 @@ impl Check {
             Check::Credential => Some((start, end)),
             Check::AwsSecret => validate::aws_secret(hay, end).then_some((start, end)),
             Check::BasicAuth => validate::basic_auth(&hay[start..end]).then_some((start, end)),
+            Check::UrlPassword => validate::url_password(hay, start, end).then_some((start, end)),
         };
         match found {
             Some((s, e)) => {

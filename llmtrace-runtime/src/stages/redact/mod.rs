@@ -126,6 +126,15 @@ impl Redactor {
         self.detectors & detector.bit() != 0
     }
 
+    /// The marker that replaces, whole, the value of a field or attribute named `key`, when the
+    /// name is a secret's (see [`Detector::SecretField`]).
+    pub(crate) fn field_marker(&self, key: &str) -> Option<&'static str> {
+        if !self.enabled(Detector::SecretField) {
+            return None;
+        }
+        self.secret_fields.of(key).map(Detector::marker)
+    }
+
     /// Redacts plain text: every match of the detectors and patterns is replaced by its marker
     /// (overlapping matches by one marker over their union), then the custom functions run.
     pub fn redact_text<'a>(&self, text: &'a str) -> Redacted<'a> {

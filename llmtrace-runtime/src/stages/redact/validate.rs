@@ -203,3 +203,11 @@ pub(super) fn basic_auth(token: &str) -> bool {
         Err(_) => false,
     }
 }
+
+/// A URL's password `hay[start..end]`: followed by `@`; or, where the text ends right after it
+/// (a value cut short), anything but a port (`redis://cache:6379` at the end of a text is a host
+/// and port).
+pub(super) fn url_password(hay: &str, start: usize, end: usize) -> bool {
+    hay.as_bytes().get(end) == Some(&b'@')
+        || !hay.as_bytes()[start..end].iter().all(u8::is_ascii_digit)
+}

@@ -346,8 +346,13 @@ fn distinct_keys(s: &Scratch, changed: &mut [(u32, usize, String, usize)]) {
     }
 }
 
-/// Whether a decoded string may hold a JSON document (an object or an array).
+/// Whether a decoded string may hold a JSON document: an object, an array, or a string (whose
+/// escapes could hide what it says).
 fn looks_like_json(text: &str) -> bool {
-    let t = text.trim_start();
-    (t.starts_with('{') || t.starts_with('[')) && t.len() >= 2
+    let t = text.trim();
+    t.len() >= 2
+        && matches!(
+            (t.as_bytes()[0], t.as_bytes()[t.len() - 1]),
+            (b'{', _) | (b'[', _) | (b'"', b'"')
+        )
 }

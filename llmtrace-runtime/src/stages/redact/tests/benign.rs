@@ -12,6 +12,29 @@ const CORPUS: &[&str] = &[
     "00000000-0000-0000-0000-000000000000",
     "f47ac10b-58cc-4372-a567-0e02b2c3d479",
     "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66",
+    // hashes and content ids
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b",
+    "etag \"33a64df551425fcc55e4d42a148795d9f25f89d4\"",
+    "md5 d41d8cd98f00b204e9800998ecf8427e",
+    // URLs without credentials, and what looks like them
+    "https://example.com:8443/path?q=1",
+    "redis://cache:6379/0",
+    "postgres://db.internal:5432/orders",
+    "ftp://anonymous@ftp.example.com/pub",
+    "see http://localhost:3000",
+    "amqp://rabbit:5672",
+    // words next to scheme names and prefixes
+    "the basic idea, basic usage, Basic Instinct",
+    "Basic authentication is described in RFC 7617",
+    "hf_hub_download and hf_transfer",
+    "xapp is not a token",
+    // dotted numbers that are not cards
+    "3.14159265358979",
+    "4111.1111.1111.1112",
+    "2024.01.15.1200",
+    "10.0.19041.1",
+    "version 2024.10.15.4711",
     // dates and datetimes
     "2024-01-15",
     "2024-01-15T12:30:45Z",

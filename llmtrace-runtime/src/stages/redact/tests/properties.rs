@@ -51,7 +51,7 @@ fn card() -> impl Strategy<Value = Secret> {
         2u8..=6,
         select(vec![13usize, 15, 16, 19]),
         prop::collection::vec(0u8..10, 18),
-        select(vec!["", " ", "-"]),
+        select(vec!["", " ", "-", "."]),
     )
         .prop_map(|(first, len, rest, sep)| {
             let mut digits = vec![first];
@@ -153,6 +153,27 @@ fn secret() -> impl Strategy<Value = Secret> {
         "gh[pousr]_[A-Za-z0-9]{36}".prop_map(Secret::whole),
         "github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}".prop_map(Secret::whole),
         "AIza[A-Za-z0-9_-]{35}".prop_map(Secret::whole),
+        "hf_[A-Za-z0-9]{34}".prop_map(Secret::whole),
+        "xapp-[0-9]-[A-Z0-9]{11}-[0-9]{13}-[a-f0-9]{64}".prop_map(Secret::whole),
+        (
+            select(vec!["postgres", "postgresql", "mysql", "mongodb+srv", "redis", "amqp", "https"]),
+            "[a-z][a-z0-9_]{0,10}",
+            "[A-Za-z0-9!$&'()*+,;=._~-]{4,30}",
+            "[a-z][a-z0-9.-]{0,20}[a-z0-9]",
+        )
+            .prop_map(|(scheme, user, password, host)| Secret {
+                text: format!("{scheme}://{user}:{password}@{host}:5432/db"),
+                fragments: vec![password],
+            }),
+        // `Basic` and base64 of `user:password`, with or without a header name.
+        ("[a-z]{1,12}", "[A-Za-z0-9!#%&*]{4,24}", any::<bool>()).prop_map(|(user, pw, header)| {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"));
+            Secret {
+                text: format!("{}Basic {b64}", if header { "Authorization: " } else { "" }),
+                fragments: vec![b64],
+            }
+        }),
         "[A-Za-z0-9._~+/-]{12,40}[0-9]".prop_map(|token| Secret {
             text: format!("Bearer {token}"),
             fragments: vec![token],
@@ -525,5 +546,176 @@ proptest! {
         if serde_json::from_str::<Value>(&text).is_ok() {
             prop_assert!(serde_json::from_str::<Value>(&r.text).is_ok(), "{} -> {}", text, r.text);
         }
+    }
+
+    #[test]
+    fn secrets_as_object_keys_never_survive(
+        (text, secret) in text_with_secret(),
+        shape in prop::collection::vec(any::<u8>(), 0..4),
+        seed in any::<u64>(),
+    ) {
+        let mut map = serde_json::Map::new();
+        map.insert(text, Value::from(1));
+        map.insert(secret.text.clone(), Value::from(2));
+        map.insert("plain".into(), Value::from("kept"));
+        let input = escaped_json(&wrap(Value::Object(map), shape), seed);
+        let r = redactor().redact_json(&input);
+        let out: Value = serde_json::from_str(&r.text)
+            .map_err(|e| TestCaseError::fail(format!("{e}: {}", r.text)))?;
+        assert_hidden(&r.text, &secret)?;
+        // No entry lost to a collision of redacted keys.
+        prop_assert_eq!(count_entries(&out), count_entries(&serde_json::from_str(&input).unwrap()));
+    }
+
+    #[test]
+    fn credential_named_fields_are_hidden_at_any_depth(
+        name in select(vec![
+            "password", "userPassword", "ACCESS_TOKEN", "refresh-token", "x-api-key",
+            "client_secret", "Authorization", "private_key", "Set-Cookie", "ssn", "passwd",
+        ]),
+        secret in "[A-Za-z0-9]{8,24}",
+        form in 0u8..3,
+        shape in prop::collection::vec(any::<u8>(), 0..6),
+        seed in any::<u64>(),
+    ) {
+        let value = match form {
+            0 => Value::from(secret.clone()),
+            1 => serde_json::json!({"inner": secret.clone(), "n": 1}),
+            _ => serde_json::json!([secret.clone()]),
+        };
+        let fields = serde_json::json!({
+            name: value,
+            "tokens": 5, "max_tokens": 9, "input_tokens": 3, "token_count": 7,
+            "label": "kept",
+        });
+        let input = escaped_json(&wrap(fields, shape), seed);
+        let r = redactor().redact_json(&input);
+        prop_assert!(!r.text.contains(&secret), "{} survived in {}", secret, r.text);
+        let out: Value = serde_json::from_str(&r.text).unwrap();
+        let mut found = Vec::new();
+        fields_named(&out, "max_tokens", &mut found);
+        fields_named(&out, "token_count", &mut found);
+        fields_named(&out, "label", &mut found);
+        prop_assert_eq!(found, vec![Value::from(9), Value::from(7), Value::from("kept")]);
+    }
+
+    #[test]
+    fn json_inside_json_strings_never_hides_a_secret(
+        (text, secret) in text_with_secret(),
+        shape in prop::collection::vec(any::<u8>(), 0..3),
+        outer in prop::collection::vec(any::<u8>(), 0..3),
+        seed in any::<u64>(),
+    ) {
+        // A tool call's arguments: JSON, escaped at random, inside a JSON string, itself in
+        // JSON escaped at random.
+        let arguments = escaped_json(&document(text, shape), seed);
+        let call = serde_json::json!({"function": {"name": "send", "arguments": arguments}});
+        let input = escaped_json(&wrap(call, outer), seed.rotate_left(7));
+        let r = redactor().redact_json(&input);
+        prop_assert!(r.count >= 1, "nothing found in {}", input);
+        assert_hidden(&r.text, &secret)?;
+        // Read back level by level, every string of every level.
+        let mut decoded = Vec::new();
+        nested_strings(&serde_json::from_str(&r.text).unwrap(), &mut decoded);
+        for f in &secret.fragments {
+            for s in &decoded {
+                prop_assert!(!s.contains(f.as_str()), "{f:?} survived nested in {}", r.text);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..config() })]
+
+    #[test]
+    fn no_prefix_of_a_secret_survives_the_error_message_cut(
+        (text, secret) in text_with_secret(),
+        filler in 4096usize - 200..4096 + 20,
+    ) {
+        use crate::record::{Callsite, Kind, Record, Value as RecordValue};
+        use crate::stages::content::ContentStage;
+        use crate::state::Counters;
+        static CALL: Callsite = Callsite::new(Kind::Tool, "t", "m", &[], &[], 0);
+        // Captured as an error's message is, with its margin, then cleaned as the stage does.
+        let message = crate::capture::message(|m| {
+            use std::fmt::Write;
+            write!(m, "{} {text}", "x".repeat(filler))
+        });
+        static STAGE: std::sync::LazyLock<ContentStage> = std::sync::LazyLock::new(|| {
+            let mut stage = ContentStage::new(32 * 1024, crate::Redaction::default());
+            stage.start();
+            stage
+        });
+        let stage = &*STAGE;
+        let mut rec = Record::new(&CALL, 1, 1, 0, None, 0);
+        rec.set_error(RecordValue::Str("E"), Some(message));
+        stage.process_record(&mut rec, &Counters::default());
+        let out = rec.extra.as_ref().unwrap().status_message.as_deref().unwrap();
+        prop_assert!(out.len() <= crate::capture::MAX_MESSAGE, "{}", out.len());
+        for f in &secret.fragments {
+            // No prefix of 8 characters or more, wherever the cut fell.
+            let mut end = f.len().min(8);
+            while !f.is_char_boundary(end) {
+                end += 1;
+            }
+            prop_assert!(
+                !out.contains(&f[..end]),
+                "{:?} survived the cut: {:?}",
+                &f[..end],
+                &out[out.len().saturating_sub(80)..]
+            );
+        }
+    }
+}
+
+/// Wraps `value` in random structure (objects and arrays around it).
+fn wrap(mut value: Value, shape: Vec<u8>) -> Value {
+    for (i, s) in shape.into_iter().enumerate() {
+        value = match s % 3 {
+            0 => serde_json::json!({"k": value, "i": i}),
+            1 => serde_json::json!([1, value]),
+            _ => serde_json::json!({"a": {"b": value}}),
+        };
+    }
+    value
+}
+
+/// Object entries in all of `v`.
+fn count_entries(v: &Value) -> usize {
+    match v {
+        Value::Object(map) => map.len() + map.values().map(count_entries).sum::<usize>(),
+        Value::Array(items) => items.iter().map(count_entries).sum(),
+        _ => 0,
+    }
+}
+
+/// The values of every field named `name` in `v`, in order.
+fn fields_named(v: &Value, name: &str, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(map) => {
+            for (k, value) in map {
+                if k == name {
+                    out.push(value.clone());
+                }
+                fields_named(value, name, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| fields_named(i, name, out)),
+        _ => {}
+    }
+}
+
+/// Every string of `v`, and of the JSON documents inside its strings, to any depth.
+fn nested_strings(v: &Value, out: &mut Vec<String>) {
+    let mut flat = Vec::new();
+    strings(v, &mut flat);
+    for s in flat {
+        if let Ok(inner) = serde_json::from_str::<Value>(&s) {
+            if inner.is_object() || inner.is_array() {
+                nested_strings(&inner, out);
+            }
+        }
+        out.push(s);
     }
 }
