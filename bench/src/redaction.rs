@@ -1,5 +1,7 @@
 //! Redaction cost per KiB of captured content: a chat request as JSON and its text, 1 KiB and
-//! 16 KiB, without secrets (the common case) and with a few, through the default redactor.
+//! 16 KiB, without secrets (the common case) and with a few, through the default redactor; JSON
+//! whose keys are content (a map keyed by e-mail address) and JSON with credential-named fields;
+//! and what capturing a huge argument costs the caller next to a modest one.
 //!
 //! ```text
 //! cargo run --release -p llmtrace-bench -- --redaction [--rounds N]
@@ -56,6 +58,35 @@ fn contents(size: usize, secrets: bool) -> Vec<String> {
         i += 1;
     }
     out
+}
+
+/// A map keyed by e-mail address, of about `size` bytes (each key is redacted, and told apart).
+fn keyed_json(size: usize) -> String {
+    let mut map = serde_json::Map::new();
+    let mut i = 0;
+    while map.iter().map(|(k, _)| k.len() + 12).sum::<usize>() < size {
+        map.insert(
+            format!("user{i}.name@example{}.com", i % 7),
+            serde_json::json!({"orders": i, "tier": "pro"}),
+        );
+        i += 1;
+    }
+    serde_json::to_string(&serde_json::json!({"by_user": map})).expect("json")
+}
+
+/// Tool-call arguments with credential-named fields at several depths, about `size` bytes.
+fn fields_json(size: usize) -> String {
+    let mut items = Vec::new();
+    while serde_json::to_string(&items).expect("json").len() < size {
+        items.push(serde_json::json!({
+            "user": "ann",
+            "password": "hunter2-horse-battery",
+            "session": {"access_token": "ya29.a0AfH6SMBxQ9zLm3", "expires_in": 3600},
+            "usage": {"tokens": 5, "max_tokens": 512, "token_count": 7},
+            "note": "please retry the order from yesterday",
+        }));
+    }
+    serde_json::to_string(&serde_json::json!({"logins": items})).expect("json")
 }
 
 fn chat_json(contents: &[String]) -> String {
@@ -144,18 +175,66 @@ pub(crate) fn run(rounds: usize) {
                     }
                 };
                 let found = redact();
-                let (med, min, max) = time(rounds, redact);
-                let kib = input.len() as f64 / 1024.0;
-                let per_kib = |ns: f64| ns / kib;
-                let mib_s = input.len() as f64 / med * 1e9 / (1024.0 * 1024.0);
-                println!(
-                    "{name:<34} {:>8} {med:>11.0} {:>8.0} [{:>5.0}..{:>5.0}] {mib_s:>9.1} {found:>6}",
-                    input.len(),
-                    per_kib(med),
-                    per_kib(min),
-                    per_kib(max),
-                );
+                row(&name, input, found, time(rounds, redact));
             }
         }
     }
+    for size in [1024, 16 * 1024] {
+        for (kind, json) in [
+            ("keyed by e-mail", keyed_json(size)),
+            ("credential fields", fields_json(size)),
+        ] {
+            let redact = || redactor.redact_json(&json).count;
+            let found = redact();
+            row(
+                &format!("json {} KiB, {kind}", size / 1024),
+                &json,
+                found,
+                time(rounds, redact),
+            );
+        }
+    }
+    capture(rounds);
+}
+
+fn row(name: &str, input: &str, found: usize, (med, min, max): (f64, f64, f64)) {
+    let kib = input.len() as f64 / 1024.0;
+    let per_kib = |ns: f64| ns / kib;
+    let mib_s = input.len() as f64 / med * 1e9 / (1024.0 * 1024.0);
+    println!(
+        "{name:<34} {:>8} {med:>11.0} {:>8.0} [{:>5.0}..{:>5.0}] {mib_s:>9.1} {found:>6}",
+        input.len(),
+        per_kib(med),
+        per_kib(min),
+        per_kib(max),
+    );
+}
+
+/// The caller's cost of capturing one `&str` argument, 64 KiB and 50 MB, with the default
+/// content limit (32 KiB, and the redaction margin): what is kept is the same, so the cost
+/// should be too.
+fn capture(rounds: usize) {
+    use llmtrace_runtime::__private::InputWriter;
+    println!();
+    println!("capture of one &str argument (default limit), median [min..max]");
+    let mut medians = Vec::new();
+    for (name, size) in [
+        ("64 KiB string", 64 * 1024),
+        ("50 MB string", 50 * 1024 * 1024),
+    ] {
+        let text = "lorem ipsum dolor sit amet ".repeat(size / 27 + 1);
+        let text = &text[..size];
+        let (med, min, max) = time(rounds, || {
+            let mut w = InputWriter::new();
+            w.field("text", text);
+            std::hint::black_box(w);
+            0
+        });
+        println!("{name:<34} {med:>11.0} ns [{min:.0}..{max:.0}]");
+        medians.push(med);
+    }
+    println!(
+        "50 MB / 64 KiB: {:.2}x (target: at most 2x)",
+        medians[1] / medians[0]
+    );
 }

@@ -204,7 +204,13 @@ pub(super) enum Gate {
     Label,
     /// Cards, phone numbers, IPv4: only inside [`numeric_windows`].
     Numeric,
+    /// URLs with credentials: from [`SCHEME_REACH`] bytes before the first `://`.
+    Scheme,
 }
+
+/// How far before its `://` a [`Gate::Scheme`] rule's match can start (the longest scheme it
+/// matches).
+pub(super) const SCHEME_REACH: usize = 21;
 
 /// The labels [`Gate::Label`] rules start with, or hold within their first [`LABEL_REACH`]
 /// bytes (`x-api-key`, `proxy-authorization`): plain literals, found fast.
@@ -315,7 +321,7 @@ const SOURCES: &[Source] = &[
         pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]{0,256}:([^\s/@\x00]{1,256})(?:@|\x00|$)",
         group: Some(1),
         check: Check::UrlPassword,
-        gate: Gate::None,
+        gate: Gate::Scheme,
     },
     Source {
         detector: Detector::PaymentCard,

@@ -108,6 +108,8 @@ struct Name {
 #[derive(Debug, Clone, Default)]
 pub(super) struct SecretFields {
     names: Vec<Name>,
+    /// The last segment of every name, once each.
+    last: Vec<Vec<u8>>,
 }
 
 impl SecretFields {
@@ -122,14 +124,28 @@ impl SecretFields {
                     segments,
                 })
             })
+            .collect::<Vec<Name>>();
+        let mut last: Vec<Vec<u8>> = names
+            .iter()
+            .filter_map(|n| n.segments.last().cloned())
             .collect();
-        SecretFields { names }
+        last.sort();
+        last.dedup();
+        SecretFields { names, last }
     }
 
     /// The detector whose marker replaces the value of the key `key`, when `key` names a
     /// secret.
     pub(super) fn of(&self, key: &str) -> Option<Detector> {
-        if self.names.is_empty() || key.is_empty() {
+        if self.names.is_empty() || key.is_empty() || key.len() > MAX_KEY {
+            return None;
+        }
+        // Most keys (`role`, `content`, `max_tokens`) end with no name's last segment: told
+        // without splitting them.
+        let tail = key.as_bytes();
+        if !self.last.iter().any(|last| {
+            tail.len() >= last.len() && tail[tail.len() - last.len()..].eq_ignore_ascii_case(last)
+        }) {
             return None;
         }
         let key = Segments::of(key)?;

@@ -182,6 +182,16 @@ impl Redactor {
                         Self::find_rule(rule, text, from, 0, spans);
                     }
                 }
+                Gate::Scheme => {
+                    // `://` is rare in prose and found fast: the rule runs only from the first.
+                    if let Some(at) = memchr::memmem::find(text.as_bytes(), b"://") {
+                        let mut from = at.saturating_sub(detectors::SCHEME_REACH);
+                        while !text.is_char_boundary(from) {
+                            from -= 1;
+                        }
+                        Self::find_rule(rule, text, from, 0, spans);
+                    }
+                }
                 Gate::Numeric => numeric = true,
             }
         }
