@@ -7,10 +7,11 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit as SynLit, Token, UnOp};
+use syn::{Expr, ExprLit, Ident, Lit as SynLit, Token};
 
 use crate::ctxt::{Ctxt, did_you_mean};
 use crate::kind::{self, ArgSpec, ArgType, Kind, PROVIDERS};
+use crate::value::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 
 /// One argument as written.
 pub(crate) struct RawArg {
@@ -49,34 +50,10 @@ pub(crate) fn parse_raw(args: TokenStream) -> syn::Result<Vec<RawArg>> {
     Ok(parsed.into_iter().collect())
 }
 
-/// A literal value, checked against its argument's type.
-#[derive(Debug, Clone)]
-pub(crate) enum Lit {
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    StrList(Vec<String>),
-}
-
-/// An argument's value: a literal (stored in the static callsite) or an expression (evaluated
-/// when the span starts).
-pub(crate) enum Val {
-    Lit(Lit),
-    Expr(Expr),
-}
-
+/// A schema argument's checked value.
 pub(crate) struct ArgValue {
     pub(crate) spec: &'static ArgSpec,
     pub(crate) value: Val,
-}
-
-/// A custom attribute: `app.tier = "pro"`.
-pub(crate) struct CustomAttr {
-    pub(crate) key: String,
-    pub(crate) value: Val,
-    /// The runtime trait an expression value goes through.
-    pub(crate) expr_trait: &'static str,
 }
 
 /// The checked arguments of one macro use.
@@ -257,52 +234,6 @@ fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'
         ),
     );
     suggestion
-}
-
-/// A literal as written, before checking it against a type.
-pub(crate) enum SynLitRef {
-    Str(String),
-    Int(i128),
-    Float(f64),
-    Bool(bool),
-    Other,
-}
-
-pub(crate) fn literal(expr: &Expr) -> Option<SynLitRef> {
-    match expr {
-        Expr::Lit(ExprLit { lit, .. }) => Some(match lit {
-            SynLit::Str(s) => SynLitRef::Str(s.value()),
-            SynLit::Int(i) => i
-                .base10_parse::<i128>()
-                .map_or(SynLitRef::Other, SynLitRef::Int),
-            SynLit::Float(f) => f
-                .base10_parse::<f64>()
-                .map_or(SynLitRef::Other, SynLitRef::Float),
-            SynLit::Bool(b) => SynLitRef::Bool(b.value),
-            _ => SynLitRef::Other,
-        }),
-        Expr::Unary(ExprUnary {
-            op: UnOp::Neg(_),
-            expr,
-            ..
-        }) => match literal(expr)? {
-            SynLitRef::Int(i) => Some(SynLitRef::Int(-i)),
-            SynLitRef::Float(f) => Some(SynLitRef::Float(-f)),
-            _ => Some(SynLitRef::Other),
-        },
-        Expr::Group(g) => literal(&g.expr),
-        _ => None,
-    }
-}
-
-pub(crate) fn found(lit: &SynLitRef) -> &'static str {
-    match lit {
-        SynLitRef::Str(_) => "a string",
-        SynLitRef::Int(_) => "an integer",
-        SynLitRef::Float(_) => "a number",
-        SynLitRef::Bool(_) => "a bool",
-        SynLitRef::Other => "another literal",
-    }
 }
 
 fn path_of(expr: &Expr) -> Option<syn::Path> {

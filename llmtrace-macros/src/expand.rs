@@ -9,8 +9,9 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident};
 
 use crate::ast::{Func, Shape, async_trait_inner};
-use crate::attr::{Args, Lit, Val};
+use crate::attr::Args;
 use crate::kind::{ArgType, Kind};
+use crate::value::{Lit, Val};
 
 /// Names of generated locals.
 struct Locals {
