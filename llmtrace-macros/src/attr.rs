@@ -10,7 +10,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit as SynLit, Token};
 
 use crate::ctxt::{Ctxt, did_you_mean};
-use crate::kind::{self, ArgSpec, ArgType, Kind, PROVIDERS};
+use crate::kind::{self, ArgSpec, ArgType, Flag, Kind, PROVIDERS};
 use crate::value::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 
 /// One argument as written.
@@ -124,11 +124,12 @@ impl Args {
         let RawArg { key, value } = arg;
         let name = spec.name;
         match (spec.ty, value) {
-            (ArgType::Flag, RawValue::Flag) => match name {
-                "stream" => self.stream = Some(key),
-                _ => self.skip_all = Some(key),
+            // No wildcard: a new effect is applied here or does not compile.
+            (ArgType::Flag(flag), RawValue::Flag) => match flag {
+                Flag::SkipAll => self.skip_all = Some(key),
+                Flag::Stream => self.stream = Some(key),
             },
-            (ArgType::Flag, _) => cx.error_spanned(
+            (ArgType::Flag(_), _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes no value; write just `{name}`"),
             ),
@@ -365,7 +366,7 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         (
             ArgType::Switch
             | ArgType::Params
-            | ArgType::Flag
+            | ArgType::Flag(_)
             | ArgType::Path
             | ArgType::Attributes
             | ArgType::Expr(_),
@@ -457,7 +458,7 @@ fn example(spec: &ArgSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
+    use quote::{ToTokens, quote};
 
     fn errors(kind: Kind, tokens: TokenStream) -> Vec<String> {
         let cx = Ctxt::default();
@@ -534,6 +535,55 @@ mod tests {
         );
         assert!(errors(Kind::LlmCall, quote!(provider = custom(1)))[0].contains("string literal"));
         assert!(errors(Kind::Retrieval, quote!(top_k = -1))[0].contains("at least 1"));
+    }
+
+    /// What each effect sets on `Args` (exhaustive, like the parser).
+    fn effect(args: &Args, flag: Flag) -> Option<&Ident> {
+        match flag {
+            Flag::SkipAll => args.skip_all.as_ref(),
+            Flag::Stream => args.stream.as_ref(),
+        }
+    }
+
+    #[test]
+    fn each_flag_sets_exactly_its_own_effect() {
+        let mut used = Vec::new();
+        for spec in kind::ARGS {
+            let ArgType::Flag(own) = spec.ty else {
+                continue;
+            };
+            assert!(Flag::ALL.contains(&own), "list {own:?} in `Flag::ALL`");
+            used.push(own);
+            for &kind in spec.kinds {
+                let cx = Ctxt::default();
+                let raw = parse_raw(Ident::new(spec.name, Span::call_site()).into_token_stream())
+                    .expect("syntax");
+                let args = Args::from_raw(kind, raw, &cx);
+                assert!(cx.into_result().is_ok(), "`{}` on {kind:?}", spec.name);
+                for flag in Flag::ALL {
+                    assert_eq!(
+                        effect(&args, flag).is_some(),
+                        flag == own,
+                        "`{}` on {kind:?}: {flag:?}",
+                        spec.name
+                    );
+                }
+                assert!(
+                    args.values.is_empty()
+                        && args.custom.is_empty()
+                        && args.skip_key.is_none()
+                        && args.redact_key.is_none()
+                        && args.output.is_none()
+                        && args.krate.is_none(),
+                    "`{}` on {kind:?} sets more than its flag",
+                    spec.name
+                );
+            }
+        }
+        // Every effect is some flag's: an effect no table entry names is dead.
+        for flag in Flag::ALL {
+            assert!(used.contains(&flag), "no flag in the table sets {flag:?}");
+        }
     }
 
     #[test]
