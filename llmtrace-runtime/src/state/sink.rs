@@ -46,6 +46,9 @@ pub(crate) struct ParentIds {
 }
 
 /// A span a host started.
+// The record is inline on purpose: boxing it would cost an allocation per span, and a span is
+// live far more often than not.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Started {
     /// Not recorded, with no ids of its own.
