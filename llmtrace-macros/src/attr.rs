@@ -7,10 +7,11 @@ use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit as SynLit, Token, UnOp};
+use syn::{Expr, ExprLit, Ident, Lit as SynLit, Token};
 
 use crate::ctxt::{Ctxt, did_you_mean};
-use crate::kind::{self, ArgSpec, ArgType, Kind, PROVIDERS};
+use crate::kind::{self, ArgSpec, ArgType, Flag, Kind, PROVIDERS};
+use crate::value::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 
 /// One argument as written.
 pub(crate) struct RawArg {
@@ -49,34 +50,10 @@ pub(crate) fn parse_raw(args: TokenStream) -> syn::Result<Vec<RawArg>> {
     Ok(parsed.into_iter().collect())
 }
 
-/// A literal value, checked against its argument's type.
-#[derive(Debug, Clone)]
-pub(crate) enum Lit {
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    StrList(Vec<String>),
-}
-
-/// An argument's value: a literal (stored in the static callsite) or an expression (evaluated
-/// when the span starts).
-pub(crate) enum Val {
-    Lit(Lit),
-    Expr(Expr),
-}
-
+/// A schema argument's checked value.
 pub(crate) struct ArgValue {
     pub(crate) spec: &'static ArgSpec,
     pub(crate) value: Val,
-}
-
-/// A custom attribute: `app.tier = "pro"`.
-pub(crate) struct CustomAttr {
-    pub(crate) key: String,
-    pub(crate) value: Val,
-    /// The runtime trait an expression value goes through.
-    pub(crate) expr_trait: &'static str,
 }
 
 /// The checked arguments of one macro use.
@@ -147,11 +124,12 @@ impl Args {
         let RawArg { key, value } = arg;
         let name = spec.name;
         match (spec.ty, value) {
-            (ArgType::Flag, RawValue::Flag) => match name {
-                "stream" => self.stream = Some(key),
-                _ => self.skip_all = Some(key),
+            // No wildcard: a new effect is applied here or does not compile.
+            (ArgType::Flag(flag), RawValue::Flag) => match flag {
+                Flag::SkipAll => self.skip_all = Some(key),
+                Flag::Stream => self.stream = Some(key),
             },
-            (ArgType::Flag, _) => cx.error_spanned(
+            (ArgType::Flag(_), _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes no value; write just `{name}`"),
             ),
@@ -257,52 +235,6 @@ fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'
         ),
     );
     suggestion
-}
-
-/// A literal as written, before checking it against a type.
-pub(crate) enum SynLitRef {
-    Str(String),
-    Int(i128),
-    Float(f64),
-    Bool(bool),
-    Other,
-}
-
-pub(crate) fn literal(expr: &Expr) -> Option<SynLitRef> {
-    match expr {
-        Expr::Lit(ExprLit { lit, .. }) => Some(match lit {
-            SynLit::Str(s) => SynLitRef::Str(s.value()),
-            SynLit::Int(i) => i
-                .base10_parse::<i128>()
-                .map_or(SynLitRef::Other, SynLitRef::Int),
-            SynLit::Float(f) => f
-                .base10_parse::<f64>()
-                .map_or(SynLitRef::Other, SynLitRef::Float),
-            SynLit::Bool(b) => SynLitRef::Bool(b.value),
-            _ => SynLitRef::Other,
-        }),
-        Expr::Unary(ExprUnary {
-            op: UnOp::Neg(_),
-            expr,
-            ..
-        }) => match literal(expr)? {
-            SynLitRef::Int(i) => Some(SynLitRef::Int(-i)),
-            SynLitRef::Float(f) => Some(SynLitRef::Float(-f)),
-            _ => Some(SynLitRef::Other),
-        },
-        Expr::Group(g) => literal(&g.expr),
-        _ => None,
-    }
-}
-
-pub(crate) fn found(lit: &SynLitRef) -> &'static str {
-    match lit {
-        SynLitRef::Str(_) => "a string",
-        SynLitRef::Int(_) => "an integer",
-        SynLitRef::Float(_) => "a number",
-        SynLitRef::Bool(_) => "a bool",
-        SynLitRef::Other => "another literal",
-    }
 }
 
 fn path_of(expr: &Expr) -> Option<syn::Path> {
@@ -434,7 +366,7 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         (
             ArgType::Switch
             | ArgType::Params
-            | ArgType::Flag
+            | ArgType::Flag(_)
             | ArgType::Path
             | ArgType::Attributes
             | ArgType::Expr(_),
@@ -526,7 +458,7 @@ fn example(spec: &ArgSpec) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
+    use quote::{ToTokens, quote};
 
     fn errors(kind: Kind, tokens: TokenStream) -> Vec<String> {
         let cx = Ctxt::default();
@@ -603,6 +535,55 @@ mod tests {
         );
         assert!(errors(Kind::LlmCall, quote!(provider = custom(1)))[0].contains("string literal"));
         assert!(errors(Kind::Retrieval, quote!(top_k = -1))[0].contains("at least 1"));
+    }
+
+    /// What each effect sets on `Args` (exhaustive, like the parser).
+    fn effect(args: &Args, flag: Flag) -> Option<&Ident> {
+        match flag {
+            Flag::SkipAll => args.skip_all.as_ref(),
+            Flag::Stream => args.stream.as_ref(),
+        }
+    }
+
+    #[test]
+    fn each_flag_sets_exactly_its_own_effect() {
+        let mut used = Vec::new();
+        for spec in kind::ARGS {
+            let ArgType::Flag(own) = spec.ty else {
+                continue;
+            };
+            assert!(Flag::ALL.contains(&own), "list {own:?} in `Flag::ALL`");
+            used.push(own);
+            for &kind in spec.kinds {
+                let cx = Ctxt::default();
+                let raw = parse_raw(Ident::new(spec.name, Span::call_site()).into_token_stream())
+                    .expect("syntax");
+                let args = Args::from_raw(kind, raw, &cx);
+                assert!(cx.into_result().is_ok(), "`{}` on {kind:?}", spec.name);
+                for flag in Flag::ALL {
+                    assert_eq!(
+                        effect(&args, flag).is_some(),
+                        flag == own,
+                        "`{}` on {kind:?}: {flag:?}",
+                        spec.name
+                    );
+                }
+                assert!(
+                    args.values.is_empty()
+                        && args.custom.is_empty()
+                        && args.skip_key.is_none()
+                        && args.redact_key.is_none()
+                        && args.output.is_none()
+                        && args.krate.is_none(),
+                    "`{}` on {kind:?} sets more than its flag",
+                    spec.name
+                );
+            }
+        }
+        // Every effect is some flag's: an effect no table entry names is dead.
+        for flag in Flag::ALL {
+            assert!(used.contains(&flag), "no flag in the table sets {flag:?}");
+        }
     }
 
     #[test]

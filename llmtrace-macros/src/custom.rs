@@ -11,10 +11,10 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Ident, LitStr, Token};
 
-use crate::attr::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 use crate::ctxt::{Ctxt, did_you_mean};
 use crate::kind::Kind;
 use crate::registry::{self, AttrType};
+use crate::value::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 
 /// Namespaces llmtrace fills itself.
 const RESERVED: &[&str] = &["llm", "openinference", "langfuse", "llmtrace"];

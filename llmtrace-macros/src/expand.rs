@@ -9,8 +9,9 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident};
 
 use crate::ast::{Func, Shape, async_trait_inner};
-use crate::attr::{Args, Lit, Val};
+use crate::attr::Args;
 use crate::kind::{ArgType, Kind};
+use crate::value::{Lit, Val};
 
 /// Names of generated locals.
 struct Locals {
@@ -100,7 +101,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
             let mut block = (**block).clone();
             ReturnToBreak {
                 label: &l.label,
-                private: &private,
+                root: &root,
             }
             .visit_block_mut(&mut block);
             let label = &l.label;
@@ -331,17 +332,19 @@ fn start(
             })
         }))
         .chain(args.expr("messages").map(|expr| {
-            // Spanned at the expression: a value that is not messages is reported there.
+            // A call of the trait's own method, spanned at the expression: a value that is not
+            // messages is reported there, with `Messages`' message (a generic function's bound
+            // would also point into the runtime's sources).
             quote_spanned! {expr.span()=>
-                #root::schema::input_messages(#rec, &(#expr));
+                #root::Messages::__llmtrace_record_input(&(#expr), #rec);
             }
         }))
         .collect();
     let input_capture = if captured.is_empty() {
         quote!()
     } else {
-        // The probe picks a serializable capture when the parameter's type allows it; otherwise
-        // `CapturedParam` is not implemented and the error points at the parameter.
+        // Spanned at the parameter: a type that is not `Serialize` does not implement
+        // `SpanInput`, and the error points at the parameter with that trait's message.
         let fields = captured.iter().map(|ident| {
             let name = ident.to_string();
             let name = name.trim_start_matches("r#");
@@ -349,17 +352,11 @@ fn start(
                 return quote!(#input.redacted(#name););
             }
             quote_spanned! {ident.span()=>
-                #root::schema::CapturedParam::write_to(
-                    (&&#root::schema::Probe(&#ident)).__llmtrace_capture(),
-                    &mut #input,
-                    #name,
-                );
+                #root::schema::SpanInput::__llmtrace_write_to(&#ident, &mut #input, #name);
             }
         });
         quote! {
             if #private::capture_input(&__LLMTRACE_CALLSITE) {
-                #[allow(unused_imports)]
-                use #root::schema::{ProbeOther as _, ProbeSerialize as _};
                 let mut #input = #private::InputWriter::new();
                 #(#fields)*
                 #input.finish(#rec);
@@ -409,9 +406,28 @@ fn capture_closure(
             quote!(false)
         };
         match args.expr("usage") {
-            Some(usage) => quote_spanned! {usage.span()=>
-                let #messages = (&&#private::ret::Ret(#ret)).read_usage(#rec, #content, #usage);
-            },
+            // The closure runs on the value (its `Ok` value for a `Result`); what it returns is
+            // recorded through `LlmResponse`'s own method, spanned at the closure, so a closure
+            // returning something else is reported there.
+            Some(usage) => {
+                // Located at the closure (hygiene stays the macro's): the error points there.
+                let response = Ident::new(
+                    "__llmtrace_response",
+                    Span::mixed_site().located_at(usage.span()),
+                );
+                let read = quote_spanned! {usage.span()=>
+                    (&&#private::ret::Ret(#ret)).read_usage(#usage)
+                };
+                let record = quote_spanned! {usage.span()=>
+                    #root::LlmResponse::__llmtrace_record(&#response, #rec, #content)
+                };
+                quote! {
+                    let #messages = match #read {
+                        ::core::option::Option::Some(#response) => #record,
+                        ::core::option::Option::None => false,
+                    };
+                }
+            }
             None => quote! {
                 let #messages = (&&&#private::ret::Ret(#ret)).__llmtrace_response(#rec, #content);
             },
@@ -428,7 +444,7 @@ fn capture_closure(
                 .return_type()
                 .map_or_else(|| func.sig.ident.span(), Spanned::span);
             let record = quote_spanned! {ty=>
-                #root::schema::RetrievedDocuments::record(
+                #root::schema::RetrievalOutput::record(
                     (&&&&&#root::schema::documents::Ret(#ret)).__llmtrace_documents(),
                     #rec,
                 );
@@ -475,7 +491,7 @@ fn capture_closure(
 /// in the function's own body only (not in closures, async blocks or nested items).
 struct ReturnToBreak<'a> {
     label: &'a syn::Lifetime,
-    private: &'a TokenStream,
+    root: &'a TokenStream,
 }
 
 impl VisitMut for ReturnToBreak<'_> {
@@ -494,12 +510,21 @@ impl VisitMut for ReturnToBreak<'_> {
             Expr::Try(t) => {
                 self.visit_expr_mut(&mut t.expr);
                 let label = self.label;
-                let private = self.private;
+                let root = self.root;
                 let inner = &t.expr;
+                // The paths carry the user's tokens' spans, so every obligation they bring (a
+                // call's and its signature's) is reported there, once: a value `?` does not apply
+                // to at the value, an error the return type cannot hold at the `?`. (A path from
+                // the crate root resolves the same with either span.)
+                let branch = with_span(quote!(#root::schema::QuestionMark::branch), inner.span());
+                let branch = quote_spanned!(inner.span()=> #branch(#inner));
+                let at_mark = with_span(quote!(#root::schema), t.question_token.span);
                 *expr = syn::parse_quote_spanned! {t.question_token.span=>
-                    match #private::try_branch(#inner) {
+                    match #branch {
                         ::core::ops::ControlFlow::Continue(v) => v,
-                        ::core::ops::ControlFlow::Break(r) => break #label #private::from_residual(r),
+                        ::core::ops::ControlFlow::Break(r) => {
+                            break #label #at_mark::QuestionMarkReturn::from_residual(r)
+                        }
                     }
                 };
                 return;
@@ -512,4 +537,21 @@ impl VisitMut for ReturnToBreak<'_> {
     fn visit_item_mut(&mut self, _item: &mut syn::Item) {
         // Nested items have their own `return`s.
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn with_span(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), with_span(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }

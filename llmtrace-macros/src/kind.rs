@@ -67,8 +67,8 @@ pub(crate) enum ArgType {
     StrList,
     /// Parameter names: `skip(a, b)`.
     Params,
-    /// A bare flag: `skip_all`.
-    Flag,
+    /// A bare flag (`skip_all`, `stream`), with what giving it does.
+    Flag(Flag),
     /// A path: `crate = path`.
     Path,
     /// Custom attributes: `attributes(app.tier = "pro", app.region = region)`.
@@ -89,7 +89,7 @@ impl ArgType {
             ArgType::Switch => "bool literal",
             ArgType::StrList => "list of strings",
             ArgType::Params => "parameter names",
-            ArgType::Flag => "flag",
+            ArgType::Flag(_) => "flag",
             ArgType::Path => "path",
             ArgType::Attributes => "`key = value` list",
             ArgType::Expr(ty) => ty,
@@ -117,6 +117,23 @@ impl ArgType {
             _ => "StrArg",
         }
     }
+}
+
+/// What a flag argument does. Each flag of the table names its effect here, and the parser
+/// matches on it exhaustively: a new flag needs a new variant (or an existing one, chosen on
+/// purpose), and a new variant does not compile until the parser applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flag {
+    /// Capture no parameters (`skip_all`).
+    SkipAll,
+    /// The function returns a stream; the span moves into it (`stream`).
+    Stream,
+}
+
+impl Flag {
+    /// Every effect, for tests that walk them.
+    #[cfg(test)]
+    pub(crate) const ALL: [Flag; 2] = [Flag::SkipAll, Flag::Stream];
 }
 
 /// One argument of one or more macros.
@@ -536,7 +553,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "stream",
         kinds: LLM,
-        ty: ArgType::Flag,
+        ty: ArgType::Flag(Flag::Stream),
         required: false,
         default: None,
         field: Some("Stream"),
@@ -571,7 +588,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "skip_all",
         kinds: ALL,
-        ty: ArgType::Flag,
+        ty: ArgType::Flag(Flag::SkipAll),
         required: false,
         default: None,
         field: None,

@@ -18,6 +18,7 @@ mod kind;
 mod registry;
 mod stream;
 mod valid;
+mod value;
 
 use proc_macro::TokenStream;
 

@@ -21,6 +21,7 @@
 //! assert_eq!(json[3]["parts"][0]["type"], "tool_call_response");
 //! ```
 
+mod messages;
 mod part;
 mod record;
 
@@ -28,8 +29,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+pub use messages::Messages;
 pub use part::{Modality, Part};
-pub(crate) use record::{failed, record_input, record_output};
+pub(crate) use record::{failed, record_output};
 
 /// Who sent a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,108 +161,5 @@ impl<'a> Message<'a> {
     pub fn with_finish_reason(mut self, reason: impl Into<Cow<'a, str>>) -> Self {
         self.finish_reason = Some(reason.into());
         self
-    }
-}
-
-/// Values that are the messages of a model request: what `messages = ..` on `#[llm_call]`
-/// records as `gen_ai.input.messages` (and `gen_ai.system_instructions`).
-///
-/// Implemented for [`Message`], `str` and `String` (one user message), and lists of any of them;
-/// with the `async-openai` feature, for that crate's request types.
-///
-/// ```
-/// use llmtrace_runtime::{Message, Messages};
-///
-/// struct Turn { question: String, context: String }
-///
-/// impl Messages for Turn {
-///     fn messages(&self) -> Vec<Message<'_>> {
-///         vec![Message::system(self.context.as_str()), Message::user(self.question.as_str())]
-///     }
-/// }
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a list of chat messages",
-    label = "`messages = ..` needs a value implementing `llmtrace::Messages`",
-    note = "implement `llmtrace::Messages` for it, or give `llmtrace::Message`s or a prompt string"
-)]
-pub trait Messages {
-    /// The messages, in the order they are sent.
-    fn messages(&self) -> Vec<Message<'_>>;
-
-    /// Instructions the API takes apart from the messages (`instructions`, `system`): recorded
-    /// as `gen_ai.system_instructions`. A system message inside the history is a message.
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        Vec::new()
-    }
-}
-
-impl Messages for Message<'_> {
-    fn messages(&self) -> Vec<Message<'_>> {
-        vec![self.reborrow()]
-    }
-}
-
-impl Messages for str {
-    fn messages(&self) -> Vec<Message<'_>> {
-        vec![Message::user(self)]
-    }
-}
-
-impl Messages for String {
-    fn messages(&self) -> Vec<Message<'_>> {
-        vec![Message::user(self.as_str())]
-    }
-}
-
-impl<T: Messages> Messages for [T] {
-    fn messages(&self) -> Vec<Message<'_>> {
-        self.iter().flat_map(Messages::messages).collect()
-    }
-
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        self.iter()
-            .flat_map(Messages::system_instructions)
-            .collect()
-    }
-}
-
-impl<T: Messages, const N: usize> Messages for [T; N] {
-    fn messages(&self) -> Vec<Message<'_>> {
-        self.as_slice().messages()
-    }
-
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        self.as_slice().system_instructions()
-    }
-}
-
-impl<T: Messages> Messages for Vec<T> {
-    fn messages(&self) -> Vec<Message<'_>> {
-        self.as_slice().messages()
-    }
-
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        self.as_slice().system_instructions()
-    }
-}
-
-impl<T: Messages + ?Sized> Messages for &T {
-    fn messages(&self) -> Vec<Message<'_>> {
-        (**self).messages()
-    }
-
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        (**self).system_instructions()
-    }
-}
-
-impl<T: Messages + ?Sized> Messages for Box<T> {
-    fn messages(&self) -> Vec<Message<'_>> {
-        (**self).messages()
-    }
-
-    fn system_instructions(&self) -> Vec<Part<'_>> {
-        (**self).system_instructions()
     }
 }

@@ -1,33 +1,12 @@
 //! Messages into a span record, as size-capped JSON.
 //!
 //! The values borrow from the call's parameters or return value, so they are serialized on the
-//! caller's thread, only when content is captured. `Messages` implementations are user code: a
-//! panic in one records `<capture failed>` and goes no further.
+//! caller's thread, only when content is captured.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use super::{Message, Messages};
+use super::Message;
 use crate::capture;
 use crate::record::CAPTURE_FAILED;
 use crate::record::{Field, Record, Value};
-
-/// Records `value`'s messages as `gen_ai.input.messages` (and its system instructions).
-pub(crate) fn record_input<T: Messages + ?Sized>(rec: &mut Record, value: &T) {
-    let listed = catch_unwind(AssertUnwindSafe(|| {
-        (value.messages(), value.system_instructions())
-    }));
-    match listed {
-        Ok((messages, instructions)) => {
-            if !messages.is_empty() {
-                capture::record_json(rec, Field::InputMessages, &messages);
-            }
-            if !instructions.is_empty() {
-                capture::record_json(rec, Field::SystemInstructions, &instructions);
-            }
-        }
-        Err(_) => failed(rec, Field::InputMessages),
-    }
-}
 
 /// Records `messages` as `gen_ai.output.messages`; `false` when there were none.
 pub(crate) fn record_output(rec: &mut Record, messages: &[Message<'_>]) -> bool {

@@ -3,7 +3,6 @@
 //! What the attribute macros' expansions call. Everything here may change in any release; use
 //! the documented API instead.
 
-mod question_mark;
 pub mod stream;
 mod tracing_callsite;
 
@@ -20,7 +19,6 @@ pub use crate::span::{Span, SpanScope, call_sync};
 pub use crate::stages::redact::{Redacted, Redactor};
 #[cfg(feature = "tracing")]
 pub use ::tracing;
-pub use question_mark::{Branch, FromResidual, from_residual, try_branch};
 
 /// Whether parameters of this callsite are captured now (content capture on).
 #[inline]

@@ -1,6 +1,10 @@
 //! What an argument given as an expression must be. Each trait is implemented for the types the
 //! argument accepts, so an expression of another type is a type error at the expression, with
 //! the trait's message.
+//!
+//! Every impl is `#[diagnostic::do_not_recommend]`: the messages list the accepted types, and an
+//! error then names the expression's own type (not `&T`'s or `Option<T>`'s inner one) and lists
+//! no impls (a short list would point into these sources).
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -61,24 +65,28 @@ pub trait StrListArg {
 
 macro_rules! forward_refs {
     ($tr:ident) => {
+        #[diagnostic::do_not_recommend]
         impl<T: $tr + ?Sized> $tr for &T {
             #[inline]
             fn to_value(&self) -> Option<Value> {
                 $tr::to_value(&**self)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<T: $tr + ?Sized> $tr for &mut T {
             #[inline]
             fn to_value(&self) -> Option<Value> {
                 $tr::to_value(&**self)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<T: $tr> $tr for Option<T> {
             #[inline]
             fn to_value(&self) -> Option<Value> {
                 self.as_ref().and_then($tr::to_value)
             }
         }
+        #[diagnostic::do_not_recommend]
         impl<T: $tr + ?Sized> $tr for Box<T> {
             #[inline]
             fn to_value(&self) -> Option<Value> {
@@ -94,6 +102,7 @@ forward_refs!(FloatArg);
 forward_refs!(BoolArg);
 forward_refs!(StrListArg);
 
+#[diagnostic::do_not_recommend]
 impl StrArg for str {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -101,6 +110,7 @@ impl StrArg for str {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StrArg for String {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -108,6 +118,7 @@ impl StrArg for String {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StrArg for Cow<'_, str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -115,6 +126,7 @@ impl StrArg for Cow<'_, str> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StrArg for Arc<str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -122,6 +134,7 @@ impl StrArg for Arc<str> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl StrArg for Rc<str> {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -131,12 +144,14 @@ impl StrArg for Rc<str> {
 
 macro_rules! int_arg {
     ($($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl IntArg for $t {
             #[inline]
             fn to_value(&self) -> Option<Value> {
                 Some(Value::from(*self))
             }
         }
+        #[diagnostic::do_not_recommend]
         impl FloatArg for $t {
             #[inline]
             fn to_value(&self) -> Option<Value> {
@@ -147,6 +162,7 @@ macro_rules! int_arg {
 }
 int_arg!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
+#[diagnostic::do_not_recommend]
 impl FloatArg for f64 {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -154,6 +170,7 @@ impl FloatArg for f64 {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl FloatArg for f32 {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -161,6 +178,7 @@ impl FloatArg for f32 {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl BoolArg for bool {
     #[inline]
     fn to_value(&self) -> Option<Value> {
@@ -168,6 +186,7 @@ impl BoolArg for bool {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: AsRef<str>> StrListArg for [S] {
     fn to_value(&self) -> Option<Value> {
         Some(Value::StringList(
@@ -176,12 +195,14 @@ impl<S: AsRef<str>> StrListArg for [S] {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: AsRef<str>, const N: usize> StrListArg for [S; N] {
     fn to_value(&self) -> Option<Value> {
         StrListArg::to_value(self.as_slice())
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S: AsRef<str>> StrListArg for Vec<S> {
     fn to_value(&self) -> Option<Value> {
         StrListArg::to_value(self.as_slice())
@@ -201,36 +222,42 @@ pub trait AttrArg {
 
 forward_refs!(AttrArg);
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for str {
     fn to_value(&self) -> Option<Value> {
         StrArg::to_value(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for String {
     fn to_value(&self) -> Option<Value> {
         StrArg::to_value(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for Cow<'_, str> {
     fn to_value(&self) -> Option<Value> {
         StrArg::to_value(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for bool {
     fn to_value(&self) -> Option<Value> {
         BoolArg::to_value(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for f64 {
     fn to_value(&self) -> Option<Value> {
         FloatArg::to_value(self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl AttrArg for f32 {
     fn to_value(&self) -> Option<Value> {
         FloatArg::to_value(self)
@@ -239,6 +266,7 @@ impl AttrArg for f32 {
 
 macro_rules! int_attr {
     ($($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl AttrArg for $t {
             fn to_value(&self) -> Option<Value> {
                 IntArg::to_value(self)
@@ -248,6 +276,7 @@ macro_rules! int_attr {
 }
 int_attr!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
+#[diagnostic::do_not_recommend]
 impl<S: AsRef<str>> AttrArg for Vec<S> {
     fn to_value(&self) -> Option<Value> {
         StrListArg::to_value(self)

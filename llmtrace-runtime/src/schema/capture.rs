@@ -1,70 +1,37 @@
 //! What captured values must be: parameters are `Serialize` (or skipped), the documents a
 //! `#[retrieval]` returns are `Serialize` or [`Document`]s.
 //!
-//! The expansion picks an impl by the value's type (method resolution on `&&Probe(&value)`
-//! prefers the impl whose bounds hold), then hands the result to a trait method: a value that
-//! cannot be captured yields a marker type that implements no such trait, so the error is ours,
-//! spanned at the parameter or return type, rather than serde's deep inside the expansion.
+//! The traits the expansion checks carry the messages, and their impls are
+//! `#[diagnostic::do_not_recommend]`: a value that does not fit is reported at the parameter or
+//! return type, by its own type and with the trait's message, rather than through the impls
+//! (serde's long list of `Serialize` types, the probes below, the runtime's sources).
 
 use serde::Serialize;
 
 use crate::capture::InputWriter;
 use crate::record::{Field, Record};
 
-/// A value the expansion is about to capture.
-#[derive(Debug)]
-pub struct Probe<'a, T: ?Sized>(pub &'a T);
-
-/// A parameter that can be captured.
-#[derive(Debug)]
-pub struct Serializable<'a, T: ?Sized>(&'a T);
-
-/// A parameter whose type does not implement `serde::Serialize`.
-#[derive(Debug)]
-pub struct NotSerializable<'a, T: ?Sized>(&'a T);
-
-/// Picks [`Serializable`] when the parameter's type implements `Serialize`.
-pub trait ProbeSerialize<'a, T: ?Sized> {
-    /// The probe's result.
-    fn __llmtrace_capture(self) -> Serializable<'a, T>;
-}
-
-impl<'a, T: Serialize + ?Sized> ProbeSerialize<'a, T> for &&Probe<'a, T> {
-    #[inline]
-    fn __llmtrace_capture(self) -> Serializable<'a, T> {
-        Serializable(self.0)
-    }
-}
-
-/// Picks [`NotSerializable`] otherwise.
-pub trait ProbeOther<'a, T: ?Sized> {
-    /// The probe's result.
-    fn __llmtrace_capture(self) -> NotSerializable<'a, T>;
-}
-
-impl<'a, T: ?Sized> ProbeOther<'a, T> for &Probe<'a, T> {
-    #[inline]
-    fn __llmtrace_capture(self) -> NotSerializable<'a, T> {
-        NotSerializable(self.0)
-    }
-}
-
-/// A parameter captured as span input. Implemented for parameters whose type implements
-/// `serde::Serialize`.
+/// A parameter captured as span input: implemented for every type that implements
+/// `serde::Serialize`. Parameters of other types go in `skip(..)` (or `redact(..)`, which records
+/// a marker instead of the value).
 #[diagnostic::on_unimplemented(
     message = "this parameter cannot be captured as span input: its type does not implement `serde::Serialize`",
     label = "not serializable",
     note = "add the parameter to `skip(..)` (or use `skip_all`), or implement `serde::Serialize` for its type"
 )]
-pub trait CapturedParam {
+pub trait SpanInput {
     /// Writes the parameter into the input object.
-    fn write_to(self, input: &mut InputWriter, name: &str);
+    #[doc(hidden)]
+    fn __llmtrace_write_to(&self, input: &mut InputWriter, name: &str);
 }
 
-impl<T: Serialize + ?Sized> CapturedParam for Serializable<'_, T> {
+// Hidden from errors: rustc would otherwise look through it and report serde's `Serialize`,
+// with its list of implementing types, instead of this trait's message at the parameter.
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> SpanInput for T {
     #[inline]
-    fn write_to(self, input: &mut InputWriter, name: &str) {
-        input.field(name, self.0);
+    fn __llmtrace_write_to(&self, input: &mut InputWriter, name: &str) {
+        input.field(name, self);
     }
 }
 
@@ -107,32 +74,37 @@ pub struct ViaDocument<'a, T: ?Sized>(&'a T);
 #[derive(Debug)]
 pub struct ViaSerialize<'a, T: ?Sized>(&'a T);
 
-/// Returned documents that are neither `Serialize` nor `Document`s.
-#[derive(Debug)]
-pub struct NotDocuments<'a, T: ?Sized>(&'a T);
-
 /// Nothing to record (an `Err`, recorded as the error).
 #[derive(Debug)]
 pub struct NoDocuments;
 
-/// The documents of a `#[retrieval]` function's return value.
+/// What a `#[retrieval]` function returns, read as documents: a list of [`Document`]s, or any
+/// `serde::Serialize` value (a `Result`'s `Ok` value for a `Result`).
+///
+/// The expansion picks how to read the value (see [`documents`]); a value that is neither is
+/// handed over as it is, and this trait, implemented only for what the picks produce, is then
+/// reported as not implemented for the function's return type.
 #[diagnostic::on_unimplemented(
     message = "the documents a `#[retrieval]` function returns must implement `serde::Serialize` or `llmtrace::Document`",
     label = "cannot be recorded as retrieved documents",
     note = "derive `serde::Serialize` for the document type (its `id`, `score`, `content` and `metadata` fields are read by name), or implement `llmtrace::Document` for it"
 )]
-pub trait RetrievedDocuments {
+pub trait RetrievalOutput {
     /// Records the documents.
     fn record(self, rec: &mut Record);
 }
 
-impl<T: Serialize + ?Sized> RetrievedDocuments for ViaSerialize<'_, T> {
+// Every impl is hidden from errors: they are implemented for the probes' results, which say
+// nothing to the user (the message says what to implement).
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + ?Sized> RetrievalOutput for ViaSerialize<'_, T> {
     fn record(self, rec: &mut Record) {
         crate::capture::record_json(rec, Field::Documents, self.0);
     }
 }
 
-impl<T: Document> RetrievedDocuments for ViaDocument<'_, [T]> {
+#[diagnostic::do_not_recommend]
+impl<T: Document> RetrievalOutput for ViaDocument<'_, [T]> {
     fn record(self, rec: &mut Record) {
         let docs: Vec<serde_json::Value> = self
             .0
@@ -157,7 +129,8 @@ impl<T: Document> RetrievedDocuments for ViaDocument<'_, [T]> {
     }
 }
 
-impl RetrievedDocuments for NoDocuments {
+#[diagnostic::do_not_recommend]
+impl RetrievalOutput for NoDocuments {
     #[inline]
     fn record(self, _rec: &mut Record) {}
 }
@@ -238,7 +211,8 @@ pub mod documents {
         }
     }
 
-    /// Anything else.
+    /// Anything else: the value itself, which implements no [`RetrievalOutput`], so the error
+    /// names the function's return type.
     pub trait ValueOther<'a> {
         /// The documents to record.
         type Out;
@@ -247,9 +221,9 @@ pub mod documents {
     }
 
     impl<'a, T: ?Sized> ValueOther<'a> for &Ret<'a, T> {
-        type Out = NotDocuments<'a, T>;
+        type Out = &'a T;
         fn __llmtrace_documents(self) -> Self::Out {
-            NotDocuments(self.0)
+            self.0
         }
     }
 
@@ -271,7 +245,8 @@ pub mod documents {
         None(NoDocuments),
     }
 
-    impl<T: Document> RetrievedDocuments for Docs<'_, [T]> {
+    #[diagnostic::do_not_recommend]
+    impl<T: Document> RetrievalOutput for Docs<'_, [T]> {
         fn record(self, rec: &mut Record) {
             if let Docs::Some(d) = self {
                 d.record(rec);
@@ -279,7 +254,8 @@ pub mod documents {
         }
     }
 
-    impl<T: Serialize + ?Sized> RetrievedDocuments for Ser<'_, T> {
+    #[diagnostic::do_not_recommend]
+    impl<T: Serialize + ?Sized> RetrievalOutput for Ser<'_, T> {
         fn record(self, rec: &mut Record) {
             if let Ser::Some(d) = self {
                 d.record(rec);

@@ -5,21 +5,31 @@
 //!   `provider`, `name`, ...), [`IntArg`] (`max_tokens`, `top_k`, `seed`, ...), [`FloatArg`]
 //!   (`temperature`, `top_p`, ...), [`StrListArg`] (`stop_sequences`), [`AttrArg`] (custom
 //!   attributes);
-//! * a captured parameter must implement `serde::Serialize` ([`CapturedParam`]), or be skipped;
+//! * a captured parameter must implement `serde::Serialize` ([`SpanInput`]), or be skipped;
 //! * the documents a `#[retrieval]` returns must implement `serde::Serialize` or [`Document`]
-//!   ([`RetrievedDocuments`]);
-//! * `messages = ..` must be [`Messages`](crate::Messages) ([`input_messages`]), and
-//!   `usage = ..` a closure returning an [`LlmResponse`](crate::LlmResponse) ([`UsageFromOk`]).
+//!   ([`RetrievalOutput`]);
+//! * `messages = ..` must be [`Messages`](crate::Messages), and `usage = ..` a closure returning
+//!   an [`LlmResponse`](crate::LlmResponse);
+//! * in a `#[track_caller]` function, whose body the macros keep in place, `?` applies to a
+//!   `Result` or an `Option` ([`QuestionMark`]) whose early return the function's return type
+//!   can hold ([`QuestionMarkReturn`]).
+//!
+//! The impls of these traits are `#[diagnostic::do_not_recommend]`, so such an error names the
+//! user's own type, with the trait's message and fix, and lists no impls of the runtime.
 
 mod args;
 mod capture;
 mod error_type;
+mod question_mark;
 mod response;
 
 pub use args::{AttrArg, BoolArg, FloatArg, IntArg, StrArg, StrListArg};
 pub use capture::{
-    CapturedParam, Document, NoDocuments, NotDocuments, NotSerializable, Probe, ProbeOther,
-    ProbeSerialize, RetrievedDocuments, Serializable, ViaDocument, ViaSerialize, documents,
+    Document, NoDocuments, RetrievalOutput, SpanInput, ViaDocument, ViaSerialize, documents,
 };
 pub use error_type::ErrorType;
-pub use response::{UsageFromOk, UsageFromValue, input_messages};
+pub use question_mark::{ErrorInto, QuestionMark, QuestionMarkReturn};
+// Still exported for code that calls it; the expansions no longer do.
+#[allow(deprecated)]
+pub use response::input_messages;
+pub use response::{UsageFromOk, UsageFromValue};

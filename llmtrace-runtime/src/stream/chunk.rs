@@ -1,5 +1,7 @@
 //! What a streamed response's chunks tell the span.
 
+use std::sync::Arc;
+
 use crate::usage::Usage;
 
 /// One chunk of a streamed model response.
@@ -107,4 +109,7 @@ macro_rules! forward {
     )*};
 }
 
-forward!(&T, Box<T>);
+// These impls stay visible in errors: an item that is no chunk is reported through them (see
+// `StreamItem`), and rustc lists them by name once there are five or more (fewer, it points at
+// their lines in these sources).
+forward!(&T, Box<T>, Arc<T>);

@@ -17,6 +17,9 @@ pub trait StreamItem {
     fn __observe(&self, observer: &mut Observer<'_>);
 }
 
+// Not `do_not_recommend`: through these impls rustc reports the item that is no chunk with
+// `StreamChunk`'s message and its list of implementations; hidden, it would instead point at the
+// `Stream` impl of the wrapper, in these sources.
 impl<T: StreamChunk + ?Sized> StreamItem for T {
     #[inline]
     fn __observe(&self, observer: &mut Observer<'_>) {

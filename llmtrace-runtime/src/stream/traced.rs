@@ -150,7 +150,8 @@ where
 /// wrapped in [`Traced`].)
 #[diagnostic::on_unimplemented(
     message = "`#[llm_call(stream)]` cannot trace a `{Self}`",
-    label = "return `impl Stream`, `Pin<Box<dyn Stream>>` (`BoxStream`), or `llmtrace::stream::Traced<_>` (built with `llmtrace::stream::traced(..)`), or a `Result` of one"
+    label = "return `impl Stream`, `Pin<Box<dyn Stream>>` (`BoxStream`), or `llmtrace::stream::Traced<_>` (built with `llmtrace::stream::traced(..)`), or a `Result` of one",
+    note = "the stream's items must implement `llmtrace::StreamChunk` (or be a `Result` of one)"
 )]
 pub trait StreamReturn: Sized {
     /// Moves a call's span into the stream.
@@ -158,6 +159,9 @@ pub trait StreamReturn: Sized {
     fn attach_span(self, span: Span) -> Self;
 }
 
+// Hidden from errors, like the boxed impls below: listed, they would point into these sources.
+// The note above covers a supported stream whose items are no chunks.
+#[diagnostic::do_not_recommend]
 impl<S> StreamReturn for Traced<S>
 where
     S: Stream,
@@ -171,6 +175,7 @@ where
 
 macro_rules! boxed {
     ($($bounds:tt)*) => {
+        #[diagnostic::do_not_recommend]
         impl<'a, T: StreamItem + 'a> StreamReturn for Pin<Box<dyn Stream<Item = T> $($bounds)* + 'a>> {
             #[inline]
             fn attach_span(self, span: Span) -> Self {

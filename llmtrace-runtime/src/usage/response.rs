@@ -17,6 +17,9 @@ use crate::record::{Field, Record, Value};
 /// macro: a closure from the returned value (its `Ok` value for a `Result`) to anything that
 /// implements this trait, such as a [`Usage`].
 ///
+/// The impls the runtime provides are `#[diagnostic::do_not_recommend]`: an error names the
+/// value's own type, lists none of them, and says what to implement or return instead.
+///
 /// ```
 /// use llmtrace_runtime::{self as llmtrace, LlmResponse, Message, Usage};
 ///
@@ -72,14 +75,25 @@ pub trait LlmResponse {
     fn output_messages(&self) -> Vec<Message<'_>> {
         Vec::new()
     }
+
+    /// Records what this response reports; returns whether output messages were recorded. The
+    /// expansion of `usage = ..` calls it through this trait, so a closure returning something
+    /// else is reported at the closure with this trait's message, and nowhere else.
+    #[doc(hidden)]
+    #[inline]
+    fn __llmtrace_record(&self, rec: &mut Record, content: bool) -> bool {
+        record_response(rec, self, content)
+    }
 }
 
+#[diagnostic::do_not_recommend]
 impl LlmResponse for Usage {
     fn usage(&self) -> Option<Usage> {
         Some(*self)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: LlmResponse> LlmResponse for Option<T> {
     fn usage(&self) -> Option<Usage> {
         self.as_ref()?.usage()
@@ -104,6 +118,7 @@ impl<T: LlmResponse> LlmResponse for Option<T> {
 
 macro_rules! forward {
     ($($ty:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<T: LlmResponse + ?Sized> LlmResponse for $ty {
             fn usage(&self) -> Option<Usage> {
                 (**self).usage()

@@ -48,6 +48,7 @@ fn diagnostics_are_clear() {
                 problems.push(format!("{name}: `{leak}` leaks into the message"));
             }
         }
+        problems.extend(leaks(&stderr).into_iter().map(|l| format!("{name}: {l}")));
         let errors = stderr.lines().filter(|l| l.starts_with("error")).count();
         if errors == 0 || errors > 2 {
             problems.push(format!(
@@ -89,6 +90,138 @@ fn diagnostics_are_clear() {
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The runtime's plumbing that a diagnostic must never show: the probes and wrappers the
+/// expansions pick impls with, and traits only they call. (Their impls are
+/// `#[diagnostic::do_not_recommend]`, and the checked traits carry the messages.)
+const INTERNAL_NAMES: &[&str] = &[
+    "CapturedParam",
+    "NotSerializable",
+    "Serializable",
+    "Probe",
+    "ProbeSerialize",
+    "ProbeOther",
+    "NotDocuments",
+    "NoDocuments",
+    "RetrievedDocuments",
+    "ViaDocument",
+    "ViaSerialize",
+    "Docs",
+    "Ser",
+    "Ret",
+    "OkDocuments",
+    "OkSerialize",
+    "VecDocuments",
+    "ValueSerialize",
+    "ValueOther",
+    "UsageFromOk",
+    "UsageFromValue",
+    "read_usage",
+    "ErrorInto",
+    "InputWriter",
+    "Observer",
+];
+
+/// The traits an argument given as an expression must implement. rustc names the one that is
+/// missing on its own line (`help: the trait `StrArg` is not implemented for `u32``), which
+/// says where to look; anywhere else (a list of their impls, a `required for` note) they are
+/// noise.
+const ARGUMENT_TRAITS: &[&str] = &[
+    "StrArg",
+    "IntArg",
+    "FloatArg",
+    "BoolArg",
+    "StrListArg",
+    "AttrArg",
+];
+
+/// What in `stderr` shows the runtime's insides: its plumbing, a line of its sources (a path in
+/// the workspace or in the cargo registry), a listing of an argument trait's impls.
+fn leaks(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in stderr.lines() {
+        if line.contains("llmtrace-runtime/src") || line.contains("llmtrace_runtime/src") {
+            out.push(format!("points into the runtime's sources: {line:?}"));
+        }
+        if line.contains("$CARGO") && line.contains("llmtrace") {
+            out.push(format!("points into the runtime's sources: {line:?}"));
+        }
+        for name in INTERNAL_NAMES {
+            if names(line, name) {
+                out.push(format!("names the runtime's `{name}`: {line:?}"));
+            }
+        }
+        // `= help: ..`, or `help: ..` above the user's type it points at.
+        let help = line.trim_start();
+        let help = help.strip_prefix("= ").unwrap_or(help);
+        let missing_trait =
+            help.starts_with("help: the trait `") && help.contains("` is not implemented for `");
+        for name in ARGUMENT_TRAITS {
+            if names(line, name) && !missing_trait {
+                out.push(format!("lists or notes `{name}`: {line:?}"));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `line` has `name` as a whole word (`Ret<'_, T>`, not `Return`).
+fn names(line: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// The check above, on diagnostics the runtime gave before its impls were hidden from them.
+#[test]
+fn leaks_are_caught() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "  = help: the trait `CapturedParam` is not implemented for `NotSerializable<'_, &Connection>`",
+            "CapturedParam",
+        ),
+        (
+            " --> $WORKSPACE/llmtrace-runtime/src/schema/capture.rs",
+            "runtime's sources",
+        ),
+        (
+            "  --> $CARGO/llmtrace-runtime-0.1.0/src/stream/traced.rs",
+            "runtime's sources",
+        ),
+        (
+            "  = help: the trait `RetrievedDocuments` is not implemented for `NotDocuments<'_, Vec<Doc>>`",
+            "NotDocuments",
+        ),
+        (
+            "note: required by a bound in `llmtrace_runtime::schema::UsageFromValue::read_usage`",
+            "read_usage",
+        ),
+        (
+            "  = help: the following other types implement trait `StrArg`:",
+            "StrArg",
+        ),
+        ("            Ser<'_, T>", "Ser"),
+    ];
+    for (line, what) in cases {
+        let found = leaks(line);
+        assert!(
+            found.iter().any(|l| l.contains(what)),
+            "{line:?}: {found:?}"
+        );
+    }
+    for fine in [
+        "  = help: the trait `StrArg` is not implemented for `u32`",
+        "help: the trait `AttrArg` is not implemented for `Region`",
+        "  = help: the trait `SpanInput` is not implemented for `&Connection`",
+        "5 | fn chat() -> Result<Reply, Error> {",
+        "  = note: the stream's items must implement `llmtrace::StreamChunk` (or be a `Result` of one)",
+    ] {
+        assert_eq!(leaks(fine), Vec::<String>::new(), "{fine:?}");
+    }
 }
 
 /// How an argument may be given, as the generated reference says.

@@ -100,6 +100,9 @@ fn choice_message(choice: &ChatChoice) -> Message<'_> {
     message
 }
 
+// Hidden from errors like the runtime's own impls of `LlmResponse` and `Messages` (see
+// their docs): an error names the user's type and lists none of them.
+#[diagnostic::do_not_recommend]
 impl LlmResponse for CreateChatCompletionResponse {
     fn usage(&self) -> Option<Usage> {
         self.usage.as_ref().map(usage)
@@ -264,12 +267,14 @@ fn request_message(message: &ChatCompletionRequestMessage) -> Message<'_> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Messages for ChatCompletionRequestMessage {
     fn messages(&self) -> Vec<Message<'_>> {
         vec![request_message(self)]
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Messages for CreateChatCompletionRequest {
     fn messages(&self) -> Vec<Message<'_>> {
         self.messages.iter().map(request_message).collect()

@@ -94,6 +94,9 @@ fn output_item(item: &OutputItem) -> Vec<Part<'_>> {
     }
 }
 
+// Hidden from errors like the runtime's own impls of `LlmResponse` and `Messages` (see
+// their docs): an error names the user's type and lists none of them.
+#[diagnostic::do_not_recommend]
 impl LlmResponse for Response {
     fn usage(&self) -> Option<Usage> {
         self.usage.as_ref().map(usage)
@@ -244,6 +247,7 @@ fn input_items(items: &[InputItem]) -> Vec<Message<'_>> {
     messages
 }
 
+#[diagnostic::do_not_recommend]
 impl Messages for CreateResponse {
     fn messages(&self) -> Vec<Message<'_>> {
         match &self.input {
