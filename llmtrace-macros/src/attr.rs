@@ -10,7 +10,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit as SynLit, Token};
 
 use crate::ctxt::{Ctxt, did_you_mean};
-use crate::kind::{self, ArgSpec, ArgType, Flag, Kind, PROVIDERS};
+use crate::kind::{self, ArgSpec, ArgType, Flag, Kind, PROVIDERS, ParamList};
 use crate::value::{CustomAttr, Lit, SynLitRef, Val, found, literal};
 
 /// One argument as written.
@@ -133,16 +133,19 @@ impl Args {
                 &key,
                 format!("`{name}` takes no value; write just `{name}`"),
             ),
-            (ArgType::Params, RawValue::List(tokens, _)) => {
+            (ArgType::Params(list), RawValue::List(tokens, _)) => {
                 match Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens) {
-                    Ok(idents) if name == "redact" => {
-                        self.redact.extend(idents);
-                        self.redact_key = Some(key);
-                    }
-                    Ok(idents) => {
-                        self.skip.extend(idents);
-                        self.skip_key = Some(key);
-                    }
+                    // No wildcard: a new list's effect is applied here or does not compile.
+                    Ok(idents) => match list {
+                        ParamList::Redact => {
+                            self.redact.extend(idents);
+                            self.redact_key = Some(key);
+                        }
+                        ParamList::Skip => {
+                            self.skip.extend(idents);
+                            self.skip_key = Some(key);
+                        }
+                    },
                     Err(e) => cx.error_at(
                         e.span(),
                         format!("`{name}(..)` takes parameter names, like `{name}(client, cache)`"),
@@ -156,7 +159,7 @@ impl Args {
                 &key,
                 format!("`{name}` takes a list: `{name}(app.tier = \"pro\", app.region = region)`"),
             ),
-            (ArgType::Params, _) => cx.error_spanned(
+            (ArgType::Params(_), _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes a list of parameter names: `{name}(client, cache)`"),
             ),
@@ -365,7 +368,7 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         (ArgType::StrList, _) => mismatch("a list of strings like `[\"a\", \"b\"]`"),
         (
             ArgType::Switch
-            | ArgType::Params
+            | ArgType::Params(_)
             | ArgType::Flag(_)
             | ArgType::Path
             | ArgType::Attributes

@@ -65,8 +65,8 @@ pub(crate) enum ArgType {
     Switch,
     /// An array of string literals, or an expression of a list of strings.
     StrList,
-    /// Parameter names: `skip(a, b)`.
-    Params,
+    /// Parameter names: `skip(a, b)`, with what naming them does.
+    Params(ParamList),
     /// A bare flag (`skip_all`, `stream`), with what giving it does.
     Flag(Flag),
     /// A path: `crate = path`.
@@ -88,7 +88,7 @@ impl ArgType {
             ArgType::Float { .. } => "number",
             ArgType::Switch => "bool literal",
             ArgType::StrList => "list of strings",
-            ArgType::Params => "parameter names",
+            ArgType::Params(_) => "parameter names",
             ArgType::Flag(_) => "flag",
             ArgType::Path => "path",
             ArgType::Attributes => "`key = value` list",
@@ -117,6 +117,15 @@ impl ArgType {
             _ => "StrArg",
         }
     }
+}
+
+/// What a list of parameter names does, matched exhaustively by the parser as [`Flag`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ParamList {
+    /// Not captured (`skip`).
+    Skip,
+    /// Captured as `"[REDACTED]"` (`redact`).
+    Redact,
 }
 
 /// What a flag argument does. Each flag of the table names its effect here, and the parser
@@ -568,7 +577,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "skip",
         kinds: ALL,
-        ty: ArgType::Params,
+        ty: ArgType::Params(ParamList::Skip),
         required: false,
         default: None,
         field: None,
@@ -578,7 +587,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     ArgSpec {
         name: "redact",
         kinds: ALL,
-        ty: ArgType::Params,
+        ty: ArgType::Params(ParamList::Redact),
         required: false,
         default: None,
         field: None,
