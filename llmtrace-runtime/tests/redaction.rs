@@ -76,19 +76,26 @@ fn default_redaction_finds_every_kind() {
     let input = "mail bob@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, \
         key AKIAIOSFODNN7EXAMPLE, Authorization: Bearer abc123def456ghi789, \
         token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMTIz, from 203.0.113.9, \
-        -----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----";
+        -----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- \
+        db postgres://app:s3cret-pw@db:5432/orders";
     let out = r.redact_text(input);
     assert_eq!(
         out.text,
         "mail [REDACTED:email], call [REDACTED:phone], card [REDACTED:card], \
         key [REDACTED:api_key], Authorization: Bearer [REDACTED:bearer], \
         token [REDACTED:jwt], from [REDACTED:ip], \
-        [REDACTED:private_key]"
+        [REDACTED:private_key] \
+        db postgres://app:[REDACTED:password]@db:5432/orders"
     );
-    assert_eq!(out.count, 8);
+    assert_eq!(out.count, 9);
+    // Every detector that finds text in text (secret fields are found by key, in JSON).
     for d in Detector::ALL {
-        assert!(out.text.contains(d.marker()), "{d:?}");
+        if d != Detector::SecretField {
+            assert!(out.text.contains(d.marker()), "{d:?}");
+        }
     }
+    let json = r.redact_json(r#"{"password":"s3cret-pw"}"#);
+    assert_eq!(json.text, r#"{"password":"[REDACTED:secret]"}"#);
 }
 
 #[test]
