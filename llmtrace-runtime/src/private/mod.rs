@@ -21,6 +21,8 @@ pub use crate::stages::redact::{Redacted, Redactor};
 #[cfg(feature = "tracing")]
 pub use ::tracing;
 pub use question_mark::{Branch, FromResidual, from_residual, try_branch};
+#[cfg(feature = "tracing")]
+pub use tracing_callsite::{tracing_field_count, tracing_fields};
 
 /// Whether parameters of this callsite are captured now (content capture on).
 #[inline]
