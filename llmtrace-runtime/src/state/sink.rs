@@ -46,6 +46,9 @@ pub(crate) struct ParentIds {
 }
 
 /// A span a host started.
+// The record stays inline: boxing it would allocate on every recorded span's start, and the
+// value only moves from the host's start to the guard.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Started {
     /// Not recorded, with no ids of its own.
