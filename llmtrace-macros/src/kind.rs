@@ -670,22 +670,22 @@ mod tests {
     }
 
     /// The table names runtime `Field` variants and attribute keys as strings (they end up in
-    /// generated code and docs); these must be the runtime's own.
+    /// generated code and docs); these must be the runtime's own: every key an argument produces
+    /// is one the runtime's key table lists for each kind that takes the argument.
     #[test]
     fn table_agrees_with_the_runtime() {
-        use llmtrace_runtime::semconv::keys;
+        use llmtrace_runtime::semconv::table::KEYS;
 
+        let runtime_kind = |kind: Kind| match kind {
+            Kind::Workflow => llmtrace_runtime::Kind::Workflow,
+            Kind::LlmCall => llmtrace_runtime::Kind::LlmCall,
+            Kind::Retrieval => llmtrace_runtime::Kind::Retrieval,
+            Kind::Tool => llmtrace_runtime::Kind::Tool,
+        };
         let fields: Vec<String> = llmtrace_runtime::Field::ALL
             .iter()
             .map(|f| format!("{f:?}"))
             .collect();
-        let runtime_keys: Vec<&str> = [
-            keys::gen_ai::ALL,
-            keys::openinference::ALL,
-            keys::langfuse::ALL,
-            keys::llmtrace::ALL,
-        ]
-        .concat();
         for arg in ARGS {
             if let Some(field) = arg.field {
                 assert!(
@@ -695,21 +695,26 @@ mod tests {
                 );
             }
             for key in arg.keys {
-                assert!(
-                    runtime_keys.contains(key),
-                    "`{}` produces `{key}`, which is not a runtime key constant",
-                    arg.name
-                );
+                let row = KEYS.iter().find(|k| k.name == *key).unwrap_or_else(|| {
+                    panic!(
+                        "`{}` produces `{key}`, which is not in the runtime's key table",
+                        arg.name
+                    )
+                });
+                for kind in arg.kinds {
+                    assert!(
+                        row.kinds.contains(runtime_kind(*kind)),
+                        "`{}` of `#[{}]` produces `{key}`, which the runtime's key table does \
+                         not list for that kind",
+                        arg.name,
+                        kind.name()
+                    );
+                }
             }
         }
         for kind in Kind::ALL {
             assert!(fields.iter().any(|f| f == kind.output_field()));
-            let runtime = match kind {
-                Kind::Workflow => llmtrace_runtime::Kind::Workflow,
-                Kind::LlmCall => llmtrace_runtime::Kind::LlmCall,
-                Kind::Retrieval => llmtrace_runtime::Kind::Retrieval,
-                Kind::Tool => llmtrace_runtime::Kind::Tool,
-            };
+            let runtime = runtime_kind(kind);
             assert_eq!(format!("{runtime:?}"), kind.runtime_variant());
             assert_eq!(runtime.macro_name(), kind.name());
         }

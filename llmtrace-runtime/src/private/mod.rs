@@ -19,6 +19,8 @@ pub use crate::span::{Span, SpanScope, call_sync};
 pub use crate::stages::redact::{Redacted, Redactor};
 #[cfg(feature = "tracing")]
 pub use ::tracing;
+#[cfg(feature = "tracing")]
+pub use tracing_callsite::{tracing_field_count, tracing_fields};
 
 /// Whether parameters of this callsite are captured now (content capture on).
 #[inline]

@@ -7,67 +7,84 @@
 //! as `tracing`'s own macros build theirs (its `span!` takes at most 32 fields, fewer than a model
 //! call has); without it, it is `None`.
 //!
-//! The key lists are the runtime's: a superset of what the mapper emits for the kind in every
-//! conventions profile (a test maps maximal records and checks), plus the function's custom
-//! keys. Keys that cannot be fields (the indexed `retrieval.documents.{i}.document.*`, keys set
-//! at run time) go through tracing-opentelemetry directly.
+//! The fields are generated from the key table (`semconv::table`) at compile time: the fields
+//! tracing-opentelemetry reads (`otel.*`), every key the table lists for the kind (in every
+//! conventions profile), then the function's custom keys, built by [`tracing_fields`] into the
+//! `static` array `tracing`'s `FieldSet` needs. Keys that cannot be fields (the indexed
+//! `retrieval.documents.{i}.document.*`, keys set at run time) go through tracing-opentelemetry
+//! directly.
+
+#[cfg(feature = "tracing")]
+use crate::record::Kind;
+#[cfg(feature = "tracing")]
+use crate::semconv::table;
+#[cfg(feature = "tracing")]
+use crate::sinks::host::tracing::{
+    OTEL_KIND, OTEL_NAME, OTEL_STATUS_CODE, OTEL_STATUS_DESCRIPTION,
+};
+
+/// The fields tracing-opentelemetry reads as the span's name, kind and status.
+#[cfg(feature = "tracing")]
+const OTEL_FIELDS: [&str; 4] = [
+    OTEL_NAME,
+    OTEL_KIND,
+    OTEL_STATUS_CODE,
+    OTEL_STATUS_DESCRIPTION,
+];
+
+/// How many fields the `tracing` callsite of a function of `kind` with these custom keys has.
+#[cfg(feature = "tracing")]
+pub const fn tracing_field_count(kind: Kind, custom: &[&'static str]) -> usize {
+    OTEL_FIELDS.len() + table::count_for(kind) + custom.len()
+}
+
+/// The fields of the `tracing` callsite of a function of `kind` with these custom keys: the
+/// `otel.*` fields, the table's keys for the kind, the custom keys. `N` is
+/// [`tracing_field_count`]`(kind, custom)`; the expansion evaluates this in a `static`, so a
+/// wrong `N` fails the build.
+#[cfg(feature = "tracing")]
+pub const fn tracing_fields<const N: usize>(
+    kind: Kind,
+    custom: &[&'static str],
+) -> [&'static str; N] {
+    let mut fields = [""; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < OTEL_FIELDS.len() {
+        fields[n] = OTEL_FIELDS[i];
+        n += 1;
+        i += 1;
+    }
+    i = 0;
+    while i < table::KEYS.len() {
+        if table::KEYS[i].kinds.contains(kind) {
+            fields[n] = table::KEYS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < custom.len() {
+        fields[n] = custom[i];
+        n += 1;
+        i += 1;
+    }
+    assert!(n == N, "`N` is not the number of fields");
+    fields
+}
 
 #[cfg(feature = "tracing")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __llmtrace_tracing_callsite {
-    (Workflow, $name:literal $(, $custom:literal)* $(,)?) => {
-        $crate::__llmtrace_tracing_callsite!(@build $name; [
-            "langfuse.observation.type", "langfuse.trace.name", "gen_ai.workflow.name"
-        ]; [$($custom),*])
-    };
-    (LlmCall, $name:literal $(, $custom:literal)* $(,)?) => {
-        $crate::__llmtrace_tracing_callsite!(@build $name; [
-            // request
-            "gen_ai.provider.name", "gen_ai.system", "gen_ai.request.model",
-            "gen_ai.request.temperature", "gen_ai.request.max_tokens", "gen_ai.request.top_p",
-            "gen_ai.request.top_k", "gen_ai.request.frequency_penalty",
-            "gen_ai.request.presence_penalty", "gen_ai.request.seed",
-            "gen_ai.request.stop_sequences", "gen_ai.request.choice.count",
-            "gen_ai.request.stream", "gen_ai.request.reasoning.level", "gen_ai.output.type",
-            "gen_ai.prompt.name", "gen_ai.prompt.version", "llm.model_name",
-            "embedding.model_name", "llm.provider", "llm.system", "llm.invocation_parameters",
-            "langfuse.observation.prompt.name", "langfuse.observation.prompt.version",
-            // response
-            "gen_ai.response.model", "gen_ai.response.id", "llmtrace.stream.chunks",
-            "llm.finish_reason", "gen_ai.response.finish_reasons",
-            "gen_ai.response.time_to_first_chunk", "langfuse.observation.completion_start_time",
-            // usage and cost
-            "llmtrace.usage.missing", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
-            "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_creation.input_tokens",
-            "gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.cache_write.input_tokens",
-            "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens",
-            "llm.token_count.prompt", "llm.token_count.completion", "llm.token_count.total",
-            "llm.token_count.prompt_details.cache_read",
-            "llm.token_count.prompt_details.cache_write",
-            "llm.token_count.completion_details.reasoning", "langfuse.observation.usage_details",
-            "llmtrace.cost.unpriced", "llm.cost.total", "llm.cost.prompt", "llm.cost.completion",
-            "llm.cost.prompt_details.cache_read", "llm.cost.prompt_details.cache_write",
-            "langfuse.observation.cost_details",
-            // content
-            "gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages"
-        ]; [$($custom),*])
-    };
-    (Retrieval, $name:literal $(, $custom:literal)* $(,)?) => {
-        $crate::__llmtrace_tracing_callsite!(@build $name; [
-            "langfuse.observation.type", "gen_ai.data_source.id", "gen_ai.retrieval.top_k",
-            "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.retrieval.query.text",
-            "llmtrace.retrieval.documents.count", "gen_ai.retrieval.documents"
-        ]; [$($custom),*])
-    };
-    (Tool, $name:literal $(, $custom:literal)* $(,)?) => {
-        $crate::__llmtrace_tracing_callsite!(@build $name; [
-            "gen_ai.tool.name", "gen_ai.tool.type", "gen_ai.tool.description",
-            "gen_ai.tool.call.id", "tool.name", "tool.description", "gen_ai.tool.call.arguments",
-            "tool.parameters", "gen_ai.tool.call.result"
-        ]; [$($custom),*])
-    };
-    (@build $name:literal; [$($key:literal),*]; [$($custom:literal),*]) => {{
+    ($kind:ident, $name:literal $(, $custom:literal)* $(,)?) => {{
+        static __LLMTRACE_TRACING_FIELDS: [&str; $crate::__private::tracing_field_count(
+            $crate::__private::Kind::$kind,
+            &[$($custom),*],
+        )] = $crate::__private::tracing_fields(
+            $crate::__private::Kind::$kind,
+            &[$($custom),*],
+        );
         static __LLMTRACE_TRACING_META: $crate::__private::tracing::Metadata<'static> =
             $crate::__private::tracing::Metadata::new(
                 $name,
@@ -77,21 +94,7 @@ macro_rules! __llmtrace_tracing_callsite {
                 ::core::option::Option::Some(::core::line!()),
                 ::core::option::Option::Some(::core::module_path!()),
                 $crate::__private::tracing::field::FieldSet::new(
-                    &[
-                        // Read by tracing-opentelemetry.
-                        "otel.name", "otel.kind", "otel.status_code", "otel.status_description",
-                        // Every kind.
-                        "gen_ai.operation.name", "openinference.span.kind", "server.address",
-                        "server.port", "gen_ai.agent.name", "gen_ai.conversation.id",
-                        "error.type", "llmtrace.cancelled", "llmtrace.content.truncated",
-                        "llmtrace.trace.input_tokens", "llmtrace.trace.output_tokens",
-                        "llmtrace.trace.cost_usd", "llmtrace.trace.unpriced_calls",
-                        "session.id", "user.id", "tag.tags", "langfuse.trace.tags", "metadata",
-                        "langfuse.trace.metadata", "input.value", "input.mime_type",
-                        "output.value", "output.mime_type",
-                        $($key,)*
-                        $($custom,)*
-                    ],
+                    &__LLMTRACE_TRACING_FIELDS,
                     $crate::__private::tracing::callsite::Identifier(
                         &__LLMTRACE_TRACING_CALLSITE,
                     ),
@@ -126,7 +129,7 @@ mod tests {
     use crate::record::{
         CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, FLAG_TRUNCATED, Field, Kind, Record, Status, Value,
     };
-    use crate::semconv::{Conventions, keys};
+    use crate::semconv::{Conventions, keys, table};
     use crate::state::ContentCapture;
 
     static WORKFLOW: Callsite = Callsite::new(
@@ -329,5 +332,35 @@ mod tests {
         }
         assert!(declared(&TOOL).contains("app.tier"));
         assert!(!declared(&LLM).contains("app.tier"));
+    }
+
+    #[test]
+    fn the_fields_are_the_tables_keys_of_the_kind() {
+        for callsite in [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL] {
+            let fields = callsite.tracing.unwrap().metadata().fields();
+            let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+            let mut expected: Vec<&str> = super::OTEL_FIELDS.to_vec();
+            expected.extend(
+                table::KEYS
+                    .iter()
+                    .filter(|k| k.kinds.contains(callsite.kind))
+                    .map(|k| k.name),
+            );
+            if callsite.kind == Kind::Tool {
+                expected.push("app.tier");
+            }
+            assert_eq!(names, expected, "{:?}", callsite.kind);
+            assert_eq!(names.len(), declared(callsite).len(), "no field twice");
+        }
+        // Every key has a field somewhere.
+        let all: BTreeSet<&str> = [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL]
+            .into_iter()
+            .flat_map(declared)
+            .collect();
+        assert!(table::KEYS.iter().all(|k| all.contains(k.name)));
+        const FIELDS: [&str; super::tracing_field_count(Kind::Retrieval, &["a.b"])] =
+            super::tracing_fields(Kind::Retrieval, &["a.b"]);
+        assert_eq!(FIELDS[0], "otel.name");
+        assert_eq!(FIELDS[FIELDS.len() - 1], "a.b");
     }
 }

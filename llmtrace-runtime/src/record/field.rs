@@ -1,11 +1,11 @@
 //! Semantic slots of a span record.
 //!
 //! A record stores *what* was observed (the model, a temperature, 120 input tokens), not the
-//! attribute keys of one convention. The mapper (`semconv::mapper`) turns fields into the keys of
-//! the active conventions profile, so every export mode and every profile reads the same record.
+//! attribute keys of one convention. The mapper turns fields into the keys of the active
+//! conventions profile, so every export mode and every profile reads the same record.
 
-/// One semantic value a span can carry. The macros' schema table names these variants; the
-/// mapper decides which attribute keys each one becomes.
+/// One semantic value a span can carry. The macros' schema table names these variants; the key
+/// table ([`semconv::table`](crate::semconv::table)) says which attribute keys each one becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 #[non_exhaustive]

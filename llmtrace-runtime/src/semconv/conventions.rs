@@ -1,5 +1,7 @@
 //! Which conventions' keys the mapper emits.
 
+use super::table::Profile;
+
 /// Which attribute conventions to emit.
 ///
 /// The default emits the latest OpenTelemetry GenAI names plus the OpenInference (Phoenix) and
@@ -27,6 +29,19 @@ impl Default for Conventions {
 }
 
 impl Conventions {
+    /// Whether the keys of `profile` are emitted.
+    #[inline]
+    pub(crate) const fn emits(&self, profile: Profile) -> bool {
+        match profile {
+            Profile::GenAi | Profile::Llmtrace | Profile::Common => true,
+            Profile::Legacy => self.legacy,
+            Profile::LatestExperimental => self.latest,
+            Profile::OpenInference => self.openinference,
+            Profile::OpenInferenceFull => self.openinference_full,
+            Profile::Langfuse => self.langfuse,
+        }
+    }
+
     /// Also emit deprecated GenAI names (`gen_ai.system`, `gen_ai.usage.prompt_tokens`, ...)
     /// for backends that only read them.
     pub fn legacy(mut self, on: bool) -> Self {

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use crate::record::Scope;
-use crate::record::{Field, Record, Status, Value};
+use crate::record::{Field, Kind, Record, Status, Value};
 use crate::semconv::keys::{gen_ai, openinference as oi};
+use crate::semconv::table::{self, Kinds};
+use crate::semconv::{name, operation};
 
 /// Keeps whole traces by what happened in them, decided when the root span ends.
 ///
@@ -39,7 +40,7 @@ pub struct TailSampler {
     pub(crate) latency: Option<Duration>,
     pub(crate) tokens: Option<u64>,
     pub(crate) cost_usd: Option<f64>,
-    pub(crate) rules: Vec<(String, Value)>,
+    pub(crate) rules: Vec<Rule>,
     pub(crate) max_traces: usize,
     pub(crate) max_spans_per_trace: usize,
     pub(crate) max_age: Duration,
@@ -90,11 +91,29 @@ impl TailSampler {
         self
     }
 
-    /// Keeps every trace in which a span has attribute `key` equal to `value`: a custom
-    /// attribute, a schema attribute (`gen_ai.request.model`, `gen_ai.provider.name`,
-    /// `gen_ai.tool.name`, `error.type`, ...) or a scope's `session.id` / `user.id`.
+    /// Keeps every trace in which a span has attribute `key` equal to `value`.
+    ///
+    /// `key` may be:
+    /// - a custom attribute (`attributes(..)` of the macros, or set at run time);
+    /// - any key whose value is a field as the span recorded it, in any conventions profile
+    ///   (matched whichever profile is on): request parameters (`gen_ai.request.temperature`,
+    ///   `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.system`, ...), response fields
+    ///   (`gen_ai.response.model`, `gen_ai.response.id`, `gen_ai.response.finish_reasons`, ...),
+    ///   `error.type`, `server.address`, the roll-ups on a root (`llmtrace.trace.*`). The key
+    ///   table lists them: the [`semconv::table::KEYS`](crate::semconv::table::KEYS) whose
+    ///   [`field`](crate::semconv::table::Key::field) is known; only spans of the kinds that
+    ///   carry the key match;
+    /// - `gen_ai.operation.name`, a tool's or workflow's name (`gen_ai.tool.name`, `tool.name`,
+    ///   `gen_ai.workflow.name`: the `name` argument, else the function's name), or the scope's
+    ///   `session.id`, `user.id` and `gen_ai.conversation.id` (a span's own conversation id
+    ///   first).
+    ///
+    /// Values the mapper shapes (token counts, cost, content, JSON details) are not matched: use
+    /// [`keep_tokens_over`](Self::keep_tokens_over) and [`keep_cost_over`](Self::keep_cost_over).
+    /// Numbers compare by value, lists element by element, and a string matches a number or
+    /// flag it parses to (rules read from `LLMTRACE_TAIL_SAMPLING_KEEP_WHEN` are strings).
     pub fn keep_when(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.rules.push((key.into(), value.into()));
+        self.rules.push(Rule::new(key.into(), value.into()));
         self
     }
 
@@ -149,7 +168,7 @@ impl Evidence {
             .and_then(Value::as_f64)
             .unwrap_or(0.0);
         if !self.rule {
-            self.rule = sampler.rules.iter().any(|(k, v)| matches(rec, k, v));
+            self.rule = sampler.rules.iter().any(|rule| rule.matches(rec));
         }
     }
 
@@ -172,78 +191,285 @@ impl Evidence {
     }
 }
 
-/// Whether `rec` has attribute `key` equal to `value`.
-fn matches(rec: &Record, key: &str, value: &Value) -> bool {
-    if let Some(extra) = &rec.extra {
-        if extra.custom.iter().any(|(k, v)| k == key && same(v, value)) {
-            return true;
+/// One `keep_when` rule, with its key resolved once, when the rule is made.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Rule {
+    key: String,
+    value: Value,
+    target: Target,
+}
+
+/// What a rule's key names on a span, besides a custom attribute of that name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    /// A key the key table has as a plain copy of `field` (or `default` without it), on spans
+    /// of `kinds`.
+    Field {
+        field: Field,
+        default: Option<&'static str>,
+        kinds: Kinds,
+    },
+    /// `gen_ai.operation.name`.
+    Operation,
+    /// The name of a tool or workflow.
+    Name(Kind),
+    /// The scope's session id.
+    Session,
+    /// The scope's user id.
+    User,
+    /// The span's conversation id, else its scope's.
+    Conversation,
+    /// No schema key: only custom attributes match.
+    Custom,
+}
+
+impl Rule {
+    fn new(key: String, value: Value) -> Self {
+        let target = match key.as_str() {
+            gen_ai::OPERATION_NAME => Target::Operation,
+            gen_ai::TOOL_NAME | oi::TOOL_NAME => Target::Name(Kind::Tool),
+            gen_ai::WORKFLOW_NAME => Target::Name(Kind::Workflow),
+            oi::SESSION_ID => Target::Session,
+            oi::USER_ID => Target::User,
+            gen_ai::CONVERSATION_ID => Target::Conversation,
+            other => match table::find(other).and_then(|k| Some((k.field()?, k.kinds))) {
+                Some(((field, default), kinds)) => Target::Field {
+                    field,
+                    default,
+                    kinds,
+                },
+                None => Target::Custom,
+            },
+        };
+        Rule { key, value, target }
+    }
+
+    /// Whether `rec` has the rule's attribute with the rule's value.
+    fn matches(&self, rec: &Record) -> bool {
+        let (key, value) = (self.key.as_str(), &self.value);
+        if let Some(extra) = &rec.extra {
+            if extra.custom.iter().any(|(k, v)| k == key && same(v, value)) {
+                return true;
+            }
         }
-    }
-    if let Some((_, v)) = rec.callsite.custom.iter().find(|(k, _)| *k == key) {
-        return same(v, value);
-    }
-    if let Some(scope) = rec.scope.as_deref() {
-        if let Some(found) = scope_value(scope, key) {
-            return value.as_str() == Some(found);
+        if let Some((_, v)) = rec.callsite.custom.iter().find(|(k, _)| *k == key) {
+            return same(v, value);
         }
-    }
-    if names_kind(rec, key) {
-        // A tool's or workflow's name: its `name` argument, else the function's name.
-        let name = rec
-            .get(Field::Name)
-            .and_then(Value::as_str)
-            .unwrap_or(rec.callsite.fn_name);
-        return value.as_str() == Some(name);
-    }
-    match field_of(key) {
-        Some(field) => rec.get(field).is_some_and(|v| same(v, value)),
-        None => false,
+        let scope = rec.scope.as_deref();
+        let scoped = |found: Option<&str>| found.is_some_and(|s| value.as_str() == Some(s));
+        match self.target {
+            Target::Field {
+                field,
+                default,
+                kinds,
+            } => {
+                kinds.contains(rec.kind())
+                    && match rec.get(field) {
+                        Some(v) => same(v, value),
+                        None => default.is_some_and(|d| same(&Value::Str(d), value)),
+                    }
+            }
+            Target::Operation => value.as_str() == Some(operation(rec)),
+            Target::Name(kind) => rec.kind() == kind && same(&name(rec), value),
+            Target::Session => scoped(scope.and_then(|s| s.session_id.as_deref())),
+            Target::User => scoped(scope.and_then(|s| s.user_id.as_deref())),
+            Target::Conversation => match rec.get(Field::ConversationId) {
+                Some(v) => same(v, value),
+                None => scoped(scope.and_then(|s| s.conversation_id.as_deref())),
+            },
+            Target::Custom => false,
+        }
     }
 }
 
-fn scope_value<'a>(scope: &'a Scope, key: &str) -> Option<&'a str> {
-    match key {
-        oi::SESSION_ID => scope.session_id.as_deref(),
-        oi::USER_ID => scope.user_id.as_deref(),
-        _ => None,
-    }
-}
-
-/// Equal as attribute values: strings whatever their storage, numbers by value.
+/// Equal as attribute values: strings whatever their storage, numbers by value, lists element
+/// by element; a string equals the number or flag it parses to.
 fn same(a: &Value, b: &Value) -> bool {
-    match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => x == y,
-        _ => match (a.as_f64(), b.as_f64()) {
+    match (a, b) {
+        (Value::StrList(x), Value::StringList(y)) | (Value::StringList(y), Value::StrList(x)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(s, t)| *s == &**t)
+        }
+        _ => match (a.as_str(), b.as_str()) {
             (Some(x), Some(y)) => x == y,
-            _ => a == b,
+            (Some(s), None) => parses_to(s, b),
+            (None, Some(s)) => parses_to(s, a),
+            (None, None) => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            },
         },
     }
 }
 
-/// The schema field a GenAI key is recorded from.
-fn field_of(key: &str) -> Option<Field> {
-    Some(match key {
-        gen_ai::PROVIDER_NAME => Field::Provider,
-        gen_ai::REQUEST_MODEL => Field::Model,
-        gen_ai::RESPONSE_MODEL => Field::ResponseModel,
-        gen_ai::OPERATION_NAME => Field::Operation,
-        gen_ai::AGENT_NAME => Field::AgentName,
-        gen_ai::CONVERSATION_ID => Field::ConversationId,
-        gen_ai::DATA_SOURCE_ID => Field::DataSource,
-        gen_ai::PROMPT_NAME => Field::PromptName,
-        gen_ai::PROMPT_VERSION => Field::PromptVersion,
-        gen_ai::ERROR_TYPE => Field::ErrorType,
-        gen_ai::SERVER_ADDRESS => Field::ServerAddress,
-        gen_ai::TOOL_CALL_ID => Field::ToolCallId,
-        _ => return None,
-    })
+fn parses_to(s: &str, v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => s.trim().parse::<bool>() == Ok(*b),
+        Value::I64(_) | Value::F64(_) => s.trim().parse::<f64>().ok() == v.as_f64(),
+        _ => false,
+    }
 }
 
-/// Whether `key` is the name of this record's kind of operation.
-fn names_kind(rec: &Record, key: &str) -> bool {
-    use crate::record::Kind;
-    matches!(
-        (rec.kind(), key),
-        (Kind::Tool, gen_ai::TOOL_NAME) | (Kind::Workflow, gen_ai::WORKFLOW_NAME)
-    )
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::record::{CAPTURE_OUTPUT, Callsite, Scope};
+    use crate::semconv::table::KEYS;
+
+    static CALLSITES: [Callsite; 4] = [
+        Callsite::new(Kind::Workflow, "flow", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::Retrieval, "search", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(
+            Kind::Tool,
+            "lookup",
+            "m",
+            &[(Field::ToolDescription, Value::Str("finds"))],
+            &[("app.tier", Value::Str("pro"))],
+            CAPTURE_OUTPUT,
+        ),
+    ];
+
+    fn record(kind: Kind) -> Record {
+        let callsite = CALLSITES.iter().find(|c| c.kind == kind).unwrap();
+        Record::new(callsite, 1, 2, 0, None, 0)
+    }
+
+    fn kept(rec: &Record, key: &str, value: impl Into<Value>) -> bool {
+        let sampler = TailSampler::keep_fraction(0.0).keep_when(key, value);
+        let mut evidence = Evidence::default();
+        evidence.add(rec, &sampler);
+        evidence.rule
+    }
+
+    /// A value of the field's type, and another one.
+    fn values(field: Field) -> (Value, Value) {
+        match field {
+            Field::Temperature
+            | Field::TopP
+            | Field::FrequencyPenalty
+            | Field::PresencePenalty
+            | Field::TraceCost => (Value::F64(0.3), Value::F64(0.7)),
+            Field::MaxTokens
+            | Field::TopK
+            | Field::Seed
+            | Field::ChoiceCount
+            | Field::ServerPort
+            | Field::RetrievalTopK
+            | Field::ChunkCount
+            | Field::TraceInputTokens
+            | Field::TraceOutputTokens
+            | Field::TraceUnpricedCalls => (Value::I64(42), Value::I64(43)),
+            Field::Stream => (Value::Bool(true), Value::Bool(false)),
+            Field::StopSequences | Field::FinishReasons => (
+                Value::StrList(&["stop", "length"]),
+                Value::StrList(&["stop"]),
+            ),
+            _ => (Value::String("one".into()), Value::String("two".into())),
+        }
+    }
+
+    #[test]
+    fn every_plain_copy_key_of_the_table_is_matched() {
+        let mut checked = 0;
+        for row in KEYS {
+            let Some((field, default)) = row.field() else {
+                continue;
+            };
+            let (value, other) = values(field);
+            for kind in [Kind::Workflow, Kind::LlmCall, Kind::Retrieval, Kind::Tool] {
+                let mut rec = record(kind);
+                rec.set(field, value.clone());
+                let matched = kept(&rec, row.name, value.clone());
+                assert_eq!(
+                    matched,
+                    row.kinds.contains(kind),
+                    "{} on {kind:?}",
+                    row.name
+                );
+                assert!(!kept(&rec, row.name, other.clone()), "{}", row.name);
+                if matched {
+                    checked += 1;
+                }
+                // Without the field: its default, if it has one.
+                let bare = record(kind);
+                if let Some(d) = default {
+                    assert_eq!(kept(&bare, row.name, d), row.kinds.contains(kind));
+                }
+                assert!(!kept(&bare, row.name, value.clone()), "{}", row.name);
+            }
+        }
+        assert!(checked >= 40, "{checked}");
+        let mut chat = record(Kind::LlmCall);
+        chat.set(Field::Temperature, Value::F64(0.3));
+        assert!(kept(&chat, "gen_ai.request.temperature", 0.3));
+    }
+
+    #[test]
+    fn literal_arguments_and_custom_attributes_match() {
+        let tool = record(Kind::Tool);
+        assert!(kept(&tool, "gen_ai.tool.description", "finds"));
+        assert!(kept(&tool, "tool.description", "finds"));
+        assert!(kept(&tool, "app.tier", "pro"));
+        assert!(!kept(&tool, "app.tier", "free"));
+        let mut rec = record(Kind::Workflow);
+        rec.set_custom("app.region".into(), Value::Str("eu"));
+        assert!(kept(&rec, "app.region", "eu"));
+        assert!(!kept(&rec, "app.other", "eu"));
+    }
+
+    #[test]
+    fn names_operations_and_the_scope() {
+        let tool = record(Kind::Tool);
+        assert!(kept(&tool, "gen_ai.tool.name", "lookup"));
+        assert!(kept(&tool, "tool.name", "lookup"));
+        assert!(!kept(&tool, "gen_ai.workflow.name", "lookup"));
+        let mut flow = record(Kind::Workflow);
+        flow.set(Field::Name, Value::String("support".into()));
+        assert!(kept(&flow, "gen_ai.workflow.name", "support"));
+        assert!(kept(&flow, "gen_ai.operation.name", "invoke_workflow"));
+        let mut chat = record(Kind::LlmCall);
+        assert!(kept(&chat, "gen_ai.operation.name", "chat"));
+        chat.set(Field::Operation, Value::Str("embeddings"));
+        assert!(kept(&chat, "gen_ai.operation.name", "embeddings"));
+
+        let scope = Arc::new(Scope {
+            session_id: Some("s-1".into()),
+            user_id: Some("u-1".into()),
+            conversation_id: Some("c-1".into()),
+            ..Scope::default()
+        });
+        let mut rec = Record::new(&CALLSITES[0], 1, 2, 0, Some(scope), 0);
+        assert!(kept(&rec, "session.id", "s-1"));
+        assert!(kept(&rec, "user.id", "u-1"));
+        assert!(!kept(&rec, "user.id", "s-1"));
+        assert!(kept(&rec, "gen_ai.conversation.id", "c-1"));
+        rec.set(Field::ConversationId, Value::Str("own"));
+        assert!(kept(&rec, "gen_ai.conversation.id", "own"));
+        assert!(!kept(&rec, "gen_ai.conversation.id", "c-1"));
+    }
+
+    #[test]
+    fn values_compare_across_their_storage() {
+        let mut chat = record(Kind::LlmCall);
+        chat.set(Field::Temperature, Value::F64(0.5));
+        chat.set(Field::MaxTokens, Value::I64(256));
+        chat.set(Field::Stream, Value::Bool(true));
+        chat.set(Field::StopSequences, Value::StrList(&["\n"]));
+        // Strings, as rules from the environment are.
+        assert!(kept(&chat, "gen_ai.request.temperature", "0.5"));
+        assert!(kept(&chat, "gen_ai.request.max_tokens", "256"));
+        assert!(kept(&chat, "gen_ai.request.max_tokens", 256.0));
+        assert!(kept(&chat, "gen_ai.request.stream", "true"));
+        assert!(!kept(&chat, "gen_ai.request.temperature", "warm"));
+        assert!(kept(
+            &chat,
+            "gen_ai.request.stop_sequences",
+            vec!["\n".to_owned()]
+        ));
+        // Shaped values are not matched.
+        chat.set(Field::InputTokens, Value::I64(10));
+        assert!(!kept(&chat, "gen_ai.usage.input_tokens", 10));
+    }
 }
