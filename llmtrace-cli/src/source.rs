@@ -496,3 +496,80 @@ fn trim_ascii(mut b: &[u8]) -> &[u8] {
     }
     b
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Counts spans, and checks that what reaches a command is a whole span.
+    #[derive(Default)]
+    struct Count(u64);
+
+    impl Accumulator for Count {
+        fn add(&mut self, span: &SpanFacts<'_>) {
+            assert!(span.trace_id != 0 && span.span_id != 0);
+            self.0 += 1;
+        }
+        fn merge(&mut self, other: Self) {
+            self.0 += other.0;
+        }
+    }
+
+    const LINE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bot"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"","flags":257,"name":"chat gpt-4o","kind":3,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000250000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"412"}},{"key":"llm.cost.total","value":{"doubleValue":0.0012}},{"key":"gen_ai.response.finish_reasons","value":{"arrayValue":{"values":[{"stringValue":"stop"}]}}}],"status":{"message":"","code":0}}]}]}]}"#;
+
+    fn parse(data: &[u8]) -> (u64, Report) {
+        let block = Block {
+            input: 0,
+            first_line: 1,
+            data: data.to_vec(),
+            unterminated_end: data.last() != Some(&b'\n'),
+        };
+        let mut acc = Count::default();
+        let mut report = Report::default();
+        parse_block(&block, "t.jsonl", &mut acc, &mut report);
+        (acc.0, report)
+    }
+
+    #[test]
+    fn a_good_line_gives_its_span() {
+        let (spans, report) = parse(format!("{LINE}\n\n{LINE}\n").as_bytes());
+        assert_eq!(spans, 2);
+        assert!(report.problems.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Lines cut anywhere, with bytes replaced or inserted: never a panic; a good line after
+        /// a mangled one is still read; every mangled line that yields nothing is reported.
+        #[test]
+        fn mangled_lines_never_panic(
+            cut in 0..LINE.len(),
+            edits in proptest::collection::vec((0..LINE.len(), any::<u8>()), 0..4),
+            insert in proptest::option::of((0..LINE.len(), "[\\[\\]{}\",:0-9a-z\\\\]{1,3}")),
+        ) {
+            let mut bad = LINE.as_bytes().to_vec();
+            for (at, byte) in &edits {
+                bad[*at] = *byte;
+            }
+            if let Some((at, text)) = &insert {
+                bad.splice(*at..*at, text.bytes());
+            }
+            bad.truncate(cut.max(1));
+            let mut data = bad.clone();
+            data.push(b'\n');
+            data.extend_from_slice(LINE.as_bytes());
+            data.push(b'\n');
+            let (spans, report) = parse(&data);
+            prop_assert!(spans >= 1, "the good line is read");
+            prop_assert!(spans == 2 || !report.problems.is_empty());
+            // Alone, at the end without a newline: a writer still appending.
+            let (_, report) = parse(&bad);
+            for p in &report.problems {
+                prop_assert_eq!(p.line, Some(1));
+            }
+        }
+    }
+}

@@ -177,8 +177,15 @@ pub(super) fn run(
     (Outcome::Ok, report)
 }
 
-/// Tokens and cost of the model calls that started within `[first, last]`.
+/// Tokens and cost of the model calls made while a loop lasted: from the model call that asked
+/// for its first repeat (the last one started before it) to the end of its last repeat.
 fn burned(calls: &[Call], first: u64, last: u64) -> (i64, i64, Option<f64>) {
+    let first = calls
+        .iter()
+        .filter(|c| !c.is_tool && c.start <= first)
+        .map(|c| c.start)
+        .max()
+        .unwrap_or(first);
     let mut input = 0;
     let mut output = 0;
     let mut cost: Option<f64> = None;
