@@ -20,8 +20,8 @@ use serde_json::{Map, Value as Json};
 mod format;
 
 use crate::record::{
-    self, Callsite, CallsiteCache, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field, Kind, Record, Status,
-    Value, clock,
+    self, Callsite, CallsiteCache, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE, FLAG_TRUNCATED, Field,
+    Kind, Record, Status, Value, clock,
 };
 use crate::semconv::Conventions;
 use crate::semconv::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi};
@@ -147,6 +147,10 @@ impl Mapper {
         }
         if flags & FLAG_TRUNCATED != 0 {
             out.attr(lt::CONTENT_TRUNCATED, true);
+        }
+        // The parent is not llmtrace's: readers of the spans (the console) cannot wait for it.
+        if flags & FLAG_PARENT_EXTERNAL != 0 {
+            out.attr(lt::PARENT_EXTERNAL, true);
         }
         self.response(kind, start, response, &mut out);
         self.scope_attrs(rec, &mut out);
