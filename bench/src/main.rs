@@ -5,11 +5,13 @@
 //! cargo run --release -p llmtrace-bench            # 7 interleaved rounds, table and gates
 //! cargo run --release -p llmtrace-bench -- --rounds 3 --variants llmtrace,otel_sdk
 //! cargo run --release -p llmtrace-bench -- --redaction   # redaction cost per KiB of content
+//! cargo run --release -p llmtrace-bench -- --explorer    # `llmtrace` queries against jq (needs jq)
 //! ```
 //!
 //! Every variant runs in its own process (a global subscriber or reporter can be installed only
 //! once), in interleaved rounds; the report gives medians over rounds with their min and max.
 
+mod explorer;
 mod measure;
 mod redaction;
 mod report;
@@ -27,6 +29,7 @@ struct Options {
     variants: Vec<String>,
     worker: Option<String>,
     redaction: bool,
+    explorer: bool,
 }
 
 fn options() -> Options {
@@ -37,6 +40,7 @@ fn options() -> Options {
         variants: variants::VARIANTS.iter().map(|v| (*v).to_owned()).collect(),
         worker: None,
         redaction: false,
+        explorer: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,6 +62,7 @@ fn options() -> Options {
             }
             "--worker" => o.worker = Some(value()),
             "--redaction" => o.redaction = true,
+            "--explorer" => o.explorer = true,
             other => usage(&format!("unknown option {other}")),
         }
     }
@@ -66,7 +71,7 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction]\nvariants: {}",
+        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction] [--explorer]\nvariants: {}",
         variants::VARIANTS.join(", ")
     );
     std::process::exit(2)
@@ -76,6 +81,10 @@ fn main() {
     let o = options();
     if o.redaction {
         redaction::run(o.rounds);
+        return;
+    }
+    if o.explorer {
+        explorer::run(o.rounds.min(5));
         return;
     }
     if let Some(variant) = o.worker {

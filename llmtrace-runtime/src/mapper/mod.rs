@@ -196,7 +196,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::record::{FLAG_TRUNCATED, Scope, Status, Value};
+    use crate::record::{FLAG_PARENT_EXTERNAL, FLAG_TRUNCATED, Scope, Status, Value};
     use crate::semconv::keys::{gen_ai, openinference as oi};
     use crate::semconv::table::{KEYS, Key, Source};
     use crate::state::ContentCapture;
@@ -276,7 +276,7 @@ mod tests {
                 }
                 rec.set(Field::Operation, Value::Str(operation));
                 rec.status = status;
-                rec.flags |= FLAG_TRUNCATED;
+                rec.flags |= FLAG_TRUNCATED | FLAG_PARENT_EXTERNAL;
                 out.push(rec);
             }
         }

@@ -5,7 +5,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::{Event, Status as OtelStatus};
 
 use super::out::Out;
-use crate::record::{FLAG_TRUNCATED, Record, Status, Value, clock};
+use crate::record::{FLAG_PARENT_EXTERNAL, FLAG_TRUNCATED, Record, Status, Value, clock};
 use crate::semconv::keys::{gen_ai, llmtrace as lt};
 
 /// Name of the event that carries content when content goes to events.
@@ -14,8 +14,9 @@ const CONTENT_EVENT: &str = "gen_ai.client.inference.operation.details";
 /// Name of the event that describes an error.
 const EXCEPTION_EVENT: &str = "exception";
 
-/// `llmtrace.cancelled` (dropped before it completed: not an error) and
-/// `llmtrace.content.truncated`.
+/// `llmtrace.cancelled` (dropped before it completed: not an error),
+/// `llmtrace.content.truncated`, and `llmtrace.parent.external` (the parent is another tracing
+/// system's: readers of the spans, such as the console, cannot wait for it).
 #[inline(always)]
 pub(super) fn flags(rec: &Record, out: &mut Out) {
     if rec.status == Status::Cancelled {
@@ -23,6 +24,9 @@ pub(super) fn flags(rec: &Record, out: &mut Out) {
     }
     if rec.flags & FLAG_TRUNCATED != 0 {
         out.attr(lt::CONTENT_TRUNCATED, true);
+    }
+    if rec.flags & FLAG_PARENT_EXTERNAL != 0 {
+        out.attr(lt::PARENT_EXTERNAL, true);
     }
 }
 

@@ -175,5 +175,9 @@ pub mod llmtrace {
         CONTENT_TRUNCATED = "llmtrace.content.truncated";
         /// Number of documents retrieved.
         RETRIEVAL_DOCUMENT_COUNT = "llmtrace.retrieval.documents.count";
+        /// The parent is a span of another tracing system in this process (an HTTP server's
+        /// request span): the span is the outermost llmtrace span of its trace here, the root of
+        /// its tree in the console and the explorer.
+        PARENT_EXTERNAL = "llmtrace.parent.external";
     }
 }

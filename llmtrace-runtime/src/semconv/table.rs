@@ -234,6 +234,7 @@ pub const KEYS: &[Key] = &[
     key(gen_ai::ERROR_TYPE, ALL, GenAi, Response, copy(Field::ErrorType)),
     key(lt::CANCELLED, ALL, Llmtrace, Response, Derived),
     key(lt::CONTENT_TRUNCATED, ALL, Llmtrace, Response, Derived),
+    key(lt::PARENT_EXTERNAL, ALL, Llmtrace, Response, Derived),
     key(lt::TRACE_INPUT_TOKENS, ALL, Llmtrace, Response, copy(Field::TraceInputTokens)),
     key(lt::TRACE_OUTPUT_TOKENS, ALL, Llmtrace, Response, copy(Field::TraceOutputTokens)),
     key(lt::TRACE_COST_USD, ALL, Llmtrace, Response, copy(Field::TraceCost)),

@@ -239,7 +239,13 @@ fn reference_args(readme: &str, kind: &str) -> Vec<(String, Form)> {
         .split(&heading)
         .nth(1)
         .expect("macro in the reference");
-    let section = section.split("\n#### ").next().unwrap();
+    // The section ends at the next heading, whatever its level.
+    let end = ["\n## ", "\n### ", "\n#### "]
+        .iter()
+        .filter_map(|h| section.find(h))
+        .min()
+        .unwrap_or(section.len());
+    let section = &section[..end];
     section
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))

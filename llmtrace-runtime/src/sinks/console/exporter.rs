@@ -4,7 +4,8 @@
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Write};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -12,7 +13,11 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::pending::{Limits, PendingTraces};
 
-type Clock = Box<dyn Fn() -> SystemTime + Send + Sync>;
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// How often the timer looks for traces that waited too long for their root, when no batch
+/// arrives to do it (an idle server).
+const EXPIRY_TICK: Duration = Duration::from_secs(1);
 
 /// Prints each finished trace as an indented tree: one line per span with its duration, token
 /// usage, cost, retrieved documents, time to first chunk, and errors or cancellation; totals
@@ -33,9 +38,11 @@ type Clock = Box<dyn Fn() -> SystemTime + Send + Sync>;
 ///     .install();
 /// ```
 pub struct ConsoleExporter {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
     clock: Clock,
     pub(super) limits: Limits,
+    /// Whether the exporter is on the expiry timer's list (from its first export).
+    on_timer: AtomicBool,
 }
 
 impl fmt::Debug for ConsoleExporter {
@@ -65,29 +72,43 @@ impl ConsoleExporter {
     /// are ignored: the console is not worth failing an export for.
     pub fn with_writer(writer: impl Write + Send + 'static) -> Self {
         ConsoleExporter {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 out: Box::new(writer),
                 traces: PendingTraces::default(),
                 shut_down: false,
-            }),
-            clock: Box::new(SystemTime::now),
+            })),
+            clock: Arc::new(SystemTime::now),
             limits: Limits::default(),
+            on_timer: AtomicBool::new(false),
         }
     }
 
     /// Replaces the clock that decides when a trace has waited too long for its root (60 s).
     /// The clock never appears in the output.
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Box::new(clock);
+        self.clock = Arc::new(clock);
         self
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere while printing leaves the state consistent enough to keep going.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
+    }
+
+    /// Prints the traces that have waited too long for their root. The exporter does it on
+    /// every batch and on `force_flush`, and a timer shared by every console exporter does it
+    /// each second, so an idle application still prints them.
+    pub(super) fn expire_now(&self) {
+        expire(&self.state, &self.clock, &self.limits);
     }
 
     fn export_now(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if !self.on_timer.swap(true, Ordering::Relaxed) {
+            timer_add(Entry {
+                state: Arc::downgrade(&self.state),
+                clock: self.clock.clone(),
+                limits: self.limits,
+            });
+        }
         let now = (self.clock)();
         let mut state = self.lock();
         if state.shut_down {
@@ -107,7 +128,9 @@ impl SpanExporter for ConsoleExporter {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        // Pending traces stay pending: their roots may still be running.
+        // Pending traces stay pending (their roots may still be running), unless they waited
+        // too long.
+        self.expire_now();
         let _ = self.lock().out.flush();
         Ok(())
     }
@@ -139,5 +162,62 @@ impl State {
         }
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic elsewhere while printing leaves the state consistent enough to keep going.
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn expire(state: &Mutex<State>, clock: &Clock, limits: &Limits) {
+    let now = clock();
+    let mut state = lock(state);
+    if state.shut_down || state.traces.len() == 0 {
+        return;
+    }
+    let mut text = String::new();
+    state.traces.expire(now, limits, &mut text);
+    state.write(&text);
+}
+
+/// An exporter on the expiry timer's list; dropped from it once the exporter is gone.
+struct Entry {
+    state: Weak<Mutex<State>>,
+    clock: Clock,
+    limits: Limits,
+}
+
+/// One thread for every console exporter of the process: a timer that expires their pending
+/// traces when no batch comes. Started with the first export.
+fn timer_add(entry: Entry) {
+    static ENTRIES: OnceLock<Mutex<Vec<Entry>>> = OnceLock::new();
+    let mut started = false;
+    let entries = ENTRIES.get_or_init(|| {
+        started = true;
+        Mutex::new(Vec::new())
+    });
+    entries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(entry);
+    if started {
+        let spawned = std::thread::Builder::new()
+            .name("llmtrace-console-expiry".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(EXPIRY_TICK);
+                    let mut list = entries.lock().unwrap_or_else(PoisonError::into_inner);
+                    list.retain(|e| match e.state.upgrade() {
+                        Some(state) => {
+                            expire(&state, &e.clock, &e.limits);
+                            true
+                        }
+                        None => false,
+                    });
+                }
+            });
+        // Without the thread, batches and flushes still expire pending traces.
+        drop(spawned);
     }
 }

@@ -6,11 +6,11 @@
 //! root ends, then prints the whole tree at once:
 //!
 //! ```text
-//! support_answer                2.41s  3,650 in / 520 out tokens  $0.015  trace 4bf92f3577b34da6
+//! support_answer                2.41s  3,650 in / 520 out tokens  $0.0150  trace 4bf92f3577b34da6
 //! ├─ retrieval help_center      120ms                                     (5 docs)
-//! ├─ chat gpt-4o                890ms  3,200 in / 450 out tokens  $0.012  ttft 320ms  ◀ slowest
+//! ├─ chat gpt-4o                890ms  3,200 in / 450 out tokens  $0.0120  ttft 320ms  ◀ slowest
 //! ├─ execute_tool lookup_order   15ms                                     ✗ OrderNotFound: no order B-7
-//! └─ chat gpt-4o                610ms    450 in /  70 out tokens  $0.003
+//! └─ chat gpt-4o                610ms    450 in /  70 out tokens  $0.00300
 //! ```
 //!
 //! Only what is printed is kept (labels, times, usage, errors), never prompts or responses, and

@@ -184,8 +184,9 @@ impl PendingTraces {
         print_tree(&tree, None, dropped, limits, out);
     }
 
-    /// Prints the traces that have waited too long for their root.
-    fn expire(&mut self, now: SystemTime, limits: &Limits, out: &mut String) {
+    /// Prints the traces that have waited too long for their root: on every batch, and on the
+    /// exporter's timer when no batch comes.
+    pub(super) fn expire(&mut self, now: SystemTime, limits: &Limits, out: &mut String) {
         while let Some((_, &trace_id)) = self.arrival.first_key_value() {
             let first_seen = self.pending.get(&trace_id).map(|p| p.first_seen);
             // A clock that went backwards makes nothing old.

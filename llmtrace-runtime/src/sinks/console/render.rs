@@ -80,10 +80,21 @@ impl fmt::Display for TreeText<'_> {
                 label: INCOMPLETE_LABEL.to_owned(),
                 duration: None,
                 usage: UsageCost::default(),
+                tokens_unknown: false,
+                cost_unknown: false,
+                lower_bound: false,
                 notes: Vec::new(),
             },
         };
         head.usage = tree.totals();
+        // The totals stand for the trace: a call without usage or price makes them a lower
+        // bound (`≥`), not unknown.
+        head.tokens_unknown = false;
+        head.cost_unknown = false;
+        head.lower_bound = tree.totals_are_lower_bound();
+        if tree.root().is_some_and(|r| r.has_foreign_parent()) {
+            head.notes.push("(foreign parent)".to_owned());
+        }
         head.notes.extend(self.notes.iter().cloned());
         head.notes
             .push(format!("trace {}", short_trace_id(tree.trace_id())));
@@ -176,6 +187,12 @@ struct Row {
     label: String,
     duration: Option<Duration>,
     usage: UsageCost,
+    /// The call reported no usage: `tokens ?`.
+    tokens_unknown: bool,
+    /// No price for the call's model: `cost ?`.
+    cost_unknown: bool,
+    /// The numbers are a lower bound: `≥`.
+    lower_bound: bool,
     notes: Vec<String>,
 }
 
@@ -199,6 +216,9 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
         label: prefix + &clean(label, MAX_LABEL_CHARS),
         duration: Some(span.duration()),
         usage: span.usage,
+        tokens_unknown: span.usage_missing && !span.usage.has_tokens(),
+        cost_unknown: span.unpriced && span.usage.cost_usd.is_none(),
+        lower_bound: false,
         notes,
     }
 }
@@ -213,35 +233,48 @@ fn render_rows(rows: &[Row], out: &mut String) {
     }
     let cells: Vec<Cells> = rows
         .iter()
-        .map(|r| Cells {
-            duration: r.duration.map(format_duration).unwrap_or_default(),
-            tokens: r.usage.has_tokens().then(|| {
-                let side = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), format_count);
-                (side(r.usage.input_tokens), side(r.usage.output_tokens))
-            }),
-            cost: r.usage.cost_usd.map(format_cost).unwrap_or_default(),
+        .map(|r| {
+            let bound = if r.lower_bound { "≥" } else { "" };
+            Cells {
+                duration: r.duration.map(format_duration).unwrap_or_default(),
+                tokens: r.usage.has_tokens().then(|| {
+                    let side = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), format_count);
+                    (
+                        format!("{bound}{}", side(r.usage.input_tokens)),
+                        side(r.usage.output_tokens),
+                    )
+                }),
+                cost: match r.usage.cost_usd {
+                    Some(c) => format!("{bound}{}", format_cost(c)),
+                    None if r.cost_unknown => "cost ?".to_owned(),
+                    None => String::new(),
+                },
+            }
         })
         .collect();
     let width = |f: &dyn Fn(usize) -> usize| (0..rows.len()).map(f).max().unwrap_or(0);
     let label_w = width(&|i| rows[i].label.chars().count());
     let duration_w = width(&|i| cells[i].duration.chars().count());
-    let input_w = width(&|i| cells[i].tokens.as_ref().map_or(0, |t| t.0.len()));
-    let output_w = width(&|i| cells[i].tokens.as_ref().map_or(0, |t| t.1.len()));
+    let input_w = width(&|i| cells[i].tokens.as_ref().map_or(0, |t| t.0.chars().count()));
+    let output_w = width(&|i| cells[i].tokens.as_ref().map_or(0, |t| t.1.chars().count()));
     let cost_w = width(&|i| cells[i].cost.chars().count());
     let any_tokens = cells.iter().any(|c| c.tokens.is_some());
+    let tokens_w = 2 + input_w + " in / ".len() + output_w + " out tokens".len();
     for (row, cells) in rows.iter().zip(&cells) {
         let mut line = format!("{:<label_w$}", row.label);
         if duration_w > 0 {
             let _ = write!(line, "  {:>duration_w$}", cells.duration);
         }
-        if any_tokens {
+        if any_tokens || row.tokens_unknown {
             match &cells.tokens {
                 Some((i, o)) => {
                     let _ = write!(line, "  {i:>input_w$} in / {o:>output_w$} out tokens");
                 }
-                None => line.push_str(
-                    &" ".repeat(2 + input_w + " in / ".len() + output_w + " out tokens".len()),
-                ),
+                None if row.tokens_unknown => {
+                    let _ = write!(line, "  {:>w$}", "tokens ?", w = tokens_w.max(10) - 2);
+                }
+                None if any_tokens => line.push_str(&" ".repeat(tokens_w)),
+                None => {}
             }
         }
         if cost_w > 0 {
@@ -316,16 +349,17 @@ fn group_digits(digits: &str) -> String {
     out
 }
 
-/// US dollars with as many decimals as a typical LLM call's cost needs: cents from a dollar
-/// up, three decimals down to a tenth of a cent, two significant digits below it, and
-/// `<$0.000001` below a millionth; `$?` for a value that is not a number.
+/// US dollars: cents from a dollar up, three significant digits below (the same precision at
+/// every size, trailing zeros kept), and `<$0.000001` below a millionth; `$?` for a value that
+/// is not a number.
 ///
 /// ```
 /// use llmtrace_runtime::export::tree::format_cost;
 ///
 /// assert_eq!(format_cost(1234.567), "$1,234.57");
-/// assert_eq!(format_cost(0.015), "$0.015");
-/// assert_eq!(format_cost(0.000_42), "$0.00042");
+/// assert_eq!(format_cost(0.001_224_5), "$0.00122");
+/// assert_eq!(format_cost(0.001_1), "$0.00110");
+/// assert_eq!(format_cost(0.000_053), "$0.0000530");
 /// ```
 pub fn format_cost(usd: f64) -> String {
     if !usd.is_finite() {
@@ -341,10 +375,15 @@ pub fn format_cost(usd: f64) -> String {
             Some((whole, cents)) => format!("{}.{cents}", group_digits(whole)),
             None => fixed,
         }
-    } else if v >= 0.001 {
-        format!("{v:.3}")
     } else if v >= 0.000_001 {
-        let decimals = (-v.log10()).floor() as usize + 2;
+        // Three significant digits: the exponent of the value rounded to three digits (done
+        // exactly by the float formatter) says how many decimals that takes, so 0.000999 is
+        // 0.00100, not 0.000999.
+        let exponent: i32 = format!("{v:.2e}")
+            .split_once('e')
+            .and_then(|(_, e)| e.parse().ok())
+            .unwrap_or(0);
+        let decimals = (2 - exponent).max(2) as usize;
         format!("{v:.decimals$}")
     } else {
         return format!("{sign}<$0.000001");
@@ -442,15 +481,22 @@ mod tests {
     fn costs() {
         for (usd, text) in [
             (0.0, "$0"),
-            (0.015, "$0.015"),
-            (0.0125, "$0.013"),
-            (0.001, "$0.001"),
-            (0.000_42, "$0.00042"),
-            (0.000_015_5, "$0.000016"),
+            (0.015, "$0.0150"),
+            (0.0125, "$0.0125"),
+            (0.001, "$0.00100"),
+            (0.001_224_5, "$0.00122"),
+            (0.001_1, "$0.00110"),
+            (0.000_053, "$0.0000530"),
+            (0.000_42, "$0.000420"),
+            (0.000_015_5, "$0.0000155"),
+            (0.000_999_9, "$0.00100"),
+            (0.999_9, "$1.00"),
+            (0.5, "$0.500"),
+            (0.000_001, "$0.00000100"),
             (0.000_000_1, "<$0.000001"),
             (2.5, "$2.50"),
             (1234.567, "$1,234.57"),
-            (-0.02, "-$0.020"),
+            (-0.02, "-$0.0200"),
             (f64::NAN, "$?"),
             (f64::INFINITY, "$?"),
         ] {
@@ -495,9 +541,9 @@ mod tests {
             [
                 "(incomplete: root not seen)        trace 0af7651916cd43dd\n\
                  └─ retrieval docs            20ms  (3 docs)\n",
-                "agent                   1.00s  1,200 in / 300 out tokens  $0.010  trace 4bf92f3577b34da6\n\
-                 ├─ chat gpt-4o          800ms  1,200 in / 300 out tokens  $0.010  ◀ slowest\n\
-                 └─ execute_tool lookup  100ms                                     ✗ NotFound: no order\n",
+                "agent                   1.00s  1,200 in / 300 out tokens  $0.0100  trace 4bf92f3577b34da6\n\
+                 ├─ chat gpt-4o          800ms  1,200 in / 300 out tokens  $0.0100  ◀ slowest\n\
+                 └─ execute_tool lookup  100ms                                      ✗ NotFound: no order\n",
             ]
         );
         let noted = TreeText::new(&trees[1]).note("one").note("two").to_string();
@@ -506,7 +552,7 @@ mod tests {
                 .lines()
                 .next()
                 .unwrap()
-                .ends_with("$0.010  one  two  trace 4bf92f3577b34da6"),
+                .ends_with("$0.0100  one  two  trace 4bf92f3577b34da6"),
             "{noted}"
         );
     }

@@ -335,3 +335,60 @@ fn remote_parent_makes_a_root() {
     );
     insta::assert_snapshot!(screen.take());
 }
+
+#[test]
+fn a_span_under_a_foreign_parent_prints_as_the_root() {
+    let (exporter, screen, _) = console();
+    // The workflow's parent is an HTTP server's request span, which never reaches the console.
+    send(
+        &exporter,
+        vec![
+            span(TRACE, 2, 1, "chat gpt-4o", 10, 90).usage(10, 2),
+            span(TRACE, 1, 77, "invoke_workflow answer", 0, 100)
+                .workflow("answer")
+                .attr(crate::semconv::keys::llmtrace::PARENT_EXTERNAL, true),
+        ],
+    );
+    assert_eq!(
+        screen.take(),
+        "answer          100ms  10 in / 2 out tokens  (foreign parent)  trace 4bf92f3577b34da6\n\
+         └─ chat gpt-4o   80ms  10 in / 2 out tokens\n"
+    );
+}
+
+#[test]
+fn missing_usage_and_price_are_marked() {
+    let (exporter, screen, _) = console();
+    send(
+        &exporter,
+        vec![
+            span(TRACE, 2, 1, "chat gpt-4o", 0, 40)
+                .usage(1200, 300)
+                .cost(0.0122),
+            span(TRACE, 3, 1, "chat local-llama", 40, 60).attr(lt::USAGE_MISSING, true),
+            span(TRACE, 4, 1, "chat new-model", 60, 90)
+                .usage(100, 10)
+                .attr(lt::COST_UNPRICED, true),
+            span(TRACE, 1, 0, "invoke_workflow answer", 0, 100).workflow("answer"),
+        ],
+    );
+    insta::assert_snapshot!(screen.take());
+}
+
+#[test]
+fn pending_traces_expire_without_new_traffic() {
+    let (exporter, screen, clock) = console();
+    send(&exporter, vec![span(TRACE, 2, 1, "chat gpt-4o", 0, 500)]);
+    assert_eq!(screen.take(), "");
+    // No batch comes; the timer (here called directly, as the exporter's timer and
+    // `force_flush` do) prints the trace once it has waited too long.
+    clock.set(30_000);
+    exporter.expire_now();
+    assert_eq!(screen.take(), "");
+    clock.set(61_000);
+    exporter.force_flush().unwrap();
+    assert!(
+        screen.take().starts_with("(incomplete: root not seen)"),
+        "expired on flush"
+    );
+}

@@ -97,10 +97,18 @@ pub(super) struct Summary {
     pub(super) usage: UsageCost,
     /// The trace totals a root carries (`llmtrace.trace.*`).
     rollup: UsageCost,
+    /// The roll-up counted calls without a price (`llmtrace.trace.unpriced_calls`).
+    rollup_unpriced: bool,
     pub(super) docs: Option<u64>,
     pub(super) ttft: Option<Duration>,
     pub(super) error: Option<String>,
     pub(super) cancelled: bool,
+    /// `llmtrace.usage.missing`: the call reported no token usage.
+    pub(super) usage_missing: bool,
+    /// `llmtrace.cost.unpriced`: no price is known for the call's model.
+    pub(super) unpriced: bool,
+    /// The parent is in another process or another tracing system of this one.
+    pub(super) foreign_parent: bool,
 }
 
 impl Summary {
@@ -130,6 +138,7 @@ impl Summary {
                 output_tokens: attrs.int(lt::TRACE_OUTPUT_TOKENS),
                 cost_usd: attrs.float(lt::TRACE_COST_USD),
             },
+            rollup_unpriced: attrs.int(lt::TRACE_UNPRICED_CALLS).is_some_and(|n| n > 0),
             docs: attrs
                 .int(lt::RETRIEVAL_DOCUMENT_COUNT)
                 .and_then(|n| u64::try_from(n).ok()),
@@ -138,6 +147,11 @@ impl Summary {
                 .and_then(|s| Duration::try_from_secs_f64(s).ok()),
             error,
             cancelled: attrs.bool(lt::CANCELLED).unwrap_or(false),
+            usage_missing: attrs.bool(lt::USAGE_MISSING).unwrap_or(false),
+            // A roll-up that counted unpriced calls makes the root's cost a lower bound too.
+            unpriced: attrs.bool(lt::COST_UNPRICED).unwrap_or(false),
+            foreign_parent: span.parent_span_id != SpanId::INVALID
+                && (span.parent_span_is_remote || attrs.bool(lt::PARENT_EXTERNAL) == Some(true)),
         }
     }
 
@@ -160,9 +174,16 @@ impl Summary {
     }
 }
 
-/// Whether a span starts a tree: it has no parent, or its parent is in another process.
+/// Whether a span starts a tree: it has no parent, its parent is in another process, or its
+/// parent is a span of another tracing system in this one (`llmtrace.parent.external`: an HTTP
+/// server's request span, which never reaches llmtrace's exporters).
 pub(super) fn is_root(span: &SpanData) -> bool {
-    span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote
+    span.parent_span_id == SpanId::INVALID
+        || span.parent_span_is_remote
+        || span
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == lt::PARENT_EXTERNAL && kv.value == Value::Bool(true))
 }
 
 /// `Type: description`, or whichever of the two there is.
@@ -532,6 +553,15 @@ impl Tree {
         }
     }
 
+    /// Whether [`totals`](Self::totals) are a lower bound: a call reported no usage
+    /// (`llmtrace.usage.missing`) or had no price (`llmtrace.cost.unpriced`), or the root's
+    /// roll-up counted unpriced calls (`llmtrace.trace.unpriced_calls`).
+    pub fn totals_are_lower_bound(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.usage_missing || n.unpriced || n.rollup_unpriced)
+    }
+
     /// When the tree's first span started: the root's start, else the earliest span's.
     fn started(&self) -> Option<SystemTime> {
         match self.root {
@@ -674,6 +704,22 @@ impl<'a> Node<'a> {
     /// `Type: description` (either alone when the other is empty, `error` when both are).
     pub fn error(self) -> Option<&'a str> {
         self.summary().error.as_deref()
+    }
+
+    /// Whether the call reported no token usage (`llmtrace.usage.missing`).
+    pub fn is_usage_missing(self) -> bool {
+        self.summary().usage_missing
+    }
+
+    /// Whether no price was known for the call's model (`llmtrace.cost.unpriced`).
+    pub fn is_unpriced(self) -> bool {
+        self.summary().unpriced
+    }
+
+    /// Whether the span's parent is not llmtrace's: in another process (W3C `traceparent`),
+    /// or a span of another tracing system in this one (an HTTP server's request span).
+    pub fn has_foreign_parent(self) -> bool {
+        self.summary().foreign_parent
     }
 
     /// Whether the span was cancelled (`llmtrace.cancelled`): its future was dropped before

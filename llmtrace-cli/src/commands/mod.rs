@@ -1,0 +1,31 @@
+//! The commands: each scans the inputs once with its own accumulator, then prints.
+
+mod anomalies;
+mod check;
+mod groups;
+mod loops;
+mod ls;
+mod show;
+mod top;
+
+use crate::source::{Input, Problem, Report};
+use crate::{Cmd, Common, Outcome};
+
+/// Runs `command` over `inputs`; `problems` are those found before reading.
+pub(crate) fn run(
+    command: &Cmd,
+    common: &Common,
+    inputs: &[Input],
+    problems: Vec<Problem>,
+) -> (Outcome, Report) {
+    match command {
+        Cmd::Ls(args) => ls::run(args, common.json, inputs, problems),
+        Cmd::Top(args) => top::run(args, common.json, inputs, problems),
+        Cmd::Stats(args) => groups::stats(args, common.json, inputs, problems),
+        Cmd::Show(args) => show::show(args, common.json, inputs, problems),
+        Cmd::Diff(args) => show::diff(args, common.json, inputs, problems),
+        Cmd::Loops(args) => loops::run(args, common.json, inputs, problems),
+        Cmd::Anomalies(args) => anomalies::run(args, common.json, inputs, problems),
+        Cmd::Check(_) => check::run(common.json, inputs, problems),
+    }
+}
