@@ -178,7 +178,7 @@ fn rotated_set(dir: &Path, name: &str) -> Vec<PathBuf> {
         }
     }
     // Highest rotation number first: the oldest spans.
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| strip_dot(p)).collect()
 }
 

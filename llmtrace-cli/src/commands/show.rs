@@ -227,12 +227,15 @@ fn documents(s: &SpanFacts<'_>) -> Vec<Doc> {
         .collect()
 }
 
+/// Traces read back: each trace id with its spans.
+type Loaded = Vec<(u128, Vec<Kept>)>;
+
 /// Reads the spans of the traces `ids` name (ids or prefixes); each must name exactly one trace.
 fn load(
     ids: &[&str],
     inputs: &[Input],
     problems: Vec<Problem>,
-) -> (Result<Vec<(u128, Vec<Kept>)>, String>, Report) {
+) -> (Result<Loaded, String>, Report) {
     let prefixes: Vec<String> = ids.iter().map(|i| i.trim().to_lowercase()).collect();
     for p in &prefixes {
         if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit()) {
