@@ -75,8 +75,13 @@ impl ParamCheck {
 impl Stage for ParamCheck {
     fn process(&mut self, records: &mut Vec<Record>, _: &Drain, counters: &Counters) {
         for rec in records.iter_mut() {
-            // Only values set at run time are in `attrs`; most records have none to check.
-            if rec.attrs.iter().any(|(f, _)| range(*f).is_some()) {
+            // Only values set at run time are in `attrs`: one pass tells the common case, every
+            // value fine, and only a record with a bad one is rewritten.
+            if !rec
+                .attrs
+                .iter()
+                .all(|(f, v)| range(*f).is_none_or(|r| in_range(v, r)))
+            {
                 Self::check(rec, counters);
             }
         }

@@ -214,7 +214,7 @@ pub(super) const SCHEME_REACH: usize = 21;
 
 /// The labels [`Gate::Label`] rules start with, or hold within their first [`LABEL_REACH`]
 /// bytes (`x-api-key`, `proxy-authorization`): plain literals, found fast.
-const LABELS: &str = r"(?i-u:aws_?secret|secret_?access|api[-_]?key|bearer|authorization|basic)";
+const LABELS: &str = r"(?i-u:aws_?secret|secret_?access|api[-_]?key|bearer|authorization)";
 
 /// How far before a [`LABELS`] match a [`Gate::Label`] rule's match can start.
 pub(super) const LABEL_REACH: usize = "proxy-".len();
@@ -308,17 +308,21 @@ const SOURCES: &[Source] = &[
     },
     Source {
         detector: Detector::Bearer,
-        // `Basic` and base64 of `user:password`, without an `Authorization:` label too.
-        pattern: r"(?i-u:\bbasic)[ \t]+([A-Za-z0-9+/]{8,}={0,2})",
+        // `Basic` and base64 of `user:password`, without an `Authorization:` label too. The
+        // scheme as HTTP writes it: the literal gate then finds it fast, where `basic` in any
+        // case is a common word.
+        pattern: r"(?-u:\b)Basic[ \t]+([A-Za-z0-9+/]{8,}={0,2})",
         group: Some(1),
         check: Check::BasicAuth,
-        gate: Gate::Label,
+        gate: Gate::Literal,
     },
     Source {
         detector: Detector::Password,
         // The password of `scheme://user:password@host`: not a `/`, `@` or space (a `@` in a
         // password is percent-encoded in a URL). Also when the text was cut before the `@`.
-        pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]{0,256}:([^\s/@\x00]{1,256})(?:@|\x00|$)",
+        // Unbounded repetitions: bounded ones of this size multiply the compiled automaton (tens of
+        // milliseconds to build); the gate keeps the search near a `://` anyway.
+        pattern: r"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\x00]*:([^\s/@\x00]+)(?:@|\x00|$)",
         group: Some(1),
         check: Check::UrlPassword,
         gate: Gate::Scheme,
