@@ -159,8 +159,10 @@ impl Mapper {
             }
         }
         let (status, events) = status::status_and_events(rec, error_type, &mut out.content_event);
-        // Exactly sized: small attribute lists stay within the allocator's thread cache.
-        let attributes = out.attrs.drain(..).collect();
+        // Exactly sized, so small attribute lists stay within the allocator's thread cache, and
+        // moved in one copy (`append`), where collecting a drain moved them one by one.
+        let mut attributes = Vec::with_capacity(out.attrs.len());
+        attributes.append(&mut out.attrs);
         *scratch = out.attrs;
         Mapped {
             name,
