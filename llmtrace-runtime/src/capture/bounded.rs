@@ -384,50 +384,33 @@ impl<C: SerializeMap> SerializeMap for Bounded<'_, C> {
     }
 }
 
-impl<C: SerializeStruct> SerializeStruct for Bounded<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+macro_rules! struct_compound {
+    ($trait:ident) => {
+        impl<C: $trait> $trait for Bounded<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        self.check()?;
-        let value = self.within(value);
-        self.inner.serialize_field(key, &value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), C::Error> {
+                self.check()?;
+                let value = self.within(value);
+                self.inner.serialize_field(key, &value)
+            }
 
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
+            fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
+                self.inner.skip_field(key)
+            }
 
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.budget.leave();
-        self.inner.end()
-    }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.budget.leave();
+                self.inner.end()
+            }
+        }
+    };
 }
 
-impl<C: SerializeStructVariant> SerializeStructVariant for Bounded<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        self.check()?;
-        let value = self.within(value);
-        self.inner.serialize_field(key, &value)
-    }
-
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.budget.leave();
-        self.inner.end()
-    }
-}
+struct_compound!(SerializeStruct);
+struct_compound!(SerializeStructVariant);

@@ -218,34 +218,6 @@ mod tests {
     /// A value of the field's type.
     fn sample(field: Field) -> Value {
         match field {
-            Field::Temperature
-            | Field::TopP
-            | Field::FrequencyPenalty
-            | Field::PresencePenalty
-            | Field::TimeToFirstChunk
-            | Field::CostInput
-            | Field::CostOutput
-            | Field::CostCacheRead
-            | Field::CostCacheWrite
-            | Field::CostTotal
-            | Field::TraceCost => Value::F64(0.25),
-            Field::MaxTokens
-            | Field::TopK
-            | Field::Seed
-            | Field::ChoiceCount
-            | Field::ServerPort
-            | Field::RetrievalTopK
-            | Field::ChunkCount
-            | Field::InputTokens
-            | Field::OutputTokens
-            | Field::CacheReadTokens
-            | Field::CacheWriteTokens
-            | Field::ReasoningTokens
-            | Field::TraceInputTokens
-            | Field::TraceOutputTokens
-            | Field::TraceUnpricedCalls => Value::I64(9),
-            Field::Stream | Field::Unpriced => Value::Bool(true),
-            Field::StopSequences | Field::FinishReasons => Value::StrList(&["stop", "length"]),
             Field::Documents => Value::Json(r#"[{"id":"d","score":0.5,"content":"c"}]"#.into()),
             Field::Input | Field::InputMessages | Field::OutputMessages => {
                 Value::Json(r#"[{"role":"user"}]"#.into())
@@ -254,7 +226,7 @@ mod tests {
             Field::Output => Value::String("done".into()),
             Field::Operation => Value::Str("chat"),
             Field::Provider => Value::Str("openai"),
-            _ => Value::String(format!("{field:?}").into()),
+            _ => field.sample(0),
         }
     }
 

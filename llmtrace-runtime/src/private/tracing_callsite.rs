@@ -175,34 +175,6 @@ mod tests {
     fn value(field: Field, operation: &'static str) -> Value {
         match field {
             Field::Operation => Value::Str(operation),
-            Field::Temperature
-            | Field::TopP
-            | Field::FrequencyPenalty
-            | Field::PresencePenalty
-            | Field::TimeToFirstChunk
-            | Field::CostInput
-            | Field::CostOutput
-            | Field::CostCacheRead
-            | Field::CostCacheWrite
-            | Field::CostTotal
-            | Field::TraceCost => Value::F64(0.5),
-            Field::MaxTokens
-            | Field::TopK
-            | Field::Seed
-            | Field::ChoiceCount
-            | Field::ServerPort
-            | Field::RetrievalTopK
-            | Field::ChunkCount
-            | Field::InputTokens
-            | Field::OutputTokens
-            | Field::CacheReadTokens
-            | Field::CacheWriteTokens
-            | Field::ReasoningTokens
-            | Field::TraceInputTokens
-            | Field::TraceOutputTokens
-            | Field::TraceUnpricedCalls => Value::I64(7),
-            Field::Stream | Field::Unpriced => Value::Bool(true),
-            Field::StopSequences | Field::FinishReasons => Value::StrList(&["stop", "length"]),
             Field::Documents => Value::Json(
                 r#"[{"id":"d1","score":0.9,"content":"refunds","metadata":{"lang":"en"}},"plain"]"#
                     .into(),
@@ -212,7 +184,7 @@ mod tests {
             Field::InputMessages | Field::OutputMessages | Field::SystemInstructions => {
                 Value::Json(r#"[{"role":"user","parts":[]}]"#.into())
             }
-            _ => Value::Str("x"),
+            _ => field.sample(0),
         }
     }
 

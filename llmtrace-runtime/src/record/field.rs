@@ -194,6 +194,49 @@ impl Field {
 }
 
 #[cfg(test)]
+impl Field {
+    /// A value of the field's type for tests, the `n`th of a few distinct ones (content fields
+    /// get plain text: tests that need their JSON shapes give them).
+    pub(crate) fn sample(self, n: u8) -> super::Value {
+        use super::Value;
+        match self {
+            Field::Temperature
+            | Field::TopP
+            | Field::FrequencyPenalty
+            | Field::PresencePenalty
+            | Field::TimeToFirstChunk
+            | Field::CostInput
+            | Field::CostOutput
+            | Field::CostCacheRead
+            | Field::CostCacheWrite
+            | Field::CostTotal
+            | Field::TraceCost => Value::F64(0.25 * f64::from(n + 1)),
+            Field::MaxTokens
+            | Field::TopK
+            | Field::Seed
+            | Field::ChoiceCount
+            | Field::ServerPort
+            | Field::RetrievalTopK
+            | Field::ChunkCount
+            | Field::InputTokens
+            | Field::OutputTokens
+            | Field::CacheReadTokens
+            | Field::CacheWriteTokens
+            | Field::ReasoningTokens
+            | Field::TraceInputTokens
+            | Field::TraceOutputTokens
+            | Field::TraceUnpricedCalls => Value::I64(7 + i64::from(n)),
+            Field::Stream | Field::Unpriced => Value::Bool(n % 2 == 0),
+            Field::StopSequences | Field::FinishReasons => match n % 2 {
+                0 => Value::StrList(&["stop", "length"]),
+                _ => Value::StrList(&["stop"]),
+            },
+            _ => Value::String(format!("{self:?}-{n}").into()),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::Field;
 

@@ -345,29 +345,7 @@ mod tests {
 
     /// A value of the field's type, and another one.
     fn values(field: Field) -> (Value, Value) {
-        match field {
-            Field::Temperature
-            | Field::TopP
-            | Field::FrequencyPenalty
-            | Field::PresencePenalty
-            | Field::TraceCost => (Value::F64(0.3), Value::F64(0.7)),
-            Field::MaxTokens
-            | Field::TopK
-            | Field::Seed
-            | Field::ChoiceCount
-            | Field::ServerPort
-            | Field::RetrievalTopK
-            | Field::ChunkCount
-            | Field::TraceInputTokens
-            | Field::TraceOutputTokens
-            | Field::TraceUnpricedCalls => (Value::I64(42), Value::I64(43)),
-            Field::Stream => (Value::Bool(true), Value::Bool(false)),
-            Field::StopSequences | Field::FinishReasons => (
-                Value::StrList(&["stop", "length"]),
-                Value::StrList(&["stop"]),
-            ),
-            _ => (Value::String("one".into()), Value::String("two".into())),
-        }
+        (field.sample(0), field.sample(1))
     }
 
     #[test]
