@@ -226,7 +226,7 @@ impl Field {
             | Field::TraceInputTokens
             | Field::TraceOutputTokens
             | Field::TraceUnpricedCalls => Value::I64(7 + i64::from(n)),
-            Field::Stream | Field::Unpriced => Value::Bool(n % 2 == 0),
+            Field::Stream | Field::Unpriced => Value::Bool(n.is_multiple_of(2)),
             Field::StopSequences | Field::FinishReasons => match n % 2 {
                 0 => Value::StrList(&["stop", "length"]),
                 _ => Value::StrList(&["stop"]),
