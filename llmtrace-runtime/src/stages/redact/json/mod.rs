@@ -202,41 +202,25 @@ impl Redactor {
             while next < s.spans.len() && s.spans[next].start < v.at + v.len {
                 next += 1;
             }
-            let (text, count) = match v.context {
+            let changed = match v.context {
                 Some(detector)
                     if !content.trim().is_empty() && !content.starts_with("[REDACTED") =>
                 {
-                    (detector.marker().to_owned(), 1)
+                    Some((detector.marker().to_owned(), 1))
                 }
                 _ if v.key_of.is_none() && nesting < MAX_NESTING && looks_like_json(content) => {
                     // JSON inside the string: its own strings decoded and redacted, keys too.
-                    let r = self.redact_json_nested(content, nesting + 1);
-                    match r.text {
-                        Cow::Owned(text) => (text, r.count),
-                        Cow::Borrowed(_) => continue,
+                    // Only valid JSON: text that merely looks like it is redacted as text, as
+                    // reading it as JSON would change more than its secrets.
+                    match self.redact_valid_json(content, nesting + 1) {
+                        Some(changed) => changed,
+                        None => self.redact_value(content, &s.spans[first..next], v.at),
                     }
                 }
-                _ => {
-                    let mut spans: Vec<Span> = s.spans[first..next]
-                        .iter()
-                        .map(|span| Span {
-                            start: span.start - v.at,
-                            end: span.end.min(v.at + v.len) - v.at,
-                            rank: span.rank,
-                        })
-                        .collect();
-                    self.find_custom(content, &mut spans);
-                    let r = if spans.is_empty() {
-                        Redacted::unchanged(content)
-                    } else {
-                        self.splice(content, &mut spans)
-                    };
-                    let r = self.apply_fns(r);
-                    match r.text {
-                        Cow::Owned(text) => (text, r.count),
-                        Cow::Borrowed(_) => continue,
-                    }
-                }
+                _ => self.redact_value(content, &s.spans[first..next], v.at),
+            };
+            let Some((text, count)) = changed else {
+                continue;
             };
             if let Some(object) = v.key_of {
                 keys.push((object, index, text, count));
@@ -266,6 +250,41 @@ impl Redactor {
         }
         out.push_str(&json[copied..]);
         Some((out, count))
+    }
+
+    /// One decoded string of the document, redacted as text: the built-in spans found in the
+    /// joined text (`spans`, positions from `at`), then the custom patterns and functions.
+    /// `None` when nothing changed.
+    fn redact_value(&self, content: &str, spans: &[Span], at: usize) -> Option<(String, usize)> {
+        let mut spans: Vec<Span> = spans
+            .iter()
+            .map(|span| Span {
+                start: span.start - at,
+                end: span.end.min(at + content.len()) - at,
+                rank: span.rank,
+            })
+            .collect();
+        self.find_custom(content, &mut spans);
+        let r = if spans.is_empty() {
+            Redacted::unchanged(content)
+        } else {
+            self.splice(content, &mut spans)
+        };
+        let r = self.apply_fns(r);
+        match r.text {
+            Cow::Owned(text) => Some((text, r.count)),
+            Cow::Borrowed(_) => None,
+        }
+    }
+
+    /// `json` redacted as a JSON document found `nesting` levels deep inside JSON strings, when
+    /// it is valid JSON: `Some(None)` when nothing changed; `None` when it is not JSON.
+    fn redact_valid_json(&self, json: &str, nesting: u8) -> Option<Option<(String, usize)>> {
+        with_scratch(|s| {
+            self.walk_strict(json, s)
+                .ok()
+                .map(|()| self.edit(json, s, nesting))
+        })
     }
 
     /// The detector whose marker replaces the whole value of the object key `raw` (as written,

@@ -225,3 +225,17 @@ fn deeper_documents_are_walked_leniently_and_still_redacted() {
         )
     );
 }
+
+#[test]
+fn text_that_only_looks_like_json_is_redacted_as_text() {
+    // Quotes at both ends, a backslash inside: not a JSON string, so not decoded again.
+    let inner = r#""quoted""postgres://a:pw-123@db:5432/x back\slash "quoted""#;
+    let input = serde_json::json!({ "v": inner }).to_string();
+    let (out, count) = redact_valid(&input);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["v"],
+        r#""quoted""postgres://a:[REDACTED:password]@db:5432/x back\slash "quoted""#
+    );
+    assert_eq!(count, 1);
+}
