@@ -104,8 +104,10 @@ fn identity(_meta: &fs::Metadata, path: &Path) -> Identity {
 /// One segment, as the directory lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
+    /// Where the body is in the cache file, and its length.
     body_offset: u64,
     body_len: u64,
+    /// [`hash64`] of the body.
     checksum: u64,
     /// The source bytes the segment covers: `source_start..source_end`, whole lines.
     pub(crate) source_start: u64,
@@ -162,12 +164,18 @@ fn le(b: &[u8]) -> u64 {
 /// A segment just built, to be written.
 #[derive(Debug)]
 pub(crate) struct Segment {
+    /// What [`segment::SegmentBuilder::finish`] made.
     pub(crate) body: Vec<u8>,
+    /// The source bytes the segment covers: `source_start..source_end`, whole lines.
     pub(crate) source_start: u64,
     pub(crate) source_end: u64,
+    /// The number of the first line.
     pub(crate) first_line: u64,
+    /// Newlines in the bytes covered.
     pub(crate) newlines: u64,
+    /// Non-blank lines.
     pub(crate) nonblank_lines: u64,
+    /// Spans.
     pub(crate) spans: u64,
 }
 
@@ -562,7 +570,7 @@ fn create_dir(dir: &Path) -> io::Result<()> {
 #[cfg(unix)]
 fn collect_garbage(cache_dir: &Path) {
     use std::collections::HashSet;
-    use std::os::unix::fs::DirEntryExt;
+    use std::os::unix::fs::{DirEntryExt, MetadataExt};
 
     let Some(parent) = cache_dir.parent() else {
         return;
@@ -575,7 +583,18 @@ fn collect_garbage(cache_dir: &Path) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
-    let inodes: HashSet<u64> = entries.flatten().map(|e| e.ino()).collect();
+    // A file named through a symbolic link has the cache of the file linked to.
+    let inodes: HashSet<u64> = entries
+        .flatten()
+        .flat_map(|e| {
+            let linked = e
+                .file_type()
+                .is_ok_and(|t| t.is_symlink())
+                .then(|| fs::metadata(e.path()).ok().map(|m| m.ino()))
+                .flatten();
+            [Some(e.ino()), linked].into_iter().flatten()
+        })
+        .collect();
     let Ok(caches) = fs::read_dir(cache_dir) else {
         return;
     };

@@ -464,9 +464,17 @@ fn stale_caches_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let a = file_with(dir.path(), "a.jsonl", &lines(1, 10));
     let b = file_with(dir.path(), "b.jsonl", &lines(1, 10));
-    same_both_ways(&[&a, &b]);
-    let (ca, cb) = (cache_path(&a), cache_path(&b));
-    assert!(ca.exists() && cb.exists());
+    // A file named through a link from this directory: its cache is here, and stays.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = file_with(elsewhere.path(), "c.jsonl", &lines(1, 10));
+    let link = dir.path().join("c.jsonl");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    #[cfg(not(unix))]
+    fs::copy(&target, &link).unwrap();
+    same_both_ways(&[&a, &b, &link]);
+    let (ca, cb, cc) = (cache_path(&a), cache_path(&b), cache_path(&link));
+    assert!(ca.exists() && cb.exists() && cc.exists());
     fs::remove_file(&a).unwrap();
     // The next cache written in the directory clears the caches of files that are gone.
     append(&b, &lines(10, 12));
@@ -474,5 +482,5 @@ fn stale_caches_are_removed() {
     if cfg!(unix) {
         assert!(!ca.exists());
     }
-    assert!(cb.exists());
+    assert!(cb.exists() && cc.exists());
 }
