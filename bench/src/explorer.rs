@@ -3,7 +3,8 @@
 //! `llmtrace top --by cost` and `llmtrace ls --errors`, and by `jq` doing the same queries on
 //! the same file. Wall time and peak memory (max RSS) of each process, for each query:
 //!
-//! - the first run, which parses the JSON and writes the cache (`.llmtrace/` next to the file);
+//! - first runs, which parse the JSON and write the cache (`.llmtrace/` next to the file),
+//!   removed before each (median);
 //! - repeated runs, which read the cache (median);
 //! - runs after 1% more spans were appended to the file, which read the cache, parse the new
 //!   lines and append them to the cache (median; each run appends another 1%);
@@ -29,6 +30,9 @@ fn generate(path: &Path) -> std::io::Result<u64> {
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     write_traces(&mut out, 0..TRACES)?;
     out.flush()?;
+    // On disk before anything is timed: the kernel writing 800 MiB back while the first run
+    // reads would be timed with it.
+    out.get_ref().sync_all()?;
     Ok(std::fs::metadata(path)?.len())
 }
 
@@ -37,7 +41,8 @@ fn append(path: &Path, traces: Range<usize>) -> std::io::Result<()> {
     let file = std::fs::OpenOptions::new().append(true).open(path)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     write_traces(&mut out, traces)?;
-    out.flush()
+    out.flush()?;
+    out.get_ref().sync_all()
 }
 
 /// Writes traces `traces`: each a workflow root with its roll-up, a retrieval, four model
@@ -276,8 +281,9 @@ pub(crate) fn run(repeats: usize) {
         let mut no_cache = args.clone();
         no_cache.push("--no-cache");
         eprintln!("{label} ...");
-        let _ = std::fs::remove_dir_all(&cache);
-        let first = measure(&llmtrace, &args);
+        let first = runs(&llmtrace, &args, repeats, |_| {
+            let _ = std::fs::remove_dir_all(&cache);
+        });
         cache_bytes = dir_bytes(&cache);
         let repeated = runs(&llmtrace, &args, repeats, |_| {});
         let appended = runs(&llmtrace, &args, repeats, |i| {
@@ -296,7 +302,7 @@ pub(crate) fn run(repeats: usize) {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "\n{} spans, {} traces, {:.0} MiB file, {:.0} MiB cache; medians of {} runs (first: one run)\n",
+        "\n{} spans, {} traces, {:.0} MiB file, {:.0} MiB cache; medians of {} runs\n",
         TRACES * SPANS_PER_TRACE,
         TRACES,
         bytes as f64 / (1 << 20) as f64,
