@@ -1,7 +1,7 @@
 //! The explorer's benchmark: a generated trace file of 1,000,000 spans (100,000 traces, ten
 //! spans each, 100 spans per line as the JSONL exporter batches them), queried by
 //! `llmtrace top --by cost` and `llmtrace ls --errors`, and by `jq` doing the same queries on
-//! the same file. Wall time and peak memory (max RSS) of each process, for each query:
+//! the same file. For each query:
 //!
 //! - first runs, which parse the JSON and write the cache (`.llmtrace/` next to the file),
 //!   removed before each (median);
@@ -10,6 +10,8 @@
 //!   lines and append them to the cache (median; each run appends another 1%);
 //! - runs with `--no-cache`, which parse the JSON and write nothing (median);
 //! - `jq` (median).
+//!
+//! Each with its wall time, its CPU time (user and system) and its peak memory (max RSS).
 //!
 //! Needs `jq` on the PATH (`apt-get install -y jq`) and builds the `llmtrace` binary in release.
 //! The generated file and its cache are removed at the end.
@@ -176,10 +178,22 @@ fn write_traces(out: &mut impl Write, traces: Range<usize>) -> std::io::Result<(
     Ok(())
 }
 
-/// Runs `program args` with stdout discarded: wall seconds and max RSS in MiB.
+/// What one run took.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Wall time, seconds.
+    wall: f64,
+    /// CPU time (user and system, the process and the children it waited for), seconds: what
+    /// other work on the machine changes least.
+    cpu: f64,
+    /// Peak memory (max RSS), MiB.
+    rss: f64,
+}
+
+/// Runs `program args` with stdout discarded.
 // The child is waited for with `wait4` (for its resource usage), which clippy does not see.
 #[allow(clippy::zombie_processes)]
-fn measure(program: &str, args: &[&str]) -> (f64, f64) {
+fn measure(program: &str, args: &[&str]) -> Run {
     let start = Instant::now();
     let child = Command::new(program)
         .args(args)
@@ -197,7 +211,12 @@ fn measure(program: &str, args: &[&str]) -> (f64, f64) {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{program} {args:?} failed"
     );
-    (secs, usage.ru_maxrss as f64 / 1024.0)
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Run {
+        wall: secs,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        rss: usage.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -205,17 +224,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median time and highest peak memory of `runs` runs, each after `before`.
-fn runs(program: &str, args: &[&str], runs: usize, mut before: impl FnMut(usize)) -> (f64, f64) {
-    let mut times = Vec::new();
+/// Median wall and CPU times and highest peak memory of `runs` runs, each after `before`.
+fn runs(program: &str, args: &[&str], runs: usize, mut before: impl FnMut(usize)) -> Run {
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
     let mut rss: f64 = 0.0;
     for i in 0..runs.max(1) {
         before(i);
-        let (t, r) = measure(program, args);
-        times.push(t);
-        rss = rss.max(r);
+        let r = measure(program, args);
+        walls.push(r.wall);
+        cpus.push(r.cpu);
+        rss = rss.max(r.rss);
     }
-    (median(times), rss)
+    Run {
+        wall: median(walls),
+        cpu: median(cpus),
+        rss,
+    }
 }
 
 /// The size of the files in a directory, in bytes.
@@ -309,13 +334,16 @@ pub(crate) fn run(repeats: usize) {
         cache_bytes as f64 / (1 << 20) as f64,
         repeats
     );
-    println!("| query | run | time | peak RSS | time / jq |");
-    println!("|---|---|---:|---:|---:|");
+    println!("| query | run | time | CPU | peak RSS | time / jq |");
+    println!("|---|---|---:|---:|---:|---:|");
     for (label, first, repeated, appended, plain, jq) in rows {
-        let row = |what: &str, (t, rss): (f64, f64)| {
+        let row = |what: &str, r: Run| {
             println!(
-                "| `{label}` | {what} | {t:.2} s | {rss:.0} MiB | {:.3} |",
-                t / jq.0
+                "| `{label}` | {what} | {:.2} s | {:.2} s | {:.0} MiB | {:.3} |",
+                r.wall,
+                r.cpu,
+                r.rss,
+                r.wall / jq.wall
             );
         };
         row("first (parses the JSON, writes the cache)", first);
