@@ -13,6 +13,10 @@
 //! llmtrace check                         instrumentation complete? (exit 1 if not)
 //! ```
 //!
+//! The first command that reads a file keeps what the commands need of its spans in
+//! `.llmtrace/` next to it (see `cache`); the next ones read that, and parse only the lines
+//! appended since. `--no-cache` reads the JSON alone.
+//!
 //! Every command prints the console's layout, or with `--json` one JSON object per line.
 //! Exit codes: 0 all good; 1 `check` found gaps; 2 a usage error, no input, or no trace
 //! matched; 3 some input could not be read (the output still uses every line that could).

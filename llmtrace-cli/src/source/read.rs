@@ -150,8 +150,8 @@ impl<'a> Planner<'a> {
         let mut start = (0, 1);
         let mut encode = false;
         if let Some(mut cache) = cache {
-            let loaded = cache.loaded.take();
-            let base = match (loaded, self.reads) {
+            // `None`: the cache is left as it is; `Some(base)`: it is written, after `base`.
+            let update = match (cache.loaded.take(), self.reads) {
                 (Some(_), Reads::Raw) => None,
                 (Some(loaded), Reads::Facts | Reads::RawOfSomeTraces) => {
                     for index in 0..loaded.entries().len() {
@@ -166,7 +166,7 @@ impl<'a> Planner<'a> {
                 }
                 (None, _) => Some(None),
             };
-            if let (Some(base), Ok(handle)) = (base, file.try_clone()) {
+            if let (Some(base), Ok(handle)) = (update, file.try_clone()) {
                 if let Ok(mut slot) = self.updates[i].lock() {
                     *slot = Some(Update::new(&cache, base, handle));
                     encode = true;
