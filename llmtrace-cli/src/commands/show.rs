@@ -72,6 +72,7 @@ impl Matching {
 
 impl Accumulator for Matching {
     fn add(&mut self, s: &SpanFacts<'_>) {
+        // Spans come as written (`reads`), never from the cache alone.
         if let (true, Some(raw)) = (self.takes(s.trace_id), &s.raw) {
             self.spans.push(keep(s, raw));
         }

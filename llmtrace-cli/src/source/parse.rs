@@ -47,7 +47,13 @@ pub(super) fn parse_block<A: Accumulator>(
                 message,
             });
         };
-        let request: Request<'_> = match serde_json::from_slice(line) {
+        // Validated as UTF-8 once: read from a `str`, `serde_json` does not check each string
+        // again. A line that is not UTF-8 is read from its bytes, for the same error message.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(line),
+        };
+        let request: Request<'_> = match parsed {
             Ok(r) => r,
             Err(e) => {
                 let message = if is_last && block.unterminated_end && e.is_eof() {
@@ -175,6 +181,25 @@ mod tests {
         let (spans, report) = parse(format!("{LINE}\n\n{LINE}\n").as_bytes());
         assert_eq!(spans, 2);
         assert!(report.problems.is_empty());
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_reported_as_serde_json_words_it() {
+        let mut bad = LINE.as_bytes().to_vec();
+        let at = LINE.find("chat gpt-4o").unwrap();
+        bad[at] = 0xff;
+        let expected = serde_json::from_slice::<Request<'_>>(&bad).unwrap_err();
+        let mut data = bad.clone();
+        data.push(b'\n');
+        data.extend_from_slice(LINE.as_bytes());
+        data.push(b'\n');
+        let (spans, report) = parse(&data);
+        assert_eq!(spans, 1);
+        assert_eq!(report.problems.len(), 1);
+        assert_eq!(
+            report.problems[0].message,
+            format!("not JSON ({expected}); line skipped")
+        );
     }
 
     proptest! {
