@@ -1,13 +1,24 @@
 //! The explorer's benchmark: a generated trace file of 1,000,000 spans (100,000 traces, ten
 //! spans each, 100 spans per line as the JSONL exporter batches them), queried by
 //! `llmtrace top --by cost` and `llmtrace ls --errors`, and by `jq` doing the same queries on
-//! the same file. Wall time and peak memory (max RSS) of each process; the first run of each
-//! query, and the median of the repeated runs.
+//! the same file. For each query:
+//!
+//! - first runs, which parse the JSON and write the cache (`.llmtrace/` next to the file),
+//!   removed before each (median);
+//! - repeated runs, which read the cache (median);
+//! - runs after 1% more spans were appended to the file, which read the cache, parse the new
+//!   lines and append them to the cache (median; each run appends another 1%);
+//! - runs with `--no-cache`, which parse the JSON and write nothing (median);
+//! - `jq` (median).
+//!
+//! Each with its wall time, its CPU time (user and system) and its peak memory (max RSS).
 //!
 //! Needs `jq` on the PATH (`apt-get install -y jq`) and builds the `llmtrace` binary in release.
+//! The generated file and its cache are removed at the end.
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -16,18 +27,37 @@ const TRACES: usize = 100_000;
 const SPANS_PER_TRACE: usize = 10;
 const SPANS_PER_LINE: usize = 100;
 
-/// Writes the benchmark's file: each trace a workflow root with its roll-up, a retrieval, four
-/// model calls, three tool calls and a second retrieval; one trace in 20 has a failed tool.
+/// Writes the benchmark's file: traces `0..TRACES`.
 fn generate(path: &Path) -> std::io::Result<u64> {
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    let mut rng = fastrand::Rng::with_seed(7);
+    write_traces(&mut out, 0..TRACES)?;
+    out.flush()?;
+    // On disk before anything is timed: the kernel writing 800 MiB back while the first run
+    // reads would be timed with it.
+    out.get_ref().sync_all()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Appends traces `traces` to the file.
+fn append(path: &Path, traces: Range<usize>) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new().append(true).open(path)?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write_traces(&mut out, traces)?;
+    out.flush()?;
+    out.get_ref().sync_all()
+}
+
+/// Writes traces `traces`: each a workflow root with its roll-up, a retrieval, four model
+/// calls, three tool calls and a second retrieval; one trace in 20 has a failed tool.
+fn write_traces(out: &mut impl Write, traces: Range<usize>) -> std::io::Result<()> {
+    let mut rng = fastrand::Rng::with_seed(7 + traces.start as u64);
     let mut line = String::new();
     let mut in_line = 0;
     let base: u64 = 1_790_000_000_000_000_000;
     let attr_s = |k: &str, v: &str| format!(r#"{{"key":"{k}","value":{{"stringValue":"{v}"}}}}"#);
     let attr_i = |k: &str, v: i64| format!(r#"{{"key":"{k}","value":{{"intValue":"{v}"}}}}"#);
     let attr_f = |k: &str, v: f64| format!(r#"{{"key":"{k}","value":{{"doubleValue":{v}}}}}"#);
-    for t in 0..TRACES {
+    for t in traces {
         let trace_id = format!(
             "{:032x}",
             (t as u128 + 1) * 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835
@@ -145,14 +175,25 @@ fn generate(path: &Path) -> std::io::Result<u64> {
         line.push_str("]}]}]}\n");
         out.write_all(line.as_bytes())?;
     }
-    out.flush()?;
-    Ok(std::fs::metadata(path)?.len())
+    Ok(())
 }
 
-/// Runs `program args` with stdout discarded: wall seconds and max RSS in MiB.
+/// What one run took.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Wall time, seconds.
+    wall: f64,
+    /// CPU time (user and system, the process and the children it waited for), seconds: what
+    /// other work on the machine changes least.
+    cpu: f64,
+    /// Peak memory (max RSS), MiB.
+    rss: f64,
+}
+
+/// Runs `program args` with stdout discarded.
 // The child is waited for with `wait4` (for its resource usage), which clippy does not see.
 #[allow(clippy::zombie_processes)]
-fn measure(program: &str, args: &[&str]) -> (f64, f64) {
+fn measure(program: &str, args: &[&str]) -> Run {
     let start = Instant::now();
     let child = Command::new(program)
         .args(args)
@@ -170,7 +211,12 @@ fn measure(program: &str, args: &[&str]) -> (f64, f64) {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{program} {args:?} failed"
     );
-    (secs, usage.ru_maxrss as f64 / 1024.0)
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Run {
+        wall: secs,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        rss: usage.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -178,11 +224,44 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Median wall and CPU times and highest peak memory of `runs` runs, each after `before`.
+fn runs(program: &str, args: &[&str], runs: usize, mut before: impl FnMut(usize)) -> Run {
+    let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut rss: f64 = 0.0;
+    for i in 0..runs.max(1) {
+        before(i);
+        let r = measure(program, args);
+        walls.push(r.wall);
+        cpus.push(r.cpu);
+        rss = rss.max(r.rss);
+    }
+    Run {
+        wall: median(walls),
+        cpu: median(cpus),
+        rss,
+    }
+}
+
+/// The size of the files in a directory, in bytes.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// Builds the CLI, generates the file, runs the queries; prints the table.
 pub(crate) fn run(repeats: usize) {
     let dir = std::env::temp_dir().join("llmtrace-explorer-bench");
     std::fs::create_dir_all(&dir).expect("bench directory");
     let file = dir.join("llmtrace-traces.jsonl");
+    let cache = dir.join(".llmtrace");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(&cargo)
         .args(["build", "--release", "--quiet", "-p", "llmtrace-cli"])
@@ -218,36 +297,59 @@ pub(crate) fn run(repeats: usize) {
             ls_jq,
         ),
     ];
+    // 1% more spans per append.
+    let step = TRACES / 100;
+    let mut rows = Vec::new();
+    let mut cache_bytes = 0;
+    for (label, args, jq) in &queries {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut no_cache = args.clone();
+        no_cache.push("--no-cache");
+        eprintln!("{label} ...");
+        let first = runs(&llmtrace, &args, repeats, |_| {
+            let _ = std::fs::remove_dir_all(&cache);
+        });
+        cache_bytes = dir_bytes(&cache);
+        let repeated = runs(&llmtrace, &args, repeats, |_| {});
+        let appended = runs(&llmtrace, &args, repeats, |i| {
+            let from = TRACES + i * step;
+            append(&file, from..from + step).expect("append to the bench file");
+        });
+        // Back to the generated file (its cache is rebuilt by the next query's first run).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_len(bytes))
+            .expect("truncate the bench file");
+        let plain = runs(&llmtrace, &no_cache, repeats, |_| {});
+        let jq = runs("sh", &["-c", jq], repeats.clamp(1, 3), |_| {});
+        rows.push((label, first, repeated, appended, plain, jq));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "\n{} spans, {} traces, {:.0} MiB file; {} runs each after the first\n",
+        "\n{} spans, {} traces, {:.0} MiB file, {:.0} MiB cache; medians of {} runs\n",
         TRACES * SPANS_PER_TRACE,
         TRACES,
         bytes as f64 / (1 << 20) as f64,
+        cache_bytes as f64 / (1 << 20) as f64,
         repeats
     );
-    println!(
-        "| query | llmtrace first | llmtrace repeated (median) | peak RSS | jq (median) | llmtrace / jq |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (label, args, jq) in &queries {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (first, rss0) = measure(&llmtrace, &args);
-        let mut times = Vec::new();
-        let mut rss = rss0;
-        for _ in 0..repeats {
-            let (t, r) = measure(&llmtrace, &args);
-            times.push(t);
-            rss = rss.max(r);
-        }
-        let mut jq_times = Vec::new();
-        for _ in 0..repeats.clamp(1, 3) {
-            jq_times.push(measure("sh", &["-c", jq]).0);
-        }
-        let (rep, jq_med) = (median(times), median(jq_times));
-        println!(
-            "| `{label}` | {first:.2} s | {rep:.2} s | {rss:.0} MiB | {jq_med:.2} s | {:.3} |",
-            first / jq_med
-        );
+    println!("| query | run | time | CPU | peak RSS | time / jq |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for (label, first, repeated, appended, plain, jq) in rows {
+        let row = |what: &str, r: Run| {
+            println!(
+                "| `{label}` | {what} | {:.2} s | {:.2} s | {:.0} MiB | {:.3} |",
+                r.wall,
+                r.cpu,
+                r.rss,
+                r.wall / jq.wall
+            );
+        };
+        row("first (parses the JSON, writes the cache)", first);
+        row("repeated (reads the cache)", repeated);
+        row("after appending 1% more spans", appended);
+        row("`--no-cache` (parses the JSON)", plain);
+        row("jq", jq);
     }
-    let _ = std::fs::remove_file(&file);
 }

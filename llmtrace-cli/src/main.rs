@@ -13,16 +13,23 @@
 //! llmtrace check                         instrumentation complete? (exit 1 if not)
 //! ```
 //!
+//! The first command that reads a file keeps what the commands need of its spans in
+//! `.llmtrace/` next to it (see `cache`); the next ones read that, and parse only the lines
+//! appended since. `--no-cache` reads the JSON alone.
+//!
 //! Every command prints the console's layout, or with `--json` one JSON object per line.
 //! Exit codes: 0 all good; 1 `check` found gaps; 2 a usage error, no input, or no trace
 //! matched; 3 some input could not be read (the output still uses every line that could).
 
+mod cache;
 mod commands;
+mod hash;
 mod otlp;
 mod out;
 mod source;
 mod span;
 mod traces;
+mod usd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +60,10 @@ pub(crate) struct Common {
     /// One JSON object per line instead of the console layout.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Read every file's JSON, without using or updating the cache kept in `.llmtrace/` next
+    /// to it.
+    #[arg(long, global = true)]
+    pub(crate) no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,8 +271,12 @@ pub(crate) enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (inputs, problems) = source::resolve(&cli.common.files);
-    let no_input = inputs.is_empty();
+    let (list, problems) = source::resolve(&cli.common.files);
+    let no_input = list.is_empty();
+    let inputs = source::Inputs {
+        list,
+        cache: !cli.common.no_cache,
+    };
     let (outcome, report) = if no_input {
         let report = source::Report {
             problems,

@@ -1,15 +1,19 @@
 //! What the explorer reads from one span: its identity and times, and the GenAI attributes every
-//! command asks about, read in one pass over the attributes.
+//! command asks about, read in one pass over the attributes; or read back from the cache, which
+//! keeps these facts and not the span as written.
 
 use std::borrow::Cow;
-use std::hash::{Hash, Hasher};
+use std::fmt;
 
 use llmtrace_runtime::semconv::keys::{gen_ai, llmtrace as lt, openinference as oi};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::otlp::{self, AnyValue, KeyValue};
+use crate::{hash, out};
 
-/// A span as every command sees it: borrowed from the line it was read from.
-#[derive(Debug)]
+/// A span as every command sees it: borrowed from the line it was read from, or from the cache.
+#[derive(Debug, Clone)]
 pub(crate) struct SpanFacts<'a> {
     /// The trace id, as a number (big-endian bytes of the hex id).
     pub(crate) trace_id: u128,
@@ -90,6 +94,30 @@ pub(crate) struct SpanFacts<'a> {
     pub(crate) best_score: Option<f64>,
     /// The documents were recorded (content or count).
     pub(crate) has_documents: bool,
+    /// `service.name` of the span's resource.
+    pub(crate) service: Option<&'a str>,
+    /// The span has input messages (`gen_ai.input.messages`, or a model call's `input.value`).
+    pub(crate) has_input_messages: bool,
+    /// The span has output messages (`gen_ai.output.messages`).
+    pub(crate) has_output_messages: bool,
+    /// What `loops` compares, when it is known without the content: read from the cache, or
+    /// computed once while the cache is written. See [`SpanFacts::repeat`].
+    pub(crate) repeat: Option<Repeat<'a>>,
+    /// The span as written, when it was read from its JSON line; `None` when it comes from the
+    /// cache, which keeps only the fields above. An accumulator that reads it says so
+    /// ([`Accumulator::reads`](crate::source::Accumulator::reads)).
+    pub(crate) raw: Option<Raw<'a>>,
+}
+
+/// What only the JSON line holds: every attribute, the resource, the events, the content.
+#[derive(Debug, Clone)]
+pub(crate) struct Raw<'a> {
+    /// Every attribute, for `--where` and `show --span`.
+    pub(crate) attributes: &'a [KeyValue<'a>],
+    /// The resource's attributes (service name, ...).
+    pub(crate) resource: &'a [KeyValue<'a>],
+    /// The span's events.
+    pub(crate) events: &'a [otlp::Event<'a>],
     /// `gen_ai.tool.call.arguments` (or the tool's `input.value`).
     pub(crate) tool_arguments: Option<&'a str>,
     /// `gen_ai.tool.call.result`.
@@ -98,15 +126,25 @@ pub(crate) struct SpanFacts<'a> {
     pub(crate) input_messages: Option<&'a str>,
     /// `gen_ai.output.messages`.
     pub(crate) output_messages: Option<&'a str>,
-    /// Every attribute, for `--where` and `show --span`.
-    pub(crate) attributes: &'a [KeyValue<'a>],
-    /// The resource's attributes (service name, ...).
-    pub(crate) resource: &'a [KeyValue<'a>],
-    /// The span's events.
-    pub(crate) events: &'a [otlp::Event<'a>],
     /// The first attribute whose value type is unknown, with that type.
     pub(crate) unknown_type: Option<(&'a str, &'a str)>,
 }
+
+/// What `loops` compares of a tool or model call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Repeat<'a> {
+    /// A hash of what repeats when an agent loops: for a tool, its name and arguments; for a
+    /// model call, its span name and input messages (JSON in a canonical form). `None` without
+    /// arguments or messages.
+    pub(crate) hash: Option<u64>,
+    /// A tool's arguments on one line, cut to [`REPEAT_INPUT_CHARS`] characters; empty for a
+    /// model call.
+    pub(crate) input: Cow<'a, str>,
+}
+
+/// The length `loops` cuts a tool's arguments to. The cache stores the cut text, so changing
+/// this changes the cache's format (see `cache`).
+pub(crate) const REPEAT_INPUT_CHARS: usize = 60;
 
 /// The kind of GenAI operation a span is, from its operation name or, failing that, its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,13 +212,23 @@ impl<'a> SpanFacts<'a> {
             document_count: None,
             best_score: None,
             has_documents: false,
+            service: resource
+                .iter()
+                .find(|kv| kv.key == "service.name")
+                .and_then(|kv| kv.value.as_str()),
+            has_input_messages: false,
+            has_output_messages: false,
+            repeat: None,
+            raw: None,
+        };
+        let mut raw = Raw {
+            attributes: &span.attributes,
+            resource,
+            events: &span.events,
             tool_arguments: None,
             tool_result: None,
             input_messages: None,
             output_messages: None,
-            attributes: &span.attributes,
-            resource,
-            events: &span.events,
             unknown_type: None,
         };
         let mut input_value = None;
@@ -188,9 +236,9 @@ impl<'a> SpanFacts<'a> {
         for kv in &span.attributes {
             let v = &kv.value;
             let key: &str = &kv.key;
-            if f.unknown_type.is_none() {
+            if raw.unknown_type.is_none() {
                 if let Some(t) = v.unknown_type() {
-                    f.unknown_type = Some((key, t));
+                    raw.unknown_type = Some((key, t));
                 }
             }
             match key {
@@ -232,10 +280,10 @@ impl<'a> SpanFacts<'a> {
                     documents_json = str_of(v);
                     f.has_documents = true;
                 }
-                gen_ai::TOOL_CALL_ARGUMENTS => f.tool_arguments = str_of(v),
-                gen_ai::TOOL_CALL_RESULT => f.tool_result = str_of(v),
-                gen_ai::INPUT_MESSAGES => f.input_messages = str_of(v),
-                gen_ai::OUTPUT_MESSAGES => f.output_messages = str_of(v),
+                gen_ai::TOOL_CALL_ARGUMENTS => raw.tool_arguments = str_of(v),
+                gen_ai::TOOL_CALL_RESULT => raw.tool_result = str_of(v),
+                gen_ai::INPUT_MESSAGES => raw.input_messages = str_of(v),
+                gen_ai::OUTPUT_MESSAGES => raw.output_messages = str_of(v),
                 oi::INPUT_VALUE => input_value = str_of(v),
                 _ => {
                     // OpenInference's flattened documents: `retrieval.documents.N.document.score`.
@@ -254,10 +302,13 @@ impl<'a> SpanFacts<'a> {
             }
         }
         match f.kind() {
-            OpKind::Tool => f.tool_arguments = f.tool_arguments.or(input_value),
-            OpKind::Model => f.input_messages = f.input_messages.or(input_value),
+            OpKind::Tool => raw.tool_arguments = raw.tool_arguments.or(input_value),
+            OpKind::Model => raw.input_messages = raw.input_messages.or(input_value),
             _ => {}
         }
+        f.has_input_messages = raw.input_messages.is_some();
+        f.has_output_messages = raw.output_messages.is_some();
+        f.raw = Some(raw);
         Some(f)
     }
 
@@ -313,37 +364,47 @@ impl<'a> SpanFacts<'a> {
         })
     }
 
-    /// The service that wrote the span (`service.name` of its resource).
-    pub(crate) fn service(&self) -> Option<&'a str> {
-        self.resource
-            .iter()
-            .find(|kv| kv.key == "service.name")
-            .and_then(|kv| kv.value.as_str())
-    }
-
     /// The value of attribute `key` as text (the last one set wins), looking at the span's
-    /// attributes, then its resource's.
+    /// attributes, then its resource's; `None` for a span from the cache.
     pub(crate) fn attribute_text(&self, key: &str) -> Option<String> {
-        self.attributes
+        let raw = self.raw.as_ref()?;
+        raw.attributes
             .iter()
             .rev()
-            .chain(self.resource.iter().rev())
+            .chain(raw.resource.iter().rev())
             .find(|kv| kv.key == key)
             .map(|kv| kv.value.to_text())
     }
 
-    /// What repeats when an agent loops: for a tool, its name and arguments; for a model call,
-    /// its model and input messages. A hash of them, and a short label.
-    pub(crate) fn repeat_key(&self) -> Option<(u64, String)> {
-        let (what, input) = match self.kind() {
-            OpKind::Tool => (self.tool.unwrap_or(self.name), self.tool_arguments?),
-            OpKind::Model => (self.name, self.input_messages?),
-            _ => return None,
+    /// What `loops` compares of a tool or model call: as stored, else computed from the
+    /// content.
+    pub(crate) fn repeat(&self) -> Repeat<'a> {
+        match &self.repeat {
+            Some(r) => r.clone(),
+            None => self.compute_repeat(),
+        }
+    }
+
+    /// What `loops` compares, computed from the content (nothing without it, or for a span
+    /// that is neither a tool nor a model call).
+    pub(crate) fn compute_repeat(&self) -> Repeat<'a> {
+        let Some(raw) = &self.raw else {
+            return Repeat::default();
         };
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        what.hash(&mut h);
-        canonical_json(input).hash(&mut h);
-        Some((h.finish(), what.to_owned()))
+        let (what, input) = match self.kind() {
+            OpKind::Tool => (self.tool.unwrap_or(self.name), raw.tool_arguments),
+            OpKind::Model => (self.name, raw.input_messages),
+            OpKind::Retrieval | OpKind::Other => return Repeat::default(),
+        };
+        let hash = input.map(|input| {
+            let h = hash::hash64(what.as_bytes(), what.len() as u64);
+            content_hash(input, h)
+        });
+        let input = match self.kind() {
+            OpKind::Tool => Cow::Owned(out::excerpt(input.unwrap_or(""), REPEAT_INPUT_CHARS)),
+            _ => Cow::Borrowed(""),
+        };
+        Repeat { hash, input }
     }
 }
 
@@ -355,13 +416,122 @@ fn str_of<'a>(v: &'a AnyValue<'a>) -> Option<&'a str> {
     v.as_str()
 }
 
-/// JSON text in a canonical form (keys sorted, no spaces), so that the same arguments written
-/// twice compare equal; text that is not JSON is kept as it is.
-fn canonical_json(text: &str) -> Cow<'_, str> {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        // `serde_json`'s map is ordered by key without the `preserve_order` feature.
-        Ok(v) => Cow::Owned(v.to_string()),
-        Err(_) => Cow::Borrowed(text),
+/// A hash of JSON text by its value, so that the same arguments written twice hash the same
+/// whatever their key order, spacing or escapes; text that is not JSON hashes as text. The value
+/// is hashed as it is parsed, without building it.
+fn content_hash(text: &str, seed: u64) -> u64 {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match ValueHash
+        .deserialize(&mut de)
+        .and_then(|h| de.end().map(|()| h))
+    {
+        Ok(h) => hash::hash64(&h.to_le_bytes(), seed),
+        Err(_) => hash::hash64(text.as_bytes(), !seed),
+    }
+}
+
+/// Hashes one JSON value (see [`content_hash`]). Each kind of value has its own tag; numbers
+/// hash as `serde_json` tells them apart (`1` and `1.0` differ); an object's members are hashed
+/// in key order, a repeated key's last value winning, as a parsed object keeps them.
+struct ValueHash;
+
+const TAG_NULL: u64 = 1;
+const TAG_BOOL: u64 = 2;
+const TAG_U64: u64 = 3;
+const TAG_I64: u64 = 4;
+const TAG_F64: u64 = 5;
+const TAG_STR: u64 = 6;
+const TAG_ARRAY: u64 = 7;
+const TAG_OBJECT: u64 = 8;
+
+fn tagged(tag: u64, v: u64) -> u64 {
+    hash::hash64(&v.to_le_bytes(), tag)
+}
+
+impl<'de> DeserializeSeed<'de> for ValueHash {
+    type Value = u64;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueHash {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<u64, E> {
+        Ok(tagged(TAG_NULL, 0))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<u64, E> {
+        Ok(tagged(TAG_BOOL, u64::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(tagged(TAG_U64, v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        Ok(tagged(TAG_I64, v as u64))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+        Ok(tagged(TAG_F64, v.to_bits()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+        Ok(hash::hash64(v.as_bytes(), TAG_STR))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        let mut h = TAG_ARRAY;
+        while let Some(v) = seq.next_element_seed(ValueHash)? {
+            h = tagged(h, v);
+        }
+        Ok(h)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+        let mut members: Vec<(Key<'de>, u64)> = Vec::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            members.push((key, map.next_value_seed(ValueHash)?));
+        }
+        // By key; among equal keys the last stays last, and is the one kept.
+        members.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+        let mut h = TAG_OBJECT;
+        for (i, (key, value)) in members.iter().enumerate() {
+            if members.get(i + 1).is_some_and(|next| next.0.0 == key.0) {
+                continue;
+            }
+            h = tagged(hash::hash64(key.0.as_bytes(), h), *value);
+        }
+        Ok(h)
+    }
+}
+
+/// An object's key, borrowed from the text when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -377,4 +547,43 @@ fn best_score_in(json: &str) -> Option<f64> {
         .filter_map(|d| d.score)
         .filter(|s| s.is_finite())
         .reduce(f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_hash;
+
+    #[test]
+    fn json_hashes_by_value() {
+        let h = |t: &str| content_hash(t, 7);
+        let same = [
+            r#"{"sku":"KT-BLUE","n":1}"#,
+            r#"{ "n": 1, "sku": "KT-BLUE" }"#,
+            r#"{"sku":"KT-\u0042LUE","n":1}"#,
+            r#"{"n":0,"sku":"KT-BLUE","n":1}"#,
+        ];
+        for t in same {
+            assert_eq!(h(t), h(same[0]), "{t}");
+        }
+        let different = [
+            r#"{"sku":"KT-RED","n":1}"#,
+            r#"{"sku":"KT-BLUE","n":1.0}"#,
+            r#"{"sku":"KT-BLUE","n":-1}"#,
+            r#"{"sku":"KT-BLUE"}"#,
+            r#"{"sku":"KT-BLUE","n":1,"m":null}"#,
+            r#"[{"sku":"KT-BLUE","n":1}]"#,
+            r#"{"sku":["KT-BLUE"],"n":1}"#,
+            r#"{"n":1,"sku":"KT-BLUE","n":0}"#,
+        ];
+        for t in different {
+            assert_ne!(h(t), h(same[0]), "{t}");
+        }
+        assert_ne!(h("[1,2]"), h("[2,1]"));
+        assert_ne!(h("[[1],2]"), h("[1,[2]]"));
+        // Not JSON: as text.
+        assert_eq!(h("plain text"), h("plain text"));
+        assert_ne!(h("plain text"), h("plain  text"));
+        assert_ne!(h(r#""abc""#), h("abc"));
+        assert_ne!(content_hash("{}", 1), content_hash("{}", 2));
+    }
 }

@@ -4,10 +4,10 @@
 //! remote one, or one in another tracing system; the totals are the root's roll-up where it
 //! has it, else the sum over the spans.
 
-use std::collections::HashMap;
-
-use crate::source::Accumulator;
+use crate::hash::FastMap;
+use crate::source::{Accumulator, Reads};
 use crate::span::SpanFacts;
+use crate::usd::{self, Usd};
 
 /// What `ls`, `top` and `anomalies` filter traces on.
 #[derive(Debug, Default, Clone)]
@@ -85,6 +85,26 @@ struct First<T> {
     value: T,
 }
 
+/// Keeps `value` seen at `at` if it is earlier than the value kept; the text is copied only
+/// then (most spans of a trace come after the one that set it).
+fn keep_first_str(slot: &mut Option<First<String>>, at: (u64, u64), value: Option<&str>) {
+    let Some(value) = value else { return };
+    match slot {
+        Some(s) if at < s.at => {
+            s.at = at;
+            s.value.clear();
+            s.value.push_str(value);
+        }
+        Some(_) => {}
+        None => {
+            *slot = Some(First {
+                at,
+                value: value.to_owned(),
+            })
+        }
+    }
+}
+
 fn keep_first<T>(slot: &mut Option<First<T>>, other: Option<First<T>>) {
     if let Some(o) = other {
         if slot.as_ref().is_none_or(|s| o.at < s.at) {
@@ -105,7 +125,7 @@ struct Acc {
     first_name: Option<First<String>>,
     input: Option<i64>,
     output: Option<i64>,
-    cost: Option<f64>,
+    cost: Option<Usd>,
     lower_bound: bool,
     session: Option<First<String>>,
     user: Option<First<String>>,
@@ -134,18 +154,12 @@ impl Acc {
         self.errors += u32::from(s.error);
         self.input = add_opt(self.input, s.input_tokens);
         self.output = add_opt(self.output, s.output_tokens);
-        self.cost = add_opt(self.cost, s.cost);
+        self.cost = usd::add(self.cost, s.cost);
         self.lower_bound |= s.usage_missing || s.unpriced;
-        let first = |v: Option<&str>| {
-            v.map(|v| First {
-                at,
-                value: v.to_owned(),
-            })
-        };
-        keep_first(&mut self.session, first(s.session));
-        keep_first(&mut self.user, first(s.user));
-        keep_first(&mut self.service, first(s.service()));
-        keep_first(&mut self.first_name, first(Some(s.name)));
+        keep_first_str(&mut self.session, at, s.session);
+        keep_first_str(&mut self.user, at, s.user);
+        keep_first_str(&mut self.service, at, s.service);
+        keep_first_str(&mut self.first_name, at, Some(s.name));
         if !filters.wheres.is_empty() {
             self.where_matched |= filters.where_bits(s);
         }
@@ -191,7 +205,7 @@ impl Acc {
         self.end = self.end.max(o.end);
         self.input = add_opt(self.input, o.input);
         self.output = add_opt(self.output, o.output);
-        self.cost = add_opt(self.cost, o.cost);
+        self.cost = usd::merge(self.cost, o.cost);
         self.lower_bound |= o.lower_bound;
         keep_first(&mut self.session, o.session);
         keep_first(&mut self.user, o.user);
@@ -202,30 +216,30 @@ impl Acc {
     }
 
     fn finish(self, trace_id: u128) -> TraceSummary {
-        let (root_name, start, duration, input, output, cost, root_found, foreign) =
-            match &self.root {
-                Some(r) => (
-                    r.label.clone(),
-                    r.start,
-                    r.end.saturating_sub(r.start),
-                    r.rollup_input.or(self.input),
-                    r.rollup_output.or(self.output),
-                    r.rollup_cost.or(self.cost),
-                    true,
-                    r.external,
-                ),
-                None => (
-                    self.first_name.map(|f| f.value).unwrap_or_default(),
-                    self.start,
-                    self.end.saturating_sub(self.start),
-                    self.input,
-                    self.output,
-                    self.cost,
-                    false,
-                    false,
-                ),
-            };
         let rollup_unpriced = self.root.as_ref().is_some_and(|r| r.rollup_unpriced);
+        let (root_name, start, duration, input, output, cost, root_found, foreign) = match self.root
+        {
+            Some(r) => (
+                r.label,
+                r.start,
+                r.end.saturating_sub(r.start),
+                r.rollup_input.or(self.input),
+                r.rollup_output.or(self.output),
+                r.rollup_cost.or(self.cost.map(Usd::dollars)),
+                true,
+                r.external,
+            ),
+            None => (
+                self.first_name.map(|f| f.value).unwrap_or_default(),
+                self.start,
+                self.end.saturating_sub(self.start),
+                self.input,
+                self.output,
+                self.cost.map(Usd::dollars),
+                false,
+                false,
+            ),
+        };
         TraceSummary {
             trace_id,
             root_name,
@@ -287,14 +301,14 @@ impl TraceSummary {
 #[derive(Debug)]
 pub(crate) struct Traces {
     filters: std::sync::Arc<Filters>,
-    by_id: HashMap<u128, Acc>,
+    by_id: FastMap<u128, Acc>,
 }
 
 impl Traces {
     pub(crate) fn new(filters: std::sync::Arc<Filters>) -> Self {
         Traces {
             filters,
-            by_id: HashMap::new(),
+            by_id: FastMap::default(),
         }
     }
 
@@ -321,6 +335,15 @@ impl Accumulator for Traces {
             .entry(span.trace_id)
             .or_default()
             .add(span, &self.filters);
+    }
+
+    fn reads(&self) -> Reads {
+        // `--where` looks at any attribute.
+        if self.filters.wheres.is_empty() {
+            Reads::Facts
+        } else {
+            Reads::Raw
+        }
     }
 
     fn merge(&mut self, other: Self) {

@@ -609,3 +609,218 @@ fn bad_input_is_reported_by_file_and_line() {
     let none = llmtrace(&["ls"], &[&missing]);
     assert_eq!(none.status.code(), Some(2));
 }
+
+// ---- the cache ------------------------------------------------------------------------------
+
+/// stdout, stderr and exit code of a run in `dir`.
+fn run_in(dir: &Path, args: &[&str], files: &[&Path]) -> (String, String, Option<i32>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmtrace"));
+    cmd.current_dir(dir).args(args);
+    for f in files {
+        cmd.arg("-f").arg(f);
+    }
+    let out = cmd.output().expect("llmtrace runs");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code(),
+    )
+}
+
+/// Runs `args` without the cache, then with a cache it writes, then with the cache it reads:
+/// the same output each time.
+fn same_with_and_without_cache(dir: &Path, args: &[&str], files: &[&Path]) -> String {
+    let mut plain = args.to_vec();
+    plain.push("--no-cache");
+    let expected = run_in(dir, &plain, files);
+    let cache = dir.join(".llmtrace");
+    if cache.is_dir() {
+        std::fs::remove_dir_all(&cache).unwrap();
+    }
+    assert_eq!(
+        run_in(dir, args, files),
+        expected,
+        "{args:?}, cache written"
+    );
+    assert_eq!(run_in(dir, args, files), expected, "{args:?}, cache read");
+    expected.0
+}
+
+/// Copies of the example files in a new directory, with no cache yet.
+fn fresh_copies(f: &Files) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("looping", &f.looping),
+        ("rag1", &f.rag1),
+        ("rag2", &f.rag2),
+    ]
+    .iter()
+    .map(|(name, from)| {
+        let to = dir.path().join(format!("{name}.jsonl"));
+        std::fs::copy(from, &to).unwrap();
+        to
+    })
+    .collect();
+    (dir, files)
+}
+
+#[test]
+fn every_command_gives_the_same_output_with_and_without_the_cache() {
+    let f = files();
+    let (dir, copies) = fresh_copies(f);
+    let all: Vec<&Path> = copies.iter().map(PathBuf::as_path).collect();
+    let d = dir.path();
+    let ls = json_lines(&same_with_and_without_cache(d, &["ls", "--json"], &all));
+    assert_eq!(ls.len(), 7);
+    let id = |i: usize| ls[i]["trace_id"].as_str().unwrap().to_owned();
+    let (a, b, c) = (id(0), id(1), id(4));
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    let mut add = |args: &[&str]| commands.push(args.iter().map(|s| (*s).to_owned()).collect());
+    add(&["ls"]);
+    add(&["ls", "--errors", "--limit", "2"]);
+    add(&["ls", "--since", "1h", "--user", "user-1", "--json"]);
+    add(&[
+        "ls",
+        "--min-cost",
+        "0.0001",
+        "--name",
+        "shop",
+        "--session",
+        "shop-session",
+    ]);
+    add(&["ls", "--min-duration", "100ms", "--json"]);
+    add(&["ls", "--where", "gen_ai.tool.name=get_price"]);
+    for by in ["cost", "tokens", "duration", "errors"] {
+        add(&["top", "--by", by]);
+        add(&["top", "--by", by, "--json", "-n", "3"]);
+    }
+    for g in [
+        "model", "provider", "prompt", "user", "session", "name", "tool",
+    ] {
+        add(&["top", "--group-by", g]);
+        add(&["top", "--by", "duration", "--group-by", g, "--json"]);
+    }
+    add(&["top", "--where", "user.id=user-7", "--json"]);
+    add(&["stats"]);
+    add(&["stats", "--json", "--since", "1h"]);
+    add(&["loops"]);
+    add(&["loops", "--json", "-n", "2"]);
+    add(&["anomalies"]);
+    add(&[
+        "anomalies",
+        "--json",
+        "--min-score",
+        "0.3",
+        "--slow-factor",
+        "1.5",
+    ]);
+    add(&["check"]);
+    add(&["check", "--json"]);
+    add(&["show", &a]);
+    add(&["show", &b[..8], "--json"]);
+    add(&["show", &c, "--span", "retrieval help_center"]);
+    add(&["show", &c, "--span", "chat gpt-4o", "--json"]);
+    add(&["show", "ffffffff"]);
+    add(&["show", "0"]);
+    add(&["diff", &a, &b]);
+    add(&["diff", &c[..12], &id(5), "--json"]);
+    for args in &commands {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        same_with_and_without_cache(d, &args, &all);
+    }
+    // Every command reads each file alone too (one cache per file).
+    for file in &all {
+        for args in [&["ls", "--json"][..], &["loops"], &["check"], &["stats"]] {
+            same_with_and_without_cache(d, args, &[file]);
+        }
+    }
+}
+
+#[test]
+fn the_cache_follows_a_growing_rotated_or_damaged_file() {
+    let f = files();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let current = d.join("llmtrace-traces.jsonl");
+    let text = std::fs::read_to_string(&f.looping).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let write = |path: &Path, lines: &[&str], last: &str| {
+        let mut s: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        s.push_str(last);
+        std::fs::write(path, s).unwrap();
+    };
+    let commands: [&[&str]; 6] = [
+        &["ls", "--json"],
+        &["top", "--by", "cost"],
+        &["stats", "--json"],
+        &["loops", "--json"],
+        &["anomalies", "--json"],
+        &["check", "--json"],
+    ];
+    // The default files, read from the current directory: each check runs without the cache,
+    // then with the cache as the previous step left it.
+    let check = |step: &str| {
+        for args in commands {
+            let mut plain = args.to_vec();
+            plain.push("--no-cache");
+            assert_eq!(
+                run_in(d, args, &[]),
+                run_in(d, &plain, &[]),
+                "{step}: {args:?}"
+            );
+        }
+    };
+    write(&current, &lines[..half], "");
+    check("first half");
+    assert!(d.join(".llmtrace").is_dir());
+    // Appended: the rest, a line at a time, the last cut short (a writer still appending).
+    for i in half..lines.len() {
+        write(&current, &lines[..i], &lines[i][..lines[i].len() / 2]);
+        check("cut short");
+        write(&current, &lines[..=i], "");
+        check("appended");
+    }
+    // Rotated: the file renamed, a new one started.
+    std::fs::rename(&current, d.join("llmtrace-traces.1.jsonl")).unwrap();
+    std::fs::copy(&f.rag1, &current).unwrap();
+    check("rotated");
+    // Damaged: every cache file overwritten in its middle.
+    for entry in std::fs::read_dir(d.join(".llmtrace")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let mid = bytes.len() / 2;
+            bytes[mid..mid + 8].copy_from_slice(b"garbage!");
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    check("damaged");
+    check("rebuilt");
+    // Nowhere to write: a file where the cache directory goes.
+    std::fs::remove_dir_all(d.join(".llmtrace")).unwrap();
+    std::fs::write(d.join(".llmtrace"), "").unwrap();
+    check("cannot be written");
+}
+
+#[test]
+fn stdin_is_never_cached() {
+    let f = files();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .current_dir(dir.path())
+        .args(["ls", "--json", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        &std::fs::read(&f.rag1).unwrap(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_lines(&String::from_utf8(out.stdout).unwrap()).len(), 2);
+    assert!(!dir.path().join(".llmtrace").exists());
+}

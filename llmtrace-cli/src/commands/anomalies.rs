@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::source::{self, Accumulator, Input, Problem, Report};
+use crate::source::{self, Accumulator, Inputs, Problem, Report};
 use crate::span::{OpKind, SpanFacts};
 use crate::traces::{Filters, Traces};
 use crate::{AnomaliesArgs, Outcome, out};
@@ -140,7 +140,7 @@ const MIN_PEERS: usize = 4;
 pub(super) fn run(
     args: &AnomaliesArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let filters = Arc::new(Filters::default());

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 
-use crate::source::{self, Accumulator, Input, Problem, Report};
+use crate::source::{self, Accumulator, Inputs, Problem, Report};
 use crate::span::{OpKind, SpanFacts};
 use crate::{Outcome, out};
 
@@ -52,8 +52,8 @@ impl Accumulator for Checks {
         let mut miss = |i: usize, missing: bool| row.missing[i] += u64::from(missing);
         match kind {
             OpKind::Model => {
-                miss(0, s.input_messages.is_none());
-                miss(1, s.output_messages.is_none() && !s.error);
+                miss(0, !s.has_input_messages);
+                miss(1, !s.has_output_messages && !s.error);
                 miss(2, s.model().is_none());
                 miss(
                     3,
@@ -89,7 +89,7 @@ impl Accumulator for Checks {
     }
 }
 
-pub(super) fn run(json: bool, inputs: &[Input], problems: Vec<Problem>) -> (Outcome, Report) {
+pub(super) fn run(json: bool, inputs: &Inputs, problems: Vec<Problem>) -> (Outcome, Report) {
     let (mut checks, report) = source::scan(inputs, problems, Checks::default);
     for (trace, name, has_totals) in std::mem::take(&mut checks.roots) {
         // A root needs totals when something below it reported usage: more than one span of

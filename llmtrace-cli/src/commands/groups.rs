@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::source::{self, Accumulator, Input, Problem, Report};
+use crate::source::{self, Accumulator, Inputs, Problem, Report};
 use crate::span::{OpKind, SpanFacts};
+use crate::usd::{self, Usd};
 use crate::{GroupBy, Outcome, StatsArgs, out};
 
 /// Which spans a group takes, and under which key.
@@ -25,7 +26,7 @@ pub(super) struct Group {
     pub(super) errors: u64,
     pub(super) input: Option<i64>,
     pub(super) output: Option<i64>,
-    pub(super) cost: Option<f64>,
+    pub(super) cost: Option<Usd>,
     pub(super) lower_bound: bool,
     /// Durations in ns; sorted by `finish`.
     pub(super) durations: Vec<u64>,
@@ -46,10 +47,15 @@ impl Group {
         self.errors += o.errors;
         self.input = add(self.input, o.input);
         self.output = add(self.output, o.output);
-        self.cost = add(self.cost, o.cost);
+        self.cost = usd::merge(self.cost, o.cost);
         self.lower_bound |= o.lower_bound;
         self.durations.extend(o.durations);
         self.ttfts.extend(o.ttfts);
+    }
+
+    /// The cost, in dollars.
+    pub(super) fn cost_usd(&self) -> Option<f64> {
+        self.cost.map(Usd::dollars)
     }
 
     pub(super) fn tokens(&self) -> i64 {
@@ -122,7 +128,7 @@ impl Accumulator for Groups {
         g.errors += u64::from(s.error);
         g.input = add(g.input, s.input_tokens);
         g.output = add(g.output, s.output_tokens);
-        g.cost = add(g.cost, s.cost);
+        g.cost = usd::add(g.cost, s.cost);
         g.lower_bound |= s.usage_missing || s.unpriced;
         g.durations.push(s.duration_ns());
         if let Some(t) = s.ttft.filter(|t| t.is_finite() && *t >= 0.0) {
@@ -141,7 +147,7 @@ impl Accumulator for Groups {
 pub(super) fn stats(
     args: &StatsArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let (groups, report) =
@@ -160,7 +166,7 @@ pub(super) fn stats(
                 "p99_ms": g.p(99.0).map(out::ms),
                 "input_tokens": g.input,
                 "output_tokens": g.output,
-                "cost_usd": g.cost,
+                "cost_usd": g.cost_usd(),
                 "cost_lower_bound": g.lower_bound,
                 "ttft_p50_ms": out::percentile(&g.ttfts, 50.0).map(out::ms),
                 "ttft_p95_ms": out::percentile(&g.ttfts, 95.0).map(out::ms),
@@ -205,7 +211,7 @@ pub(super) fn stats(
             p(95.0),
             p(99.0),
             out::tokens(g.input, g.output),
-            out::cost(g.cost, g.lower_bound),
+            out::cost(g.cost_usd(), g.lower_bound),
             ttft,
         ]);
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::source::{self, Accumulator, Input, Problem, Report};
+use crate::source::{self, Accumulator, Inputs, Problem, Report};
 use crate::span::{OpKind, SpanFacts};
 use crate::{LoopsArgs, Outcome, out};
 
@@ -44,21 +44,17 @@ impl Accumulator for Calls {
         if kind != OpKind::Tool && kind != OpKind::Model {
             return;
         }
-        let repeat = s.repeat_key();
-        let input = match kind {
-            OpKind::Tool => s.tool_arguments.unwrap_or(""),
-            _ => "",
-        };
+        let repeat = s.repeat();
         let call = Call {
             start: s.start,
             end: s.end,
             span_id: s.span_id,
-            key: repeat.as_ref().map(|r| r.0),
+            key: repeat.hash,
             label: match kind {
                 OpKind::Tool => s.tool.unwrap_or(s.name).to_owned(),
                 _ => s.name.to_owned(),
             },
-            input: out::excerpt(input, 60),
+            input: repeat.input.into_owned(),
             is_tool: kind == OpKind::Tool,
             error: s.error,
             input_tokens: s.input_tokens,
@@ -99,7 +95,7 @@ struct Loop {
 pub(super) fn run(
     args: &LoopsArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let n = args.min_repeats.max(2);

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::source::{self, Input, Problem, Report};
+use crate::source::{self, Inputs, Problem, Report};
 use crate::traces::{TraceSummary, Traces};
 use crate::{LsArgs, Outcome, out};
 
 pub(super) fn run(
     args: &LsArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let filters = Arc::new(args.filter.filters());

@@ -8,14 +8,14 @@ mod ls;
 mod show;
 mod top;
 
-use crate::source::{Input, Problem, Report};
+use crate::source::{Inputs, Problem, Report};
 use crate::{Cmd, Common, Outcome};
 
 /// Runs `command` over `inputs`; `problems` are those found before reading.
 pub(crate) fn run(
     command: &Cmd,
     common: &Common,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     match command {

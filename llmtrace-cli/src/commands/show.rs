@@ -16,8 +16,8 @@ use llmtrace_runtime::otel::opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
 use serde_json::{Value as Json, json};
 
 use crate::otlp::AnyValue;
-use crate::source::{self, Accumulator, Input, Problem, Report};
-use crate::span::{OpKind, SpanFacts};
+use crate::source::{self, Accumulator, Inputs, Problem, Reads, Report};
+use crate::span::{OpKind, Raw, SpanFacts};
 use crate::{DiffArgs, Outcome, ShowArgs, out};
 
 /// One span of a trace asked for: what the tree needs, and the details `--span` prints.
@@ -63,12 +63,27 @@ struct Matching {
     spans: Vec<Kept>,
 }
 
+impl Matching {
+    fn takes(&self, trace_id: u128) -> bool {
+        let id = out::full_id(trace_id);
+        self.prefixes.iter().any(|p| id.starts_with(p.as_str()))
+    }
+}
+
 impl Accumulator for Matching {
     fn add(&mut self, s: &SpanFacts<'_>) {
-        let id = out::full_id(s.trace_id);
-        if self.prefixes.iter().any(|p| id.starts_with(p.as_str())) {
-            self.spans.push(keep(s));
+        // Spans come as written (`reads`), never from the cache alone.
+        if let (true, Some(raw)) = (self.takes(s.trace_id), &s.raw) {
+            self.spans.push(keep(s, raw));
         }
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::RawOfSomeTraces
+    }
+
+    fn takes_trace(&self, trace_id: u128) -> bool {
+        self.takes(trace_id)
     }
 
     fn merge(&mut self, other: Self) {
@@ -100,9 +115,9 @@ fn attrs(list: &[crate::otlp::KeyValue<'_>]) -> Vec<KeyValue> {
         .collect()
 }
 
-fn keep(s: &SpanFacts<'_>) -> Kept {
+fn keep(s: &SpanFacts<'_>, raw: &Raw<'_>) -> Kept {
     let mut events = SpanEvents::default();
-    events.events = s
+    events.events = raw
         .events
         .iter()
         .map(|e| {
@@ -130,7 +145,7 @@ fn keep(s: &SpanFacts<'_>) -> Kept {
         name: s.name.to_owned().into(),
         start_time: UNIX_EPOCH + Duration::from_nanos(s.start),
         end_time: UNIX_EPOCH + Duration::from_nanos(s.end),
-        attributes: attrs(s.attributes),
+        attributes: attrs(raw.attributes),
         dropped_attributes_count: 0,
         events,
         links: SpanLinks::default(),
@@ -142,7 +157,7 @@ fn keep(s: &SpanFacts<'_>) -> Kept {
         instrumentation_scope: InstrumentationScope::builder("llmtrace").build(),
     };
     let text = |key: &str| {
-        s.attributes
+        raw.attributes
             .iter()
             .rev()
             .find(|kv| kv.key == key)
@@ -167,20 +182,20 @@ fn keep(s: &SpanFacts<'_>) -> Kept {
         ttft: s.ttft,
         error: s.error_text(),
         kind: s.kind(),
-        input_messages: s.input_messages.map(str::to_owned),
-        output_messages: s.output_messages.map(str::to_owned),
+        input_messages: raw.input_messages.map(str::to_owned),
+        output_messages: raw.output_messages.map(str::to_owned),
         output_value: text("output.value"),
-        tool_arguments: s.tool_arguments.map(str::to_owned),
-        tool_result: s.tool_result.map(str::to_owned),
-        documents: documents(s),
+        tool_arguments: raw.tool_arguments.map(str::to_owned),
+        tool_result: raw.tool_result.map(str::to_owned),
+        documents: documents(raw),
         best_score: s.best_score,
     }
 }
 
 /// The retrieved documents: from OpenInference's flattened keys, else the GenAI JSON array.
-fn documents(s: &SpanFacts<'_>) -> Vec<Doc> {
+fn documents(raw: &Raw<'_>) -> Vec<Doc> {
     let mut flat: BTreeMap<usize, Doc> = BTreeMap::new();
-    for kv in s.attributes {
+    for kv in raw.attributes {
         let Some(rest) = kv.key.strip_prefix("retrieval.documents.") else {
             continue;
         };
@@ -203,7 +218,7 @@ fn documents(s: &SpanFacts<'_>) -> Vec<Doc> {
     if !flat.is_empty() {
         return flat.into_values().collect();
     }
-    let Some(json) = s
+    let Some(json) = raw
         .attributes
         .iter()
         .find(|kv| kv.key == "gen_ai.retrieval.documents")
@@ -231,11 +246,7 @@ fn documents(s: &SpanFacts<'_>) -> Vec<Doc> {
 type Loaded = Vec<(u128, Vec<Kept>)>;
 
 /// Reads the spans of the traces `ids` name (ids or prefixes); each must name exactly one trace.
-fn load(
-    ids: &[&str],
-    inputs: &[Input],
-    problems: Vec<Problem>,
-) -> (Result<Loaded, String>, Report) {
+fn load(ids: &[&str], inputs: &Inputs, problems: Vec<Problem>) -> (Result<Loaded, String>, Report) {
     let prefixes: Vec<String> = ids.iter().map(|i| i.trim().to_lowercase()).collect();
     for p in &prefixes {
         if p.len() < 4 || !p.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -301,7 +312,7 @@ fn load(
 pub(super) fn show(
     args: &ShowArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let (loaded, report) = load(&[&args.trace], inputs, problems);
@@ -693,7 +704,7 @@ fn output_of(k: &Kept) -> Option<&str> {
 pub(super) fn diff(
     args: &DiffArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let (loaded, report) = load(&[&args.a, &args.b], inputs, problems);

@@ -7,14 +7,15 @@ use serde_json::json;
 
 use super::groups::{Group, Groups, Key, error_rate};
 use super::ls::{print_traces, trace_json};
-use crate::source::{self, Input, Problem, Report};
+use crate::source::{self, Inputs, Problem, Report};
 use crate::traces::{TraceSummary, Traces};
+use crate::usd;
 use crate::{By, GroupBy, Outcome, TopArgs, out};
 
 pub(super) fn run(
     args: &TopArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     match args.group_by {
@@ -49,7 +50,7 @@ fn metric_trace(t: &TraceSummary, by: By) -> f64 {
 fn top_traces(
     args: &TopArgs,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let filters = Arc::new(args.filter.filters());
@@ -57,11 +58,18 @@ fn top_traces(
     let mut list = traces.filtered();
     let mut durations: Vec<u64> = list.iter().map(|t| t.duration).collect();
     durations.sort_unstable();
-    list.sort_by(|a, b| {
+    let order = |a: &TraceSummary, b: &TraceSummary| {
         metric_trace(b, args.by)
             .total_cmp(&metric_trace(a, args.by))
             .then(a.trace_id.cmp(&b.trace_id))
-    });
+    };
+    // Only the first `limit` are printed: pick them, then sort them (the order is total, so
+    // this is the order a full sort gives).
+    if args.limit > 0 && args.limit < list.len() {
+        list.select_nth_unstable_by(args.limit - 1, order);
+        list.truncate(args.limit);
+    }
+    list.sort_by(order);
     list.truncate(args.limit);
     if json {
         for (i, t) in list.iter().enumerate() {
@@ -99,7 +107,7 @@ fn top_trace_groups(
     args: &TopArgs,
     by: GroupBy,
     json: bool,
-    inputs: &[Input],
+    inputs: &Inputs,
     problems: Vec<Problem>,
 ) -> (Outcome, Report) {
     let filters = Arc::new(args.filter.filters());
@@ -117,9 +125,7 @@ fn top_trace_groups(
         g.errors += u64::from(t.errors);
         g.input = Some(g.input.unwrap_or(0) + t.input_tokens.unwrap_or(0));
         g.output = Some(g.output.unwrap_or(0) + t.output_tokens.unwrap_or(0));
-        if let Some(c) = t.cost {
-            g.cost = Some(g.cost.unwrap_or(0.0) + c);
-        }
+        g.cost = usd::add(g.cost, t.cost);
         g.lower_bound |= t.lower_bound;
         g.durations.push(t.duration);
     }
@@ -133,7 +139,7 @@ fn top_trace_groups(
 
 fn metric_group(g: &Group, by: By) -> f64 {
     match by {
-        By::Cost => g.cost.unwrap_or(0.0),
+        By::Cost => g.cost_usd().unwrap_or(0.0),
         By::Tokens => g.tokens() as f64,
         By::Duration => g.total_duration() as f64,
         By::Errors => g.errors as f64,
@@ -164,7 +170,7 @@ fn print_groups(
                 "errors": g.errors,
                 "input_tokens": g.input,
                 "output_tokens": g.output,
-                "cost_usd": g.cost,
+                "cost_usd": g.cost_usd(),
                 "cost_lower_bound": g.lower_bound,
                 "total_duration_ms": out::ms(g.total_duration()),
                 "p50_ms": g.p(50.0).map(out::ms),
@@ -195,7 +201,7 @@ fn print_groups(
             out::count(g.calls as i64),
             error_rate(g.errors, g.calls),
             out::tokens(g.input, g.output),
-            out::cost(g.cost, g.lower_bound),
+            out::cost(g.cost_usd(), g.lower_bound),
             out::dur(g.total_duration()),
             p(50.0),
             p(95.0),
