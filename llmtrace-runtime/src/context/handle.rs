@@ -1,5 +1,6 @@
 //! A captured trace context that can cross threads and tasks, and the future that carries one.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr;
@@ -10,7 +11,7 @@ use pin_project_lite::pin_project;
 
 use super::ids::{SpanId, TraceId};
 use super::thread::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
-use crate::record::Scope;
+use crate::record::{Link, Scope, Value};
 
 /// The current trace position, captured so that work started elsewhere (a `tokio::spawn`ed task,
 /// a `JoinSet` member, `spawn_blocking`, a `std::thread`) continues the same trace.
@@ -64,6 +65,41 @@ impl TraceContext {
         }
     }
 
+    /// A context with this one's scope (session, user, tags, metadata) but no parent: the first
+    /// span started in it begins a new trace. For work that continues elsewhere as a trace of
+    /// its own, a handoff to another agent or a job picked up later, with a link back:
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// #[llmtrace::agent(name = "planner")]
+    /// fn plan(topic: &str) -> String {
+    ///     let here = llmtrace::current().context();
+    ///     // The writer's run is a trace of its own, linked to the planner's span.
+    ///     here.new_trace().in_scope(|| write(topic, &here))
+    /// }
+    ///
+    /// #[llmtrace::agent(name = "writer", links = [handoff])]
+    /// fn write(topic: &str, handoff: &llmtrace::TraceContext) -> String {
+    ///     format!("notes on {topic}")
+    /// }
+    /// # assert_eq!(plan("tides"), "notes on tides");
+    /// ```
+    pub fn new_trace(&self) -> TraceContext {
+        let scope = self.scope.as_deref().map(|s| {
+            let mut scope = s.clone();
+            // Another trace's agent: the spans of the new trace are not its own.
+            scope.agent = None;
+            Arc::new(scope)
+        });
+        TraceContext {
+            trace_id: 0,
+            span_id: 0,
+            flags: 0,
+            scope,
+        }
+    }
+
     /// The trace id, if this context is inside a trace.
     pub fn trace_id(&self) -> Option<TraceId> {
         (self.flags & VALID != 0).then_some(TraceId(self.trace_id))
@@ -77,6 +113,18 @@ impl TraceContext {
     /// Whether spans of this trace are recorded.
     pub fn is_sampled(&self) -> bool {
         self.flags & SAMPLED != 0
+    }
+
+    /// A link to the span this context is positioned at, with these attributes; `None` when the
+    /// context is not inside a trace.
+    pub(crate) fn link(&self, attributes: Vec<(Cow<'static, str>, Value)>) -> Option<Link> {
+        (self.flags & VALID != 0).then(|| Link {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampled: self.flags & SAMPLED != 0,
+            remote: self.flags & REMOTE != 0,
+            attributes,
+        })
     }
 
     fn as_ctx(&self) -> Ctx {

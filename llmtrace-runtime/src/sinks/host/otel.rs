@@ -86,7 +86,7 @@ pub(crate) fn start(
     // The name the sampler sees is the callsite's; a name that depends on run-time arguments
     // (a model given as an expression) is set when the span ends.
     let builder = SpanBuilder::from_name(Cow::Borrowed(mapper.callsite_name(callsite)))
-        .with_kind(span_kind(callsite.kind))
+        .with_kind(span_kind(callsite))
         .with_start_time(clock::to_system_time(now));
     let span = provider.tracer.build_with_context(builder, &parent_cx);
     let ids = Ids::of_span(span.span_context());
@@ -118,6 +118,9 @@ pub(crate) fn finish(mut span: BoxedSpan, mapped: Mapped, end: SystemTime) {
     span.set_attributes(mapped.attributes);
     for event in mapped.events {
         span.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
+    }
+    for link in mapped.links {
+        span.add_link(link.span_context, link.attributes);
     }
     span.set_status(mapped.status);
     span.end_with_timestamp(end);
