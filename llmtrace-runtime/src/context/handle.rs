@@ -164,6 +164,22 @@ impl TraceContext {
     }
 }
 
+/// As a captured parameter: the W3C `traceparent` of the span it is positioned at
+/// (`00-{trace id}-{span id}-{flags}`), or `null` outside a trace. A context passed to a function
+/// for its `links = [..]` is then captured as the ids it links to.
+impl serde::Serialize for TraceContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.flags & VALID == 0 {
+            return serializer.serialize_none();
+        }
+        let sampled = u8::from(self.flags & SAMPLED != 0);
+        serializer.collect_str(&format_args!(
+            "00-{:032x}-{:016x}-{sampled:02x}",
+            self.trace_id, self.span_id
+        ))
+    }
+}
+
 /// Keeps a [`TraceContext`] installed on the current thread; restores the previous one on drop.
 #[must_use = "the context is uninstalled when the guard is dropped"]
 #[derive(Debug)]
