@@ -193,7 +193,7 @@ impl Args {
             (ArgType::Links, RawValue::Assign(expr)) => self.links.push(expr),
             (ArgType::Links, _) => cx.error_spanned(
                 &key,
-                format!("`{name}` takes a list of trace contexts: `{name} = [handoff, previous_attempt]`"),
+                format!("`{name}` takes a list of trace contexts; write `{name} = [handoff, previous_attempt]`"),
             ),
             (ArgType::Path, RawValue::Assign(expr)) => match path_of(&expr) {
                 Some(path) => self.krate = Some(path),
@@ -241,6 +241,16 @@ impl Args {
 /// Reports an unknown argument; returns the argument suggested instead, if any.
 fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'static str> {
     let written = kind.written();
+    if let Some((.., why)) = kind::REFUSED
+        .iter()
+        .find(|(k, arg, _)| *k == kind && *arg == name)
+    {
+        cx.error_spanned(
+            key,
+            format!("`{name}` is not an argument of {written}: {why}; remove it"),
+        );
+        return None;
+    }
     let others = kind::kinds_accepting(name);
     if !others.is_empty() {
         let list: Vec<String> = others.iter().map(|k| k.written()).collect();
@@ -645,7 +655,7 @@ mod tests {
         assert!(cx.into_result().is_ok());
         assert_eq!(args.links.len(), 2);
         assert!(errors(Kind::Step, quote!(links = handoffs)).is_empty());
-        assert!(errors(Kind::Tool, quote!(links(a)))[0].contains("list of trace contexts"));
+        assert!(errors(Kind::Tool, quote!(links(a)))[0].contains("write `links = ["));
         let e = errors(Kind::LlmCall, quote!(operation = "embeddings"));
         assert!(
             e[0].contains("`#[embeddings(provider = .., model = ..)]`"),

@@ -279,6 +279,23 @@ pub(crate) const MOVED: &[(Kind, &str, &str, &str)] = &[(
     "embeddings calls are traced by `#[embeddings(provider = .., model = ..)]`, which records the vector count and dimension and never the vectors; use it instead of `#[llm_call(operation = \"embeddings\")]`",
 )];
 
+/// Arguments other kinds take that a kind refuses for a reason of its own: `(kind, argument,
+/// why)`. The parser says why rather than listing the kinds that take them.
+pub(crate) const REFUSED: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Embeddings,
+        "output",
+        "an embeddings call's return value is its vectors, which are never recorded (their count and dimension are)",
+    ),
+    (Kind::Step, "skip", "a step has no parameters to capture"),
+    (Kind::Step, "redact", "a step has no parameters to capture"),
+    (
+        Kind::Step,
+        "skip_all",
+        "a step has no parameters to capture",
+    ),
+];
+
 /// The table. Order is documentation order.
 pub(crate) static ARGS: &[ArgSpec] = &[
     // ---- names
@@ -1014,6 +1031,16 @@ mod tests {
     #[test]
     fn every_kind_is_in_the_runtime_and_moved_values_are_not_accepted() {
         assert_eq!(Kind::ALL.len(), llmtrace_runtime::Kind::ALL.len());
+        for (kind, arg, _) in REFUSED {
+            assert!(
+                lookup(*kind, arg).is_none(),
+                "{arg} is both refused and taken"
+            );
+            assert!(
+                !kinds_accepting(arg).is_empty(),
+                "{arg} is no argument at all"
+            );
+        }
         for (kind, arg, value, _) in MOVED {
             let spec = lookup(*kind, arg).expect("a moved value's argument exists");
             if let ArgType::Enum(values) = spec.ty {

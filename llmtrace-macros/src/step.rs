@@ -13,6 +13,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
@@ -33,7 +34,12 @@ impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
             return Err(input.error(
-                "`step!` takes the step's name and a block: `step!(\"build_context\", { .. })`",
+                "`step!` takes the step's name and a block; write `step!(\"build_context\", { .. })`",
+            ));
+        }
+        if input.peek(syn::token::Brace) || input.peek(Token![async]) {
+            return Err(input.error(
+                "`step!` takes the step's name first; add it: `step!(\"build_context\", { .. })`",
             ));
         }
         let name: Expr = input.parse()?;
@@ -44,7 +50,7 @@ impl Parse for Input {
         loop {
             if input.is_empty() {
                 return Err(input.error(
-                    "`step!` ends with the block to run: `step!(\"build_context\", { .. })`",
+                    "`step!` ends with the block to run; add it: `step!(\"build_context\", { .. })`",
                 ));
             }
             input.parse::<Token![,]>()?;
@@ -55,6 +61,11 @@ impl Parse for Input {
                     return Err(input.error("the block is the last argument of `step!`"));
                 }
                 return Ok(Input { args, body });
+            }
+            if !input.peek(syn::Ident::peek_any) {
+                return Err(input.error(
+                    "`step!` ends with the block to run, in braces; write `step!(\"build_context\", { .. })`",
+                ));
             }
             args.push(input.parse()?);
         }
@@ -78,8 +89,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
     if let Err(errors) = cx.into_result() {
         let errors = errors.to_compile_error();
-        // The block still stands for the value, so the code around it type-checks as written.
-        return quote! {{ #errors #body }};
+        // The block still stands for the value (run as the expansion runs it, in a closure), so
+        // the code around it type-checks as written.
+        return quote! {{ #errors (|| #body)() }};
     }
     expand_checked(&args, body, is_async)
 }

@@ -110,7 +110,7 @@ pub(crate) fn check(kind: Kind, args: &Args, func: &Func, cx: &Ctxt) {
             &func.sig.ident,
             format!(
                 "`#[guardrail]` records whether the check passed from the value `{}` returns, and it returns nothing; \
-                 return `bool` or `llmtrace::Verdict` (`Verdict::fail(\"why\")`)",
+                 add a return type: `-> bool`, or `-> llmtrace::Verdict` (`Verdict::fail(\"why\")`)",
                 func.sig.ident
             ),
         ),
@@ -156,9 +156,13 @@ fn rerank_documents(args: &Args, func: &Func, cx: &Ctxt) {
             &func.sig.ident,
             format!(
                 "`#[rerank]` records the documents it is given from a parameter named `documents` or `candidates`, \
-                 and `{}` has none; name the parameter with `documents(..)`, for example `#[rerank(model = \"..\", documents({}))]`",
+                 and `{}` has none; add `documents(..)` naming the parameter that holds them, for example `#[rerank(model = \"..\", documents({}))]`",
                 func.sig.ident,
-                params.first().map_or("hits", String::as_str)
+                params
+                    .iter()
+                    .rev()
+                    .find(|p| *p != "query")
+                    .map_or("hits", String::as_str)
             ),
         ),
         None => {}
