@@ -33,7 +33,8 @@ struct Input {
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
+            return Err(syn::Error::new(
+                input.span(),
                 "`step!` takes the step's name and a block; write `step!(\"build_context\", { .. })`",
             ));
         }
@@ -49,7 +50,10 @@ impl Parse for Input {
         }];
         loop {
             if input.is_empty() {
-                return Err(input.error(
+                // At the end of the input, `input.error` would start with "unexpected end of
+                // input": the message says what to add.
+                return Err(syn::Error::new(
+                    input.span(),
                     "`step!` ends with the block to run; add it: `step!(\"build_context\", { .. })`",
                 ));
             }

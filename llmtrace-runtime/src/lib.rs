@@ -116,7 +116,9 @@ pub mod export {
         pub use crate::sinks::console::render::{
             TreeText, format_cost, format_count, format_duration,
         };
-        pub use crate::sinks::console::tree::{Node, Tree, UsageCost, build};
+        pub use crate::sinks::console::tree::{
+            AgentCounts, Node, SpanLink, Tree, UsageCost, build,
+        };
     }
 }
 

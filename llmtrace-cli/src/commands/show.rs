@@ -114,6 +114,27 @@ fn keep(s: &SpanFacts<'_>) -> Kept {
             )
         })
         .collect();
+    let mut links = SpanLinks::default();
+    links.links = s
+        .links
+        .iter()
+        .filter_map(|l| {
+            let trace = crate::otlp::hex_id::<16>(&l.trace_id)?;
+            let span = crate::otlp::hex_id::<8>(&l.span_id)?;
+            let context = SpanContext::new(
+                TraceId::from(u128::from_be_bytes(trace)),
+                SpanId::from(u64::from_be_bytes(span)),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            );
+            Some(llmtrace_runtime::otel::opentelemetry::trace::Link::new(
+                context,
+                attrs(&l.attributes),
+                0,
+            ))
+        })
+        .collect();
     let data = SpanData {
         span_context: SpanContext::new(
             TraceId::from(s.trace_id),
@@ -133,7 +154,7 @@ fn keep(s: &SpanFacts<'_>) -> Kept {
         attributes: attrs(s.attributes),
         dropped_attributes_count: 0,
         events,
-        links: SpanLinks::default(),
+        links,
         status: if s.error {
             Status::error(s.status_message.to_owned())
         } else {
