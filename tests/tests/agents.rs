@@ -93,7 +93,10 @@ async fn an_agent_totals_its_own_calls_only() {
 
     let researcher = agent(&spans, "researcher");
     assert_parent(&spans, "invoke_agent researcher", "invoke_agent planner");
-    assert_eq!(researcher.i64_attr("llmtrace.agent.inference_calls"), Some(2));
+    assert_eq!(
+        researcher.i64_attr("llmtrace.agent.inference_calls"),
+        Some(2)
+    );
     assert_eq!(researcher.i64_attr("llmtrace.agent.tool_calls"), Some(1));
     assert_eq!(researcher.i64_attr("llmtrace.agent.steps"), Some(0));
     assert_eq!(researcher.i64_attr("gen_ai.usage.input_tokens"), Some(1100));
@@ -137,7 +140,10 @@ async fn an_agent_totals_its_own_calls_only() {
     let trees = llmtrace::export::tree::build(spans.iter());
     let own = trees
         .iter()
-        .find(|t| t.root().is_some_and(|r| r.name() == "invoke_workflow research"))
+        .find(|t| {
+            t.root()
+                .is_some_and(|r| r.name() == "invoke_workflow research")
+        })
         .unwrap();
     assert_eq!(own.totals().input_tokens, Some(1200));
     // Without the roll-up, summing the spans gives the same: the agents' sums are skipped.
@@ -167,7 +173,11 @@ async fn pipeline() -> usize {
                 llmtrace::step("a").instrument(fetch("a")),
                 llmtrace::step("b").instrument(fetch("bb")),
             );
-            let spawned = tokio::spawn(llmtrace::step("spawned").instrument(fetch("ccc")).in_current_trace());
+            let spawned = tokio::spawn(
+                llmtrace::step("spawned")
+                    .instrument(fetch("ccc"))
+                    .in_current_trace(),
+            );
             let c = spawned.await.unwrap();
             let d = llmtrace::step!("block", { lookup("dddd") });
             let e = llmtrace::step!("async_block", async { fetch("eeeee").await }).await;
@@ -191,7 +201,10 @@ async fn steps_nest_across_await_join_and_spawn() {
         assert!(children[0].name.starts_with("execute_tool"), "{step}");
     }
     assert_eq!(spans.by_name("block").str_attr("output.value"), Some("4"));
-    assert_eq!(spans.by_name("async_block").str_attr("output.value"), Some("5"));
+    assert_eq!(
+        spans.by_name("async_block").str_attr("output.value"),
+        Some("5")
+    );
     assert_eq!(spans.roots().len(), 1);
 }
 
@@ -227,7 +240,10 @@ async fn steps_record_errors_panics_and_cancellation() {
     let slow = spans.by_name("slow");
     assert_eq!(slow.bool_attr("llmtrace.cancelled"), Some(true));
     assert!(!slow.is_error());
-    assert_eq!(spans.by_name("io").str_attr("error.type"), Some("io::Error"));
+    assert_eq!(
+        spans.by_name("io").str_attr("error.type"),
+        Some("io::Error")
+    );
 }
 
 #[test]

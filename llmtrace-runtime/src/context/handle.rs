@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::ids::{SpanId, TraceId};
-use super::thread::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
+use super::thread::{self, Ctx, DETACHED, Entered, REMOTE, SAMPLED, VALID};
 use crate::record::{Link, Scope, Value};
 
 /// The current trace position, captured so that work started elsewhere (a `tokio::spawn`ed task,
@@ -95,7 +95,7 @@ impl TraceContext {
         TraceContext {
             trace_id: 0,
             span_id: 0,
-            flags: 0,
+            flags: DETACHED,
             scope,
         }
     }

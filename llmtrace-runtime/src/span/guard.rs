@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use crate::capture;
-use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
+use crate::context::{self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
@@ -57,7 +57,7 @@ impl Span {
             if p.interop & !TRACING_PARENT != 0 {
                 return Span::start_interop(callsite, parent, p);
             }
-            if !parent.is_valid() {
+            if !parent.is_valid() && parent.flags & DETACHED == 0 {
                 if let Some(ids) = external::tracing_parent() {
                     parent.adopt(ids.trace_id, ids.span_id, ids.sampled);
                     flags = FLAG_PARENT_EXTERNAL;
@@ -81,7 +81,8 @@ impl Span {
                     sampled: parent.is_sampled(),
                     remote: parent.flags & REMOTE != 0,
                 });
-                return Span::with(host.start(callsite, ids, parent.scope()));
+                let detached = parent.flags & DETACHED != 0;
+                return Span::with(host.start(callsite, ids, detached, parent.scope()));
             }
         }
         let mut flags = if p.interop & OTEL_CONTEXT != 0 {
@@ -90,7 +91,7 @@ impl Span {
             0
         };
         let mut parent = parent;
-        if !parent.is_valid() {
+        if !parent.is_valid() && parent.flags & DETACHED == 0 {
             if let Some(cx) = external::external_parent(p.interop) {
                 let ids = external::Ids::of(&cx);
                 parent.adopt(ids.trace_id, ids.span_id, ids.sampled);

@@ -216,7 +216,13 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
         notes.push("⊘ cancelled".to_owned());
     }
     if let Some(c) = span.agent_counts {
-        let count = |n: i64, one, many| format!("{} {}", format_count(n), plural(n.unsigned_abs(), one, many));
+        let count = |n: i64, one, many| {
+            format!(
+                "{} {}",
+                format_count(n),
+                plural(n.unsigned_abs(), one, many)
+            )
+        };
         notes.push(format!(
             "({}, {}, {})",
             count(c.inference_calls, "model call", "model calls"),

@@ -208,10 +208,13 @@ fn agents_guardrails_retries_and_links() {
         .attr(lt::AGENT_TOOL_CALLS, 2)
         .attr(lt::AGENT_STEPS, 1);
     researcher.links.links.push(link(OTHER_TRACE, 9, false));
-    let mut retry = span(TRACE, 5, 2, "execute_tool fetch_page", 150, 200).attr(lt::RETRY_ATTEMPT, 2);
+    let mut retry =
+        span(TRACE, 5, 2, "execute_tool fetch_page", 150, 200).attr(lt::RETRY_ATTEMPT, 2);
     retry.links.links.push(link(TRACE, 4, true));
     let batches = vec![vec![
-        span(TRACE, 3, 2, "chat gpt-4o", 0, 100).usage(1200, 300).cost(0.01),
+        span(TRACE, 3, 2, "chat gpt-4o", 0, 100)
+            .usage(1200, 300)
+            .cost(0.01),
         span(TRACE, 4, 2, "execute_tool fetch_page", 100, 140).failed("Timeout", "timed out"),
         retry,
         span(TRACE, 6, 2, "guardrail no_pii", 250, 260)
@@ -223,7 +226,9 @@ fn agents_guardrails_retries_and_links() {
     ]];
     insta::assert_snapshot!(steps(&exporter, &screen, batches));
     let spans: Vec<SpanData> = vec![
-        span(TRACE, 3, 2, "chat gpt-4o", 0, 100).usage(1200, 300).cost(0.01),
+        span(TRACE, 3, 2, "chat gpt-4o", 0, 100)
+            .usage(1200, 300)
+            .cost(0.01),
         span(TRACE, 2, 1, "invoke_agent researcher", 0, 300)
             .usage(1200, 300)
             .attr(lt::AGENT_INFERENCE_CALLS, 1),

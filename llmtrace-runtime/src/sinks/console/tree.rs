@@ -194,12 +194,9 @@ impl Summary {
                 tool_calls: attrs.int(lt::AGENT_TOOL_CALLS).unwrap_or(0),
                 steps: attrs.int(lt::AGENT_STEPS).unwrap_or(0),
             }),
-            guardrail: attrs.bool(lt::GUARDRAIL_PASSED).map(|passed| {
-                (
-                    passed,
-                    attrs.str(lt::GUARDRAIL_REASON).map(str::to_owned),
-                )
-            }),
+            guardrail: attrs
+                .bool(lt::GUARDRAIL_PASSED)
+                .map(|passed| (passed, attrs.str(lt::GUARDRAIL_REASON).map(str::to_owned))),
             attempt: attrs.int(lt::RETRY_ATTEMPT),
             links: span
                 .links

@@ -65,6 +65,7 @@ pub(crate) fn start(
     mapper: &Mapper,
     callsite: &'static Callsite,
     parent: Option<ParentIds>,
+    detached: bool,
     scope: Option<Arc<Scope>>,
     interop: u8,
 ) -> SpanState {
@@ -74,6 +75,8 @@ pub(crate) fn start(
             let flag = if parent.remote { FLAG_PARENT_REMOTE } else { 0 };
             (parent_context(&parent), parent.span_id, flag)
         }
+        // A new trace, on purpose: not under the provider's current span.
+        None if detached => (Context::new(), 0, 0),
         None => match external_parent(interop) {
             Some(cx) => {
                 let id = Ids::of(&cx).span_id;

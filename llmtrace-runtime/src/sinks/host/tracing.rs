@@ -46,6 +46,7 @@ const CHUNK: usize = 32;
 pub(crate) fn start(
     callsite: &'static Callsite,
     parent: Option<ParentIds>,
+    detached: bool,
     scope: Option<Arc<Scope>>,
     interop: u8,
 ) -> SpanState {
@@ -59,6 +60,12 @@ pub(crate) fn start(
             let _ = span.set_parent(parent_context(parent));
             let flag = if parent.remote { FLAG_PARENT_REMOTE } else { 0 };
             (parent.span_id, flag)
+        }
+        // A new trace, on purpose: an empty parent context keeps tracing-opentelemetry from
+        // taking the current `tracing` span's as the parent.
+        None if detached => {
+            let _ = span.set_parent(opentelemetry::Context::new());
+            (0, 0)
         }
         None => match external_parent(interop) {
             Some(cx) => {
