@@ -118,7 +118,7 @@ impl TraceContext {
     /// A link to the span this context is positioned at, with these attributes; `None` when the
     /// context is not inside a trace.
     pub(crate) fn link(&self, attributes: Vec<(Cow<'static, str>, Value)>) -> Option<Link> {
-        (self.flags & VALID != 0).then(|| Link {
+        (self.flags & VALID != 0).then_some(Link {
             trace_id: self.trace_id,
             span_id: self.span_id,
             sampled: self.flags & SAMPLED != 0,
