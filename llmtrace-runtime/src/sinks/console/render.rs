@@ -206,6 +206,16 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
         let docs = plural(n, "doc", "docs");
         notes.push(format!("({} {docs})", format_count(saturating_i64(n))));
     }
+    if let Some((given, kept)) = span.reranked {
+        let n =
+            |c: Option<u64>| c.map_or_else(|| "?".to_owned(), |n| format_count(saturating_i64(n)));
+        notes.push(format!(
+            "({} → {} {})",
+            n(given),
+            n(kept),
+            plural(kept.unwrap_or(0), "doc", "docs")
+        ));
+    }
     if let Some(ttft) = span.ttft {
         notes.push(format!("ttft {}", format_duration(ttft)));
     }

@@ -217,6 +217,9 @@ fn agents_guardrails_retries_and_links() {
             .cost(0.01),
         span(TRACE, 4, 2, "execute_tool fetch_page", 100, 140).failed("Timeout", "timed out"),
         retry,
+        span(TRACE, 7, 2, "rerank rerank-v3.5", 200, 210)
+            .attr(lt::RERANK_INPUT_DOCUMENT_COUNT, 4)
+            .attr(lt::RERANK_OUTPUT_DOCUMENT_COUNT, 2),
         span(TRACE, 6, 2, "guardrail no_pii", 250, 260)
             .attr(lt::GUARDRAIL_PASSED, false)
             .attr(lt::GUARDRAIL_REASON, "quotes an email address"),

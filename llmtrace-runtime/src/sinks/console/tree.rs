@@ -116,6 +116,8 @@ pub(super) struct Summary {
     pub(super) agent_counts: Option<AgentCounts>,
     /// A guardrail's verdict, with its reason.
     pub(super) guardrail: Option<(bool, Option<String>)>,
+    /// A reranker's documents: how many it was given, how many it kept.
+    pub(super) reranked: Option<(Option<u64>, Option<u64>)>,
     /// `llmtrace.retry.attempt`.
     pub(super) attempt: Option<i64>,
     /// The spans this one links to.
@@ -198,6 +200,12 @@ impl Summary {
                 .bool(lt::GUARDRAIL_PASSED)
                 .map(|passed| (passed, attrs.str(lt::GUARDRAIL_REASON).map(str::to_owned))),
             attempt: attrs.int(lt::RETRY_ATTEMPT),
+            reranked: {
+                let count = |key| attrs.int(key).and_then(|n| u64::try_from(n).ok());
+                let given = count(lt::RERANK_INPUT_DOCUMENT_COUNT);
+                let kept = count(lt::RERANK_OUTPUT_DOCUMENT_COUNT);
+                (given.is_some() || kept.is_some()).then_some((given, kept))
+            },
             links: span
                 .links
                 .iter()
