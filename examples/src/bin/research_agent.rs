@@ -187,7 +187,7 @@ impl llmtrace::EmbeddingVectors for Embedded {
 
 /// A deterministic stand-in for an embedding: letter frequencies.
 fn pseudo_vector(text: &str) -> Vec<f32> {
-    let mut v = vec![0.0; 26];
+    let mut v = [0.0_f32; 26];
     for c in text.to_lowercase().bytes().filter(u8::is_ascii_lowercase) {
         v[usize::from(c - b'a')] += 1.0;
     }
