@@ -40,7 +40,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-use smallvec::SmallVec;
 
 use crate::capture;
 use crate::context::TraceContext;
@@ -62,9 +61,7 @@ use crate::state;
 pub fn step(name: impl Into<Cow<'static, str>>) -> Step {
     Step {
         name: name.into(),
-        kind: StepKind::Chain,
-        attributes: SmallVec::new(),
-        links: Vec::new(),
+        more: None,
     }
 }
 
@@ -73,8 +70,16 @@ pub fn step(name: impl Into<Cow<'static, str>>) -> Step {
 #[must_use = "a step records nothing until it runs: call `in_scope` or `instrument`"]
 pub struct Step {
     name: Cow<'static, str>,
+    // Boxed, so that a plain step (the common one) is two words that move for free through the
+    // builder's calls, and drops with one check.
+    more: Option<Box<More>>,
+}
+
+/// What a step has beyond its name, when it has anything.
+#[derive(Debug, Default)]
+struct More {
     kind: StepKind,
-    attributes: SmallVec<[(Cow<'static, str>, Value); 2]>,
+    attributes: Vec<(Cow<'static, str>, Value)>,
     links: Vec<Link>,
 }
 
@@ -269,6 +274,7 @@ static RERANK_HOSTED: Callsite =
     Callsite::new(Kind::Rerank, "step", module_path!(), &[], &[], HOSTED)
         .with_tracing(crate::__llmtrace_tracing_callsite!(Rerank, "step"));
 
+#[inline(always)]
 fn text(s: Cow<'static, str>) -> Value {
     match s {
         Cow::Borrowed(s) => Value::Str(s),
@@ -290,8 +296,12 @@ impl Step {
     /// ```
     #[inline]
     pub fn kind(mut self, kind: impl Into<StepKind>) -> Self {
-        self.kind = kind.into();
+        self.more().kind = kind.into();
         self
+    }
+
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Default::default)
     }
 
     /// Adds an attribute (a custom key, exported as given and redacted like the macros'
@@ -299,7 +309,8 @@ impl Step {
     #[inline]
     pub fn attribute(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
         if state::is_enabled() {
-            self.attributes.push((key.into(), value.into()));
+            let entry = (key.into(), value.into());
+            self.more().attributes.push(entry);
         }
         self
     }
@@ -308,7 +319,9 @@ impl Step {
     /// [`CurrentSpan::add_link`](crate::CurrentSpan::add_link)).
     pub fn link(mut self, to: &TraceContext) -> Self {
         if state::is_enabled() {
-            self.links.extend(to.link(Vec::new()));
+            if let Some(link) = to.link(Vec::new()) {
+                self.more().links.push(link);
+            }
         }
         self
     }
@@ -317,7 +330,12 @@ impl Step {
     /// ends when it returns (or panics: the panic is recorded and keeps unwinding).
     #[inline]
     pub fn in_scope<R>(self, f: impl FnOnce() -> R) -> R {
-        let mut span = self.start();
+        // The span is started here, not returned from a helper: moving a live span (its record
+        // is inline) costs a copy the caller would pay on every step.
+        let mut span = Span::start(self.callsite());
+        if let Some(rec) = span.recording() {
+            self.record(rec);
+        }
         call_sync(&mut span, f, |_, _| {})
     }
 
@@ -325,7 +343,10 @@ impl Step {
     /// failed, with the error's type name as `error.type` and its text as the description.
     #[inline]
     pub fn try_in_scope<T, E: Display>(self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        let mut span = self.start();
+        let mut span = Span::start(self.callsite());
+        if let Some(rec) = span.recording() {
+            self.record(rec);
+        }
         call_sync(&mut span, f, record_error::<T, E>)
     }
 
@@ -357,7 +378,10 @@ impl Step {
     }
 
     fn callsite(&self) -> &'static Callsite {
-        match &self.kind {
+        let Some(more) = &self.more else {
+            return &CHAIN;
+        };
+        match &more.kind {
             StepKind::Chain => &CHAIN,
             StepKind::Retrieval(_) => &RETRIEVAL,
             StepKind::Tool(_) => &TOOL,
@@ -367,7 +391,7 @@ impl Step {
     }
 
     /// Starts the step's span as a child of the current context, recording its fields.
-    #[inline]
+    #[inline(always)]
     fn start(self) -> Span {
         let mut span = Span::start(self.callsite());
         if let Some(rec) = span.recording() {
@@ -376,8 +400,18 @@ impl Step {
         span
     }
 
+    #[inline(always)]
     fn record(self, rec: &mut Record) {
         rec.set(Field::Name, text(self.name));
+        if let Some(more) = self.more {
+            more.record(rec);
+        }
+    }
+}
+
+impl More {
+    #[inline(never)]
+    fn record(self, rec: &mut Record) {
         let content = state::content().captures();
         match self.kind {
             StepKind::Chain => {}
