@@ -10,7 +10,7 @@
 #[repr(u8)]
 #[non_exhaustive]
 pub enum Field {
-    /// Workflow or tool name given as an expression.
+    /// The name of a workflow, tool, guardrail or step, when it is not the function's.
     Name,
     /// `gen_ai.operation.name` override for model calls (`chat`, `embeddings`, ...).
     Operation,
@@ -66,7 +66,8 @@ pub enum Field {
     ToolType,
     /// `gen_ai.tool.call.id`.
     ToolCallId,
-    /// `gen_ai.agent.name`.
+    /// `gen_ai.agent.name`: an agent's own name, or on a model call or tool the agent making
+    /// it.
     AgentName,
     /// Captured parameters as a JSON object (content).
     Input,

@@ -269,7 +269,10 @@ impl Rule {
                         None => default.is_some_and(|d| same(&Value::Str(d), value)),
                     }
             }
-            Target::Operation => value.as_str() == Some(operation(rec)),
+            // A block span is no GenAI operation: it has no `gen_ai.operation.name` to match.
+            Target::Operation => {
+                rec.kind() != Kind::Step && value.as_str() == Some(operation(rec))
+            }
             Target::Name(kind) => rec.kind() == kind && same(&name(rec), value),
             Target::Session => scoped(scope.and_then(|s| s.session_id.as_deref())),
             Target::User => scoped(scope.and_then(|s| s.user_id.as_deref())),
