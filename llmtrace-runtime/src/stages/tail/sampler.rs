@@ -270,9 +270,7 @@ impl Rule {
                     }
             }
             // A block span is no GenAI operation: it has no `gen_ai.operation.name` to match.
-            Target::Operation => {
-                rec.kind() != Kind::Step && value.as_str() == Some(operation(rec))
-            }
+            Target::Operation => rec.kind() != Kind::Step && value.as_str() == Some(operation(rec)),
             Target::Name(kind) => rec.kind() == kind && same(&name(rec), value),
             Target::Session => scoped(scope.and_then(|s| s.session_id.as_deref())),
             Target::User => scoped(scope.and_then(|s| s.user_id.as_deref())),
