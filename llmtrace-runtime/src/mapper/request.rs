@@ -401,6 +401,91 @@ mod tests {
     }
 
     #[test]
+    fn agents_embeddings_rerankers_guardrails_and_steps() {
+        let cases: [(
+            Kind,
+            &[(Field, Value)],
+            &str,
+            Option<&str>,
+            &str,
+            Option<&str>,
+        ); 5] = [
+            (
+                Kind::Agent,
+                &[(Field::AgentName, Value::Str("planner"))],
+                "invoke_agent planner",
+                Some("invoke_agent"),
+                "AGENT",
+                None,
+            ),
+            (
+                Kind::Embeddings,
+                &[(Field::Model, Value::Str("text-embedding-3-small"))],
+                "embeddings text-embedding-3-small",
+                Some("embeddings"),
+                "EMBEDDING",
+                None,
+            ),
+            (
+                Kind::Rerank,
+                &[(Field::Model, Value::Str("rerank-v3.5"))],
+                "rerank rerank-v3.5",
+                Some("rerank"),
+                "RERANKER",
+                Some("retriever"),
+            ),
+            (
+                Kind::Guardrail,
+                &[(Field::Name, Value::Str("no_pii"))],
+                "guardrail no_pii",
+                Some("guardrail"),
+                "GUARDRAIL",
+                Some("guardrail"),
+            ),
+            (
+                Kind::Step,
+                &[(Field::Name, Value::Str("build_context"))],
+                "build_context",
+                None,
+                "CHAIN",
+                Some("chain"),
+            ),
+        ];
+        for (kind, fields, name, operation, oi_kind, langfuse_type) in cases {
+            let rec = record_with(kind, fields);
+            assert_eq!(span_name(&rec), name);
+            let attrs = map(Conventions::default(), &rec);
+            let find = |key| {
+                attrs
+                    .iter()
+                    .find(|kv| kv.key.as_str() == key)
+                    .map(|kv| kv.value.as_str().into_owned())
+            };
+            assert_eq!(
+                find(gen_ai::OPERATION_NAME).as_deref(),
+                operation,
+                "{kind:?}"
+            );
+            assert_eq!(find(oi::SPAN_KIND).as_deref(), Some(oi_kind), "{kind:?}");
+            assert_eq!(
+                find(langfuse::OBSERVATION_TYPE).as_deref(),
+                langfuse_type,
+                "{kind:?}"
+            );
+        }
+        // A step of a kind falls back to its step name without the kind's own suffix.
+        let step = record_with(Kind::Retrieval, &[(Field::Name, Value::Str("search"))]);
+        assert_eq!(span_name(&step), "retrieval search");
+        // A step named at run time, and one named by a static string, which is not copied.
+        let owned = record_with(Kind::Step, &[(Field::Name, Value::String("parse".into()))]);
+        assert_eq!(span_name(&owned), "parse");
+        assert!(matches!(
+            span_name(&record_with(Kind::Step, &[(Field::Name, Value::Str("s"))])),
+            Cow::Borrowed("s")
+        ));
+    }
+
+    #[test]
     fn literal_arguments_are_read_like_run_time_ones() {
         static STATICS: &[(Field, Value)] = &[
             (Field::Provider, Value::Str("openai")),
