@@ -181,7 +181,7 @@ impl Args {
             ),
             (ArgType::Params(ParamList::Documents), _) => cx.error_spanned(
                 &key,
-                format!("`{name}` takes the parameter holding the documents: `{name}(hits)`"),
+                format!("`{name}` takes the parameter holding the documents, in parentheses; write `{name}(hits)`"),
             ),
             (ArgType::Params(_), _) => cx.error_spanned(
                 &key,

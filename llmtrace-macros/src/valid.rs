@@ -152,6 +152,8 @@ fn rerank_documents(args: &Args, func: &Func, cx: &Ctxt) {
             format!("`{named}` holds the documents to rerank, which are recorded as documents; remove it from `skip(..)`"),
         ),
         Some(_) => {}
+        // A `documents` given in the wrong form was reported as such.
+        None if args.given.contains_key("documents") => {}
         None if rerank_documents_param(args, func).is_none() => cx.error_spanned(
             &func.sig.ident,
             format!(
