@@ -402,14 +402,16 @@ mod tests {
 
     #[test]
     fn agents_embeddings_rerankers_guardrails_and_steps() {
-        let cases: [(
+        // Kind, fields, span name, operation, OpenInference kind, Langfuse type.
+        type Case = (
             Kind,
-            &[(Field, Value)],
-            &str,
-            Option<&str>,
-            &str,
-            Option<&str>,
-        ); 5] = [
+            &'static [(Field, Value)],
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+            Option<&'static str>,
+        );
+        let cases: [Case; 5] = [
             (
                 Kind::Agent,
                 &[(Field::AgentName, Value::Str("planner"))],
