@@ -9,7 +9,7 @@ use opentelemetry::KeyValue;
 use super::{Field, Value};
 
 /// The kinds of operation llmtrace traces: one per attribute macro, and the block span
-/// ([`step`](crate::step)).
+/// ([`step`](crate::step())).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
@@ -29,7 +29,7 @@ pub enum Kind {
     Rerank,
     /// `#[guardrail]`: `guardrail {name}`.
     Guardrail,
-    /// A block span, [`step`](crate::step) or `step!`: named by its step name.
+    /// A block span, [`step`](crate::step()) or `step!`: named by its step name.
     Step,
 }
 
