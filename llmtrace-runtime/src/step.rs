@@ -15,10 +15,8 @@
 //!         .instrument(async { format!("{question}: {} chars of context", context.len()) })
 //!         .await
 //! }
-//! # let answer = futures_executor_block_on(answer("why?", &["a".into(), "b".into()]));
-//! # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-//! # }
+//! # let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # let answer = runtime.block_on(answer("why?", &["a".into(), "b".into()]));
 //! # assert_eq!(answer, "why?: 3 chars of context");
 //! ```
 //!
