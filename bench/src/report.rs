@@ -116,6 +116,11 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         1.3,
     );
     gate(
+        "llmtrace_step caller / llmtrace_workflow caller",
+        ratio("llmtrace_step", "llmtrace_workflow", caller),
+        1.2,
+    );
+    gate(
         "llmtrace bytes per buffered span",
         get("llmtrace").and_then(|s| s.bytes),
         300.0,
@@ -137,6 +142,7 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("llmtrace_async", "llmtrace"),
         ("llmtrace_usage_cost", "llmtrace_bare_call"),
         ("llmtrace_response", "llmtrace_bare_call"),
+        ("llmtrace_step", "llmtrace_workflow"),
         ("llmtrace_otel_context", "llmtrace"),
         ("llmtrace_otel_context_async", "llmtrace_async"),
         ("llmtrace_tracing_mode", "tracing_otel"),

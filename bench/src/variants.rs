@@ -29,6 +29,8 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_bare_call",
     "llmtrace_usage_cost",
     "llmtrace_response",
+    "llmtrace_workflow",
+    "llmtrace_step",
     "llmtrace_sampled_out",
     "llmtrace_not_installed",
     "llmtrace_otel_context",
@@ -115,6 +117,19 @@ async fn llm_async() -> u64 {
 #[inline(never)]
 fn llm_bare_call() -> u64 {
     black_box(42)
+}
+
+/// A workflow span with nothing to record: the baseline of a block span.
+#[llmtrace::workflow(name = "flow", skip_all, output = false)]
+#[inline(never)]
+fn workflow_span() -> u64 {
+    black_box(42)
+}
+
+/// The same span as a block span: `step("flow").in_scope(..)`.
+#[inline(never)]
+fn step_span() -> u64 {
+    llmtrace::step("flow").in_scope(|| black_box(42))
 }
 
 /// What a client returns: usage with cached and reasoning tokens.
@@ -407,6 +422,14 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
                 true,
                 Box::new(g),
             )
+        }
+        "llmtrace_workflow" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (Box::new(workflow_span), llmtrace_flush(), true, Box::new(g))
+        }
+        "llmtrace_step" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (Box::new(step_span), llmtrace_flush(), true, Box::new(g))
         }
         "llmtrace_sampled_out" => {
             let g = llmtrace_install(llmtrace::Sampler::AlwaysOff, &delivered, queue);

@@ -67,7 +67,21 @@ pub(crate) struct Span<'a> {
     #[serde(borrow, default)]
     pub(crate) events: Vec<Event<'a>>,
     #[serde(borrow, default)]
+    pub(crate) links: Vec<Link<'a>>,
+    #[serde(borrow, default)]
     pub(crate) status: Option<Status<'a>>,
+}
+
+/// A span link: the span linked to, in this trace or another.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Link<'a> {
+    #[serde(borrow, default)]
+    pub(crate) trace_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) span_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) attributes: Vec<KeyValue<'a>>,
 }
 
 /// A span event (`exception`, ...).

@@ -118,6 +118,8 @@ pub(crate) struct Raw<'a> {
     pub(crate) resource: &'a [KeyValue<'a>],
     /// The span's events.
     pub(crate) events: &'a [otlp::Event<'a>],
+    /// The span's links.
+    pub(crate) links: &'a [otlp::Link<'a>],
     /// `gen_ai.tool.call.arguments` (or the tool's `input.value`).
     pub(crate) tool_arguments: Option<&'a str>,
     /// `gen_ai.tool.call.result`.
@@ -225,6 +227,7 @@ impl<'a> SpanFacts<'a> {
             attributes: &span.attributes,
             resource,
             events: &span.events,
+            links: &span.links,
             tool_arguments: None,
             tool_result: None,
             input_messages: None,
@@ -233,6 +236,7 @@ impl<'a> SpanFacts<'a> {
         };
         let mut input_value = None;
         let mut documents_json = None;
+        let mut aggregate = false;
         for kv in &span.attributes {
             let v = &kv.value;
             let key: &str = &kv.key;
@@ -271,6 +275,7 @@ impl<'a> SpanFacts<'a> {
                 lt::CONTENT_TRUNCATED => f.truncated = v.as_bool().unwrap_or(false),
                 lt::CANCELLED => f.cancelled = v.as_bool().unwrap_or(false),
                 PARENT_EXTERNAL => f.parent_external = v.as_bool().unwrap_or(false),
+                lt::AGENT_INFERENCE_CALLS => aggregate = true,
                 gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK => f.ttft = v.as_f64(),
                 lt::RETRIEVAL_DOCUMENT_COUNT => {
                     f.document_count = v.as_i64();
@@ -295,6 +300,14 @@ impl<'a> SpanFacts<'a> {
                     }
                 }
             }
+        }
+        // An agent's usage is the sum of its own calls' (`llmtrace.agent.*`): those calls
+        // report it, and counting it here too would count it twice.
+        if aggregate {
+            f.input_tokens = None;
+            f.output_tokens = None;
+            f.cache_read_tokens = None;
+            f.cache_write_tokens = None;
         }
         if f.best_score.is_none() {
             if let Some(json) = documents_json {

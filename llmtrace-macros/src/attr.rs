@@ -69,6 +69,10 @@ pub(crate) struct Args {
     pub(crate) stream: Option<Ident>,
     pub(crate) output: Option<(bool, Ident)>,
     pub(crate) krate: Option<syn::Path>,
+    /// `links = [a, b]`: each element, or the one expression given.
+    pub(crate) links: Vec<Expr>,
+    /// `documents(hits)`: the parameter holding a reranker's input documents.
+    pub(crate) documents: Option<Ident>,
     /// Names given, with where they were given first.
     pub(crate) given: HashMap<String, Span>,
     /// Names suggested for unknown arguments (a typo of a required argument is not reported
@@ -97,6 +101,8 @@ impl Args {
             stream: None,
             output: None,
             krate: None,
+            links: Vec::new(),
+            documents: None,
             given: HashMap::new(),
             suggested: Vec::new(),
         };
@@ -145,6 +151,20 @@ impl Args {
                             self.skip.extend(idents);
                             self.skip_key = Some(key);
                         }
+                        ParamList::Documents => {
+                            let mut idents = idents.into_iter();
+                            match (idents.next(), idents.next()) {
+                                (Some(one), None) => self.documents = Some(one),
+                                (None, _) => cx.error_spanned(
+                                    &key,
+                                    format!("`{name}(..)` takes the one parameter holding the documents: `{name}(hits)`"),
+                                ),
+                                (Some(_), Some(second)) => cx.error_spanned(
+                                    &second,
+                                    format!("`{name}(..)` takes one parameter, the one holding the documents; remove the others"),
+                                ),
+                            }
+                        }
                     },
                     Err(e) => cx.error_at(
                         e.span(),
@@ -159,9 +179,21 @@ impl Args {
                 &key,
                 format!("`{name}` takes a list: `{name}(app.tier = \"pro\", app.region = region)`"),
             ),
+            (ArgType::Params(ParamList::Documents), _) => cx.error_spanned(
+                &key,
+                format!("`{name}` takes the parameter holding the documents, in parentheses; write `{name}(hits)`"),
+            ),
             (ArgType::Params(_), _) => cx.error_spanned(
                 &key,
                 format!("`{name}` takes a list of parameter names: `{name}(client, cache)`"),
+            ),
+            (ArgType::Links, RawValue::Assign(Expr::Array(array))) => {
+                self.links.extend(array.elems);
+            }
+            (ArgType::Links, RawValue::Assign(expr)) => self.links.push(expr),
+            (ArgType::Links, _) => cx.error_spanned(
+                &key,
+                format!("`{name}` takes a list of trace contexts; write `{name} = [handoff, previous_attempt]`"),
             ),
             (ArgType::Path, RawValue::Assign(expr)) => match path_of(&expr) {
                 Some(path) => self.krate = Some(path),
@@ -184,7 +216,7 @@ impl Args {
                 format!("`{name}` needs a value: `{name} = ...`"),
             ),
             (_, RawValue::Assign(expr)) => {
-                if let Some(value) = check_value(spec, &expr, cx) {
+                if let Some(value) = check_value(kind, spec, &expr, cx) {
                     self.values.push(ArgValue { spec, value });
                 }
             }
@@ -208,19 +240,28 @@ impl Args {
 
 /// Reports an unknown argument; returns the argument suggested instead, if any.
 fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'static str> {
-    let macro_name = kind.name();
-    let others = kind::kinds_accepting(name);
-    if !others.is_empty() {
-        let list: Vec<String> = others
-            .iter()
-            .map(|k| format!("`#[{}]`", k.name()))
-            .collect();
+    let written = kind.written();
+    if let Some((.., why)) = kind::REFUSED
+        .iter()
+        .find(|(k, arg, _)| *k == kind && *arg == name)
+    {
         cx.error_spanned(
             key,
-            format!(
-                "`{name}` belongs to {}, not `#[{macro_name}]`; remove it here",
-                list.join(" and ")
-            ),
+            format!("`{name}` is not an argument of {written}: {why}; remove it"),
+        );
+        return None;
+    }
+    let others = kind::kinds_accepting(name);
+    if !others.is_empty() {
+        let list: Vec<String> = others.iter().map(|k| k.written()).collect();
+        let list = match list.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        };
+        cx.error_spanned(
+            key,
+            format!("`{name}` belongs to {list}, not {written}; remove it here"),
         );
         return None;
     }
@@ -233,7 +274,7 @@ fn unknown_argument(kind: Kind, key: &Ident, name: &str, cx: &Ctxt) -> Option<&'
     cx.error_spanned(
         key,
         format!(
-            "unknown argument `{name}` for `#[{macro_name}]`; {hint}the arguments are: {}",
+            "unknown argument `{name}` for {written}; {hint}the arguments are: {}",
             valid.join(", ")
         ),
     );
@@ -252,7 +293,7 @@ fn path_of(expr: &Expr) -> Option<syn::Path> {
 }
 
 /// Checks one `key = value` against its spec.
-fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
+fn check_value(kind: Kind, spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
     let name = spec.name;
     if let ArgType::Expr(_) = spec.ty {
         // Any expression, a literal included: its type is checked by the compiler.
@@ -296,6 +337,13 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
         (ArgType::Str, SynLitRef::Str(s)) => Some(Val::Lit(Lit::Str(s.clone()))),
         (ArgType::Str, _) => mismatch("a string"),
         (ArgType::Enum(values), SynLitRef::Str(s)) => {
+            if let Some((.., instead)) = kind::MOVED
+                .iter()
+                .find(|(k, arg, value, _)| *k == kind && *arg == name && value == s)
+            {
+                cx.error_spanned(expr, instead);
+                return None;
+            }
             if values.contains(&s.as_str()) {
                 Some(Val::Lit(Lit::Str(s.clone())))
             } else {
@@ -372,6 +420,7 @@ fn check_value(spec: &'static ArgSpec, expr: &Expr, cx: &Ctxt) -> Option<Val> {
             | ArgType::Flag(_)
             | ArgType::Path
             | ArgType::Attributes
+            | ArgType::Links
             | ArgType::Expr(_),
             _,
         ) => None,
@@ -521,6 +570,13 @@ mod tests {
             e,
             ["`data_source` belongs to `#[retrieval]`, not `#[tool]`; remove it here"]
         );
+        let e = errors(Kind::Workflow, quote!(top_k = 3));
+        assert_eq!(
+            e,
+            [
+                "`top_k` belongs to `#[llm_call]`, `#[retrieval]` and `#[rerank]`, not `#[workflow]`; remove it here"
+            ]
+        );
     }
 
     #[test]
@@ -577,7 +633,9 @@ mod tests {
                         && args.skip_key.is_none()
                         && args.redact_key.is_none()
                         && args.output.is_none()
-                        && args.krate.is_none(),
+                        && args.krate.is_none()
+                        && args.links.is_empty()
+                        && args.documents.is_none(),
                     "`{}` on {kind:?} sets more than its flag",
                     spec.name
                 );
@@ -587,6 +645,24 @@ mod tests {
         for flag in Flag::ALL {
             assert!(used.contains(&flag), "no flag in the table sets {flag:?}");
         }
+    }
+
+    #[test]
+    fn links_and_moved_values() {
+        let cx = Ctxt::default();
+        let raw = parse_raw(quote!(links = [a, b.context()])).expect("syntax");
+        let args = Args::from_raw(Kind::Agent, raw, &cx);
+        assert!(cx.into_result().is_ok());
+        assert_eq!(args.links.len(), 2);
+        assert!(errors(Kind::Step, quote!(links = handoffs)).is_empty());
+        assert!(errors(Kind::Tool, quote!(links(a)))[0].contains("write `links = ["));
+        let e = errors(Kind::LlmCall, quote!(operation = "embeddings"));
+        assert!(
+            e[0].contains("`#[embeddings(provider = .., model = ..)]`"),
+            "{e:?}"
+        );
+        assert!(errors(Kind::Rerank, quote!(documents(a, b)))[0].contains("takes one parameter"));
+        assert!(errors(Kind::Rerank, quote!(documents = a))[0].contains("`documents(hits)`"));
     }
 
     #[test]

@@ -54,9 +54,9 @@ pub(crate) fn providers() -> String {
 
 /// The whole generated section for one macro.
 pub(crate) fn section(kind: Kind) -> String {
-    let mut s = format!("#### `#[{}]`\n\n", kind.name());
+    let mut s = format!("#### {}\n\n", kind.written());
     s.push_str(&reference(kind));
-    if kind == Kind::LlmCall {
+    if matches!(kind, Kind::LlmCall | Kind::Embeddings) {
         s.push_str(&format!(
             "\nWell-known providers: {}. Any other: `provider = custom(\"name\")`.\n",
             providers()

@@ -14,10 +14,10 @@ use crate::kind::{ArgType, Kind};
 use crate::value::{Lit, Val};
 
 /// Names of generated locals.
-struct Locals {
-    span: Ident,
-    rec: Ident,
-    ret: Ident,
+pub(crate) struct Locals {
+    pub(crate) span: Ident,
+    pub(crate) rec: Ident,
+    pub(crate) ret: Ident,
     input: Ident,
     entered: Ident,
     fut: Ident,
@@ -25,7 +25,7 @@ struct Locals {
 }
 
 impl Locals {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let s = Span::mixed_site();
         Locals {
             span: Ident::new("__llmtrace_span", s),
@@ -47,17 +47,24 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
     let private = quote!(#root::__private);
     let l = Locals::new();
     // With `messages = ..`, the messages are the call's input: parameters are not captured.
+    // A reranker's input documents are recorded as documents, not among the parameters.
+    let documents = match kind {
+        Kind::Rerank => crate::valid::rerank_documents_param(args, &func).cloned(),
+        _ => None,
+    };
     let captured: Vec<&Ident> = if args.skip_all.is_some() || args.expr("messages").is_some() {
         Vec::new()
     } else {
         func.params
             .iter()
             .filter(|p| !p.secret && !args.skip.contains(&p.ident))
+            .filter(|p| documents.as_ref() != Some(&p.ident))
             .map(|p| &p.ident)
             .collect()
     };
     let callsite = callsite(kind, args, &func, &private, !captured.is_empty());
-    let start = start(args, &captured, &root, &private, &l);
+    let mut start = start(args, &captured, &root, &private, &l);
+    start.extend(kind_start(kind, documents.as_ref(), &root, &private, &l));
     let capture = capture_closure(kind, args, &func, &root, &private, &l);
     let Func {
         attrs,
@@ -241,7 +248,11 @@ fn callsite(
         .stream
         .as_ref()
         .map(|_| quote!((#private::Field::Stream, #private::Value::Bool(true))));
-    let statics = statics.chain(stream);
+    // An agent is named after its function unless it says otherwise (a literal default, so the
+    // callsite's request attributes stay cached).
+    let agent_name = (kind == Kind::Agent && !args.given.contains_key("name"))
+        .then(|| quote!((#private::Field::AgentName, #private::Value::Str(#fn_name))));
+    let statics = statics.chain(stream).chain(agent_name);
     let custom = args.custom.iter().filter_map(|c| {
         let Val::Lit(lit) = &c.value else { return None };
         let (key, value) = (&c.key, static_value(lit, private));
@@ -251,8 +262,12 @@ fn callsite(
     if capture_input {
         options.push(quote!(#private::CAPTURE_INPUT));
     }
-    if output_enabled(args, func) {
+    if output_enabled(kind, args, func) {
         options.push(quote!(#private::CAPTURE_OUTPUT));
+    }
+    // A hosted agent or reranker (one given a provider) is a CLIENT span.
+    if matches!(kind, Kind::Agent | Kind::Rerank) && args.given.contains_key("provider") {
+        options.push(quote!(#private::HOSTED));
     }
     let options = if options.is_empty() {
         quote!(0)
@@ -276,7 +291,7 @@ fn callsite(
 }
 
 /// A literal as a `Value` constant.
-fn static_value(lit: &Lit, private: &TokenStream) -> TokenStream {
+pub(crate) fn static_value(lit: &Lit, private: &TokenStream) -> TokenStream {
     match lit {
         Lit::Str(s) => quote!(#private::Value::Str(#s)),
         Lit::Int(i) => {
@@ -292,12 +307,54 @@ fn static_value(lit: &Lit, private: &TokenStream) -> TokenStream {
     }
 }
 
-fn output_enabled(args: &Args, func: &Func) -> bool {
-    func.return_type().is_some() && args.output.as_ref().is_none_or(|(on, _)| *on)
+fn output_enabled(kind: Kind, args: &Args, func: &Func) -> bool {
+    kind.output_field().is_some()
+        && func.return_type().is_some()
+        && args.output.as_ref().is_none_or(|(on, _)| *on)
+}
+
+/// What a kind records once the span has started and its arguments are recorded: a reranker's
+/// input documents; an agent opens its scope for the spans inside it.
+fn kind_start(
+    kind: Kind,
+    documents: Option<&Ident>,
+    root: &TokenStream,
+    private: &TokenStream,
+    l: &Locals,
+) -> TokenStream {
+    let Locals { span, rec, .. } = l;
+    match (kind, documents) {
+        (Kind::Agent, _) => quote! {
+            #span.begin_agent();
+        },
+        (Kind::Rerank, Some(documents)) => {
+            // Spanned at the parameter: documents that cannot be recorded are reported there.
+            let record = quote_spanned! {documents.span()=>
+                #root::schema::RetrievalOutput::record(
+                    (&&&&&#root::schema::documents::Ret(&#documents)).__llmtrace_documents(),
+                    #rec,
+                );
+            };
+            quote! {
+                if let ::core::option::Option::Some(#rec) = #span.recording() {
+                    if #private::capture_output() {
+                        #[allow(unused_imports)]
+                        use #root::schema::documents::{
+                            OkDocuments as _, OkSerialize as _, ValueOther as _, ValueSerialize as _,
+                            VecDocuments as _,
+                        };
+                        #record
+                        #root::schema::record_input_documents(#rec);
+                    }
+                }
+            }
+        }
+        _ => quote!(),
+    }
 }
 
 /// Starts the span; when it records, evaluates expression arguments and captures parameters.
-fn start(
+pub(crate) fn start(
     args: &Args,
     captured: &[&Ident],
     root: &TokenStream,
@@ -330,6 +387,12 @@ fn start(
             Some(quote_spanned! {expr.span()=>
                 #rec.set_attribute(#key, #root::schema::#conv::to_value(&(#expr)));
             })
+        }))
+        .chain(args.links.iter().map(|expr| {
+            // Spanned at the expression: a value that is not a trace context is reported there.
+            quote_spanned! {expr.span()=>
+                #root::schema::LinkArg::__llmtrace_links(&(#expr), #rec);
+            }
         }))
         .chain(args.expr("messages").map(|expr| {
             // A call of the trait's own method, spanned at the expression: a value that is not
@@ -399,13 +462,15 @@ fn capture_closure(
         _ => quote!(_),
     };
     let messages = Ident::new("__llmtrace_messages", Span::mixed_site());
-    let response = if kind == Kind::LlmCall {
-        let content = if output_enabled(args, func) {
+    let model_call = matches!(kind, Kind::LlmCall | Kind::Embeddings);
+    let response = if model_call {
+        // An embeddings call's response gives usage and the model, never output messages.
+        let content = if kind == Kind::LlmCall && output_enabled(kind, args, func) {
             quote!(#private::capture_output())
         } else {
             quote!(false)
         };
-        match args.expr("usage") {
+        let read = match args.expr("usage") {
             // The closure runs on the value (its `Ok` value for a `Result`); what it returns is
             // recorded through `LlmResponse`'s own method, spanned at the closure, so a closure
             // returning something else is reported there.
@@ -431,15 +496,44 @@ fn capture_closure(
             None => quote! {
                 let #messages = (&&&#private::ret::Ret(#ret)).__llmtrace_response(#rec, #content);
             },
-        }
+        };
+        let vectors = (kind == Kind::Embeddings).then(|| {
+            quote! {
+                let _ = #messages;
+                #[allow(unused_imports)]
+                use #root::schema::vectors::{NoVectors as _, OkVectors as _, ValueVectors as _};
+                (&&#root::schema::vectors::Ret(#ret)).__llmtrace_vectors(#rec);
+            }
+        });
+        quote!(#read #vectors)
     } else {
         quote!()
     };
+    let verdict = (kind == Kind::Guardrail).then(|| {
+        // The verdict must be readable: an error here points at the return type.
+        let ty = func
+            .return_type()
+            .map_or_else(|| func.sig.ident.span(), Spanned::span);
+        let record = quote_spanned! {ty=>
+            #root::schema::GuardrailReturn::record(
+                (&&&#root::schema::guardrail::Ret(#ret)).__llmtrace_verdict(),
+                #rec,
+                #private::capture_output(),
+            );
+        };
+        quote! {
+            #[allow(unused_imports)]
+            use #root::schema::guardrail::{
+                OkOutcome as _, OutcomeOther as _, ValueOutcome as _,
+            };
+            #record
+        }
+    });
     let not_messages = (kind == Kind::LlmCall).then(|| quote!(!#messages &&));
-    let output = match (output_enabled(args, func), kind) {
+    let output = match (output_enabled(kind, args, func), kind) {
         (false, _) => quote!(),
         // The documents must be recordable: an error here points at the return type.
-        (true, Kind::Retrieval) => {
+        (true, Kind::Retrieval | Kind::Rerank) => {
             let ty = func
                 .return_type()
                 .map_or_else(|| func.sig.ident.span(), Spanned::span);
@@ -461,7 +555,7 @@ fn capture_closure(
             }
         }
         (true, _) => {
-            let field = format_ident!("{}", kind.output_field());
+            let field = format_ident!("{}", kind.output_field().unwrap_or("Output"));
             // Output messages, when the response gave them, are the output.
             quote! {
                 if #not_messages #private::capture_output() {
@@ -482,6 +576,7 @@ fn capture_closure(
             use #root::schema::{UsageFromOk as _, UsageFromValue as _};
             (&&&&#private::ret::Ret(#ret)).__llmtrace_error(#rec);
             #response
+            #verdict
             #output
         }
     }

@@ -2,17 +2,32 @@
 //! default, the runtime field it fills and the attribute keys it produces. Parsing, validation,
 //! code generation and the generated documentation all read this table.
 
-/// The four span kinds, one per macro.
+/// The span kinds: one per attribute macro, and the block span of `step!`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Workflow,
     LlmCall,
     Retrieval,
     Tool,
+    Agent,
+    Embeddings,
+    Rerank,
+    Guardrail,
+    Step,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 4] = [Kind::Workflow, Kind::LlmCall, Kind::Retrieval, Kind::Tool];
+    pub(crate) const ALL: [Kind; 9] = [
+        Kind::Workflow,
+        Kind::LlmCall,
+        Kind::Retrieval,
+        Kind::Tool,
+        Kind::Agent,
+        Kind::Embeddings,
+        Kind::Rerank,
+        Kind::Guardrail,
+        Kind::Step,
+    ];
 
     /// The macro name.
     pub(crate) fn name(self) -> &'static str {
@@ -21,6 +36,19 @@ impl Kind {
             Kind::LlmCall => "llm_call",
             Kind::Retrieval => "retrieval",
             Kind::Tool => "tool",
+            Kind::Agent => "agent",
+            Kind::Embeddings => "embeddings",
+            Kind::Rerank => "rerank",
+            Kind::Guardrail => "guardrail",
+            Kind::Step => "step",
+        }
+    }
+
+    /// How the macro is written in documentation and messages: `#[tool]`, `step!`.
+    pub(crate) fn written(self) -> String {
+        match self {
+            Kind::Step => "`step!`".to_owned(),
+            other => format!("`#[{}]`", other.name()),
         }
     }
 
@@ -31,14 +59,26 @@ impl Kind {
             Kind::LlmCall => "LlmCall",
             Kind::Retrieval => "Retrieval",
             Kind::Tool => "Tool",
+            Kind::Agent => "Agent",
+            Kind::Embeddings => "Embeddings",
+            Kind::Rerank => "Rerank",
+            Kind::Guardrail => "Guardrail",
+            Kind::Step => "Step",
         }
     }
 
-    /// The runtime field the return value is captured into.
-    pub(crate) fn output_field(self) -> &'static str {
+    /// The runtime field the return value is captured into; `None` for embeddings, whose
+    /// return value (the vectors) is never captured.
+    pub(crate) fn output_field(self) -> Option<&'static str> {
         match self {
-            Kind::Retrieval => "Documents",
-            _ => "Output",
+            Kind::Retrieval | Kind::Rerank => Some("Documents"),
+            Kind::Embeddings => None,
+            Kind::Workflow
+            | Kind::LlmCall
+            | Kind::Tool
+            | Kind::Agent
+            | Kind::Guardrail
+            | Kind::Step => Some("Output"),
         }
     }
 
@@ -73,6 +113,8 @@ pub(crate) enum ArgType {
     Path,
     /// Custom attributes: `attributes(app.tier = "pro", app.region = region)`.
     Attributes,
+    /// Spans to link to: `links = [handoff, previous]`, or one expression of a list.
+    Links,
     /// An expression of the type described (checked by the compiler, at the expression).
     Expr(&'static str),
 }
@@ -92,6 +134,7 @@ impl ArgType {
             ArgType::Flag(_) => "flag",
             ArgType::Path => "path",
             ArgType::Attributes => "`key = value` list",
+            ArgType::Links => "list of `llmtrace::TraceContext` expressions",
             ArgType::Expr(ty) => ty,
         }
     }
@@ -126,6 +169,9 @@ pub(crate) enum ParamList {
     Skip,
     /// Captured as `"[REDACTED]"` (`redact`).
     Redact,
+    /// The one parameter holding a reranker's input documents (`documents(hits)`), recorded
+    /// as documents and not among the parameters.
+    Documents,
 }
 
 /// What a flag argument does. Each flag of the table names its effect here, and the parser
@@ -165,11 +211,39 @@ pub(crate) struct ArgSpec {
 }
 
 const ALL: &[Kind] = &Kind::ALL;
+/// The attribute macros: every kind but the block span, which has no parameters.
+const FUNCTIONS: &[Kind] = &[
+    Kind::Workflow,
+    Kind::LlmCall,
+    Kind::Retrieval,
+    Kind::Tool,
+    Kind::Agent,
+    Kind::Embeddings,
+    Kind::Rerank,
+    Kind::Guardrail,
+];
+/// The kinds whose return value is captured as output: every kind but embeddings (vectors).
+const OUTPUTS: &[Kind] = &[
+    Kind::Workflow,
+    Kind::LlmCall,
+    Kind::Retrieval,
+    Kind::Tool,
+    Kind::Agent,
+    Kind::Rerank,
+    Kind::Guardrail,
+    Kind::Step,
+];
 const LLM: &[Kind] = &[Kind::LlmCall];
 const RETRIEVAL: &[Kind] = &[Kind::Retrieval];
 const TOOL: &[Kind] = &[Kind::Tool];
 const WORKFLOW: &[Kind] = &[Kind::Workflow];
-const LLM_RETRIEVAL: &[Kind] = &[Kind::LlmCall, Kind::Retrieval];
+const AGENT: &[Kind] = &[Kind::Agent];
+const EMBEDDINGS: &[Kind] = &[Kind::Embeddings];
+const RERANK: &[Kind] = &[Kind::Rerank];
+const GUARDRAIL: &[Kind] = &[Kind::Guardrail];
+const STEP: &[Kind] = &[Kind::Step];
+const MODEL_CALLS: &[Kind] = &[Kind::LlmCall, Kind::Embeddings];
+const ENDPOINTS: &[Kind] = &[Kind::LlmCall, Kind::Retrieval, Kind::Embeddings];
 
 const UNBOUNDED: i64 = i64::MAX;
 
@@ -194,8 +268,33 @@ pub(crate) const PROVIDERS: &[&str] = &[
 ];
 
 /// Operations of `#[llm_call]`.
-pub(crate) const OPERATIONS: &[&str] =
-    &["chat", "text_completion", "generate_content", "embeddings"];
+pub(crate) const OPERATIONS: &[&str] = &["chat", "text_completion", "generate_content"];
+
+/// Values an argument took once and that another macro traces now: `(kind, argument, value,
+/// what to write instead)`. The parser reports them with the replacement.
+pub(crate) const MOVED: &[(Kind, &str, &str, &str)] = &[(
+    Kind::LlmCall,
+    "operation",
+    "embeddings",
+    "embeddings calls are traced by `#[embeddings(provider = .., model = ..)]`, which records the vector count and dimension and never the vectors; use it instead of `#[llm_call(operation = \"embeddings\")]`",
+)];
+
+/// Arguments other kinds take that a kind refuses for a reason of its own: `(kind, argument,
+/// why)`. The parser says why rather than listing the kinds that take them.
+pub(crate) const REFUSED: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Embeddings,
+        "output",
+        "an embeddings call's return value is its vectors, which are never recorded (their count and dimension are)",
+    ),
+    (Kind::Step, "skip", "a step has no parameters to capture"),
+    (Kind::Step, "redact", "a step has no parameters to capture"),
+    (
+        Kind::Step,
+        "skip_all",
+        "a step has no parameters to capture",
+    ),
+];
 
 /// The table. Order is documentation order.
 pub(crate) static ARGS: &[ArgSpec] = &[
@@ -220,10 +319,71 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         keys: &["gen_ai.tool.name"],
         doc: "Tool name; the span is `execute_tool {name}`.",
     },
+    ArgSpec {
+        name: "name",
+        kinds: AGENT,
+        ty: ArgType::Str,
+        required: false,
+        default: Some("the function's name"),
+        field: Some("AgentName"),
+        keys: &["gen_ai.agent.name"],
+        doc: "Agent name; the span is `invoke_agent {name}`. Model calls and tools inside the agent that give no `agent` of their own carry it too.",
+    },
+    ArgSpec {
+        name: "name",
+        kinds: GUARDRAIL,
+        ty: ArgType::Str,
+        required: false,
+        default: Some("the function's name"),
+        field: Some("Name"),
+        keys: &[],
+        doc: "Guardrail name; the span is `guardrail {name}`.",
+    },
+    ArgSpec {
+        name: "name",
+        kinds: STEP,
+        ty: ArgType::Str,
+        required: true,
+        default: None,
+        field: Some("Name"),
+        keys: &[],
+        doc: "The step's name, which is the span's name; given first: `step!(\"build_context\", { .. })`.",
+    },
+    // ---- agents
+    ArgSpec {
+        name: "id",
+        kinds: AGENT,
+        ty: ArgType::Str,
+        required: false,
+        default: None,
+        field: Some("AgentId"),
+        keys: &["gen_ai.agent.id"],
+        doc: "The provider's id of a hosted agent (not an in-memory id).",
+    },
+    ArgSpec {
+        name: "description",
+        kinds: AGENT,
+        ty: ArgType::Str,
+        required: false,
+        default: None,
+        field: Some("AgentDescription"),
+        keys: &["gen_ai.agent.description"],
+        doc: "What the agent does.",
+    },
+    ArgSpec {
+        name: "version",
+        kinds: AGENT,
+        ty: ArgType::Str,
+        required: false,
+        default: None,
+        field: Some("AgentVersion"),
+        keys: &["gen_ai.agent.version"],
+        doc: "The agent's version.",
+    },
     // ---- model calls
     ArgSpec {
         name: "provider",
-        kinds: LLM,
+        kinds: MODEL_CALLS,
         ty: ArgType::Provider,
         required: true,
         default: None,
@@ -232,14 +392,34 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         doc: "The API flavour called: a well-known `gen_ai.provider.name` (`openai`, `anthropic`, `aws.bedrock`, ...) or `custom(\"name\")`.",
     },
     ArgSpec {
+        name: "provider",
+        kinds: AGENT,
+        ty: ArgType::Provider,
+        required: false,
+        default: None,
+        field: Some("Provider"),
+        keys: &["gen_ai.provider.name"],
+        doc: "The provider of a hosted agent (OpenAI Assistants, Bedrock Agents, ...): the span is then a CLIENT span, else INTERNAL.",
+    },
+    ArgSpec {
         name: "model",
-        kinds: LLM,
+        kinds: MODEL_CALLS,
         ty: ArgType::Str,
         required: true,
         default: None,
         field: Some("Model"),
         keys: &["gen_ai.request.model"],
         doc: "Model requested; the span is `{operation} {model}`.",
+    },
+    ArgSpec {
+        name: "model",
+        kinds: AGENT,
+        ty: ArgType::Str,
+        required: false,
+        default: None,
+        field: Some("Model"),
+        keys: &["gen_ai.request.model"],
+        doc: "The model of a hosted agent. Without it, the span carries the one model all the agent's own calls used, when they used one.",
     },
     ArgSpec {
         name: "operation",
@@ -249,7 +429,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         default: Some("\"chat\""),
         field: Some("Operation"),
         keys: &["gen_ai.operation.name"],
-        doc: "`chat`, `text_completion`, `generate_content` or `embeddings`.",
+        doc: "`chat`, `text_completion` or `generate_content` (embeddings calls are `#[embeddings]`).",
     },
     ArgSpec {
         name: "temperature",
@@ -404,13 +584,24 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     },
     ArgSpec {
         name: "conversation_id",
-        kinds: LLM,
+        kinds: &[Kind::LlmCall, Kind::Agent],
         ty: ArgType::Str,
         required: false,
         default: None,
         field: Some("ConversationId"),
         keys: &["gen_ai.conversation.id"],
         doc: "Conversation or thread id, when the application has one.",
+    },
+    // ---- embeddings
+    ArgSpec {
+        name: "encoding_formats",
+        kinds: EMBEDDINGS,
+        ty: ArgType::StrList,
+        required: false,
+        default: None,
+        field: Some("EncodingFormats"),
+        keys: &["gen_ai.request.encoding_formats"],
+        doc: "Encoding formats requested (`[\"float\"]`, `[\"base64\"]`).",
     },
     // ---- retrieval
     ArgSpec {
@@ -466,6 +657,63 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         keys: &["gen_ai.request.model"],
         doc: "Embedding or reranking model used.",
     },
+    // ---- reranking
+    ArgSpec {
+        name: "model",
+        kinds: RERANK,
+        ty: ArgType::Str,
+        required: true,
+        default: None,
+        field: Some("Model"),
+        keys: &["gen_ai.request.model", "reranker.model_name"],
+        doc: "The reranking model; the span is `rerank {model}`.",
+    },
+    ArgSpec {
+        name: "provider",
+        kinds: RERANK,
+        ty: ArgType::Provider,
+        required: false,
+        default: None,
+        field: Some("Provider"),
+        keys: &["gen_ai.provider.name"],
+        doc: "Provider of a hosted reranker (`cohere`, ...): the span is then a CLIENT span, else INTERNAL.",
+    },
+    ArgSpec {
+        name: "top_k",
+        kinds: RERANK,
+        ty: ArgType::Int {
+            min: 1,
+            max: UNBOUNDED,
+        },
+        required: false,
+        default: None,
+        field: Some("RetrievalTopK"),
+        keys: &["llmtrace.rerank.top_k", "reranker.top_k"],
+        doc: "Number of documents to return.",
+    },
+    ArgSpec {
+        name: "query",
+        kinds: RERANK,
+        ty: ArgType::Str,
+        required: false,
+        default: None,
+        field: Some("Query"),
+        keys: &["reranker.query", "input.value"],
+        doc: "The query the documents are ranked for (content: recorded only when content capture is on).",
+    },
+    ArgSpec {
+        name: "documents",
+        kinds: RERANK,
+        ty: ArgType::Params(ParamList::Documents),
+        required: false,
+        default: Some("the parameter named `documents` or `candidates`"),
+        field: Some("RerankInputDocuments"),
+        keys: &[
+            "llmtrace.rerank.input_documents.count",
+            "llmtrace.rerank.input_scores",
+        ],
+        doc: "The parameter holding the documents to rerank, read like a `#[retrieval]`'s return value (`serde::Serialize` with `id`, `score`, `content`, `metadata` fields, or `llmtrace::Document`): `documents(hits)`. The documents returned are the return value; both are recorded as documents (with their scores before and after), not among the parameters.",
+    },
     // ---- tools
     ArgSpec {
         name: "description",
@@ -502,7 +750,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         kinds: &[Kind::LlmCall, Kind::Tool],
         ty: ArgType::Str,
         required: false,
-        default: None,
+        default: Some("the enclosing `#[agent]`'s name"),
         field: Some("AgentName"),
         keys: &["gen_ai.agent.name"],
         doc: "Name of the agent making the call.",
@@ -510,7 +758,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     // ---- endpoint
     ArgSpec {
         name: "server_address",
-        kinds: LLM_RETRIEVAL,
+        kinds: ENDPOINTS,
         ty: ArgType::Str,
         required: false,
         default: None,
@@ -520,7 +768,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     },
     ArgSpec {
         name: "server_port",
-        kinds: LLM_RETRIEVAL,
+        kinds: ENDPOINTS,
         ty: ArgType::Int {
             min: 1,
             max: 65_535,
@@ -560,6 +808,16 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         doc: "Reads usage from a returned value whose type does not implement `llmtrace::LlmResponse` (the `Ok` value of a `Result`): `usage = |r| llmtrace::Usage::new(r.tokens.input, r.tokens.output)`.",
     },
     ArgSpec {
+        name: "usage",
+        kinds: EMBEDDINGS,
+        ty: ArgType::Expr("closure from `&` the returned value to `impl llmtrace::LlmResponse`"),
+        required: false,
+        default: None,
+        field: None,
+        keys: &["gen_ai.usage.input_tokens", "gen_ai.response.model"],
+        doc: "Reads usage from a returned value whose type does not implement `llmtrace::LlmResponse` (the `Ok` value of a `Result`): `usage = |r| llmtrace::Usage::new(r.prompt_tokens, 0)`. The vector count and dimension are read through `llmtrace::EmbeddingVectors` (`Vec<Vec<f32>>` implements it); the vectors are never recorded.",
+    },
+    ArgSpec {
         name: "stream",
         kinds: LLM,
         ty: ArgType::Flag(Flag::Stream),
@@ -576,7 +834,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     // ---- capture
     ArgSpec {
         name: "skip",
-        kinds: ALL,
+        kinds: FUNCTIONS,
         ty: ArgType::Params(ParamList::Skip),
         required: false,
         default: None,
@@ -586,7 +844,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     },
     ArgSpec {
         name: "redact",
-        kinds: ALL,
+        kinds: FUNCTIONS,
         ty: ArgType::Params(ParamList::Redact),
         required: false,
         default: None,
@@ -596,7 +854,7 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     },
     ArgSpec {
         name: "skip_all",
-        kinds: ALL,
+        kinds: FUNCTIONS,
         ty: ArgType::Flag(Flag::SkipAll),
         required: false,
         default: None,
@@ -606,13 +864,23 @@ pub(crate) static ARGS: &[ArgSpec] = &[
     },
     ArgSpec {
         name: "output",
-        kinds: ALL,
+        kinds: OUTPUTS,
         ty: ArgType::Switch,
         required: false,
         default: Some("true"),
         field: None,
         keys: &["output.value"],
         doc: "Whether to capture the return value (`Ok` value of a `Result`) as output.",
+    },
+    ArgSpec {
+        name: "links",
+        kinds: ALL,
+        ty: ArgType::Links,
+        required: false,
+        default: None,
+        field: None,
+        keys: &[],
+        doc: "Spans to link to, exported as OpenTelemetry span links: `links = [handoff, previous_attempt]`, each a `llmtrace::TraceContext` (captured with `llmtrace::current().context()`), an OpenTelemetry `SpanContext`, or an `Option` or list of them (evaluated when the span starts).",
     },
     ArgSpec {
         name: "attributes",
@@ -676,12 +944,7 @@ mod tests {
     fn table_agrees_with_the_runtime() {
         use llmtrace_runtime::semconv::table::KEYS;
 
-        let runtime_kind = |kind: Kind| match kind {
-            Kind::Workflow => llmtrace_runtime::Kind::Workflow,
-            Kind::LlmCall => llmtrace_runtime::Kind::LlmCall,
-            Kind::Retrieval => llmtrace_runtime::Kind::Retrieval,
-            Kind::Tool => llmtrace_runtime::Kind::Tool,
-        };
+        let runtime_kind = runtime_kind;
         let fields: Vec<String> = llmtrace_runtime::Field::ALL
             .iter()
             .map(|f| format!("{f:?}"))
@@ -713,10 +976,79 @@ mod tests {
             }
         }
         for kind in Kind::ALL {
-            assert!(fields.iter().any(|f| f == kind.output_field()));
+            if let Some(output) = kind.output_field() {
+                assert!(fields.iter().any(|f| f == output));
+            }
             let runtime = runtime_kind(kind);
             assert_eq!(format!("{runtime:?}"), kind.runtime_variant());
             assert_eq!(runtime.macro_name(), kind.name());
+        }
+    }
+
+    fn runtime_kind(kind: Kind) -> llmtrace_runtime::Kind {
+        match kind {
+            Kind::Workflow => llmtrace_runtime::Kind::Workflow,
+            Kind::LlmCall => llmtrace_runtime::Kind::LlmCall,
+            Kind::Retrieval => llmtrace_runtime::Kind::Retrieval,
+            Kind::Tool => llmtrace_runtime::Kind::Tool,
+            Kind::Agent => llmtrace_runtime::Kind::Agent,
+            Kind::Embeddings => llmtrace_runtime::Kind::Embeddings,
+            Kind::Rerank => llmtrace_runtime::Kind::Rerank,
+            Kind::Guardrail => llmtrace_runtime::Kind::Guardrail,
+            Kind::Step => llmtrace_runtime::Kind::Step,
+        }
+    }
+
+    /// A step of a kind (`llmtrace::step(..).kind(..)`) requires, through its constructor's
+    /// arguments, the fields the kind's macro requires: the builder's types and this table say
+    /// the same.
+    #[test]
+    fn step_kinds_require_what_the_macros_require() {
+        let kinds: Vec<llmtrace_runtime::Kind> = llmtrace_runtime::step::REQUIRED_FIELDS
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        assert!(kinds.contains(&llmtrace_runtime::Kind::Rerank));
+        for (runtime, fields) in llmtrace_runtime::step::REQUIRED_FIELDS {
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| runtime_kind(*k) == *runtime)
+                .expect("a kind of the table");
+            let required: Vec<String> = kind
+                .args()
+                .filter(|a| a.required)
+                .map(|a| {
+                    a.field
+                        .expect("a required argument fills a field")
+                        .to_owned()
+                })
+                .collect();
+            let builder: Vec<String> = fields.iter().map(|f| format!("{f:?}")).collect();
+            assert_eq!(required, builder, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_is_in_the_runtime_and_moved_values_are_not_accepted() {
+        assert_eq!(Kind::ALL.len(), llmtrace_runtime::Kind::ALL.len());
+        for (kind, arg, _) in REFUSED {
+            assert!(
+                lookup(*kind, arg).is_none(),
+                "{arg} is both refused and taken"
+            );
+            assert!(
+                !kinds_accepting(arg).is_empty(),
+                "{arg} is no argument at all"
+            );
+        }
+        for (kind, arg, value, _) in MOVED {
+            let spec = lookup(*kind, arg).expect("a moved value's argument exists");
+            if let ArgType::Enum(values) = spec.ty {
+                assert!(
+                    !values.contains(value),
+                    "{value} is both moved and accepted"
+                );
+            }
         }
     }
 

@@ -16,6 +16,7 @@ mod expand;
 mod fallback;
 mod kind;
 mod registry;
+mod step;
 mod stream;
 mod valid;
 mod value;
@@ -46,6 +47,36 @@ pub fn retrieval(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::Tool, args, item)
+}
+
+#[doc = include_str!("../docs/agent.md")]
+#[proc_macro_attribute]
+pub fn agent(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Agent, args, item)
+}
+
+#[doc = include_str!("../docs/embeddings.md")]
+#[proc_macro_attribute]
+pub fn embeddings(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Embeddings, args, item)
+}
+
+#[doc = include_str!("../docs/rerank.md")]
+#[proc_macro_attribute]
+pub fn rerank(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Rerank, args, item)
+}
+
+#[doc = include_str!("../docs/guardrail.md")]
+#[proc_macro_attribute]
+pub fn guardrail(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Guardrail, args, item)
+}
+
+#[doc = include_str!("../docs/step.md")]
+#[proc_macro]
+pub fn step(input: TokenStream) -> TokenStream {
+    step::expand(input.into()).into()
 }
 
 fn instrument(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {

@@ -59,6 +59,7 @@ mod install;
 // The facade: what users and the expansions reach.
 #[cfg(feature = "async-openai")]
 mod integrations;
+pub mod step;
 pub mod testing;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
@@ -115,7 +116,9 @@ pub mod export {
         pub use crate::sinks::console::render::{
             TreeText, format_cost, format_count, format_duration,
         };
-        pub use crate::sinks::console::tree::{Node, Tree, UsageCost, build};
+        pub use crate::sinks::console::tree::{
+            AgentCounts, Node, SpanLink, Tree, UsageCost, build,
+        };
     }
 }
 
@@ -126,7 +129,7 @@ pub use context::{
 pub use install::{Builder, EnvSource, Guard, OtlpProtocol, ProcessEnv, init};
 pub use message::{Message, Messages, Modality, Part, Role};
 pub use record::{Field, Kind, Value};
-pub use schema::{Document, ErrorType};
+pub use schema::{Document, EmbeddingVectors, ErrorType, GuardrailOutcome, Verdict};
 pub use semconv::Conventions;
 pub use stages::cost::ModelPrice;
 pub use stages::redact::{DEFAULT_SECRET_FIELDS, Detector, InvalidPattern, Redaction, Sensitive};
@@ -136,12 +139,19 @@ pub use state::{
     ConfigError, ContentCapture, Error, ExportError, Operation, Sampler, Stats, force_flush,
     shutdown, stats,
 };
+pub use step::{Step, StepFuture, StepKind, step};
 pub use stream::StreamChunk;
 pub use usage::{LlmResponse, Usage};
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
-pub use llmtrace_macros::{llm_call, retrieval, tool, workflow};
+pub use llmtrace_macros::{
+    agent, embeddings, guardrail, llm_call, rerank, retrieval, tool, workflow,
+};
+
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use llmtrace_macros::step;
 
 /// The OpenTelemetry crates llmtrace is built on, at the versions it uses.
 pub mod otel {

@@ -1,5 +1,7 @@
 //! Conformance of emitted names: in the default conventions profile, every `gen_ai.*` key
-//! llmtrace can emit is in the OpenTelemetry GenAI registry list and is not deprecated there.
+//! llmtrace can emit, for every kind (workflows, model calls, retrievals, tools, agents,
+//! embeddings, rerankers, guardrails and steps), is in the OpenTelemetry GenAI registry list and
+//! is not deprecated there.
 //! The registry list is test data: `llmtrace-macros/data/genai-attributes.txt`.
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
@@ -74,16 +76,22 @@ fn value_for(field: Field) -> Value {
     match field {
         MaxTokens | TopK | Seed | ChoiceCount | ServerPort | RetrievalTopK | ChunkCount
         | InputTokens | OutputTokens | CacheReadTokens | CacheWriteTokens | ReasoningTokens
-        | TraceInputTokens | TraceOutputTokens => Value::I64(7),
+        | TraceInputTokens | TraceOutputTokens | AgentInferenceCalls | AgentToolCalls
+        | AgentSteps | EmbeddingCount | EmbeddingDimension | RetryAttempt => Value::I64(7),
         Temperature | TopP | FrequencyPenalty | PresencePenalty | TimeToFirstChunk | CostInput
-        | CostOutput | CostCacheRead | CostCacheWrite | CostTotal | TraceCost => Value::F64(0.5),
+        | CostOutput | CostCacheRead | CostCacheWrite | CostTotal | TraceCost | AgentCost => {
+            Value::F64(0.5)
+        }
         Stream | Unpriced => Value::Bool(true),
-        StopSequences | FinishReasons => Value::StrList(&["stop"]),
+        GuardrailPassed => Value::Bool(false),
+        StopSequences | FinishReasons | EncodingFormats => Value::StrList(&["stop"]),
         InputMessages | OutputMessages => {
             Value::Json(r#"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#.into())
         }
         SystemInstructions => Value::Json(r#"[{"type":"text","content":"be brief"}]"#.into()),
-        Documents => Value::Json(r#"[{"id":"d1","content":"text","score":0.9}]"#.into()),
+        Documents | RerankInputDocuments => {
+            Value::Json(r#"[{"id":"d1","content":"text","score":0.9}]"#.into())
+        }
         Input => Value::Json(r#"{"q":"hi"}"#.into()),
         _ => Value::Str("value"),
     }
@@ -108,6 +116,13 @@ fn workflow(fail: bool) -> Result<String, std::io::Error> {
     let _ = chat("hi", fail);
     let _ = search("q", fail);
     let _ = lookup(1, fail);
+    let _ = agent("goal", fail);
+    let here = llmtrace::current().context();
+    let _ = llmtrace::step!("step", links = [here], {
+        fill_every_field();
+        llmtrace::current().retry_of(&here);
+        fail
+    });
     if fail {
         return Err(std::io::Error::other("boom"));
     }
@@ -162,6 +177,57 @@ fn lookup(id: u32, fail: bool) -> Result<u32, String> {
     Ok(id)
 }
 
+#[llmtrace::agent(
+    name = "planner",
+    id = "asst_1",
+    description = "Plans",
+    version = "1",
+    provider = "openai",
+    model = "gpt-4o",
+    conversation_id = "c-1"
+)]
+fn agent(goal: &str, fail: bool) -> Result<String, String> {
+    fill_every_field();
+    let _ = embed(&[goal], fail);
+    let _ = rerank(goal, vec![goal.to_owned()], fail);
+    let _ = guard(goal, fail);
+    if fail {
+        return Err("gave up".into());
+    }
+    Ok(goal.to_owned())
+}
+
+#[llmtrace::embeddings(
+    provider = "openai",
+    model = "text-embedding-3-small",
+    encoding_formats = ["float"]
+)]
+fn embed(texts: &[&str], fail: bool) -> Result<Vec<Vec<f32>>, String> {
+    fill_every_field();
+    if fail {
+        return Err("rate limited".into());
+    }
+    Ok(texts.iter().map(|_| vec![0.5; 4]).collect())
+}
+
+#[llmtrace::rerank(model = "rerank-v3.5", provider = "cohere", top_k = 1, query = query)]
+fn rerank(query: &str, documents: Vec<String>, fail: bool) -> Result<Vec<String>, String> {
+    fill_every_field();
+    if fail {
+        return Err("timeout".into());
+    }
+    Ok(documents)
+}
+
+#[llmtrace::guardrail(name = "no_pii")]
+fn guard(text: &str, fail: bool) -> Result<llmtrace::Verdict, String> {
+    fill_every_field();
+    if fail {
+        return Err("checker down".into());
+    }
+    Ok(llmtrace::Verdict::fail(format!("{text} looks odd")))
+}
+
 #[test]
 fn default_profile_emits_only_registered_current_gen_ai_keys() {
     let registry = registry();
@@ -184,7 +250,7 @@ fn default_profile_emits_only_registered_current_gen_ai_keys() {
         });
     });
     let spans = capture.spans();
-    assert_eq!(spans.len(), 9, "{:?}", spans.names());
+    assert_eq!(spans.len(), 19, "{:?}", spans.names());
 
     let mut emitted = BTreeSet::new();
     for span in spans.iter() {
@@ -210,6 +276,11 @@ fn default_profile_emits_only_registered_current_gen_ai_keys() {
         "gen_ai.tool.call.id",
         "gen_ai.response.finish_reasons",
         "gen_ai.input.messages",
+        "gen_ai.agent.id",
+        "gen_ai.agent.description",
+        "gen_ai.agent.version",
+        "gen_ai.request.encoding_formats",
+        "gen_ai.embeddings.dimension.count",
     ] {
         assert!(emitted.contains(key), "{key} was not emitted");
     }

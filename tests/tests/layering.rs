@@ -49,7 +49,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "facade: the public surface and the expansions' entry points",
-        &["lib.rs", "private", "testing", "tracing", "integrations"],
+        &[
+            "lib.rs",
+            "private",
+            "step",
+            "testing",
+            "tracing",
+            "integrations",
+        ],
     ),
 ];
 

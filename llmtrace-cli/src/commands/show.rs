@@ -129,6 +129,27 @@ fn keep(s: &SpanFacts<'_>, raw: &Raw<'_>) -> Kept {
             )
         })
         .collect();
+    let mut links = SpanLinks::default();
+    links.links = raw
+        .links
+        .iter()
+        .filter_map(|l| {
+            let trace = crate::otlp::hex_id::<16>(&l.trace_id)?;
+            let span = crate::otlp::hex_id::<8>(&l.span_id)?;
+            let context = SpanContext::new(
+                TraceId::from(u128::from_be_bytes(trace)),
+                SpanId::from(u64::from_be_bytes(span)),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            );
+            Some(llmtrace_runtime::otel::opentelemetry::trace::Link::new(
+                context,
+                attrs(&l.attributes),
+                0,
+            ))
+        })
+        .collect();
     let data = SpanData {
         span_context: SpanContext::new(
             TraceId::from(s.trace_id),
@@ -148,7 +169,7 @@ fn keep(s: &SpanFacts<'_>, raw: &Raw<'_>) -> Kept {
         attributes: attrs(raw.attributes),
         dropped_attributes_count: 0,
         events,
-        links: SpanLinks::default(),
+        links,
         status: if s.error {
             Status::error(s.status_message.to_owned())
         } else {

@@ -1,11 +1,14 @@
 //! The manual API: add to the current span from inside an instrumented function.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
 
 use super::handle::TraceContext;
 use super::ids::{SpanId, TraceId};
 use super::thread::{self, with_current_record};
 use crate::record::{Event, Field, Value};
+use crate::semconv::keys::link;
 
 /// A handle to the innermost span open on this thread. Every method is a no-op when there is
 /// none, or when the span is not recorded (sampled out, llmtrace not installed).
@@ -107,6 +110,84 @@ impl CurrentSpan {
         }
     }
 
+    /// Links the current span to the span `to` is positioned at, in this trace or another: a
+    /// handoff from one agent's trace to another's, a batch job that fans in many requests, a
+    /// retry that points at the failed attempt (see [`retry_of`](Self::retry_of)). Exported
+    /// as an OpenTelemetry span link, with these attributes.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// #[llmtrace::workflow(name = "nightly_batch")]
+    /// fn batch(requests: &[llmtrace::TraceContext]) -> usize {
+    ///     for request in requests {
+    ///         llmtrace::current().add_link(request, [("app.reason", "batched")]);
+    ///     }
+    ///     requests.len()
+    /// }
+    /// # assert_eq!(batch(&[]), 0);
+    /// ```
+    pub fn add_link<K, V>(&self, to: &TraceContext, attributes: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Into<Cow<'static, str>>,
+        V: Into<Value>,
+    {
+        if !self.is_recording() {
+            return;
+        }
+        let attributes = attributes
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        if let Some(link) = to.link(attributes) {
+            with_current_record(|rec| rec.extra_mut().links.push(link));
+        }
+    }
+
+    /// Marks the current span as a retry of the attempt `failed` is positioned at (the span
+    /// of the call that failed, captured with [`context`](Self::context) inside it): the span
+    /// gets `llmtrace.retry.attempt` (2 for the first retry, one more than the failed
+    /// attempt's for a retry of a retry) and a link to the failed attempt
+    /// (`llmtrace.link.type = "retry_of"`).
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// #[llmtrace::tool(name = "fetch_page")]
+    /// fn fetch(url: &str, retry_of: Option<&llmtrace::TraceContext>) -> Result<String, (String, llmtrace::TraceContext)> {
+    ///     if let Some(failed) = retry_of {
+    ///         llmtrace::current().retry_of(failed);
+    ///     }
+    ///     match retry_of {
+    ///         None => Err(("timed out".into(), llmtrace::current().context())),
+    ///         Some(_) => Ok(format!("<html>{url}</html>")),
+    ///     }
+    /// }
+    ///
+    /// let page = match fetch("https://example.com", None) {
+    ///     Ok(page) => page,
+    ///     Err((_, failed)) => fetch("https://example.com", Some(&failed)).unwrap(),
+    /// };
+    /// # assert!(page.starts_with("<html>"));
+    /// ```
+    pub fn retry_of(&self, failed: &TraceContext) {
+        if !self.is_recording() {
+            return;
+        }
+        let (Some(own), Some(previous)) = (self.span_id(), failed.span_id()) else {
+            return;
+        };
+        let attempt = retry_attempt(own.0, previous.0);
+        let attributes = vec![(Cow::Borrowed(link::TYPE), Value::Str(link::RETRY_OF))];
+        let link = failed.link(attributes);
+        with_current_record(|rec| {
+            rec.set(Field::RetryAttempt, Value::I64(attempt));
+            if let Some(link) = link {
+                rec.extra_mut().links.push(link);
+            }
+        });
+    }
+
     /// Adds an event with attributes to the current span.
     pub fn add_event<K, V>(
         &self,
@@ -133,4 +214,26 @@ impl CurrentSpan {
             })
         });
     }
+}
+
+/// The attempt numbers of recent retries, by span id: a retry of a retry counts on.
+static ATTEMPTS: Mutex<VecDeque<(u64, i64)>> = Mutex::new(VecDeque::new());
+/// Retries remembered (a retry of one older than this many retries is counted as a second
+/// attempt).
+const ATTEMPTS_KEPT: usize = 1024;
+
+/// The attempt number of span `own`, a retry of span `failed`, remembered for retries of it.
+fn retry_attempt(own: u64, failed: u64) -> i64 {
+    let mut attempts = ATTEMPTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous = attempts
+        .iter()
+        .rev()
+        .find(|(span, _)| *span == failed)
+        .map_or(1, |(_, n)| *n);
+    let attempt = previous.saturating_add(1);
+    if attempts.len() >= ATTEMPTS_KEPT {
+        attempts.pop_front();
+    }
+    attempts.push_back((own, attempt));
+    attempt
 }

@@ -1,5 +1,6 @@
 //! A captured trace context that can cross threads and tasks, and the future that carries one.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr;
@@ -9,8 +10,8 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::ids::{SpanId, TraceId};
-use super::thread::{self, Ctx, Entered, REMOTE, SAMPLED, VALID};
-use crate::record::Scope;
+use super::thread::{self, Ctx, DETACHED, Entered, REMOTE, SAMPLED, VALID};
+use crate::record::{Link, Scope, Value};
 
 /// The current trace position, captured so that work started elsewhere (a `tokio::spawn`ed task,
 /// a `JoinSet` member, `spawn_blocking`, a `std::thread`) continues the same trace.
@@ -64,6 +65,41 @@ impl TraceContext {
         }
     }
 
+    /// A context with this one's scope (session, user, tags, metadata) but no parent: the first
+    /// span started in it begins a new trace. For work that continues elsewhere as a trace of
+    /// its own, a handoff to another agent or a job picked up later, with a link back:
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// #[llmtrace::agent(name = "planner")]
+    /// fn plan(topic: &str) -> String {
+    ///     let here = llmtrace::current().context();
+    ///     // The writer's run is a trace of its own, linked to the planner's span.
+    ///     here.new_trace().in_scope(|| write(topic, &here))
+    /// }
+    ///
+    /// #[llmtrace::agent(name = "writer", links = [handoff])]
+    /// fn write(topic: &str, handoff: &llmtrace::TraceContext) -> String {
+    ///     format!("notes on {topic}")
+    /// }
+    /// # assert_eq!(plan("tides"), "notes on tides");
+    /// ```
+    pub fn new_trace(&self) -> TraceContext {
+        let scope = self.scope.as_deref().map(|s| {
+            let mut scope = s.clone();
+            // Another trace's agent: the spans of the new trace are not its own.
+            scope.agent = None;
+            Arc::new(scope)
+        });
+        TraceContext {
+            trace_id: 0,
+            span_id: 0,
+            flags: DETACHED,
+            scope,
+        }
+    }
+
     /// The trace id, if this context is inside a trace.
     pub fn trace_id(&self) -> Option<TraceId> {
         (self.flags & VALID != 0).then_some(TraceId(self.trace_id))
@@ -77,6 +113,18 @@ impl TraceContext {
     /// Whether spans of this trace are recorded.
     pub fn is_sampled(&self) -> bool {
         self.flags & SAMPLED != 0
+    }
+
+    /// A link to the span this context is positioned at, with these attributes; `None` when the
+    /// context is not inside a trace.
+    pub(crate) fn link(&self, attributes: Vec<(Cow<'static, str>, Value)>) -> Option<Link> {
+        (self.flags & VALID != 0).then_some(Link {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampled: self.flags & SAMPLED != 0,
+            remote: self.flags & REMOTE != 0,
+            attributes,
+        })
     }
 
     fn as_ctx(&self) -> Ctx {
@@ -113,6 +161,22 @@ impl TraceContext {
     /// `tokio::spawn` or `JoinSet::spawn`.
     pub fn instrument<F: Future>(self, future: F) -> WithTrace<F> {
         WithTrace::new(future, self)
+    }
+}
+
+/// As a captured parameter: the W3C `traceparent` of the span it is positioned at
+/// (`00-{trace id}-{span id}-{flags}`), or `null` outside a trace. A context passed to a function
+/// for its `links = [..]` is then captured as the ids it links to.
+impl serde::Serialize for TraceContext {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.flags & VALID == 0 {
+            return serializer.serialize_none();
+        }
+        let sampled = u8::from(self.flags & SAMPLED != 0);
+        serializer.collect_str(&format_args!(
+            "00-{:032x}-{:016x}-{sampled:02x}",
+            self.trace_id, self.span_id
+        ))
     }
 }
 

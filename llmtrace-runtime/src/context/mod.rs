@@ -22,4 +22,6 @@ pub use future::Instrumented;
 pub use handle::{ContextGuard, TraceContext, WithTrace};
 pub use ids::{SpanId, TraceId};
 pub use scope::{ScopeBuilder, scope};
-pub(crate) use thread::{Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, get};
+pub(crate) use thread::{
+    Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, get,
+};

@@ -16,6 +16,9 @@ pub(crate) const REMOTE: u8 = 1 << 2;
 /// Entering the current span also entered it in another tracing system (see `interop`): leaving
 /// it leaves there too. Never captured into a [`TraceContext`].
 pub(crate) const HOOKED: u8 = 1 << 3;
+/// No parent, on purpose ([`TraceContext::new_trace`]): a span started here begins a new trace,
+/// even inside a span of another tracing system (which it would otherwise take as its parent).
+pub(crate) const DETACHED: u8 = 1 << 4;
 
 /// What the current thread is inside of. Plain data, so saving and restoring it is a copy.
 #[derive(Clone, Copy, Debug)]

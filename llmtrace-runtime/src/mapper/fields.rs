@@ -16,20 +16,23 @@ pub(super) struct Fields<'a> {
     pos: [u8; Field::COUNT],
     /// One bit per field present (and not taken yet), so that the copies skip absent fields
     /// with a bit test: most spans carry few of the fields the table copies.
-    present: u64,
+    present: FieldSet,
 }
 
-// `present` has a bit for every field.
-const _: () = assert!(Field::COUNT <= 64);
+/// A set of fields, one bit each.
+pub(super) type FieldSet = u128;
+
+// `FieldSet` has a bit for every field.
+const _: () = assert!(Field::COUNT <= FieldSet::BITS as usize);
 
 /// A field's bit in a set of fields.
-pub(super) const fn bit(field: Field) -> u64 {
-    1 << field as u64
+pub(super) const fn bit(field: Field) -> FieldSet {
+    1 << field as u32
 }
 
 /// The set of fields a record has, set at run time or given as literals.
 #[inline]
-pub(super) fn present(rec: &Record) -> u64 {
+pub(super) fn present(rec: &Record) -> FieldSet {
     let run_time = rec.attrs.iter().fold(0, |set, (f, _)| set | bit(*f));
     rec.callsite
         .statics

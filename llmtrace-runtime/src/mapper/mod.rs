@@ -36,7 +36,9 @@ mod status;
 mod test_support;
 mod usage;
 
-use crate::record::{Callsite, CallsiteCache, FLAG_PARENT_REMOTE, Field, Kind, Record, clock};
+use crate::record::{
+    Callsite, CallsiteCache, FLAG_PARENT_REMOTE, Field, HOSTED, Kind, Record, clock,
+};
 use crate::semconv::Conventions;
 use crate::state::ContentCapture;
 use fields::Fields;
@@ -58,6 +60,8 @@ pub(crate) struct Mapped {
     pub(crate) kind: SpanKind,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) events: Vec<opentelemetry::trace::Event>,
+    /// The span's links (an agent's handoff, a retry's failed attempt, ...).
+    pub(crate) links: Vec<opentelemetry::trace::Link>,
     pub(crate) status: OtelStatus,
 }
 
@@ -109,6 +113,8 @@ impl Mapper {
         let mapped = self.map(rec, scratch);
         let mut events = SpanEvents::default();
         events.events = mapped.events;
+        let mut links = SpanLinks::default();
+        links.links = mapped.links;
         SpanData {
             span_context,
             parent_span_id,
@@ -120,7 +126,7 @@ impl Mapper {
             attributes: mapped.attributes,
             dropped_attributes_count: 0,
             events,
-            links: SpanLinks::default(),
+            links,
             status: mapped.status,
             instrumentation_scope: self.scope.clone(),
         }
@@ -134,7 +140,7 @@ impl Mapper {
         let callsite = rec.callsite;
         let name = if rec.attrs.iter().any(|(f, _)| request::is_request_field(*f)) {
             request::request(c, rec, &mut out);
-            Cow::Owned(request::span_name(rec))
+            request::span_name(rec)
         } else {
             let cached = callsite.cache.get_or_init(|| self.callsite_attrs(callsite));
             out.attrs.extend(cached.request.iter().cloned());
@@ -159,6 +165,7 @@ impl Mapper {
             }
         }
         let (status, events) = status::status_and_events(rec, error_type, &mut out.content_event);
+        let links = status::links(rec);
         // Exactly sized, so small attribute lists stay within the allocator's thread cache, and
         // moved in one copy (`append`), where collecting a drain moved them one by one.
         let mut attributes = Vec::with_capacity(out.attrs.len());
@@ -166,9 +173,10 @@ impl Mapper {
         *scratch = out.attrs;
         Mapped {
             name,
-            kind: span_kind(callsite.kind),
+            kind: span_kind(callsite),
             attributes,
             events,
+            links,
             status,
         }
     }
@@ -179,17 +187,24 @@ impl Mapper {
         let mut out = Out::new(Vec::new(), self.content);
         request::request(&self.conventions, &literal, &mut out);
         CallsiteCache {
-            name: Box::leak(request::span_name(&literal).into_boxed_str()),
+            name: match request::span_name(&literal) {
+                Cow::Borrowed(name) => name,
+                Cow::Owned(name) => Box::leak(name.into_boxed_str()),
+            },
             request: out.attrs,
         }
     }
 }
 
-/// The OpenTelemetry span kind of an llmtrace kind.
-pub(crate) fn span_kind(kind: Kind) -> SpanKind {
-    match kind {
-        Kind::LlmCall | Kind::Retrieval => SpanKind::Client,
-        Kind::Workflow | Kind::Tool => SpanKind::Internal,
+/// The OpenTelemetry span kind of a callsite's spans: CLIENT for calls to a model or a
+/// service, and for agents and rerankers given a provider (hosted); INTERNAL for the rest.
+pub(crate) fn span_kind(callsite: &Callsite) -> SpanKind {
+    match callsite.kind {
+        Kind::LlmCall | Kind::Retrieval | Kind::Embeddings => SpanKind::Client,
+        Kind::Agent | Kind::Rerank if callsite.options & HOSTED != 0 => SpanKind::Client,
+        Kind::Workflow | Kind::Tool | Kind::Agent | Kind::Rerank | Kind::Guardrail | Kind::Step => {
+            SpanKind::Internal
+        }
     }
 }
 
@@ -218,7 +233,9 @@ mod tests {
     /// A value of the field's type.
     fn sample(field: Field) -> Value {
         match field {
-            Field::Documents => Value::Json(r#"[{"id":"d","score":0.5,"content":"c"}]"#.into()),
+            Field::Documents | Field::RerankInputDocuments => {
+                Value::Json(r#"[{"id":"d","score":0.5,"content":"c"}]"#.into())
+            }
             Field::Input | Field::InputMessages | Field::OutputMessages => {
                 Value::Json(r#"[{"role":"user"}]"#.into())
             }
@@ -249,12 +266,26 @@ mod tests {
                     rec.set(field, sample(field));
                 }
                 rec.set(Field::Operation, Value::Str(operation));
+                // A guardrail that failed, on the failed spans.
+                rec.set(Field::GuardrailPassed, Value::Bool(status != Status::Error));
                 rec.status = status;
                 rec.flags |= FLAG_TRUNCATED | FLAG_PARENT_EXTERNAL;
                 out.push(rec);
             }
         }
         out
+    }
+
+    /// The kind whose indexed document keys (no fixed names, so no rows) `key` is one of.
+    fn indexed_kind(key: &str) -> Option<Kind> {
+        [
+            ("retrieval.documents.", Kind::Retrieval),
+            ("reranker.input_documents.", Kind::Rerank),
+            ("reranker.output_documents.", Kind::Rerank),
+        ]
+        .into_iter()
+        .find(|(prefix, _)| key.starts_with(prefix))
+        .map(|(_, kind)| kind)
     }
 
     fn row(name: &str) -> Option<&'static Key> {
@@ -271,8 +302,9 @@ mod tests {
                     for mut rec in maximal(kind) {
                         let mapped = m.map(&mut rec, &mut Vec::new());
                         for key in keys(&mapped.attributes) {
-                            if key.starts_with("retrieval.documents.") {
-                                assert_eq!(kind, Kind::Retrieval);
+                            if let Some(indexed) = indexed_kind(key) {
+                                assert_eq!(kind, indexed, "`{key}`");
+                                assert!(content.captures(), "`{key}` with {content:?}");
                                 continue;
                             }
                             let row = row(key).unwrap_or_else(|| panic!("`{key}` has no row"));
@@ -289,7 +321,7 @@ mod tests {
                             .find(|e| e.name == "gen_ai.client.inference.operation.details");
                         for kv in content_event.iter().flat_map(|e| &e.attributes) {
                             let key = kv.key.as_str();
-                            let content_key = key.starts_with("retrieval.documents.")
+                            let content_key = indexed_kind(key).is_some()
                                 || row(key).is_some_and(|r| r.source == Source::Content);
                             assert!(content_key, "`{key}` on the content event");
                         }
@@ -424,7 +456,7 @@ mod tests {
         let mapped = m.map(&mut rec, &mut scratch);
         assert!(scratch.is_empty() && scratch.capacity() >= 64);
         assert_eq!(mapped.attributes.len(), mapped.attributes.capacity());
-        assert_eq!(span_kind(Kind::Tool), SpanKind::Internal);
-        assert_eq!(span_kind(Kind::Retrieval), SpanKind::Client);
+        assert_eq!(span_kind(callsite(Kind::Tool, &[])), SpanKind::Internal);
+        assert_eq!(span_kind(callsite(Kind::Retrieval, &[])), SpanKind::Client);
     }
 }

@@ -119,6 +119,11 @@ pub(super) fn copies_of(kind: Kind, phase: Phase) -> &'static [FieldCopy] {
         Kind::LlmCall => by_phase!(Kind::LlmCall),
         Kind::Retrieval => by_phase!(Kind::Retrieval),
         Kind::Tool => by_phase!(Kind::Tool),
+        Kind::Agent => by_phase!(Kind::Agent),
+        Kind::Embeddings => by_phase!(Kind::Embeddings),
+        Kind::Rerank => by_phase!(Kind::Rerank),
+        Kind::Guardrail => by_phase!(Kind::Guardrail),
+        Kind::Step => by_phase!(Kind::Step),
     }
 }
 
@@ -183,7 +188,7 @@ mod tests {
 
     #[test]
     fn every_copy_row_is_in_its_kinds_and_phases_copies() {
-        let kinds = [Kind::Workflow, Kind::LlmCall, Kind::Retrieval, Kind::Tool];
+        let kinds = Kind::ALL;
         let phases = [Phase::Request, Phase::Response, Phase::Context];
         let mut total = 0;
         for kind in kinds {

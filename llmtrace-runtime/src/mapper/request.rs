@@ -16,27 +16,46 @@ use crate::semconv::keys::{gen_ai, langfuse, openinference as oi};
 use crate::semconv::table::{self, Phase};
 use crate::semconv::{self, Conventions};
 
+/// The OpenInference span kind of a record.
+fn openinference_kind(rec: &Record) -> &'static str {
+    match rec.kind() {
+        Kind::Workflow | Kind::Step => "CHAIN",
+        Kind::LlmCall if semconv::operation(rec) == "embeddings" => "EMBEDDING",
+        Kind::LlmCall => "LLM",
+        Kind::Retrieval => "RETRIEVER",
+        Kind::Tool => "TOOL",
+        Kind::Agent => "AGENT",
+        Kind::Embeddings => "EMBEDDING",
+        Kind::Rerank => "RERANKER",
+        Kind::Guardrail => "GUARDRAIL",
+    }
+}
+
+/// The Langfuse observation type of the kinds Langfuse does not type by itself (it types model
+/// calls, embeddings, agents and tools from the GenAI operation or the OpenInference kind).
+/// Langfuse has no reranker type: a reranker is part of retrieval, and typed by its model
+/// it would be taken for a generation (and priced as one).
+fn langfuse_type(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Workflow | Kind::Step => Some("chain"),
+        Kind::Retrieval | Kind::Rerank => Some("retriever"),
+        Kind::Guardrail => Some("guardrail"),
+        Kind::LlmCall | Kind::Tool | Kind::Agent | Kind::Embeddings => None,
+    }
+}
+
 /// The request attributes of a record.
 pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
     let kind = rec.kind();
-    out.attr(gen_ai::OPERATION_NAME, semconv::operation_value(rec));
-    if c.openinference {
-        let oi_kind = match kind {
-            Kind::Workflow => "CHAIN",
-            Kind::LlmCall if semconv::operation(rec) == "embeddings" => "EMBEDDING",
-            Kind::LlmCall => "LLM",
-            Kind::Retrieval => "RETRIEVER",
-            Kind::Tool => "TOOL",
-        };
-        out.attr(oi::SPAN_KIND, oi_kind);
+    if kind != Kind::Step {
+        out.attr(gen_ai::OPERATION_NAME, semconv::operation_value(rec));
     }
-    // Langfuse types model calls and tools from the GenAI operation (or the OpenInference
-    // kind); workflows and retrievals it does not map, so those say it themselves.
+    if c.openinference {
+        out.attr(oi::SPAN_KIND, openinference_kind(rec));
+    }
     if c.langfuse {
-        match kind {
-            Kind::Workflow => out.attr(langfuse::OBSERVATION_TYPE, "chain"),
-            Kind::Retrieval => out.attr(langfuse::OBSERVATION_TYPE, "retriever"),
-            Kind::LlmCall | Kind::Tool => {}
+        if let Some(t) = langfuse_type(kind) {
+            out.attr(langfuse::OBSERVATION_TYPE, t);
         }
     }
     if kind == Kind::Tool {
@@ -62,10 +81,22 @@ pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
     match kind {
         Kind::Workflow => out.attr(gen_ai::WORKFLOW_NAME, semconv::name(rec).into_owned()),
         Kind::LlmCall if full => llm_openinference(rec, invocation, out),
+        Kind::Embeddings if c.openinference_full => {
+            if let Some(m) = rec.get(Field::Model) {
+                out.attr(oi::EMBEDDING_MODEL_NAME, m);
+            }
+        }
         Kind::Tool if c.openinference_full => {
             out.attr(oi::TOOL_NAME, semconv::name(rec).into_owned());
         }
-        Kind::LlmCall | Kind::Retrieval | Kind::Tool => {}
+        Kind::LlmCall
+        | Kind::Retrieval
+        | Kind::Tool
+        | Kind::Agent
+        | Kind::Embeddings
+        | Kind::Rerank
+        | Kind::Guardrail
+        | Kind::Step => {}
     }
 }
 
@@ -115,31 +146,53 @@ fn invocation_name(field: Field) -> Option<&'static str> {
     })
 }
 
-/// `langfuse.trace.name` on a root workflow: Langfuse names the trace after it rather than
-/// after its span name. Not cached with the request: it depends on the span's parent.
+/// `langfuse.trace.name` on a root workflow or agent: Langfuse names the trace after it rather
+/// than after its span name. Not cached with the request: it depends on the span's parent.
 #[inline(always)]
 pub(super) fn trace_name(c: &Conventions, rec: &Record, out: &mut Out) {
-    if c.langfuse && rec.parent_id == 0 && rec.kind() == Kind::Workflow {
-        out.attr(langfuse::TRACE_NAME, semconv::name(rec).into_owned());
+    if !c.langfuse || rec.parent_id != 0 {
+        return;
+    }
+    match rec.kind() {
+        Kind::Workflow => out.attr(langfuse::TRACE_NAME, semconv::name(rec).into_owned()),
+        Kind::Agent => {
+            if let Some(name) = rec.get(Field::AgentName) {
+                out.attr(langfuse::TRACE_NAME, name);
+            }
+        }
+        _ => {}
     }
 }
 
 /// The span name, per the GenAI conventions: `{operation} {model}`, `retrieval {data_source}`,
-/// `execute_tool {name}`, `invoke_workflow {name}`; the operation alone without a suffix.
-pub(super) fn span_name(rec: &Record) -> String {
+/// `execute_tool {name}`, `invoke_workflow {name}`, `invoke_agent {name}`, and in the same form
+/// `rerank {model}`, `guardrail {name}`; the operation alone without a suffix. A block span is
+/// named by its step name alone. A name the record holds as a static string is not copied.
+pub(super) fn span_name(rec: &Record) -> Cow<'static, str> {
+    let named = || rec.get(Field::Name).and_then(Value::as_str);
     let suffix = match rec.kind() {
-        Kind::Workflow | Kind::Tool => rec
-            .get(Field::Name)
+        Kind::Step => {
+            return match rec.get(Field::Name) {
+                Some(Value::Str(s)) => Cow::Borrowed(s),
+                Some(v) => Cow::Owned(v.as_str().unwrap_or(rec.callsite.fn_name).to_owned()),
+                None => Cow::Borrowed(rec.callsite.fn_name),
+            };
+        }
+        Kind::Workflow | Kind::Tool | Kind::Guardrail => named().or(Some(rec.callsite.fn_name)),
+        Kind::LlmCall | Kind::Embeddings => rec.get(Field::Model).and_then(Value::as_str),
+        // A step of these kinds falls back to its step name.
+        Kind::Retrieval => rec
+            .get(Field::DataSource)
             .and_then(Value::as_str)
-            .or(Some(rec.callsite.fn_name)),
-        Kind::LlmCall => rec.get(Field::Model).and_then(Value::as_str),
-        Kind::Retrieval => rec.get(Field::DataSource).and_then(Value::as_str),
+            .or_else(named),
+        Kind::Rerank => rec.get(Field::Model).and_then(Value::as_str).or_else(named),
+        Kind::Agent => rec.get(Field::AgentName).and_then(Value::as_str),
     };
     let operation = semconv::operation(rec);
-    match suffix {
+    Cow::Owned(match suffix {
         Some(s) if !s.is_empty() => format!("{operation} {s}"),
         _ => operation.to_owned(),
-    }
+    })
 }
 
 /// Whether a field is read by the request side: when one is set at run time, the request
@@ -348,6 +401,93 @@ mod tests {
     }
 
     #[test]
+    fn agents_embeddings_rerankers_guardrails_and_steps() {
+        // Kind, fields, span name, operation, OpenInference kind, Langfuse type.
+        type Case = (
+            Kind,
+            &'static [(Field, Value)],
+            &'static str,
+            Option<&'static str>,
+            &'static str,
+            Option<&'static str>,
+        );
+        let cases: [Case; 5] = [
+            (
+                Kind::Agent,
+                &[(Field::AgentName, Value::Str("planner"))],
+                "invoke_agent planner",
+                Some("invoke_agent"),
+                "AGENT",
+                None,
+            ),
+            (
+                Kind::Embeddings,
+                &[(Field::Model, Value::Str("text-embedding-3-small"))],
+                "embeddings text-embedding-3-small",
+                Some("embeddings"),
+                "EMBEDDING",
+                None,
+            ),
+            (
+                Kind::Rerank,
+                &[(Field::Model, Value::Str("rerank-v3.5"))],
+                "rerank rerank-v3.5",
+                Some("rerank"),
+                "RERANKER",
+                Some("retriever"),
+            ),
+            (
+                Kind::Guardrail,
+                &[(Field::Name, Value::Str("no_pii"))],
+                "guardrail no_pii",
+                Some("guardrail"),
+                "GUARDRAIL",
+                Some("guardrail"),
+            ),
+            (
+                Kind::Step,
+                &[(Field::Name, Value::Str("build_context"))],
+                "build_context",
+                None,
+                "CHAIN",
+                Some("chain"),
+            ),
+        ];
+        for (kind, fields, name, operation, oi_kind, langfuse_type) in cases {
+            let rec = record_with(kind, fields);
+            assert_eq!(span_name(&rec), name);
+            let attrs = map(Conventions::default(), &rec);
+            let find = |key| {
+                attrs
+                    .iter()
+                    .find(|kv| kv.key.as_str() == key)
+                    .map(|kv| kv.value.as_str().into_owned())
+            };
+            assert_eq!(
+                find(gen_ai::OPERATION_NAME).as_deref(),
+                operation,
+                "{kind:?}"
+            );
+            assert_eq!(find(oi::SPAN_KIND).as_deref(), Some(oi_kind), "{kind:?}");
+            assert_eq!(
+                find(langfuse::OBSERVATION_TYPE).as_deref(),
+                langfuse_type,
+                "{kind:?}"
+            );
+        }
+        // A step of a kind falls back to its step name without the kind's own suffix.
+        let step = record_with(Kind::Retrieval, &[(Field::Name, Value::Str("search"))]);
+        assert_eq!(span_name(&step), "retrieval search");
+        // A step named at run time, and one named by a static string, which is not copied.
+        let owned = record_with(Kind::Step, &[(Field::Name, Value::String("parse".into()))]);
+        assert_eq!(span_name(&owned), "parse");
+        assert!(matches!(
+            span_name(&record_with(Kind::Step, &[(Field::Name, Value::Str("s"))])),
+            Cow::Borrowed("s")
+        ));
+    }
+
+    #[test]
     fn literal_arguments_are_read_like_run_time_ones() {
         static STATICS: &[(Field, Value)] = &[
             (Field::Provider, Value::Str("openai")),
@@ -417,6 +557,10 @@ mod tests {
             Field::ToolType,
             Field::ToolCallId,
             Field::AgentName,
+            Field::AgentId,
+            Field::AgentDescription,
+            Field::AgentVersion,
+            Field::EncodingFormats,
         ];
         for field in Field::ALL {
             assert_eq!(

@@ -23,22 +23,58 @@ pub(super) fn response(c: &Conventions, kind: Kind, start: u64, mut r: Fields<'_
         }
         _ => None,
     };
+    // A failed guardrail's reason, read before the copies move it out.
+    let failed_guardrail = match kind {
+        Kind::Guardrail if c.langfuse => {
+            matches!(r.get(Field::GuardrailPassed), Some(Value::Bool(false))).then(|| {
+                r.get(Field::GuardrailReason)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+        }
+        _ => None,
+    };
     // Per kind, so that each list of copies is a constant at its call.
     match kind {
         Kind::Workflow => r.copy(copies!(Kind::Workflow, Phase::Response), c, out),
         Kind::LlmCall => r.copy(copies!(Kind::LlmCall, Phase::Response), c, out),
         Kind::Retrieval => r.copy(copies!(Kind::Retrieval, Phase::Response), c, out),
         Kind::Tool => r.copy(copies!(Kind::Tool, Phase::Response), c, out),
+        Kind::Agent => r.copy(copies!(Kind::Agent, Phase::Response), c, out),
+        Kind::Embeddings => r.copy(copies!(Kind::Embeddings, Phase::Response), c, out),
+        Kind::Rerank => r.copy(copies!(Kind::Rerank, Phase::Response), c, out),
+        Kind::Guardrail => r.copy(copies!(Kind::Guardrail, Phase::Response), c, out),
+        Kind::Step => r.copy(copies!(Kind::Step, Phase::Response), c, out),
     }
     match kind {
-        Kind::Workflow => {
-            let (input, output) = (r.take(Field::Input), r.take(Field::Output));
-            io_values(c, out, input.map(Io::from), output.map(Io::from));
-        }
+        Kind::Workflow | Kind::Step => plain_io(c, r, out),
         Kind::LlmCall => llm(c, start, r, first_reason, out),
         Kind::Retrieval => retrieval(c, r, out),
         Kind::Tool => tool(c, r, out),
+        Kind::Agent => {
+            usage::usage(c, &r.tokens(), usage::UsageKeys::AgentTotals, out);
+            plain_io(c, r, out);
+        }
+        Kind::Embeddings => embeddings(c, r, out),
+        Kind::Rerank => rerank(c, r, out),
+        Kind::Guardrail => {
+            // Not an error (the span's status says whether the function failed): a warning.
+            if let Some(reason) = failed_guardrail {
+                out.attr(langfuse::OBSERVATION_LEVEL, "WARNING");
+                if let Some(reason) = reason {
+                    out.attr(langfuse::OBSERVATION_STATUS_MESSAGE, reason);
+                }
+            }
+            plain_io(c, r, out);
+        }
     }
+}
+
+/// The parameters and the return value as `input.value` and `output.value`.
+#[inline(always)]
+fn plain_io(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
+    let (input, output) = (r.take(Field::Input), r.take(Field::Output));
+    io_values(c, out, input.map(Io::from), output.map(Io::from));
 }
 
 #[inline(always)]
@@ -63,7 +99,7 @@ fn llm(
             );
         }
     }
-    usage::usage(c, &r.tokens(), out);
+    usage::usage(c, &r.tokens(), usage::UsageKeys::ModelCall, out);
     usage::cost(c, &r, out);
     if let Some(v) = r.take(Field::SystemInstructions) {
         out.content(gen_ai::SYSTEM_INSTRUCTIONS, v);
@@ -89,6 +125,79 @@ fn llm(
     io_values(c, out, input, output);
 }
 
+/// An embeddings call: usage, cost and the input text. Never its output: the return value is
+/// the vectors, of which only the count and dimension are recorded (by the copies).
+fn embeddings(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
+    usage::usage(c, &r.tokens(), usage::UsageKeys::Embeddings, out);
+    usage::cost(c, &r, out);
+    let input = r.take(Field::Input).map(Io::from);
+    // Whatever was set as the output (`current().set(..)`) is dropped with the record.
+    drop(r.take(Field::Output));
+    io_values(c, out, input, None);
+}
+
+/// A reranker: the query, the documents given and returned (counted, their scores listed,
+/// indexed for Phoenix), the query or parameters as input and the documents returned as
+/// output.
+fn rerank(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
+    let query = r.take(Field::Query).map(shared_value);
+    if let (Some(q), true) = (&query, c.openinference) {
+        out.content(oi::RERANKER_QUERY, q.clone());
+    }
+    let given = r
+        .take(Field::RerankInputDocuments)
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(format::normalize_documents);
+    let raw = r.take(Field::Documents);
+    let returned = raw
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(format::normalize_documents);
+    let mut output = raw.map(Io::from);
+    for (docs, count_key, scores_key, prefix) in [
+        (
+            &given,
+            lt::RERANK_INPUT_DOCUMENT_COUNT,
+            lt::RERANK_INPUT_SCORES,
+            oi::RERANKER_INPUT_DOCUMENTS_PREFIX,
+        ),
+        (
+            &returned,
+            lt::RERANK_OUTPUT_DOCUMENT_COUNT,
+            lt::RERANK_OUTPUT_SCORES,
+            oi::RERANKER_OUTPUT_DOCUMENTS_PREFIX,
+        ),
+    ] {
+        let Some(docs) = docs else { continue };
+        out.attr(count_key, docs.len() as i64);
+        let scores: Vec<f64> = docs
+            .iter()
+            .filter_map(|d| d.get("score").and_then(Json::as_f64))
+            .collect();
+        if !scores.is_empty() {
+            out.attr(
+                scores_key,
+                opentelemetry::Value::Array(opentelemetry::Array::F64(scores)),
+            );
+        }
+        if c.openinference && out.content.captures() {
+            indexed_documents(prefix, docs, out);
+        }
+    }
+    if let Some(docs) = returned {
+        if out.content.captures() {
+            output = Some(Io::Json(shared(Json::Array(docs).to_string())));
+        }
+    }
+    let input = match query {
+        Some(q) => Some(Io::Text(q)),
+        None => r.take(Field::Input).map(Io::from),
+    };
+    let output = output.or_else(|| r.take(Field::Output).map(Io::from));
+    io_values(c, out, input, output);
+}
+
 fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
     let query = r.take(Field::Query).map(shared_value);
     if let Some(q) = &query {
@@ -104,7 +213,7 @@ fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
         out.attr(lt::RETRIEVAL_DOCUMENT_COUNT, docs.len() as i64);
         if out.content.captures() {
             if c.openinference {
-                indexed_documents(&docs, out);
+                indexed_documents(oi::RETRIEVAL_DOCUMENTS_PREFIX, &docs, out);
             }
             let json = shared(Json::Array(docs).to_string());
             out.content(gen_ai::RETRIEVAL_DOCUMENTS, json.clone());
@@ -119,13 +228,14 @@ fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
     io_values(c, out, input, output);
 }
 
-/// OpenInference's flat document keys, `retrieval.documents.{i}.document.{field}`: strings, the
-/// score a double, anything else as JSON.
-fn indexed_documents(docs: &[Json], out: &mut Out) {
+/// OpenInference's flat document keys, `{prefix}.{i}.document.{field}` (`retrieval.documents`,
+/// `reranker.input_documents`, `reranker.output_documents`): strings, the score a double,
+/// anything else as JSON.
+fn indexed_documents(prefix: &str, docs: &[Json], out: &mut Out) {
     for (i, doc) in docs.iter().enumerate() {
         for field in ["id", "score", "content", "metadata"] {
             let Some(v) = doc.get(field) else { continue };
-            let key = format!("{}.{i}.document.{field}", oi::RETRIEVAL_DOCUMENTS_PREFIX);
+            let key = format!("{prefix}.{i}.document.{field}");
             let value: opentelemetry::Value = match v {
                 Json::String(s) => s.clone().into(),
                 Json::Number(n) if field == "score" => n.as_f64().unwrap_or_default().into(),

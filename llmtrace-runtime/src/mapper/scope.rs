@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::format;
 use super::out::{Out, shared};
-use crate::record::{Field, Record};
+use crate::record::{Field, Kind, Record};
 use crate::semconv::Conventions;
 use crate::semconv::keys::{gen_ai, langfuse, openinference as oi};
 
@@ -22,6 +22,15 @@ pub(super) fn scope(c: &Conventions, rec: &Record, out: &mut Out) {
     }
     if let Some(u) = &scope.user_id {
         out.attr(oi::USER_ID, u.to_string());
+    }
+    // Model calls and tools inside an agent name it, unless they name their own (set with the
+    // request). The agent's own record holds the scope it opened for its descendants.
+    if let (Some(agent), Kind::LlmCall | Kind::Tool) = (&scope.agent, rec.kind()) {
+        if agent.span_id != rec.span_id && rec.get(Field::AgentName).is_none() {
+            if let Some(name) = &agent.name {
+                out.attr(gen_ai::AGENT_NAME, name);
+            }
+        }
     }
     // The span's own conversation id, when it has one, was set with the request.
     if let Some(id) = &scope.conversation_id {
@@ -68,7 +77,7 @@ mod tests {
 
     use super::*;
     use crate::mapper::test_support::{callsite, keys, out, string, value};
-    use crate::record::{Kind, Scope, Value};
+    use crate::record::{Scope, Value};
     use crate::state::ContentCapture;
 
     fn full_scope() -> Arc<Scope> {

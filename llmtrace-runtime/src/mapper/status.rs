@@ -2,7 +2,9 @@
 //! events added through the API, the content event).
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Event, Status as OtelStatus};
+use opentelemetry::trace::{
+    Event, Link, SpanContext, SpanId, Status as OtelStatus, TraceFlags, TraceId, TraceState,
+};
 
 use super::out::Out;
 use crate::record::{FLAG_PARENT_EXTERNAL, FLAG_TRUNCATED, Record, Status, Value, clock};
@@ -13,6 +15,37 @@ const CONTENT_EVENT: &str = "gen_ai.client.inference.operation.details";
 
 /// Name of the event that describes an error.
 const EXCEPTION_EVENT: &str = "exception";
+
+/// The span's links, taken from the record, as OpenTelemetry links.
+#[inline(always)]
+pub(super) fn links(rec: &mut Record) -> Vec<Link> {
+    let Some(extra) = &mut rec.extra else {
+        return Vec::new();
+    };
+    std::mem::take(&mut extra.links)
+        .into_iter()
+        .map(|l| {
+            let flags = if l.sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            };
+            let context = SpanContext::new(
+                TraceId::from(l.trace_id),
+                SpanId::from(l.span_id),
+                flags,
+                l.remote,
+                TraceState::default(),
+            );
+            let attributes = l
+                .attributes
+                .into_iter()
+                .map(|(k, v)| KeyValue::new(k, v))
+                .collect();
+            Link::new(context, attributes, 0)
+        })
+        .collect()
+}
 
 /// `llmtrace.cancelled` (dropped before it completed: not an error),
 /// `llmtrace.content.truncated`, and `llmtrace.parent.external` (the parent is another tracing

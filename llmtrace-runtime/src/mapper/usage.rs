@@ -8,11 +8,27 @@ use crate::record::Field;
 use crate::semconv::Conventions;
 use crate::semconv::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi};
 
-/// The token counts; a call that reported neither input nor output is marked as missing usage.
+/// Which usage keys a kind of span carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum UsageKeys {
+    /// A model call: every count, in every profile; no count at all is marked as missing usage.
+    ModelCall,
+    /// An embeddings call: input tokens only (embeddings produce no output tokens); no count
+    /// is marked as missing usage.
+    Embeddings,
+    /// An agent: the sums over its own calls, under the GenAI names the conventions allow on
+    /// agent spans (backends that read other names would count them twice with the calls').
+    AgentTotals,
+}
+
+/// The token counts; a model call that reported neither input nor output is marked as missing
+/// usage.
 #[inline(always)]
-pub(super) fn usage(c: &Conventions, t: &Tokens, out: &mut Out) {
+pub(super) fn usage(c: &Conventions, t: &Tokens, keys: UsageKeys, out: &mut Out) {
     if t.input.is_none() && t.output.is_none() {
-        out.attr(lt::USAGE_MISSING, true);
+        if keys != UsageKeys::AgentTotals {
+            out.attr(lt::USAGE_MISSING, true);
+        }
         return;
     }
     let mut set = |key: &'static str, v: Option<i64>| {
@@ -21,13 +37,22 @@ pub(super) fn usage(c: &Conventions, t: &Tokens, out: &mut Out) {
         }
     };
     set(gen_ai::USAGE_INPUT_TOKENS, t.input);
+    if keys == UsageKeys::Embeddings {
+        if c.legacy {
+            set(legacy::USAGE_PROMPT_TOKENS, t.input);
+        }
+        return;
+    }
     set(gen_ai::USAGE_OUTPUT_TOKENS, t.output);
     set(gen_ai::USAGE_CACHE_READ_INPUT_TOKENS, t.cache_read);
     set(gen_ai::USAGE_CACHE_CREATION_INPUT_TOKENS, t.cache_write);
-    set(gen_ai::USAGE_REASONING_OUTPUT_TOKENS, t.reasoning);
     if c.latest {
         set(gen_ai::USAGE_CACHE_WRITE_INPUT_TOKENS, t.cache_write);
     }
+    if keys == UsageKeys::AgentTotals {
+        return;
+    }
+    set(gen_ai::USAGE_REASONING_OUTPUT_TOKENS, t.reasoning);
     if c.legacy {
         set(legacy::USAGE_PROMPT_TOKENS, t.input);
         set(legacy::USAGE_COMPLETION_TOKENS, t.output);
@@ -131,7 +156,7 @@ mod tests {
 
     fn usage_attrs(c: Conventions, t: Tokens) -> Vec<KeyValue> {
         let mut o = out(ContentCapture::SpanOnly);
-        usage(&c, &t, &mut o);
+        usage(&c, &t, UsageKeys::ModelCall, &mut o);
         o.attrs
     }
 

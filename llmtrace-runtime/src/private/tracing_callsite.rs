@@ -170,12 +170,37 @@ mod tests {
     .with_tracing(crate::__llmtrace_tracing_callsite!(
         Tool, "lookup", "app.tier"
     ));
+    static AGENT: Callsite = Callsite::new(Kind::Agent, "plan", "m", &[], &[], CAPTURE_OUTPUT)
+        .with_tracing(crate::__llmtrace_tracing_callsite!(Agent, "plan"));
+    static EMBEDDINGS: Callsite =
+        Callsite::new(Kind::Embeddings, "embed", "m", &[], &[], CAPTURE_INPUT)
+            .with_tracing(crate::__llmtrace_tracing_callsite!(Embeddings, "embed"));
+    static RERANK: Callsite = Callsite::new(Kind::Rerank, "rerank", "m", &[], &[], CAPTURE_OUTPUT)
+        .with_tracing(crate::__llmtrace_tracing_callsite!(Rerank, "rerank"));
+    static GUARDRAIL: Callsite =
+        Callsite::new(Kind::Guardrail, "check", "m", &[], &[], CAPTURE_OUTPUT)
+            .with_tracing(crate::__llmtrace_tracing_callsite!(Guardrail, "check"));
+    static STEP: Callsite = Callsite::new(Kind::Step, "step", "m", &[], &[], CAPTURE_OUTPUT)
+        .with_tracing(crate::__llmtrace_tracing_callsite!(Step, "step"));
+
+    /// A callsite of every kind.
+    const EVERY_KIND: [&Callsite; 9] = [
+        &WORKFLOW,
+        &LLM,
+        &RETRIEVAL,
+        &TOOL,
+        &AGENT,
+        &EMBEDDINGS,
+        &RERANK,
+        &GUARDRAIL,
+        &STEP,
+    ];
 
     /// A plausible value of every field.
     fn value(field: Field, operation: &'static str) -> Value {
         match field {
             Field::Operation => Value::Str(operation),
-            Field::Documents => Value::Json(
+            Field::Documents | Field::RerankInputDocuments => Value::Json(
                 r#"[{"id":"d1","score":0.9,"content":"refunds","metadata":{"lang":"en"}},"plain"]"#
                     .into(),
             ),
@@ -261,13 +286,16 @@ mod tests {
         assert!(llm.contains("embedding.model_name") && llm.contains("llm.token_count.total"));
         let retrieval = emitted(&RETRIEVAL, ContentCapture::SpanOnly);
         assert!(retrieval.contains("retrieval.documents.1.document.content"));
-        for callsite in [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL] {
+        for callsite in EVERY_KIND {
             let declared = declared(callsite);
             for content in [ContentCapture::SpanOnly, ContentCapture::SpanAndEvent] {
                 for key in emitted(callsite, content) {
-                    let indexed = callsite.kind == Kind::Retrieval
-                        && key.starts_with("retrieval.documents.")
-                        && key.contains(".document.");
+                    let indexed = key.contains(".document.")
+                        && match callsite.kind {
+                            Kind::Retrieval => key.starts_with("retrieval.documents."),
+                            Kind::Rerank => key.starts_with("reranker."),
+                            _ => false,
+                        };
                     let run_time = key == "app.run_time_key";
                     assert!(
                         declared.contains(key.as_str()) || indexed || run_time,
@@ -291,7 +319,7 @@ mod tests {
         .concat()
         .into_iter()
         .collect();
-        for callsite in [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL] {
+        for callsite in EVERY_KIND {
             let declared = declared(callsite);
             for key in &declared {
                 assert!(
@@ -308,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_fields_are_the_tables_keys_of_the_kind() {
-        for callsite in [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL] {
+        for callsite in EVERY_KIND {
             let fields = callsite.tracing.unwrap().metadata().fields();
             let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
             let mut expected: Vec<&str> = super::OTEL_FIELDS.to_vec();
@@ -325,10 +353,7 @@ mod tests {
             assert_eq!(names.len(), declared(callsite).len(), "no field twice");
         }
         // Every key has a field somewhere.
-        let all: BTreeSet<&str> = [&WORKFLOW, &LLM, &RETRIEVAL, &TOOL]
-            .into_iter()
-            .flat_map(declared)
-            .collect();
+        let all: BTreeSet<&str> = EVERY_KIND.into_iter().flat_map(declared).collect();
         assert!(table::KEYS.iter().all(|k| all.contains(k.name)));
         const FIELDS: [&str; super::tracing_field_count(Kind::Retrieval, &["a.b"])] =
             super::tracing_fields(Kind::Retrieval, &["a.b"]);

@@ -8,7 +8,8 @@ use opentelemetry::KeyValue;
 
 use super::{Field, Value};
 
-/// The four kinds of operation llmtrace traces, one per attribute macro.
+/// The kinds of operation llmtrace traces: one per attribute macro, and the block span
+/// ([`step`](crate::step())).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
@@ -20,16 +21,44 @@ pub enum Kind {
     Retrieval,
     /// `#[tool]`: `execute_tool {name}`.
     Tool,
+    /// `#[agent]`: `invoke_agent {name}`.
+    Agent,
+    /// `#[embeddings]`: `embeddings {model}`.
+    Embeddings,
+    /// `#[rerank]`: `rerank {model}`.
+    Rerank,
+    /// `#[guardrail]`: `guardrail {name}`.
+    Guardrail,
+    /// A block span, [`step`](crate::step()) or `step!`: named by its step name.
+    Step,
 }
 
 impl Kind {
-    /// The macro name for this kind.
+    /// Every kind.
+    pub const ALL: [Kind; 9] = [
+        Kind::Workflow,
+        Kind::LlmCall,
+        Kind::Retrieval,
+        Kind::Tool,
+        Kind::Agent,
+        Kind::Embeddings,
+        Kind::Rerank,
+        Kind::Guardrail,
+        Kind::Step,
+    ];
+
+    /// The macro name for this kind (`step` for block spans).
     pub const fn macro_name(self) -> &'static str {
         match self {
             Kind::Workflow => "workflow",
             Kind::LlmCall => "llm_call",
             Kind::Retrieval => "retrieval",
             Kind::Tool => "tool",
+            Kind::Agent => "agent",
+            Kind::Embeddings => "embeddings",
+            Kind::Rerank => "rerank",
+            Kind::Guardrail => "guardrail",
+            Kind::Step => "step",
         }
     }
 }
@@ -38,6 +67,9 @@ impl Kind {
 pub const CAPTURE_OUTPUT: u8 = 1;
 /// Callsite option: capture the parameters as the span's input.
 pub const CAPTURE_INPUT: u8 = 1 << 1;
+/// Callsite option: the operation is a call to a hosted service (an agent or reranker given a
+/// `provider`): its span kind is CLIENT rather than INTERNAL.
+pub const HOSTED: u8 = 1 << 2;
 
 /// Static description of one instrumented function, built by the macro as a `static`.
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 #[repr(u8)]
 #[non_exhaustive]
 pub enum Field {
-    /// Workflow or tool name given as an expression.
+    /// The name of a workflow, tool, guardrail or step, when it is not the function's.
     Name,
     /// `gen_ai.operation.name` override for model calls (`chat`, `embeddings`, ...).
     Operation,
@@ -66,7 +66,8 @@ pub enum Field {
     ToolType,
     /// `gen_ai.tool.call.id`.
     ToolCallId,
-    /// `gen_ai.agent.name`.
+    /// `gen_ai.agent.name`: an agent's own name, or on a model call or tool the agent making
+    /// it.
     AgentName,
     /// Captured parameters as a JSON object (content).
     Input,
@@ -119,6 +120,37 @@ pub enum Field {
     /// Roll-up on a root: model calls of the trace that had no price (its cost is a lower
     /// bound).
     TraceUnpricedCalls,
+    /// `gen_ai.agent.id`: the provider's id of a hosted agent.
+    AgentId,
+    /// `gen_ai.agent.description`.
+    AgentDescription,
+    /// `gen_ai.agent.version`.
+    AgentVersion,
+    /// Aggregate on an agent: its own model calls (`llmtrace.agent.inference_calls`).
+    AgentInferenceCalls,
+    /// Aggregate on an agent: its own tool calls (`llmtrace.agent.tool_calls`).
+    AgentToolCalls,
+    /// Aggregate on an agent: its own steps (`llmtrace.agent.steps`).
+    AgentSteps,
+    /// Aggregate on an agent: the cost of its own calls in USD (`llmtrace.agent.cost_usd`).
+    AgentCost,
+    /// The documents given to a reranker (content, JSON array).
+    RerankInputDocuments,
+    /// `gen_ai.request.encoding_formats` of an embeddings call.
+    EncodingFormats,
+    /// Number of vectors an embeddings call returned (the vectors themselves are never
+    /// recorded).
+    EmbeddingCount,
+    /// `gen_ai.embeddings.dimension.count`: the dimension of the vectors returned (or
+    /// requested).
+    EmbeddingDimension,
+    /// Whether a guardrail passed.
+    GuardrailPassed,
+    /// Why a guardrail passed or failed.
+    GuardrailReason,
+    /// `llmtrace.retry.attempt`: the attempt number of an operation re-issued after a failure
+    /// (2 for the first retry).
+    RetryAttempt,
     /// `error.type`. Keep this variant last: `Field::COUNT` counts up to it.
     ErrorType,
 }
@@ -189,6 +221,20 @@ impl Field {
         Field::TraceOutputTokens,
         Field::TraceCost,
         Field::TraceUnpricedCalls,
+        Field::AgentId,
+        Field::AgentDescription,
+        Field::AgentVersion,
+        Field::AgentInferenceCalls,
+        Field::AgentToolCalls,
+        Field::AgentSteps,
+        Field::AgentCost,
+        Field::RerankInputDocuments,
+        Field::EncodingFormats,
+        Field::EmbeddingCount,
+        Field::EmbeddingDimension,
+        Field::GuardrailPassed,
+        Field::GuardrailReason,
+        Field::RetryAttempt,
         Field::ErrorType,
     ];
 }
@@ -210,7 +256,8 @@ impl Field {
             | Field::CostCacheRead
             | Field::CostCacheWrite
             | Field::CostTotal
-            | Field::TraceCost => Value::F64(0.25 * f64::from(n + 1)),
+            | Field::TraceCost
+            | Field::AgentCost => Value::F64(0.25 * f64::from(n + 1)),
             Field::MaxTokens
             | Field::TopK
             | Field::Seed
@@ -225,9 +272,17 @@ impl Field {
             | Field::ReasoningTokens
             | Field::TraceInputTokens
             | Field::TraceOutputTokens
-            | Field::TraceUnpricedCalls => Value::I64(7 + i64::from(n)),
-            Field::Stream | Field::Unpriced => Value::Bool(n.is_multiple_of(2)),
-            Field::StopSequences | Field::FinishReasons => match n % 2 {
+            | Field::TraceUnpricedCalls
+            | Field::AgentInferenceCalls
+            | Field::AgentToolCalls
+            | Field::AgentSteps
+            | Field::EmbeddingCount
+            | Field::EmbeddingDimension
+            | Field::RetryAttempt => Value::I64(7 + i64::from(n)),
+            Field::Stream | Field::Unpriced | Field::GuardrailPassed => {
+                Value::Bool(n.is_multiple_of(2))
+            }
+            Field::StopSequences | Field::FinishReasons | Field::EncodingFormats => match n % 2 {
                 0 => Value::StrList(&["stop", "length"]),
                 _ => Value::StrList(&["stop"]),
             },

@@ -17,14 +17,14 @@ mod value;
 
 pub(crate) use bridge::Bridge;
 pub(crate) use callsite::CallsiteCache;
-pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Kind, TracingCallsite};
+pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
 pub use field::Field;
 pub use record::Record;
 pub(crate) use record::{
     Event, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
-    FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Status,
+    FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Link, Status,
 };
-pub(crate) use scope::{CaptureSink, Scope};
+pub(crate) use scope::{AgentRef, CaptureSink, Scope};
 pub(crate) use tokens::Tokens;
 pub(crate) use value::CAPTURE_FAILED;
 pub use value::Value;

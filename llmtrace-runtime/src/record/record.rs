@@ -52,11 +52,24 @@ pub(crate) struct Event {
     pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
 }
 
+/// A link from a span to another span, of this trace or another (a handoff between agents, a
+/// batch fanning in requests, a retry pointing at the failed attempt).
+#[derive(Clone, Debug)]
+pub(crate) struct Link {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) sampled: bool,
+    /// The linked span is in another process.
+    pub(crate) remote: bool,
+    pub(crate) attributes: Vec<(Cow<'static, str>, Value)>,
+}
+
 /// The rarely used parts of a record, allocated only when needed.
 #[derive(Debug, Default)]
 pub(crate) struct Extra {
     pub(crate) custom: Vec<(Cow<'static, str>, Value)>,
     pub(crate) events: Vec<Event>,
+    pub(crate) links: Vec<Link>,
     pub(crate) status_message: Option<Box<str>>,
     /// The span's counterpart in the `tracing` or OpenTelemetry-provider mode.
     pub(crate) bridge: Option<Bridge>,

@@ -20,6 +20,18 @@ pub(crate) struct Scope {
     /// The W3C `tracestate` received with a remote parent, forwarded when the trace is
     /// propagated further (see [`crate::propagation`]); not copied onto spans.
     pub(crate) trace_state: opentelemetry::trace::TraceState,
+    /// The agent the spans started inside run for: set by an `#[agent]` span for its
+    /// descendants (its own record holds the scope too), cleared by a new trace.
+    pub(crate) agent: Option<AgentRef>,
+}
+
+/// The innermost agent a span runs inside of.
+#[derive(Clone, Debug)]
+pub(crate) struct AgentRef {
+    /// The agent's span (its record's scope names it, its descendants' name their agent).
+    pub(crate) span_id: u64,
+    /// `gen_ai.agent.name`, for the model calls and tools that do not name their agent.
+    pub(crate) name: Option<Value>,
 }
 
 /// Where a capture's spans are delivered: by the export worker in native mode, by the thread that

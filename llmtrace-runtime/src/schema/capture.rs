@@ -85,8 +85,8 @@ pub struct NoDocuments;
 /// handed over as it is, and this trait, implemented only for what the picks produce, is then
 /// reported as not implemented for the function's return type.
 #[diagnostic::on_unimplemented(
-    message = "the documents a `#[retrieval]` function returns must implement `serde::Serialize` or `llmtrace::Document`",
-    label = "cannot be recorded as retrieved documents",
+    message = "documents (what a `#[retrieval]` returns, what a `#[rerank]` is given and returns) must implement `serde::Serialize` or `llmtrace::Document`",
+    label = "cannot be recorded as documents",
     note = "derive `serde::Serialize` for the document type (its `id`, `score`, `content` and `metadata` fields are read by name), or implement `llmtrace::Document` for it"
 )]
 pub trait RetrievalOutput {

@@ -7,16 +7,31 @@ use std::borrow::Cow;
 use crate::record::{Field, Kind, Record, Value};
 
 /// `gen_ai.operation.name`: fixed by the kind, except for model calls, whose `operation`
-/// argument (default `chat`) names it.
+/// argument (default `chat`) names it. Rerankers and guardrails have no operation in the GenAI
+/// conventions, which allow custom values: `rerank`, `guardrail`. Block spans are the
+/// application's own steps, not GenAI operations: `""` (no attribute is emitted).
 pub(crate) fn operation(rec: &Record) -> &str {
     match rec.kind() {
-        Kind::Workflow => "invoke_workflow",
         Kind::LlmCall => rec
             .get(Field::Operation)
             .and_then(Value::as_str)
             .unwrap_or("chat"),
+        kind => fixed_operation(kind),
+    }
+}
+
+/// The operation of a kind whose operation does not depend on its arguments.
+const fn fixed_operation(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Workflow => "invoke_workflow",
+        Kind::LlmCall => "chat",
         Kind::Retrieval => "retrieval",
         Kind::Tool => "execute_tool",
+        Kind::Agent => "invoke_agent",
+        Kind::Embeddings => "embeddings",
+        Kind::Rerank => "rerank",
+        Kind::Guardrail => "guardrail",
+        Kind::Step => "",
     }
 }
 
@@ -28,14 +43,12 @@ pub(crate) fn operation_value(rec: &Record) -> Value {
             .get(Field::Operation)
             .cloned()
             .unwrap_or(Value::Str("chat")),
-        Kind::Workflow => Value::Str("invoke_workflow"),
-        Kind::Retrieval => Value::Str("retrieval"),
-        Kind::Tool => Value::Str("execute_tool"),
+        kind => Value::Str(fixed_operation(kind)),
     }
 }
 
-/// A workflow's or tool's name (`gen_ai.workflow.name`, `gen_ai.tool.name`): the `name`
-/// argument, else the function's name.
+/// A workflow's, tool's, guardrail's or step's name (`gen_ai.workflow.name`,
+/// `gen_ai.tool.name`, the span name): the `name` argument, else the function's name.
 pub(crate) fn name(rec: &Record) -> Cow<'_, Value> {
     match rec.get(Field::Name) {
         Some(v) => Cow::Borrowed(v),

@@ -50,6 +50,11 @@ pub mod gen_ai {
         TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments";
         TOOL_CALL_RESULT = "gen_ai.tool.call.result";
         AGENT_NAME = "gen_ai.agent.name";
+        AGENT_ID = "gen_ai.agent.id";
+        AGENT_DESCRIPTION = "gen_ai.agent.description";
+        AGENT_VERSION = "gen_ai.agent.version";
+        REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats";
+        EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count";
         WORKFLOW_NAME = "gen_ai.workflow.name";
         INPUT_MESSAGES = "gen_ai.input.messages";
         OUTPUT_MESSAGES = "gen_ai.output.messages";
@@ -130,6 +135,15 @@ pub mod openinference {
         TAG_TAGS = "tag.tags";
         /// Prefix of the indexed retrieval document keys: `retrieval.documents.{i}.document.{field}`.
         RETRIEVAL_DOCUMENTS_PREFIX = "retrieval.documents";
+        RERANKER_MODEL_NAME = "reranker.model_name";
+        RERANKER_QUERY = "reranker.query";
+        RERANKER_TOP_K = "reranker.top_k";
+        /// Prefix of the indexed keys of a reranker's input documents:
+        /// `reranker.input_documents.{i}.document.{field}`.
+        RERANKER_INPUT_DOCUMENTS_PREFIX = "reranker.input_documents";
+        /// Prefix of the indexed keys of a reranker's output documents:
+        /// `reranker.output_documents.{i}.document.{field}`.
+        RERANKER_OUTPUT_DOCUMENTS_PREFIX = "reranker.output_documents";
     }
 }
 
@@ -145,6 +159,9 @@ pub mod langfuse {
         OBSERVATION_COMPLETION_START_TIME = "langfuse.observation.completion_start_time";
         OBSERVATION_PROMPT_NAME = "langfuse.observation.prompt.name";
         OBSERVATION_PROMPT_VERSION = "langfuse.observation.prompt.version";
+        /// `DEBUG`, `DEFAULT`, `WARNING` or `ERROR`.
+        OBSERVATION_LEVEL = "langfuse.observation.level";
+        OBSERVATION_STATUS_MESSAGE = "langfuse.observation.status_message";
         TRACE_NAME = "langfuse.trace.name";
         TRACE_TAGS = "langfuse.trace.tags";
         /// JSON object.
@@ -179,5 +196,47 @@ pub mod llmtrace {
         /// request span): the span is the outermost llmtrace span of its trace here, the root of
         /// its tree in the console and the explorer.
         PARENT_EXTERNAL = "llmtrace.parent.external";
+        /// On an agent: its own model calls (not its sub-agents'). The GenAI conventions count
+        /// these in the `gen_ai.invoke_agent.inference_calls` metric, which has no span
+        /// attribute.
+        AGENT_INFERENCE_CALLS = "llmtrace.agent.inference_calls";
+        /// On an agent: its own tool calls (the `gen_ai.invoke_agent.tool_calls` metric's
+        /// count).
+        AGENT_TOOL_CALLS = "llmtrace.agent.tool_calls";
+        /// On an agent: its own steps (block spans).
+        AGENT_STEPS = "llmtrace.agent.steps";
+        /// On an agent: the cost of its own calls in USD (not `llm.cost.total`, which backends
+        /// would add to its calls' costs).
+        AGENT_COST_USD = "llmtrace.agent.cost_usd";
+        /// Number of documents a reranker was given.
+        RERANK_INPUT_DOCUMENT_COUNT = "llmtrace.rerank.input_documents.count";
+        /// Number of documents a reranker returned.
+        RERANK_OUTPUT_DOCUMENT_COUNT = "llmtrace.rerank.output_documents.count";
+        /// Number of documents a reranker was asked to return.
+        RERANK_TOP_K = "llmtrace.rerank.top_k";
+        /// The scores of the documents a reranker was given, in their order.
+        RERANK_INPUT_SCORES = "llmtrace.rerank.input_scores";
+        /// The scores of the documents a reranker returned, in their order.
+        RERANK_OUTPUT_SCORES = "llmtrace.rerank.output_scores";
+        /// Number of vectors an embeddings call returned.
+        EMBEDDINGS_COUNT = "llmtrace.embeddings.count";
+        /// Whether a guardrail passed.
+        GUARDRAIL_PASSED = "llmtrace.guardrail.passed";
+        /// Why a guardrail passed or failed.
+        GUARDRAIL_REASON = "llmtrace.guardrail.reason";
+        /// The attempt number of an operation re-issued after a failure (2 for the first
+        /// retry); the span links to the failed attempt.
+        RETRY_ATTEMPT = "llmtrace.retry.attempt";
     }
+}
+
+/// Attributes of span links (not of spans: the key table does not list them).
+pub mod link {
+    keys! {
+        /// Why the span links to another: `retry_of` for a retry's link to the failed attempt.
+        TYPE = "llmtrace.link.type";
+    }
+
+    /// [`TYPE`] of a retry's link to the attempt that failed.
+    pub const RETRY_OF: &str = "retry_of";
 }

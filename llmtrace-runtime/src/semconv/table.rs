@@ -15,7 +15,8 @@
 //! the mapper checks that it emits no key the table does not list for the kind and profile.
 //!
 //! Not listed: the attributes of the `exception` event (`exception.type`, `exception.message`),
-//! and the indexed `retrieval.documents.{i}.document.*` keys, which are no fixed names.
+//! the indexed `retrieval.documents.{i}.document.*` and `reranker.{input,output}_documents.{i}.*`
+//! keys, which are no fixed names, and the attributes of span links (`semconv::keys::link`).
 
 use super::keys::{gen_ai, langfuse, legacy, llmtrace as lt, openinference as oi};
 use crate::record::{Field, Kind};
@@ -27,7 +28,7 @@ use Source::{Content, Derived};
 
 /// A set of span kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Kinds(u8);
+pub struct Kinds(u16);
 
 impl Kinds {
     /// `#[workflow]` spans.
@@ -38,8 +39,18 @@ impl Kinds {
     pub const RETRIEVAL: Kinds = Kinds(1 << 2);
     /// `#[tool]` spans.
     pub const TOOL: Kinds = Kinds(1 << 3);
+    /// `#[agent]` spans.
+    pub const AGENT: Kinds = Kinds(1 << 4);
+    /// `#[embeddings]` spans.
+    pub const EMBEDDINGS: Kinds = Kinds(1 << 5);
+    /// `#[rerank]` spans.
+    pub const RERANK: Kinds = Kinds(1 << 6);
+    /// `#[guardrail]` spans.
+    pub const GUARDRAIL: Kinds = Kinds(1 << 7);
+    /// Block spans (`step`).
+    pub const STEP: Kinds = Kinds(1 << 8);
     /// Every kind.
-    pub const ALL: Kinds = Kinds(0b1111);
+    pub const ALL: Kinds = Kinds((1 << 9) - 1);
 
     /// The set of one kind.
     pub const fn of(kind: Kind) -> Kinds {
@@ -48,12 +59,22 @@ impl Kinds {
             Kind::LlmCall => Kinds::LLM_CALL,
             Kind::Retrieval => Kinds::RETRIEVAL,
             Kind::Tool => Kinds::TOOL,
+            Kind::Agent => Kinds::AGENT,
+            Kind::Embeddings => Kinds::EMBEDDINGS,
+            Kind::Rerank => Kinds::RERANK,
+            Kind::Guardrail => Kinds::GUARDRAIL,
+            Kind::Step => Kinds::STEP,
         }
     }
 
     /// Both sets.
     pub const fn and(self, other: Kinds) -> Kinds {
         Kinds(self.0 | other.0)
+    }
+
+    /// This set without the kinds of `other`.
+    pub const fn except(self, other: Kinds) -> Kinds {
+        Kinds(self.0 & !other.0)
     }
 
     /// Whether the set holds `kind`.
@@ -172,33 +193,63 @@ const WORKFLOW: Kinds = Kinds::WORKFLOW;
 const LLM: Kinds = Kinds::LLM_CALL;
 const RETRIEVAL: Kinds = Kinds::RETRIEVAL;
 const TOOL: Kinds = Kinds::TOOL;
-const LLM_RETRIEVAL: Kinds = Kinds::LLM_CALL.and(Kinds::RETRIEVAL);
-const WORKFLOW_RETRIEVAL: Kinds = Kinds::WORKFLOW.and(Kinds::RETRIEVAL);
+const AGENT: Kinds = Kinds::AGENT;
+const EMBEDDINGS: Kinds = Kinds::EMBEDDINGS;
+const RERANK: Kinds = Kinds::RERANK;
+const GUARDRAIL: Kinds = Kinds::GUARDRAIL;
+/// The GenAI operations: every kind but block spans, which are the application's own steps.
+const OPERATIONS: Kinds = Kinds::ALL.except(Kinds::STEP);
+/// Model calls: they report usage and cost.
+const MODEL_CALLS: Kinds = LLM.and(EMBEDDINGS);
+/// Calls to a provider's model: a provider and a model name.
+const PROVIDER_MODEL: Kinds = MODEL_CALLS.and(RETRIEVAL).and(AGENT).and(RERANK);
+/// The kinds Langfuse does not type by itself (from the GenAI operation or the OpenInference
+/// kind it knows).
+const LANGFUSE_TYPED: Kinds = WORKFLOW
+    .and(RETRIEVAL)
+    .and(RERANK)
+    .and(GUARDRAIL)
+    .and(Kinds::STEP);
+/// The kinds a trace is named after, on a root.
+const TRACE_NAMED: Kinds = WORKFLOW.and(AGENT);
 
 /// Every key, one row each. Within a phase, plain copies are emitted in table order.
 #[rustfmt::skip] // One row a line: the table reads as a table.
 pub const KEYS: &[Key] = &[
     // ---- request: what every kind says about itself
-    key(gen_ai::OPERATION_NAME, ALL, GenAi, Request, Derived),
+    key(gen_ai::OPERATION_NAME, OPERATIONS, GenAi, Request, Derived),
     key(oi::SPAN_KIND, ALL, OpenInference, Request, Derived),
-    // Langfuse types model calls and tools itself, not workflows and retrievals.
-    key(langfuse::OBSERVATION_TYPE, WORKFLOW_RETRIEVAL, Langfuse, Request, Derived),
-    // On a root workflow: the Langfuse trace is named after it.
-    key(langfuse::TRACE_NAME, WORKFLOW, Langfuse, Request, Derived),
+    // Langfuse types model calls, agents, embeddings and tools itself, not the others.
+    key(langfuse::OBSERVATION_TYPE, LANGFUSE_TYPED, Langfuse, Request, Derived),
+    // On a root workflow or agent: the Langfuse trace is named after it.
+    key(langfuse::TRACE_NAME, TRACE_NAMED, Langfuse, Request, Derived),
     // Any kind, since these fields can be set at run time on any span.
     key(gen_ai::SERVER_ADDRESS, ALL, GenAi, Request, copy(Field::ServerAddress)),
     key(gen_ai::SERVER_PORT, ALL, GenAi, Request, copy(Field::ServerPort)),
+    // An agent's own name; on model calls and tools, the agent making them (from the
+    // enclosing agent when they do not say).
     key(gen_ai::AGENT_NAME, ALL, GenAi, Request, copy(Field::AgentName)),
     // Also taken from the scope when the span has none of its own.
     key(gen_ai::CONVERSATION_ID, ALL, GenAi, Request, copy(Field::ConversationId)),
     key(gen_ai::WORKFLOW_NAME, WORKFLOW, GenAi, Request, Derived),
-    // ---- request: retrievals
+    // ---- request: agents
+    key(gen_ai::AGENT_ID, AGENT, GenAi, Request, copy(Field::AgentId)),
+    key(gen_ai::AGENT_DESCRIPTION, AGENT, GenAi, Request, copy(Field::AgentDescription)),
+    key(gen_ai::AGENT_VERSION, AGENT, GenAi, Request, copy(Field::AgentVersion)),
+    // ---- request: retrievals and rerankers
     key(gen_ai::DATA_SOURCE_ID, RETRIEVAL, GenAi, Request, copy(Field::DataSource)),
     key(gen_ai::RETRIEVAL_TOP_K, RETRIEVAL, GenAi, Request, copy(Field::RetrievalTopK)),
-    // ---- request: model calls (and hosted retrievals)
-    key(gen_ai::PROVIDER_NAME, LLM_RETRIEVAL, GenAi, Request, copy(Field::Provider)),
-    key(legacy::SYSTEM, LLM, Legacy, Request, copy(Field::Provider)),
-    key(gen_ai::REQUEST_MODEL, LLM_RETRIEVAL, GenAi, Request, copy(Field::Model)),
+    // The GenAI conventions have no reranker: llmtrace's key, and OpenInference's.
+    key(lt::RERANK_TOP_K, RERANK, Llmtrace, Request, copy(Field::RetrievalTopK)),
+    key(oi::RERANKER_TOP_K, RERANK, OpenInference, Request, copy(Field::RetrievalTopK)),
+    // ---- request: model calls (and hosted retrievals, agents and rerankers)
+    key(gen_ai::PROVIDER_NAME, PROVIDER_MODEL, GenAi, Request, copy(Field::Provider)),
+    key(legacy::SYSTEM, MODEL_CALLS, Legacy, Request, copy(Field::Provider)),
+    // On an agent: its own model, else the one model all its calls used (set by the agent
+    // stage).
+    key(gen_ai::REQUEST_MODEL, PROVIDER_MODEL, GenAi, Request, copy(Field::Model)),
+    // Phoenix does not convert a reranker's model from the GenAI name.
+    key(oi::RERANKER_MODEL_NAME, RERANK, OpenInference, Request, copy(Field::Model)),
     key(gen_ai::REQUEST_TEMPERATURE, LLM, GenAi, Request, copy(Field::Temperature)),
     key(gen_ai::REQUEST_MAX_TOKENS, LLM, GenAi, Request, copy(Field::MaxTokens)),
     key(gen_ai::REQUEST_TOP_P, LLM, GenAi, Request, copy(Field::TopP)),
@@ -215,9 +266,10 @@ pub const KEYS: &[Key] = &[
     key(gen_ai::PROMPT_VERSION, LLM, GenAi, Request, copy(Field::PromptVersion)),
     key(langfuse::OBSERVATION_PROMPT_NAME, LLM, Langfuse, Request, copy(Field::PromptName)),
     key(langfuse::OBSERVATION_PROMPT_VERSION, LLM, Langfuse, Request, copy(Field::PromptVersion)),
+    key(gen_ai::REQUEST_ENCODING_FORMATS, EMBEDDINGS, GenAi, Request, copy(Field::EncodingFormats)),
     // `embedding.model_name` for embeddings, `llm.model_name` otherwise.
     key(oi::LLM_MODEL_NAME, LLM, OpenInferenceFull, Request, Derived),
-    key(oi::EMBEDDING_MODEL_NAME, LLM, OpenInferenceFull, Request, Derived),
+    key(oi::EMBEDDING_MODEL_NAME, MODEL_CALLS, OpenInferenceFull, Request, Derived),
     // OpenInference's spelling of the provider.
     key(oi::LLM_PROVIDER, LLM, OpenInferenceFull, Request, Derived),
     key(oi::LLM_SYSTEM, LLM, OpenInferenceFull, Request, Derived),
@@ -235,12 +287,13 @@ pub const KEYS: &[Key] = &[
     key(lt::CANCELLED, ALL, Llmtrace, Response, Derived),
     key(lt::CONTENT_TRUNCATED, ALL, Llmtrace, Response, Derived),
     key(lt::PARENT_EXTERNAL, ALL, Llmtrace, Response, Derived),
+    key(lt::RETRY_ATTEMPT, ALL, Llmtrace, Response, copy(Field::RetryAttempt)),
     key(lt::TRACE_INPUT_TOKENS, ALL, Llmtrace, Response, copy(Field::TraceInputTokens)),
     key(lt::TRACE_OUTPUT_TOKENS, ALL, Llmtrace, Response, copy(Field::TraceOutputTokens)),
     key(lt::TRACE_COST_USD, ALL, Llmtrace, Response, copy(Field::TraceCost)),
     key(lt::TRACE_UNPRICED_CALLS, ALL, Llmtrace, Response, copy(Field::TraceUnpricedCalls)),
     // ---- response: model calls
-    key(gen_ai::RESPONSE_MODEL, LLM, GenAi, Response, copy(Field::ResponseModel)),
+    key(gen_ai::RESPONSE_MODEL, MODEL_CALLS, GenAi, Response, copy(Field::ResponseModel)),
     key(gen_ai::RESPONSE_ID, LLM, GenAi, Response, copy(Field::ResponseId)),
     key(lt::STREAM_CHUNKS, LLM, Llmtrace, Response, copy(Field::ChunkCount)),
     key(gen_ai::RESPONSE_FINISH_REASONS, LLM, GenAi, Response, copy(Field::FinishReasons)),
@@ -250,15 +303,30 @@ pub const KEYS: &[Key] = &[
     key(gen_ai::RESPONSE_TIME_TO_FIRST_CHUNK, LLM, GenAi, Response, Derived),
     // The span's start plus the time to first chunk, as ISO-8601.
     key(langfuse::OBSERVATION_COMPLETION_START_TIME, LLM, Langfuse, Response, Derived),
-    // ---- response: usage (breakdowns only when non-zero)
-    key(lt::USAGE_MISSING, LLM, Llmtrace, Response, Derived),
-    key(gen_ai::USAGE_INPUT_TOKENS, LLM, GenAi, Response, Derived),
-    key(gen_ai::USAGE_OUTPUT_TOKENS, LLM, GenAi, Response, Derived),
-    key(gen_ai::USAGE_CACHE_READ_INPUT_TOKENS, LLM, GenAi, Response, Derived),
-    key(gen_ai::USAGE_CACHE_CREATION_INPUT_TOKENS, LLM, GenAi, Response, Derived),
+    // ---- response: embeddings (never the vectors)
+    key(lt::EMBEDDINGS_COUNT, EMBEDDINGS, Llmtrace, Response, copy(Field::EmbeddingCount)),
+    key(gen_ai::EMBEDDINGS_DIMENSION_COUNT, EMBEDDINGS, GenAi, Response, copy(Field::EmbeddingDimension)),
+    // ---- response: agents, over their own calls (not their sub-agents'); the usage is below
+    key(lt::AGENT_INFERENCE_CALLS, AGENT, Llmtrace, Response, copy(Field::AgentInferenceCalls)),
+    key(lt::AGENT_TOOL_CALLS, AGENT, Llmtrace, Response, copy(Field::AgentToolCalls)),
+    key(lt::AGENT_STEPS, AGENT, Llmtrace, Response, copy(Field::AgentSteps)),
+    key(lt::AGENT_COST_USD, AGENT, Llmtrace, Response, copy(Field::AgentCost)),
+    // ---- response: guardrails (the reason only when content is captured)
+    key(lt::GUARDRAIL_PASSED, GUARDRAIL, Llmtrace, Response, copy(Field::GuardrailPassed)),
+    key(lt::GUARDRAIL_REASON, GUARDRAIL, Llmtrace, Response, copy(Field::GuardrailReason)),
+    // A failed guardrail is a warning in Langfuse, with its reason.
+    key(langfuse::OBSERVATION_LEVEL, GUARDRAIL, Langfuse, Response, Derived),
+    key(langfuse::OBSERVATION_STATUS_MESSAGE, GUARDRAIL, Langfuse, Response, Derived),
+    // ---- response: usage (breakdowns only when non-zero; embeddings report input only; on an
+    // agent, the sum over its own calls)
+    key(lt::USAGE_MISSING, MODEL_CALLS, Llmtrace, Response, Derived),
+    key(gen_ai::USAGE_INPUT_TOKENS, MODEL_CALLS.and(AGENT), GenAi, Response, Derived),
+    key(gen_ai::USAGE_OUTPUT_TOKENS, LLM.and(AGENT), GenAi, Response, Derived),
+    key(gen_ai::USAGE_CACHE_READ_INPUT_TOKENS, LLM.and(AGENT), GenAi, Response, Derived),
+    key(gen_ai::USAGE_CACHE_CREATION_INPUT_TOKENS, LLM.and(AGENT), GenAi, Response, Derived),
     key(gen_ai::USAGE_REASONING_OUTPUT_TOKENS, LLM, GenAi, Response, Derived),
-    key(gen_ai::USAGE_CACHE_WRITE_INPUT_TOKENS, LLM, LatestExperimental, Response, Derived),
-    key(legacy::USAGE_PROMPT_TOKENS, LLM, Legacy, Response, Derived),
+    key(gen_ai::USAGE_CACHE_WRITE_INPUT_TOKENS, LLM.and(AGENT), LatestExperimental, Response, Derived),
+    key(legacy::USAGE_PROMPT_TOKENS, MODEL_CALLS, Legacy, Response, Derived),
     key(legacy::USAGE_COMPLETION_TOKENS, LLM, Legacy, Response, Derived),
     key(oi::LLM_TOKEN_COUNT_PROMPT, LLM, OpenInferenceFull, Response, Derived),
     key(oi::LLM_TOKEN_COUNT_COMPLETION, LLM, OpenInferenceFull, Response, Derived),
@@ -269,13 +337,13 @@ pub const KEYS: &[Key] = &[
     key(oi::LLM_TOKEN_COUNT_REASONING, LLM, OpenInference, Response, Derived),
     key(langfuse::OBSERVATION_USAGE_DETAILS, LLM, Langfuse, Response, Derived),
     // ---- response: cost
-    key(lt::COST_UNPRICED, LLM, Llmtrace, Response, Derived),
-    key(oi::LLM_COST_TOTAL, LLM, Common, Response, Derived),
-    key(oi::LLM_COST_PROMPT, LLM, Common, Response, Derived),
-    key(oi::LLM_COST_COMPLETION, LLM, Common, Response, Derived),
-    key(oi::LLM_COST_CACHE_READ, LLM, Common, Response, Derived),
-    key(oi::LLM_COST_CACHE_WRITE, LLM, Common, Response, Derived),
-    key(langfuse::OBSERVATION_COST_DETAILS, LLM, Langfuse, Response, Derived),
+    key(lt::COST_UNPRICED, MODEL_CALLS, Llmtrace, Response, Derived),
+    key(oi::LLM_COST_TOTAL, MODEL_CALLS, Common, Response, Derived),
+    key(oi::LLM_COST_PROMPT, MODEL_CALLS, Common, Response, Derived),
+    key(oi::LLM_COST_COMPLETION, MODEL_CALLS, Common, Response, Derived),
+    key(oi::LLM_COST_CACHE_READ, MODEL_CALLS, Common, Response, Derived),
+    key(oi::LLM_COST_CACHE_WRITE, MODEL_CALLS, Common, Response, Derived),
+    key(langfuse::OBSERVATION_COST_DETAILS, MODEL_CALLS, Langfuse, Response, Derived),
     // ---- response: content
     key(gen_ai::SYSTEM_INSTRUCTIONS, LLM, GenAi, Response, Content),
     key(gen_ai::INPUT_MESSAGES, LLM, GenAi, Response, Content),
@@ -283,11 +351,18 @@ pub const KEYS: &[Key] = &[
     key(gen_ai::RETRIEVAL_QUERY_TEXT, RETRIEVAL, GenAi, Response, Content),
     key(gen_ai::RETRIEVAL_DOCUMENTS, RETRIEVAL, GenAi, Response, Content),
     key(lt::RETRIEVAL_DOCUMENT_COUNT, RETRIEVAL, Llmtrace, Response, Derived),
+    key(oi::RERANKER_QUERY, RERANK, OpenInference, Response, Content),
+    key(lt::RERANK_INPUT_DOCUMENT_COUNT, RERANK, Llmtrace, Response, Derived),
+    key(lt::RERANK_OUTPUT_DOCUMENT_COUNT, RERANK, Llmtrace, Response, Derived),
+    // The documents' scores, before and after: known when the documents were captured.
+    key(lt::RERANK_INPUT_SCORES, RERANK, Llmtrace, Response, Derived),
+    key(lt::RERANK_OUTPUT_SCORES, RERANK, Llmtrace, Response, Derived),
     key(gen_ai::TOOL_CALL_ARGUMENTS, TOOL, GenAi, Response, Content),
     key(oi::TOOL_PARAMETERS, TOOL, OpenInferenceFull, Response, Content),
     key(gen_ai::TOOL_CALL_RESULT, TOOL, GenAi, Response, Content),
     // The messages when there are any, the parameters and return value (or a retrieval's query
-    // and documents) otherwise; the MIME types go with the values onto the span.
+    // and documents) otherwise; the MIME types go with the values onto the span. Never an
+    // embeddings call's return value (the vectors).
     key(oi::INPUT_VALUE, ALL, OpenInference, Response, Content),
     key(oi::INPUT_MIME_TYPE, ALL, OpenInference, Response, Derived),
     key(oi::OUTPUT_VALUE, ALL, OpenInference, Response, Content),
@@ -402,6 +477,8 @@ mod tests {
             keys::gen_ai::EXCEPTION_TYPE,
             keys::gen_ai::EXCEPTION_MESSAGE,
             keys::openinference::RETRIEVAL_DOCUMENTS_PREFIX,
+            keys::openinference::RERANKER_INPUT_DOCUMENTS_PREFIX,
+            keys::openinference::RERANKER_OUTPUT_DOCUMENTS_PREFIX,
         ];
         for &name in &constants {
             assert_eq!(
@@ -442,7 +519,7 @@ mod tests {
 
     #[test]
     fn kind_sets_hold_their_kinds() {
-        let kinds = [Kind::Workflow, Kind::LlmCall, Kind::Retrieval, Kind::Tool];
+        let kinds = Kind::ALL;
         for (i, kind) in kinds.into_iter().enumerate() {
             assert!(Kinds::ALL.contains(kind));
             assert!(Kinds::of(kind).contains(kind));
@@ -450,7 +527,8 @@ mod tests {
                 assert_eq!(Kinds::of(kind).contains(other), i == j);
             }
         }
-        assert!(LLM_RETRIEVAL.contains(Kind::Retrieval) && !LLM_RETRIEVAL.contains(Kind::Tool));
+        assert!(PROVIDER_MODEL.contains(Kind::Retrieval) && !PROVIDER_MODEL.contains(Kind::Tool));
+        assert!(!OPERATIONS.contains(Kind::Step) && OPERATIONS.contains(Kind::Agent));
     }
 
     #[test]

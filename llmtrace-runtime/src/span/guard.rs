@@ -4,14 +4,15 @@
 use std::any::Any;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Arc;
 
 use crate::capture;
-use crate::context::{self, Ctx, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
+use crate::context::{self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
-    Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
-    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Record, Status, Value, clock,
+    AgentRef, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
+    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Field, Record, Status, Value, clock,
 };
 use crate::state::{
     self, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output, ParentIds, SpanState as State,
@@ -56,7 +57,7 @@ impl Span {
             if p.interop & !TRACING_PARENT != 0 {
                 return Span::start_interop(callsite, parent, p);
             }
-            if !parent.is_valid() {
+            if !parent.is_valid() && parent.flags & DETACHED == 0 {
                 if let Some(ids) = external::tracing_parent() {
                     parent.adopt(ids.trace_id, ids.span_id, ids.sampled);
                     flags = FLAG_PARENT_EXTERNAL;
@@ -80,7 +81,8 @@ impl Span {
                     sampled: parent.is_sampled(),
                     remote: parent.flags & REMOTE != 0,
                 });
-                return Span::with(host.start(callsite, ids, parent.scope()));
+                let detached = parent.flags & DETACHED != 0;
+                return Span::with(host.start(callsite, ids, detached, parent.scope()));
             }
         }
         let mut flags = if p.interop & OTEL_CONTEXT != 0 {
@@ -89,7 +91,7 @@ impl Span {
             0
         };
         let mut parent = parent;
-        if !parent.is_valid() {
+        if !parent.is_valid() && parent.flags & DETACHED == 0 {
             if let Some(cx) = external::external_parent(p.interop) {
                 let ids = external::Ids::of(&cx);
                 parent.adopt(ids.trace_id, ids.span_id, ids.sampled);
@@ -217,6 +219,21 @@ impl Span {
     pub fn enter_scope(&mut self) -> SpanScope<'_> {
         SpanScope {
             _entered: self.enter(),
+        }
+    }
+
+    /// Makes this span the agent of the spans started inside it: they carry its name (model
+    /// calls and tools that do not name their agent) and count towards its totals (see the
+    /// agent stage). Called by `#[agent]` expansions once the request arguments are recorded.
+    #[inline]
+    pub fn begin_agent(&mut self) {
+        if let State::Live(rec) = &mut *self.state {
+            let mut scope = rec.scope.as_deref().cloned().unwrap_or_default();
+            scope.agent = Some(AgentRef {
+                span_id: rec.span_id,
+                name: rec.get(Field::AgentName).cloned(),
+            });
+            rec.scope = Some(Arc::new(scope));
         }
     }
 

@@ -1,10 +1,11 @@
 //! The stages a finished record goes through before it is mapped, in every mode: cost, roll-up,
-//! tail sampling (native mode only), then redaction and the content limit.
+//! agent totals, tail sampling (native mode only), then redaction and the content limit.
 //!
 //! [`Stages::new`] builds the one list. Native mode runs it on the export worker, over the
 //! records each read of the rings brings; the `tracing` and OTel-provider modes run it on the
 //! thread that ends each span.
 
+mod agent;
 pub(crate) mod content;
 pub(crate) mod cost;
 mod params;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 
 use crate::record::Record;
 use crate::state::Counters;
+use agent::AgentTotals;
 use content::ContentStage;
 use cost::{CostStage, PriceOverride};
 use params::ParamCheck;
@@ -49,8 +51,9 @@ pub(crate) struct StageConfig {
 #[derive(Debug)]
 pub(crate) struct Stages {
     /// The stages that keep state (and, first, the check of parameters out of range): cost
-    /// (the roll-up totals costs), the roll-up, then the tail sampler, deciding on traces as
-    /// they will be exported.
+    /// (the roll-up totals costs), the roll-up, the agent totals (after the roll-up, which
+    /// counts each span's own usage), then the tail sampler, deciding on traces as they will be
+    /// exported.
     pub(crate) held: Held,
     /// Redaction and the content limit, last: only what is exported pays for them. It keeps no
     /// state, so the modes that run the stages on many threads run it outside their lock.
@@ -69,6 +72,7 @@ impl Stages {
             Box::new(ParamCheck),
             Box::new(CostStage::new(config.prices, config.prices_file)),
             Box::new(Rollup::default()),
+            Box::new(AgentTotals::default()),
         ];
         if let Some(tail) = config.tail {
             match place {

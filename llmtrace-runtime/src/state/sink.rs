@@ -24,11 +24,13 @@ pub(crate) trait Sink: Send + Sync + Debug {
 /// The host system of the `tracing` and OTel-provider modes: it starts spans (its sampler or
 /// filters decide) and receives them when they end, on the thread that ends them.
 pub(crate) trait Host: Sink {
-    /// Starts a span of `callsite` under `parent` (with `scope` in effect).
+    /// Starts a span of `callsite` under `parent` (with `scope` in effect); without one, under
+    /// the host's current span unless `detached` (the span begins a new trace).
     fn start(
         &self,
         callsite: &'static Callsite,
         parent: Option<ParentIds>,
+        detached: bool,
         scope: Option<Arc<Scope>>,
     ) -> SpanState;
     /// A span ended: runs the stages and the mapper, and ends the host's span.

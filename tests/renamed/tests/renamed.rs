@@ -29,4 +29,32 @@ async fn renamed_runtime_crate() {
             .str_attr("output.value"),
         Some("2")
     );
+    let handoff = cap.in_scope(|| tracer::step("before").in_scope(|| tracer::current().context()));
+    assert_eq!(
+        cap.in_scope(|| llmtrace_renamed_tests::bare::plan("tides", &handoff)),
+        "tides"
+    );
+    assert!(
+        cap.instrument(llmtrace_renamed_tests::bare::check_async("x"))
+            .await
+    );
+    assert_eq!(
+        cap.instrument(llmtrace_renamed_tests::bare::think("tides"))
+            .await,
+        5
+    );
+    let spans = cap.spans();
+    let plan = spans.by_name("invoke_agent planner");
+    assert_eq!(plan.links.len(), 1);
+    assert_eq!(plan.i64_attr("llmtrace.agent.steps"), Some(1));
+    for name in [
+        "think",
+        "think_async",
+        "embeddings text-embedding-3-small",
+        "rerank rerank-v3.5",
+        "guardrail check",
+        "guardrail check_async",
+    ] {
+        spans.by_name(name);
+    }
 }

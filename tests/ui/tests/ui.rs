@@ -121,6 +121,14 @@ const INTERNAL_NAMES: &[&str] = &[
     "ErrorInto",
     "InputWriter",
     "Observer",
+    "Checked",
+    "OkOutcome",
+    "ValueOutcome",
+    "OutcomeOther",
+    "OkVectors",
+    "ValueVectors",
+    "NoVectors",
+    "record_input_documents",
 ];
 
 /// The traits an argument given as an expression must implement. rustc names the one that is
@@ -234,7 +242,10 @@ enum Form {
 
 /// The arguments of one macro as the generated reference lists them, with their form.
 fn reference_args(readme: &str, kind: &str) -> Vec<(String, Form)> {
-    let heading = format!("#### `#[{kind}]`");
+    let heading = match kind {
+        "step" => "#### `step!`".to_owned(),
+        _ => format!("#### `#[{kind}]`"),
+    };
     let section = readme
         .split(&heading)
         .nth(1)
@@ -264,9 +275,13 @@ fn reference_args(readme: &str, kind: &str) -> Vec<(String, Form)> {
         .collect()
 }
 
-/// The argument lists of every `#[llmtrace::<kind>(..)]` in `source`.
+/// The argument lists of every `#[llmtrace::<kind>(..)]` in `source`; for `step`, of every
+/// `llmtrace::step!(..)`, whose first argument is the step's `name`.
 fn invocations(source: &str, kind: &str) -> Vec<String> {
-    let open = format!("#[llmtrace::{kind}(");
+    let (open, prefix) = match kind {
+        "step" => ("llmtrace::step!(".to_owned(), "name = "),
+        _ => (format!("#[llmtrace::{kind}("), ""),
+    };
     let mut out = Vec::new();
     for (at, _) in source.match_indices(&open) {
         let body = &source[at + open.len()..];
@@ -283,7 +298,7 @@ fn invocations(source: &str, kind: &str) -> Vec<String> {
             })
             .map(|(i, _)| i)
             .expect("balanced attribute");
-        out.push(body[..end].to_owned());
+        out.push(format!("{prefix}{}", &body[..end]));
     }
     out
 }
@@ -323,7 +338,17 @@ fn pass_cases_cover_every_argument() {
         sources.push_str(&std::fs::read_to_string(case.unwrap().path()).unwrap());
     }
     let mut missing = Vec::new();
-    for kind in ["workflow", "llm_call", "retrieval", "tool"] {
+    for kind in [
+        "workflow",
+        "llm_call",
+        "retrieval",
+        "tool",
+        "agent",
+        "embeddings",
+        "rerank",
+        "guardrail",
+        "step",
+    ] {
         let calls = invocations(&sources, kind);
         assert!(!calls.is_empty(), "no pass case for #[{kind}]");
         for (name, form) in reference_args(&readme, kind) {

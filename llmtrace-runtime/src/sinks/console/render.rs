@@ -179,6 +179,9 @@ pub(super) fn keep_printed_text(span: &mut Summary) {
     if let Some(error) = &mut span.error {
         *error = clean(error, MAX_ERROR_CHARS);
     }
+    if let Some((_, Some(reason))) = &mut span.guardrail {
+        *reason = clean(reason, MAX_ERROR_CHARS);
+    }
 }
 
 /// One printed line before alignment.
@@ -203,6 +206,16 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
         let docs = plural(n, "doc", "docs");
         notes.push(format!("({} {docs})", format_count(saturating_i64(n))));
     }
+    if let Some((given, kept)) = span.reranked {
+        let n =
+            |c: Option<u64>| c.map_or_else(|| "?".to_owned(), |n| format_count(saturating_i64(n)));
+        notes.push(format!(
+            "({} → {} {})",
+            n(given),
+            n(kept),
+            plural(kept.unwrap_or(0), "doc", "docs")
+        ));
+    }
     if let Some(ttft) = span.ttft {
         notes.push(format!("ttft {}", format_duration(ttft)));
     }
@@ -211,6 +224,39 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
     }
     if span.cancelled {
         notes.push("⊘ cancelled".to_owned());
+    }
+    if let Some(c) = span.agent_counts {
+        let count = |n: i64, one, many| {
+            format!(
+                "{} {}",
+                format_count(n),
+                plural(n.unsigned_abs(), one, many)
+            )
+        };
+        notes.push(format!(
+            "({}, {}, {})",
+            count(c.inference_calls, "model call", "model calls"),
+            count(c.tool_calls, "tool call", "tool calls"),
+            count(c.steps, "step", "steps")
+        ));
+    }
+    match &span.guardrail {
+        Some((true, _)) => notes.push("✓ passed".to_owned()),
+        Some((false, reason)) => notes.push(match reason {
+            Some(r) => format!("⚠ failed: {}", clean(r, MAX_ERROR_CHARS)),
+            None => "⚠ failed".to_owned(),
+        }),
+        None => {}
+    }
+    if let Some(n) = span.attempt {
+        notes.push(format!("↻ attempt {n}"));
+    }
+    for link in &span.links {
+        notes.push(if link.retry_of {
+            format!("↗ retry of span {}", link.span_id)
+        } else {
+            format!("↗ linked to trace {}", short_trace_id(link.trace_id))
+        });
     }
     Row {
         label: prefix + &clean(label, MAX_LABEL_CHARS),

@@ -199,6 +199,71 @@ fn totals_from_roll_up_or_summed() {
 }
 
 #[test]
+fn agents_guardrails_retries_and_links() {
+    let (exporter, screen, _) = console();
+    let mut researcher = span(TRACE, 2, 1, "invoke_agent researcher", 0, 300)
+        .usage(1200, 300)
+        .attr(lt::AGENT_COST_USD, 0.01)
+        .attr(lt::AGENT_INFERENCE_CALLS, 1)
+        .attr(lt::AGENT_TOOL_CALLS, 2)
+        .attr(lt::AGENT_STEPS, 1);
+    researcher.links.links.push(link(OTHER_TRACE, 9, false));
+    let mut retry =
+        span(TRACE, 5, 2, "execute_tool fetch_page", 150, 200).attr(lt::RETRY_ATTEMPT, 2);
+    retry.links.links.push(link(TRACE, 4, true));
+    let batches = vec![vec![
+        span(TRACE, 3, 2, "chat gpt-4o", 0, 100)
+            .usage(1200, 300)
+            .cost(0.01),
+        span(TRACE, 4, 2, "execute_tool fetch_page", 100, 140).failed("Timeout", "timed out"),
+        retry,
+        span(TRACE, 7, 2, "rerank rerank-v3.5", 200, 210)
+            .attr(lt::RERANK_INPUT_DOCUMENT_COUNT, 4)
+            .attr(lt::RERANK_OUTPUT_DOCUMENT_COUNT, 2),
+        span(TRACE, 6, 2, "guardrail no_pii", 250, 260)
+            .attr(lt::GUARDRAIL_PASSED, false)
+            .attr(lt::GUARDRAIL_REASON, "quotes an email address"),
+        researcher,
+        // No roll-up: the totals are summed, without the agent's sum of its calls again.
+        span(TRACE, 1, 0, "invoke_workflow research", 0, 400).workflow("research"),
+    ]];
+    insta::assert_snapshot!(steps(&exporter, &screen, batches));
+    let spans: Vec<SpanData> = vec![
+        span(TRACE, 3, 2, "chat gpt-4o", 0, 100)
+            .usage(1200, 300)
+            .cost(0.01),
+        span(TRACE, 2, 1, "invoke_agent researcher", 0, 300)
+            .usage(1200, 300)
+            .attr(lt::AGENT_INFERENCE_CALLS, 1),
+        span(TRACE, 1, 0, "invoke_workflow research", 0, 400),
+    ];
+    let trees = crate::export::tree::build(spans.iter());
+    assert_eq!(trees[0].totals().input_tokens, Some(1200));
+    let agent = trees[0].root().unwrap().children().next().unwrap();
+    assert_eq!(agent.agent_counts().map(|c| c.inference_calls), Some(1));
+}
+
+fn link(trace: u128, span: u64, retry: bool) -> opentelemetry::trace::Link {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    let context = SpanContext::new(
+        TraceId::from(trace),
+        SpanId::from(span),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::default(),
+    );
+    let attributes = if retry {
+        vec![opentelemetry::KeyValue::new(
+            crate::semconv::keys::link::TYPE,
+            crate::semconv::keys::link::RETRY_OF,
+        )]
+    } else {
+        Vec::new()
+    };
+    opentelemetry::trace::Link::new(context, attributes, 0)
+}
+
+#[test]
 fn pending_traces_printed_incomplete_at_shutdown() {
     let (exporter, screen, _) = console();
     send(

@@ -15,7 +15,7 @@ use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 
-use crate::semconv::keys::{gen_ai, llmtrace as lt, openinference as oi};
+use crate::semconv::keys::{gen_ai, link, llmtrace as lt, openinference as oi};
 
 /// Token usage and cost in US dollars, of one span or of a whole trace. Each part is `None`
 /// when no span reported it, which is not the same as zero.
@@ -109,6 +109,41 @@ pub(super) struct Summary {
     pub(super) unpriced: bool,
     /// The parent is in another process or another tracing system of this one.
     pub(super) foreign_parent: bool,
+    /// An agent's usage and cost are its own calls' summed (`llmtrace.agent.*`): shown on its
+    /// line, not added to the trace's totals again.
+    pub(super) aggregate: bool,
+    /// An agent's own model calls, tool calls and steps.
+    pub(super) agent_counts: Option<AgentCounts>,
+    /// A guardrail's verdict, with its reason.
+    pub(super) guardrail: Option<(bool, Option<String>)>,
+    /// A reranker's documents: how many it was given, how many it kept.
+    pub(super) reranked: Option<(Option<u64>, Option<u64>)>,
+    /// `llmtrace.retry.attempt`.
+    pub(super) attempt: Option<i64>,
+    /// The spans this one links to.
+    pub(super) links: Vec<SpanLink>,
+}
+
+/// What an agent's own spans were: its model calls, tool calls and steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AgentCounts {
+    /// Model calls (`llmtrace.agent.inference_calls`).
+    pub inference_calls: i64,
+    /// Tool calls (`llmtrace.agent.tool_calls`).
+    pub tool_calls: i64,
+    /// Steps (`llmtrace.agent.steps`).
+    pub steps: i64,
+}
+
+/// A span link: the span linked to, and whether it is a retry's link to the failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpanLink {
+    /// The linked span's trace.
+    pub trace_id: TraceId,
+    /// The linked span.
+    pub span_id: SpanId,
+    /// The link is a retry's, to the attempt that failed (`llmtrace.link.type = "retry_of"`).
+    pub retry_of: bool,
 }
 
 impl Summary {
@@ -121,6 +156,7 @@ impl Summary {
             )),
             _ => None,
         };
+        let aggregate = attrs.int(lt::AGENT_INFERENCE_CALLS).is_some();
         Summary {
             span_id: span.span_context.span_id(),
             parent_id: span.parent_span_id,
@@ -131,7 +167,9 @@ impl Summary {
             usage: UsageCost {
                 input_tokens: attrs.int(gen_ai::USAGE_INPUT_TOKENS),
                 output_tokens: attrs.int(gen_ai::USAGE_OUTPUT_TOKENS),
-                cost_usd: attrs.float(oi::LLM_COST_TOTAL),
+                cost_usd: attrs
+                    .float(oi::LLM_COST_TOTAL)
+                    .or_else(|| attrs.float(lt::AGENT_COST_USD)),
             },
             rollup: UsageCost {
                 input_tokens: attrs.int(lt::TRACE_INPUT_TOKENS),
@@ -152,6 +190,33 @@ impl Summary {
             unpriced: attrs.bool(lt::COST_UNPRICED).unwrap_or(false),
             foreign_parent: span.parent_span_id != SpanId::INVALID
                 && (span.parent_span_is_remote || attrs.bool(lt::PARENT_EXTERNAL) == Some(true)),
+            aggregate,
+            agent_counts: aggregate.then(|| AgentCounts {
+                inference_calls: attrs.int(lt::AGENT_INFERENCE_CALLS).unwrap_or(0),
+                tool_calls: attrs.int(lt::AGENT_TOOL_CALLS).unwrap_or(0),
+                steps: attrs.int(lt::AGENT_STEPS).unwrap_or(0),
+            }),
+            guardrail: attrs
+                .bool(lt::GUARDRAIL_PASSED)
+                .map(|passed| (passed, attrs.str(lt::GUARDRAIL_REASON).map(str::to_owned))),
+            attempt: attrs.int(lt::RETRY_ATTEMPT),
+            reranked: {
+                let count = |key| attrs.int(key).and_then(|n| u64::try_from(n).ok());
+                let given = count(lt::RERANK_INPUT_DOCUMENT_COUNT);
+                let kept = count(lt::RERANK_OUTPUT_DOCUMENT_COUNT);
+                (given.is_some() || kept.is_some()).then_some((given, kept))
+            },
+            links: span
+                .links
+                .iter()
+                .map(|l| SpanLink {
+                    trace_id: l.span_context.trace_id(),
+                    span_id: l.span_context.span_id(),
+                    retry_of: l.attributes.iter().any(|kv| {
+                        kv.key.as_str() == link::TYPE && kv.value.as_str() == link::RETRY_OF
+                    }),
+                })
+                .collect(),
         }
     }
 
@@ -546,7 +611,13 @@ impl Tree {
     /// (`llmtrace.trace.*`, which count spans this tree may not hold) where it has them, else
     /// the sum over the tree's spans.
     pub fn totals(&self) -> UsageCost {
-        let summed = self.nodes.iter().map(|n| n.usage).sum();
+        // An agent's usage is its calls' summed: counted with the calls, not again.
+        let summed = self
+            .nodes
+            .iter()
+            .filter(|n| !n.aggregate)
+            .map(|n| n.usage)
+            .sum();
         match self.root {
             Some(r) => self.nodes[r].rollup.or(summed),
             None => summed,
@@ -728,9 +799,32 @@ impl<'a> Node<'a> {
         self.summary().cancelled
     }
 
-    /// The span's own token usage and cost.
+    /// The span's own token usage and cost; for an agent, its own calls' summed (see
+    /// [`agent_counts`](Self::agent_counts)), which [`Tree::totals`] does not count again.
     pub fn usage(self) -> UsageCost {
         self.summary().usage
+    }
+
+    /// For an agent, how many model calls, tool calls and steps were its own (not its
+    /// sub-agents').
+    pub fn agent_counts(self) -> Option<AgentCounts> {
+        self.summary().agent_counts
+    }
+
+    /// For a guardrail, whether it passed (`llmtrace.guardrail.passed`), with its reason.
+    pub fn guardrail(self) -> Option<(bool, Option<&'a str>)> {
+        let (passed, reason) = self.summary().guardrail.as_ref()?;
+        Some((*passed, reason.as_deref()))
+    }
+
+    /// For a retry, its attempt number (`llmtrace.retry.attempt`).
+    pub fn retry_attempt(self) -> Option<i64> {
+        self.summary().attempt
+    }
+
+    /// The spans this one links to, in this trace or others.
+    pub fn links(self) -> &'a [SpanLink] {
+        &self.summary().links
     }
 
     /// The trace totals the span carries (`llmtrace.trace.*`, set on roots); see

@@ -128,6 +128,7 @@ impl Host for HostExport {
         &self,
         callsite: &'static Callsite,
         parent: Option<ParentIds>,
+        detached: bool,
         scope: Option<Arc<Scope>>,
     ) -> SpanState {
         match &self.system {
@@ -136,11 +137,12 @@ impl Host for HostExport {
                 &self.mapper,
                 callsite,
                 parent,
+                detached,
                 scope,
                 self.interop,
             ),
             #[cfg(feature = "tracing")]
-            System::Tracing => tracing::start(callsite, parent, scope, self.interop),
+            System::Tracing => tracing::start(callsite, parent, detached, scope, self.interop),
         }
     }
 

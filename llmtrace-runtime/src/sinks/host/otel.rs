@@ -65,6 +65,7 @@ pub(crate) fn start(
     mapper: &Mapper,
     callsite: &'static Callsite,
     parent: Option<ParentIds>,
+    detached: bool,
     scope: Option<Arc<Scope>>,
     interop: u8,
 ) -> SpanState {
@@ -74,6 +75,8 @@ pub(crate) fn start(
             let flag = if parent.remote { FLAG_PARENT_REMOTE } else { 0 };
             (parent_context(&parent), parent.span_id, flag)
         }
+        // A new trace, on purpose: not under the provider's current span.
+        None if detached => (Context::new(), 0, 0),
         None => match external_parent(interop) {
             Some(cx) => {
                 let id = Ids::of(&cx).span_id;
@@ -86,7 +89,7 @@ pub(crate) fn start(
     // The name the sampler sees is the callsite's; a name that depends on run-time arguments
     // (a model given as an expression) is set when the span ends.
     let builder = SpanBuilder::from_name(Cow::Borrowed(mapper.callsite_name(callsite)))
-        .with_kind(span_kind(callsite.kind))
+        .with_kind(span_kind(callsite))
         .with_start_time(clock::to_system_time(now));
     let span = provider.tracer.build_with_context(builder, &parent_cx);
     let ids = Ids::of_span(span.span_context());
@@ -118,6 +121,9 @@ pub(crate) fn finish(mut span: BoxedSpan, mapped: Mapped, end: SystemTime) {
     span.set_attributes(mapped.attributes);
     for event in mapped.events {
         span.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
+    }
+    for link in mapped.links {
+        span.add_link(link.span_context, link.attributes);
     }
     span.set_status(mapped.status);
     span.end_with_timestamp(end);

@@ -24,7 +24,7 @@ use crate::mapper::Mapped;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
-    Kind, Record, Scope, clock,
+    Record, Scope, clock,
 };
 use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
 
@@ -46,10 +46,11 @@ const CHUNK: usize = 32;
 pub(crate) fn start(
     callsite: &'static Callsite,
     parent: Option<ParentIds>,
+    detached: bool,
     scope: Option<Arc<Scope>>,
     interop: u8,
 ) -> SpanState {
-    let Some(span) = callsite.tracing.and_then(|cs| new_span(cs, callsite.kind)) else {
+    let Some(span) = callsite.tracing.and_then(|cs| new_span(cs, callsite)) else {
         return SpanState::Off;
     };
     // The OpenTelemetry parent follows llmtrace's, even where `tracing`'s differs (a trace
@@ -59,6 +60,12 @@ pub(crate) fn start(
             let _ = span.set_parent(parent_context(parent));
             let flag = if parent.remote { FLAG_PARENT_REMOTE } else { 0 };
             (parent.span_id, flag)
+        }
+        // A new trace, on purpose: an empty parent context keeps tracing-opentelemetry from
+        // taking the current `tracing` span's as the parent.
+        None if detached => {
+            let _ = span.set_parent(opentelemetry::Context::new());
+            (0, 0)
         }
         None => match external_parent(interop) {
             Some(cx) => {
@@ -91,7 +98,7 @@ pub(crate) fn start(
 
 /// A new span of `callsite`, with `otel.kind` set, when the subscriber wants it (the checks
 /// `tracing::span!` makes).
-fn new_span(callsite: &'static DefaultCallsite, kind: Kind) -> Option<tracing::Span> {
+fn new_span(callsite: &'static DefaultCallsite, ours: &Callsite) -> Option<tracing::Span> {
     if LEVEL > STATIC_MAX_LEVEL || LEVEL > LevelFilter::current() {
         return None;
     }
@@ -105,7 +112,7 @@ fn new_span(callsite: &'static DefaultCallsite, kind: Kind) -> Option<tracing::S
     }
     let fields = meta.fields();
     let kind_field = fields.field(OTEL_KIND)?;
-    let kind = match crate::mapper::span_kind(kind) {
+    let kind = match crate::mapper::span_kind(ours) {
         opentelemetry::trace::SpanKind::Client => "client",
         _ => "internal",
     };
@@ -180,6 +187,9 @@ pub(crate) fn finish(span: tracing::Span, mapped: Mapped) {
     }
     for event in mapped.events {
         span.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
+    }
+    for link in mapped.links {
+        span.add_link_with_attributes(link.span_context, link.attributes);
     }
     // The OpenTelemetry span started with the callsite's name: a `otel.name` recorded later
     // names it for the other layers only.

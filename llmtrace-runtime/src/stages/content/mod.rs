@@ -4,7 +4,7 @@
 //! secret behind.
 //!
 //! What is redacted: the content fields (arguments, return values, messages, documents, the
-//! query), custom attributes and event attributes (values, and the keys set at run time; a key
+//! query, a guardrail's reason), custom attributes, event and link attributes (values, and the keys set at run time; a key
 //! that names a secret hides its value whole), event names set at run time, status descriptions
 //! (error and panic messages), and the scope's values (session, user and conversation ids,
 //! tags, metadata keys and values). Literals of the program (a macro's arguments, attribute
@@ -22,8 +22,8 @@ use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
 use crate::state::Counters;
 use cut::{cap_json, cap_text};
 
-/// Fields that hold captured content.
-const CONTENT: [Field; 7] = [
+/// Fields that hold captured content (a guardrail's reason may quote the text it checked).
+const CONTENT: [Field; 9] = [
     Field::Input,
     Field::Output,
     Field::InputMessages,
@@ -31,6 +31,8 @@ const CONTENT: [Field; 7] = [
     Field::SystemInstructions,
     Field::Documents,
     Field::Query,
+    Field::RerankInputDocuments,
+    Field::GuardrailReason,
 ];
 
 /// See the module docs.
@@ -152,6 +154,12 @@ impl ContentStage {
                     cut |= self.clean_entry(key, value, counters);
                 }
                 distinct_keys(&mut event.attributes);
+            }
+            for link in extra.links.iter_mut() {
+                for (key, value) in link.attributes.iter_mut() {
+                    cut |= self.clean_entry(key, value, counters);
+                }
+                distinct_keys(&mut link.attributes);
             }
             if let Some(message) = &mut extra.status_message {
                 // Captured with a margin past the limit: redacted whole, then cut, so that no

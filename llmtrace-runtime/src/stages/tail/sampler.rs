@@ -266,10 +266,21 @@ impl Rule {
                 kinds.contains(rec.kind())
                     && match rec.get(field) {
                         Some(v) => same(v, value),
+                        // A model call or tool inside an agent names it (see the mapper's scope).
+                        None if field == Field::AgentName
+                            && matches!(rec.kind(), Kind::LlmCall | Kind::Tool) =>
+                        {
+                            scope
+                                .and_then(|s| s.agent.as_ref())
+                                .filter(|a| a.span_id != rec.span_id)
+                                .and_then(|a| a.name.as_ref())
+                                .is_some_and(|name| same(name, value))
+                        }
                         None => default.is_some_and(|d| same(&Value::Str(d), value)),
                     }
             }
-            Target::Operation => value.as_str() == Some(operation(rec)),
+            // A block span is no GenAI operation: it has no `gen_ai.operation.name` to match.
+            Target::Operation => rec.kind() != Kind::Step && value.as_str() == Some(operation(rec)),
             Target::Name(kind) => rec.kind() == kind && same(&name(rec), value),
             Target::Session => scoped(scope.and_then(|s| s.session_id.as_deref())),
             Target::User => scoped(scope.and_then(|s| s.user_id.as_deref())),
@@ -317,7 +328,7 @@ mod tests {
     use crate::record::{CAPTURE_OUTPUT, Callsite, Scope};
     use crate::semconv::table::KEYS;
 
-    static CALLSITES: [Callsite; 4] = [
+    static CALLSITES: [Callsite; 9] = [
         Callsite::new(Kind::Workflow, "flow", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::Retrieval, "search", "m", &[], &[], CAPTURE_OUTPUT),
@@ -329,6 +340,11 @@ mod tests {
             &[("app.tier", Value::Str("pro"))],
             CAPTURE_OUTPUT,
         ),
+        Callsite::new(Kind::Agent, "plan", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::Embeddings, "embed", "m", &[], &[], 0),
+        Callsite::new(Kind::Rerank, "rerank", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::Guardrail, "check", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::Step, "step", "m", &[], &[], CAPTURE_OUTPUT),
     ];
 
     fn record(kind: Kind) -> Record {
@@ -356,7 +372,7 @@ mod tests {
                 continue;
             };
             let (value, other) = values(field);
-            for kind in [Kind::Workflow, Kind::LlmCall, Kind::Retrieval, Kind::Tool] {
+            for kind in Kind::ALL {
                 let mut rec = record(kind);
                 rec.set(field, value.clone());
                 let matched = kept(&rec, row.name, value.clone());
@@ -411,6 +427,28 @@ mod tests {
         assert!(kept(&chat, "gen_ai.operation.name", "chat"));
         chat.set(Field::Operation, Value::Str("embeddings"));
         assert!(kept(&chat, "gen_ai.operation.name", "embeddings"));
+        assert!(kept(
+            &record(Kind::Agent),
+            "gen_ai.operation.name",
+            "invoke_agent"
+        ));
+        // A step is no GenAI operation, whatever the rule says.
+        assert!(!kept(&record(Kind::Step), "gen_ai.operation.name", ""));
+
+        // A call inside an agent matches the agent's name, unless it names its own.
+        let inside = Arc::new(Scope {
+            agent: Some(crate::record::AgentRef {
+                span_id: 9,
+                name: Some(Value::Str("planner")),
+            }),
+            ..Scope::default()
+        });
+        let mut call = Record::new(&CALLSITES[1], 1, 2, 9, Some(inside.clone()), 0);
+        assert!(kept(&call, "gen_ai.agent.name", "planner"));
+        call.set(Field::AgentName, Value::Str("own"));
+        assert!(!kept(&call, "gen_ai.agent.name", "planner"));
+        let step = Record::new(&CALLSITES[8], 1, 2, 9, Some(inside), 0);
+        assert!(!kept(&step, "gen_ai.agent.name", "planner"));
 
         let scope = Arc::new(Scope {
             session_id: Some("s-1".into()),

@@ -34,16 +34,16 @@ fn chat(prompt: &str, api_base: &str, customer: &str) -> String {
     format!("{api_base}: {prompt}")
 }
 
-#[llmtrace::llm_call(provider = custom("acme_llm"), model = "acme-1", operation = "embeddings", skip_all, output = false)]
-fn embed(text: &str) -> Vec<f32> {
-    vec![text.len() as f32]
+#[llmtrace::llm_call(provider = custom("acme_llm"), model = "acme-1", operation = "text_completion", skip_all, output = false)]
+fn complete(text: &str) -> String {
+    text.to_uppercase()
 }
 
 fn main() {
     let cap = Capture::new();
     cap.in_scope(|| {
         chat("hi", "https://example.test", "ann@example.com");
-        embed("hi");
+        complete("hi");
     });
     let spans = cap.spans();
     let s = spans.by_name("chat claude-sonnet-4");
@@ -82,9 +82,9 @@ fn main() {
     assert_eq!(s.attr("app.tags").map(ToString::to_string).as_deref(), Some(r#"["a","b"]"#));
     assert_eq!(s.bool_attr("gen_ai.conversation.compacted"), Some(true));
 
-    let e = spans.by_name("embeddings acme-1");
-    assert_eq!(e.str_attr("gen_ai.operation.name"), Some("embeddings"));
+    let e = spans.by_name("text_completion acme-1");
+    assert_eq!(e.str_attr("gen_ai.operation.name"), Some("text_completion"));
     assert_eq!(e.str_attr("gen_ai.provider.name"), Some("acme_llm"));
-    assert_eq!(e.str_attr("openinference.span.kind"), Some("EMBEDDING"));
+    assert_eq!(e.str_attr("openinference.span.kind"), Some("LLM"));
     assert!(e.attr("input.value").is_none() && e.attr("output.value").is_none());
 }

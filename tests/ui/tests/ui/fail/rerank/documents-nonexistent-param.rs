@@ -1,0 +1,11 @@
+use llmtrace_runtime as llmtrace;
+
+#[llmtrace::rerank(model = "rerank-v3.5", documents(hit))]
+fn rerank(query: &str, hits: Vec<String>) -> Vec<String> {
+    let _ = query;
+    hits
+}
+
+fn main() {
+    let _ = rerank("tides", vec![]);
+}
