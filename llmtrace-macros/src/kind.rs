@@ -629,10 +629,10 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         kinds: ALL,
         ty: ArgType::Path,
         required: false,
-        default: Some("::llmtrace_runtime"),
+        default: Some("the runtime's name in Cargo.toml"),
         field: None,
         keys: &[],
-        doc: "Path to the runtime crate, when it is renamed: `crate = my_llmtrace`.",
+        doc: "Path to the runtime crate, for a crate that re-exports it: `crate = my_facade::llmtrace`. A dependency renamed in Cargo.toml (`llmtrace = { package = \"llmtrace-runtime\", .. }`) is found without it.",
     },
 ];
 

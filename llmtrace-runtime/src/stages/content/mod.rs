@@ -23,12 +23,13 @@ use crate::state::Counters;
 use cut::{cap_json, cap_text};
 
 /// Fields that hold captured content.
-const CONTENT: [Field; 7] = [
+const CONTENT: [Field; 8] = [
     Field::Input,
     Field::Output,
     Field::InputMessages,
     Field::OutputMessages,
     Field::SystemInstructions,
+    Field::ToolDefinitions,
     Field::Documents,
     Field::Query,
 ];
