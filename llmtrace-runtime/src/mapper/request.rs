@@ -20,8 +20,12 @@ use crate::semconv::{self, Conventions};
 pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
     let kind = rec.kind();
     out.attr(gen_ai::OPERATION_NAME, semconv::operation_value(rec));
+    // An agent span of another crate (`GenAiLayer`) is traced as a workflow.
+    let agent = kind == Kind::Workflow
+        && matches!(semconv::operation(rec), "invoke_agent" | "create_agent");
     if c.openinference {
         let oi_kind = match kind {
+            Kind::Workflow if agent => "AGENT",
             Kind::Workflow => "CHAIN",
             Kind::LlmCall if semconv::operation(rec) == "embeddings" => "EMBEDDING",
             Kind::LlmCall => "LLM",
@@ -34,6 +38,7 @@ pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
     // kind); workflows and retrievals it does not map, so those say it themselves.
     if c.langfuse {
         match kind {
+            Kind::Workflow if agent => out.attr(langfuse::OBSERVATION_TYPE, "agent"),
             Kind::Workflow => out.attr(langfuse::OBSERVATION_TYPE, "chain"),
             Kind::Retrieval => out.attr(langfuse::OBSERVATION_TYPE, "retriever"),
             Kind::LlmCall | Kind::Tool => {}
@@ -60,7 +65,12 @@ pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
         v
     });
     match kind {
-        Kind::Workflow => out.attr(gen_ai::WORKFLOW_NAME, semconv::name(rec).into_owned()),
+        // An agent or plan span of another crate (operation other than `invoke_workflow`) has
+        // its agent's name, not a workflow name.
+        Kind::Workflow if semconv::operation(rec) == "invoke_workflow" => {
+            out.attr(gen_ai::WORKFLOW_NAME, semconv::name(rec).into_owned());
+        }
+        Kind::Workflow => {}
         Kind::LlmCall if full => llm_openinference(rec, invocation, out),
         Kind::Tool if c.openinference_full => {
             out.attr(oi::TOOL_NAME, semconv::name(rec).into_owned());

@@ -10,7 +10,12 @@ use crate::record::{Field, Kind, Record, Value};
 /// argument (default `chat`) names it.
 pub(crate) fn operation(rec: &Record) -> &str {
     match rec.kind() {
-        Kind::Workflow => "invoke_workflow",
+        // A span of another crate's (`llmtrace::tracing::GenAiLayer`) keeps its own operation:
+        // an agent's `invoke_agent` is traced as a workflow but named as what it is.
+        Kind::Workflow => rec
+            .get(Field::Operation)
+            .and_then(Value::as_str)
+            .unwrap_or("invoke_workflow"),
         Kind::LlmCall => rec
             .get(Field::Operation)
             .and_then(Value::as_str)
@@ -28,7 +33,10 @@ pub(crate) fn operation_value(rec: &Record) -> Value {
             .get(Field::Operation)
             .cloned()
             .unwrap_or(Value::Str("chat")),
-        Kind::Workflow => Value::Str("invoke_workflow"),
+        Kind::Workflow => rec
+            .get(Field::Operation)
+            .cloned()
+            .unwrap_or(Value::Str("invoke_workflow")),
         Kind::Retrieval => Value::Str("retrieval"),
         Kind::Tool => Value::Str("execute_tool"),
     }
