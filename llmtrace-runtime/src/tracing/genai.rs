@@ -53,8 +53,9 @@ static WORKFLOW: Callsite = Callsite::new(Kind::Workflow, "", "tracing", &[], &[
 /// Content (`gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions`,
 /// `gen_ai.tool.definitions`, tool arguments and results, retrieval query and documents) is
 /// recorded when llmtrace's content capture is on, and redacted and cut like any other; the
-/// crates emit it only when their own switch is on (genai and rig both read
-/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+/// crates emit it only when their own switch is on (genai:
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`; rig: the request's
+/// `record_telemetry_content`).
 ///
 /// ```
 /// use llmtrace_runtime as llmtrace;
