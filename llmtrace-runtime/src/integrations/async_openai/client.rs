@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::__private::stream::InstrumentedStream;
 use crate::capture::ret::{ErrorViaErrorType as _, Ret};
 use crate::context::Instrumented;
-use crate::record::{Callsite, Field, Kind, Record, Value};
+use crate::record::{CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Value};
 use crate::span::Span;
 use crate::stream::StreamReturn;
 use crate::usage::{self, LlmResponse};
@@ -28,14 +28,15 @@ use crate::{Messages, Usage};
 const OPENAI: &str = "openai";
 
 // One callsite per operation: what the console tree, the stats and `tracing` mode name the
-// spans by. Model, provider and parameters are the request's, set per call.
+// spans by. Model, provider and parameters are the request's, set per call. The output (a
+// stream's assembled text too) is recorded when content capture is on, as for an `#[llm_call]`.
 static CHAT: Callsite = Callsite::new(
     Kind::LlmCall,
     "chat.create",
     "async_openai",
     &[(Field::Operation, Value::Str("chat"))],
     &[],
-    0,
+    CAPTURE_OUTPUT,
 )
 .with_tracing(crate::__llmtrace_tracing_callsite!(LlmCall, "chat.create"));
 static RESPONSES: Callsite = Callsite::new(
@@ -44,7 +45,7 @@ static RESPONSES: Callsite = Callsite::new(
     "async_openai",
     &[(Field::Operation, Value::Str("chat"))],
     &[],
-    0,
+    CAPTURE_OUTPUT,
 )
 .with_tracing(crate::__llmtrace_tracing_callsite!(
     LlmCall,
@@ -56,7 +57,7 @@ static EMBEDDINGS: Callsite = Callsite::new(
     "async_openai",
     &[(Field::Operation, Value::Str("embeddings"))],
     &[],
-    0,
+    CAPTURE_OUTPUT,
 )
 .with_tracing(crate::__llmtrace_tracing_callsite!(
     LlmCall,
