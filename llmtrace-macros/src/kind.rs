@@ -629,10 +629,10 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         kinds: ALL,
         ty: ArgType::Path,
         required: false,
-        default: Some("the runtime's name in Cargo.toml"),
+        default: None,
         field: None,
         keys: &[],
-        doc: "Path to the runtime crate, for a crate that re-exports it: `crate = my_facade::llmtrace`. A dependency renamed in Cargo.toml (`llmtrace = { package = \"llmtrace-runtime\", .. }`) is found without it.",
+        doc: "Path to the runtime crate, for a crate that re-exports it: `crate = my_facade::llmtrace`. Without it, the runtime is found under the name Cargo.toml gives it, renamed or not (`llmtrace = { package = \"llmtrace-runtime\", .. }`).",
     },
 ];
 
