@@ -110,8 +110,7 @@ impl From<f64> for Value {
 }
 
 impl From<f32> for Value {
-    /// The decimal the `f32` was written as: `0.2_f32` is `0.2`, not `0.20000000298023224`
-    /// (see [`f32_as_written`]).
+    /// The decimal the `f32` was written as: `0.2_f32` is `0.2`, not `0.20000000298023224`.
     fn from(v: f32) -> Self {
         Value::F64(f32_as_written(v))
     }

@@ -29,6 +29,7 @@ fn a_rig_chat_is_a_model_call_span_under_the_workflow() {
             .build()
             .unwrap()
             .block_on(cap.instrument(support(server.base_url())))
+            .map_err(|e| e.to_string())
     })
     .unwrap();
     assert_eq!(output_tokens, Some(7));
