@@ -1,5 +1,5 @@
 //! Code generation. Every path is absolute through the runtime's hidden `__private` module
-//! (`::llmtrace_runtime` unless `crate = path` says otherwise); generated locals are hygienic
+//! (the runtime under the name the crate's manifest gives it, unless `crate = path` says otherwise); generated locals are hygienic
 //! (`Span::mixed_site`), so the body cannot see or shadow them.
 
 use proc_macro2::{Literal, Span, TokenStream};
@@ -39,11 +39,8 @@ impl Locals {
     }
 }
 
-pub(crate) fn expand(kind: Kind, args: &Args, func: Func) -> TokenStream {
-    let root = match &args.krate {
-        Some(path) => quote!(#path),
-        None => quote!(::llmtrace_runtime),
-    };
+/// The instrumented function; `root` is the path of the runtime crate (see `krate.rs`).
+pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> TokenStream {
     let private = quote!(#root::__private);
     let l = Locals::new();
     // With `messages = ..`, the messages are the call's input: parameters are not captured.

@@ -897,10 +897,10 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         kinds: ALL,
         ty: ArgType::Path,
         required: false,
-        default: Some("::llmtrace_runtime"),
+        default: None,
         field: None,
         keys: &[],
-        doc: "Path to the runtime crate, when it is renamed: `crate = my_llmtrace`.",
+        doc: "Path to the runtime crate, for a crate that re-exports it: `crate = my_facade::llmtrace`. Without it, the runtime is found under the name Cargo.toml gives it, renamed or not (`llmtrace = { package = \"llmtrace-runtime\", .. }`).",
     },
 ];
 

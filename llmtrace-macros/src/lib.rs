@@ -15,6 +15,7 @@ mod docs;
 mod expand;
 mod fallback;
 mod kind;
+mod krate;
 mod registry;
 mod step;
 mod stream;
@@ -99,9 +100,14 @@ fn expand_attribute(
     if let Some(func) = &func {
         valid::check(kind, &args, func, &cx);
     }
-    match (cx.into_result(), func) {
-        (Ok(()), Some(func)) => expand::expand(kind, &args, func),
-        (Err(errors), _) => fallback::item_with_errors(item, errors),
-        (Ok(()), None) => item,
+    // `crate = path` wins; otherwise the runtime under the name the crate's manifest gives it.
+    let root = match &args.krate {
+        Some(path) => Some(quote::quote!(#path)),
+        None => krate::runtime_root().map_err(|e| cx.push(e)).ok(),
+    };
+    match (cx.into_result(), func, root) {
+        (Ok(()), Some(func), Some(root)) => expand::expand(kind, &args, func, root),
+        (Err(errors), _, _) => fallback::item_with_errors(item, errors),
+        (Ok(()), _, _) => item,
     }
 }

@@ -65,6 +65,29 @@ pub mod testing;
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
+/// A traced [`async-openai`](https://docs.rs/async-openai) client: every chat completion,
+/// Responses API and embeddings call is a span, with no function to write.
+///
+/// ```no_run
+/// # async fn run(request: async_openai::types::chat::CreateChatCompletionRequest)
+/// # -> Result<(), async_openai::error::OpenAIError> {
+/// use llmtrace_runtime as llmtrace;
+/// use llmtrace::openai::ClientExt;
+///
+/// let client = async_openai::Client::new().traced(); // or llmtrace::openai::Client::new(..)
+/// let reply = client.chat().create(request).await?;   // a `chat {model}` span
+/// # let _ = reply;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "async-openai-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai-client")))]
+pub mod openai {
+    pub use crate::integrations::async_openai::client::{
+        Chat, Client, ClientExt, Embeddings, Responses,
+    };
+}
+
 #[doc(hidden)]
 #[path = "private/mod.rs"]
 pub mod __private;

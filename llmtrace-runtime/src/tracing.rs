@@ -6,6 +6,9 @@
 //!   spans to the application's subscriber as `tracing` spans, every attribute a declared field.
 //! - **Events.** In native mode, [`EventsLayer`] turns `tracing` events emitted inside an
 //!   llmtrace span into events of that span.
+//! - **Other crates' GenAI spans.** [`GenAiLayer`] records the `tracing` spans that crates such
+//!   as genai and rig emit with GenAI fields as llmtrace spans, nested with the macros' spans in
+//!   one trace.
 //!
 //! ```
 //! use llmtrace_runtime as llmtrace;
@@ -17,6 +20,8 @@
 //! });
 //! ```
 
+mod genai;
+
 use std::borrow::Cow;
 use std::fmt;
 
@@ -26,6 +31,8 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use crate::record::Value;
 use crate::state::{self, Output};
+
+pub use genai::GenAiLayer;
 
 /// A `tracing_subscriber` layer that adds the `tracing` events emitted inside an llmtrace span
 /// to that span, as span events: named after the event's message (else its callsite name), with

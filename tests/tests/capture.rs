@@ -247,3 +247,86 @@ fn retrieval_documents_are_read_by_field_name() {
     assert_eq!(str_attr(s, "openinference.span.kind"), "RETRIEVER");
     assert_eq!(str_attr(s, "langfuse.observation.type"), "retriever");
 }
+
+/// A request whose parameters are `f32`, as most client crates type them.
+struct F32Request {
+    temperature: f32,
+    top_p: Option<f32>,
+}
+
+#[llmtrace::llm_call(provider = "openai", model = "gpt-4o", temperature = req.temperature, top_p = req.top_p, skip(req))]
+fn f32_params(req: &F32Request) -> u8 {
+    let _ = req;
+    0
+}
+
+#[test]
+fn f32_expressions_are_recorded_as_the_decimal_written() {
+    let cap = Capture::new();
+    cap.in_scope(|| {
+        f32_params(&F32Request {
+            temperature: 0.2,
+            top_p: Some(0.95),
+        })
+    });
+    let spans = cap.spans();
+    let span = spans.by_name("chat gpt-4o");
+    assert_eq!(span.f64_attr("gen_ai.request.temperature"), Some(0.2));
+    assert_eq!(span.f64_attr("gen_ai.request.top_p"), Some(0.95));
+}
+
+/// Documents as vector stores type them: other field names than the conventions'.
+#[derive(Serialize)]
+struct Hit {
+    key: String,
+    distance: f32,
+    text: &'static str,
+}
+
+#[derive(Serialize)]
+struct Unknown {
+    title: &'static str,
+    rank: u32,
+}
+
+#[llmtrace::retrieval(data_source = "kb")]
+fn search_hits(query: &str) -> Vec<Hit> {
+    vec![Hit {
+        key: format!("{query}-1"),
+        distance: 0.25,
+        text: "Refunds take 5 days.",
+    }]
+}
+
+#[llmtrace::retrieval(data_source = "other")]
+fn search_unknown(query: &str) -> Vec<Unknown> {
+    let _ = query;
+    vec![Unknown {
+        title: "Refunds",
+        rank: 1,
+    }]
+}
+
+#[test]
+fn retrieval_documents_are_read_by_common_field_names() {
+    let cap = Capture::new();
+    cap.in_scope(|| search_hits("refund"));
+    cap.in_scope(|| search_unknown("refund"));
+    let spans = cap.spans();
+    assert_eq!(
+        spans
+            .by_name("retrieval kb")
+            .json_attr("gen_ai.retrieval.documents"),
+        Some(serde_json::json!([{"id": "refund-1", "score": 0.25,
+            "content": "Refunds take 5 days.", "metadata": {"score_type": "distance"}}]))
+    );
+    // None of the names read: the document is its content (and a warning says so).
+    let docs = spans
+        .by_name("retrieval other")
+        .json_attr("gen_ai.retrieval.documents")
+        .unwrap();
+    assert_eq!(docs[0]["id"], "0");
+    let content: serde_json::Value =
+        serde_json::from_str(docs[0]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(content, serde_json::json!({"title": "Refunds", "rank": 1}));
+}

@@ -1,4 +1,4 @@
 //! Implementations of llmtrace's traits for the types of model client crates, each behind the
 //! cargo feature of the same name.
 
-mod async_openai;
+pub(crate) mod async_openai;

@@ -101,50 +101,109 @@ pub(crate) fn langfuse_cost_details(parts: &[(&str, Option<f64>)]) -> String {
     s
 }
 
+/// Field names read as a document's id, first match wins: the conventions' own name, then the
+/// names vector stores and frameworks commonly use.
+const ID_NAMES: [&str; 4] = ["id", "doc_id", "key", "uuid"];
+/// Field names read as a document's text.
+const CONTENT_NAMES: [&str; 4] = ["content", "text", "page_content", "body"];
+/// Field names read as a document's score. A `distance` (lower is closer) is noted as such in
+/// the metadata (`"score_type": "distance"`), since a backend reads a score as higher-is-better.
+const SCORE_NAMES: [&str; 4] = ["score", "similarity", "relevance_score", "distance"];
+
+/// Retrieved documents normalised by [`normalize_documents`].
+#[derive(Debug)]
+pub(crate) struct Documents {
+    pub(crate) docs: Vec<Json>,
+    /// Some object item had none of the field names read: it is recorded whole, as content.
+    pub(crate) unrecognised: bool,
+}
+
 /// Normalises retrieved documents to `{"id", "score", "content", "metadata"}` objects, reading
-/// those fields by name; a string item is the content. Every document gets an `id` (its
-/// position when it has none), as Phoenix requires one.
-pub(crate) fn normalize_documents(json: &str) -> Option<Vec<Json>> {
+/// those fields by name or by a common alias (`ID_NAMES`, `CONTENT_NAMES`, `SCORE_NAMES`); a
+/// string item is the content, and so is an object none of whose fields is known (serialized
+/// whole, and flagged, so that the caller can say which names are read). Every document gets an
+/// `id` (its position when it has none), as Phoenix requires one.
+pub(crate) fn normalize_documents(json: &str) -> Option<Documents> {
     let Json::Array(items) = serde_json::from_str::<Json>(json).ok()? else {
         return None;
     };
-    Some(
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let mut doc = Map::new();
-                match item {
-                    Json::Object(mut obj) => {
-                        let id = match obj.remove("id") {
-                            Some(Json::String(s)) => Json::String(s),
-                            Some(Json::Number(n)) => Json::String(n.to_string()),
-                            _ => Json::String(i.to_string()),
-                        };
-                        doc.insert("id".into(), id);
-                        if let Some(score @ Json::Number(_)) = obj.remove("score") {
-                            doc.insert("score".into(), score);
-                        }
-                        if let Some(content) = obj.remove("content") {
-                            doc.insert("content".into(), content);
-                        }
-                        if let Some(metadata) = obj.remove("metadata") {
-                            doc.insert("metadata".into(), metadata);
+    let mut unrecognised = false;
+    let docs = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut doc = Map::new();
+            match item {
+                Json::Object(mut obj) => {
+                    let whole = obj.clone();
+                    let mut known = false;
+                    let id = match take_first(&mut obj, &ID_NAMES) {
+                        Some((_, Json::String(s))) => Some(Json::String(s)),
+                        Some((_, Json::Number(n))) => Some(Json::String(n.to_string())),
+                        _ => None,
+                    };
+                    known |= id.is_some();
+                    doc.insert(
+                        "id".into(),
+                        id.unwrap_or_else(|| Json::String(i.to_string())),
+                    );
+                    let mut distance = false;
+                    if let Some((name, score @ Json::Number(_))) =
+                        take_first(&mut obj, &SCORE_NAMES)
+                    {
+                        distance = name == "distance";
+                        doc.insert("score".into(), score);
+                        known = true;
+                    }
+                    if let Some((_, content)) = take_first(&mut obj, &CONTENT_NAMES) {
+                        doc.insert("content".into(), content);
+                        known = true;
+                    }
+                    let mut metadata = obj.remove("metadata");
+                    known |= metadata.is_some();
+                    if distance {
+                        match &mut metadata {
+                            Some(Json::Object(m)) => {
+                                m.insert("score_type".into(), "distance".into());
+                            }
+                            None => {
+                                metadata = Some(serde_json::json!({"score_type": "distance"}));
+                            }
+                            Some(_) => {}
                         }
                     }
-                    Json::String(s) => {
-                        doc.insert("id".into(), Json::String(i.to_string()));
-                        doc.insert("content".into(), Json::String(s));
+                    if let Some(metadata) = metadata {
+                        doc.insert("metadata".into(), metadata);
                     }
-                    other => {
-                        doc.insert("id".into(), Json::String(i.to_string()));
-                        doc.insert("content".into(), other);
+                    if !known {
+                        unrecognised = true;
+                        doc.insert(
+                            "content".into(),
+                            Json::String(Json::Object(whole).to_string()),
+                        );
                     }
                 }
-                Json::Object(doc)
-            })
-            .collect(),
-    )
+                Json::String(s) => {
+                    doc.insert("id".into(), Json::String(i.to_string()));
+                    doc.insert("content".into(), Json::String(s));
+                }
+                other => {
+                    doc.insert("id".into(), Json::String(i.to_string()));
+                    doc.insert("content".into(), other);
+                }
+            }
+            Json::Object(doc)
+        })
+        .collect();
+    Some(Documents { docs, unrecognised })
+}
+
+/// Removes the first of `names` that `obj` has (a `null` does not count), with its name.
+fn take_first(obj: &mut Map<String, Json>, names: &[&'static str]) -> Option<(&'static str, Json)> {
+    names.iter().find_map(|&name| match obj.remove(name) {
+        Some(Json::Null) | None => None,
+        Some(v) => Some((name, v)),
+    })
 }
 
 /// RFC 3339 / ISO-8601 UTC timestamp with microseconds.
@@ -193,11 +252,44 @@ mod tests {
             r#"[{"id":7,"score":0.9,"content":"a","metadata":{"src":"kb"},"extra":1},"plain"]"#,
         )
         .unwrap();
+        assert!(!docs.unrecognised);
         assert_eq!(
-            Json::Array(docs).to_string(),
+            Json::Array(docs.docs).to_string(),
             r#"[{"content":"a","id":"7","metadata":{"src":"kb"},"score":0.9},{"content":"plain","id":"1"}]"#
         );
         assert!(normalize_documents(r#"{"not":"a list"}"#).is_none());
+    }
+
+    #[test]
+    fn documents_are_read_by_common_aliases() {
+        let docs = normalize_documents(
+            r#"[{"key":"k1","distance":0.25,"text":"a"},
+                {"doc_id":3,"similarity":0.8,"page_content":"b","metadata":{"src":"kb"}},
+                {"uuid":"u","relevance_score":0.5,"body":"c"},
+                {"key":"k2","distance":0.5,"metadata":{"src":"kb"}}]"#,
+        )
+        .unwrap();
+        assert!(!docs.unrecognised);
+        assert_eq!(
+            Json::Array(docs.docs),
+            serde_json::json!([
+                {"id": "k1", "score": 0.25, "content": "a", "metadata": {"score_type": "distance"}},
+                {"id": "3", "score": 0.8, "content": "b", "metadata": {"src": "kb"}},
+                {"id": "u", "score": 0.5, "content": "c"},
+                {"id": "k2", "score": 0.5, "metadata": {"src": "kb", "score_type": "distance"}},
+            ])
+        );
+    }
+
+    #[test]
+    fn documents_with_no_known_field_are_recorded_whole() {
+        let docs = normalize_documents(r#"[{"name":"a","rank":1}]"#).unwrap();
+        assert!(docs.unrecognised);
+        assert_eq!(docs.docs[0]["id"], "0");
+        // Compared as JSON: key order depends on serde_json's `preserve_order` feature.
+        let content: Json =
+            serde_json::from_str(docs.docs[0]["content"].as_str().unwrap()).unwrap();
+        assert_eq!(content, serde_json::json!({"name": "a", "rank": 1}));
     }
 
     #[test]

@@ -148,12 +148,12 @@ impl Mapper {
         };
         request::trace_name(c, rec, &mut out);
         status::flags(rec, &mut out);
-        let (kind, start) = (rec.kind(), rec.start);
+        let start = rec.start;
         let fields = Fields::index(rec);
         // For the exception event; the attribute takes the value itself. Errors are rare, and
         // their type is usually a static string.
         let error_type = fields.get(Field::ErrorType).cloned();
-        response::response(c, kind, start, fields, &mut out);
+        response::response(c, callsite, start, fields, &mut out);
         scope::scope(c, rec, &mut out);
         // Custom attributes last: the callsite's literal ones, then those set at run time.
         for (k, v) in rec.callsite.custom {
@@ -240,6 +240,7 @@ mod tests {
                 Value::Json(r#"[{"role":"user"}]"#.into())
             }
             Field::SystemInstructions => Value::Json(r#"["be brief"]"#.into()),
+            Field::ToolDefinitions => Value::Json(r#"[{"type":"function","name":"f"}]"#.into()),
             Field::Output => Value::String("done".into()),
             Field::Operation => Value::Str("chat"),
             Field::Provider => Value::Str("openai"),

@@ -79,7 +79,12 @@ pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
         v
     });
     match kind {
-        Kind::Workflow => out.attr(gen_ai::WORKFLOW_NAME, semconv::name(rec).into_owned()),
+        // An agent or plan span of another crate (operation other than `invoke_workflow`) has
+        // its agent's name, not a workflow name.
+        Kind::Workflow if semconv::operation(rec) == "invoke_workflow" => {
+            out.attr(gen_ai::WORKFLOW_NAME, semconv::name(rec).into_owned());
+        }
+        Kind::Workflow => {}
         Kind::LlmCall if full => llm_openinference(rec, invocation, out),
         Kind::Embeddings if c.openinference_full => {
             if let Some(m) = rec.get(Field::Model) {

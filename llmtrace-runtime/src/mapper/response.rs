@@ -8,14 +8,24 @@ use super::fields::Fields;
 use super::format;
 use super::out::{Out, copies, shared, shared_value};
 use super::usage;
-use crate::record::{Field, Kind, Value, clock};
+use std::sync::atomic::Ordering;
+
+use crate::record::{Callsite, Field, Kind, Value, clock};
 use crate::semconv::Conventions;
 use crate::semconv::keys::{gen_ai, langfuse, llmtrace as lt, openinference as oi};
 use crate::semconv::table::Phase;
+use crate::state::warn;
 
 /// The response attributes of a span of `kind` that started at `start`.
 #[inline(always)]
-pub(super) fn response(c: &Conventions, kind: Kind, start: u64, mut r: Fields<'_>, out: &mut Out) {
+pub(super) fn response(
+    c: &Conventions,
+    callsite: &'static Callsite,
+    start: u64,
+    mut r: Fields<'_>,
+    out: &mut Out,
+) {
+    let kind = callsite.kind;
     // Read before the copies move the finish reasons out.
     let first_reason = match kind {
         Kind::LlmCall if c.openinference_full => {
@@ -49,14 +59,14 @@ pub(super) fn response(c: &Conventions, kind: Kind, start: u64, mut r: Fields<'_
     match kind {
         Kind::Workflow | Kind::Step => plain_io(c, r, out),
         Kind::LlmCall => llm(c, start, r, first_reason, out),
-        Kind::Retrieval => retrieval(c, r, out),
+        Kind::Retrieval => retrieval(c, callsite, r, out),
         Kind::Tool => tool(c, r, out),
         Kind::Agent => {
             usage::usage(c, &r.tokens(), usage::UsageKeys::AgentTotals, out);
             plain_io(c, r, out);
         }
         Kind::Embeddings => embeddings(c, r, out),
-        Kind::Rerank => rerank(c, r, out),
+        Kind::Rerank => rerank(c, callsite, r, out),
         Kind::Guardrail => {
             // Not an error (the span's status says whether the function failed): a warning.
             if let Some(reason) = failed_guardrail {
@@ -104,6 +114,9 @@ fn llm(
     if let Some(v) = r.take(Field::SystemInstructions) {
         out.content(gen_ai::SYSTEM_INSTRUCTIONS, v);
     }
+    if let Some(v) = r.take(Field::ToolDefinitions) {
+        out.content(gen_ai::TOOL_DEFINITIONS, v);
+    }
     let input_messages = r.take(Field::InputMessages).map(shared_value);
     let output_messages = r.take(Field::OutputMessages).map(shared_value);
     if let Some(v) = &input_messages {
@@ -139,21 +152,25 @@ fn embeddings(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
 /// A reranker: the query, the documents given and returned (counted, their scores listed,
 /// indexed for Phoenix), the query or parameters as input and the documents returned as
 /// output.
-fn rerank(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
+fn rerank(c: &Conventions, callsite: &'static Callsite, mut r: Fields<'_>, out: &mut Out) {
     let query = r.take(Field::Query).map(shared_value);
     if let (Some(q), true) = (&query, c.openinference) {
         out.content(oi::RERANKER_QUERY, q.clone());
     }
-    let given = r
-        .take(Field::RerankInputDocuments)
-        .as_ref()
-        .and_then(Value::as_str)
-        .and_then(format::normalize_documents);
+    let mut unrecognised = false;
+    let mut read = |v: Option<&Value>| {
+        let d = v
+            .and_then(Value::as_str)
+            .and_then(format::normalize_documents)?;
+        unrecognised |= d.unrecognised;
+        Some(d.docs)
+    };
+    let given = read(r.take(Field::RerankInputDocuments).as_ref());
     let raw = r.take(Field::Documents);
-    let returned = raw
-        .as_ref()
-        .and_then(Value::as_str)
-        .and_then(format::normalize_documents);
+    let returned = read(raw.as_ref());
+    if unrecognised {
+        warn_unrecognised_documents(callsite);
+    }
     let mut output = raw.map(Io::from);
     for (docs, count_key, scores_key, prefix) in [
         (
@@ -198,7 +215,7 @@ fn rerank(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
     io_values(c, out, input, output);
 }
 
-fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
+fn retrieval(c: &Conventions, callsite: &'static Callsite, mut r: Fields<'_>, out: &mut Out) {
     let query = r.take(Field::Query).map(shared_value);
     if let Some(q) = &query {
         out.content(gen_ai::RETRIEVAL_QUERY_TEXT, q.clone());
@@ -209,7 +226,10 @@ fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
         .and_then(Value::as_str)
         .and_then(format::normalize_documents);
     let mut output = raw.map(Io::from);
-    if let Some(docs) = documents {
+    if let Some(format::Documents { docs, unrecognised }) = documents {
+        if unrecognised {
+            warn_unrecognised_documents(callsite);
+        }
         out.attr(lt::RETRIEVAL_DOCUMENT_COUNT, docs.len() as i64);
         if out.content.captures() {
             if c.openinference {
@@ -226,6 +246,21 @@ fn retrieval(c: &Conventions, mut r: Fields<'_>, out: &mut Out) {
     };
     let output = output.or_else(|| r.take(Field::Output).map(Io::from));
     io_values(c, out, input, output);
+}
+
+/// Says once per function that its documents had none of the field names read.
+#[cold]
+fn warn_unrecognised_documents(callsite: &'static Callsite) {
+    if !callsite.documents_warned.swap(true, Ordering::Relaxed) {
+        warn::warn(format_args!(
+            "{}::{}: the documents returned have none of the fields read as id, score or content \
+             (id/doc_id/key/uuid, score/similarity/relevance_score/distance, \
+             content/text/page_content/body), so each is recorded whole as its content; implement \
+             `llmtrace::Document` for the document type, or name its fields with \
+             `#[serde(rename = \"content\")]` (reported once per function)",
+            callsite.module_path, callsite.fn_name
+        ));
+    }
 }
 
 /// OpenInference's flat document keys, `{prefix}.{i}.document.{field}` (`retrieval.documents`,
@@ -310,7 +345,7 @@ mod tests {
 
     fn map(c: Conventions, content: ContentCapture, rec: &mut Record) -> Out {
         let mut o = out(content);
-        response(&c, rec.kind(), rec.start, Fields::index(rec), &mut o);
+        response(&c, rec.callsite, rec.start, Fields::index(rec), &mut o);
         o
     }
 

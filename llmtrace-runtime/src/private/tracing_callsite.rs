@@ -206,9 +206,10 @@ mod tests {
             ),
             Field::Input => Value::Json(r#"{"q":"refund?"}"#.into()),
             Field::Output => Value::Json(r#""5 days""#.into()),
-            Field::InputMessages | Field::OutputMessages | Field::SystemInstructions => {
-                Value::Json(r#"[{"role":"user","parts":[]}]"#.into())
-            }
+            Field::InputMessages
+            | Field::OutputMessages
+            | Field::SystemInstructions
+            | Field::ToolDefinitions => Value::Json(r#"[{"role":"user","parts":[]}]"#.into()),
             _ => field.sample(0),
         }
     }

@@ -87,6 +87,8 @@ pub struct Callsite {
     pub(crate) tracing: Option<&'static TracingCallsite>,
     /// A value out of range was reported for this function already (once is enough).
     pub(crate) warned: AtomicBool,
+    /// Documents with no field read by name were reported for this function already.
+    pub(crate) documents_warned: AtomicBool,
 }
 
 impl Callsite {
@@ -108,6 +110,7 @@ impl Callsite {
             options,
             cache: OnceLock::new(),
             warned: AtomicBool::new(false),
+            documents_warned: AtomicBool::new(false),
             tracing: None,
         }
     }

@@ -79,6 +79,8 @@ pub enum Field {
     OutputMessages,
     /// `gen_ai.system_instructions` (content, JSON array).
     SystemInstructions,
+    /// `gen_ai.tool.definitions`: the tools offered to the model (content, JSON array).
+    ToolDefinitions,
     /// `gen_ai.response.model`.
     ResponseModel,
     /// `gen_ai.response.id`.
@@ -201,6 +203,7 @@ impl Field {
         Field::InputMessages,
         Field::OutputMessages,
         Field::SystemInstructions,
+        Field::ToolDefinitions,
         Field::ResponseModel,
         Field::ResponseId,
         Field::FinishReasons,

@@ -110,8 +110,50 @@ impl From<f64> for Value {
 }
 
 impl From<f32> for Value {
+    /// The decimal the `f32` was written as: `0.2_f32` is `0.2`, not `0.20000000298023224`.
     fn from(v: f32) -> Self {
-        Value::F64(f64::from(v))
+        Value::F64(f32_as_written(v))
+    }
+}
+
+/// The `f64` nearest the shortest decimal that reads back as `v`.
+///
+/// Widening an `f32` keeps its binary value, whose decimal expansion is noise past the `f32`'s
+/// precision (`0.2_f32 as f64` is `0.20000000298023224`): a temperature of `0.2` should be
+/// recorded as the `0.2` the user wrote. `{:e}` prints the shortest digits that round-trip to the
+/// same `f32` (`2e-1`), and parsing them as `f64` gives the `f64` nearest that decimal.
+pub(crate) fn f32_as_written(v: f32) -> f64 {
+    if !v.is_finite() {
+        return f64::from(v);
+    }
+    let mut buf = DecimalBuf::default();
+    // At most 9 significant digits, a sign, a point and an exponent: always fits.
+    if fmt::write(&mut buf, format_args!("{v:e}")).is_err() {
+        return f64::from(v);
+    }
+    buf.as_str().parse().unwrap_or(f64::from(v))
+}
+
+/// A stack buffer for one formatted number (no allocation on the caller's thread).
+#[derive(Default)]
+struct DecimalBuf {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl DecimalBuf {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl fmt::Write for DecimalBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -182,5 +224,35 @@ impl From<Value> for opentelemetry::Value {
 impl From<&Value> for opentelemetry::Value {
     fn from(v: &Value) -> Self {
         v.clone().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f32_is_recorded_as_the_decimal_written() {
+        for (v, want) in [
+            (0.2_f32, 0.2),
+            (0.7, 0.7),
+            (1.0, 1.0),
+            (0.95, 0.95),
+            (-1.5, -1.5),
+            (1e-7, 1e-7),
+            (3.4028235e38, 3.4028235e38),
+            (0.0, 0.0),
+        ] {
+            assert_eq!(Value::from(v), Value::F64(want), "{v}");
+        }
+        assert_eq!(f32_as_written(f32::INFINITY), f64::INFINITY);
+        assert!(f32_as_written(f32::NAN).is_nan());
+        // Every f32 still reads back as itself.
+        for bits in (0..u32::MAX).step_by(9_973) {
+            let v = f32::from_bits(bits);
+            if v.is_finite() {
+                assert_eq!(f32_as_written(v) as f32, v, "{bits:#x}");
+            }
+        }
     }
 }

@@ -172,9 +172,10 @@ impl FloatArg for f64 {
 
 #[diagnostic::do_not_recommend]
 impl FloatArg for f32 {
+    /// The decimal written (`0.2`), not the widened binary value (`0.20000000298023224`).
     #[inline]
     fn to_value(&self) -> Option<Value> {
-        Some(Value::F64(f64::from(*self)))
+        Some(Value::from(*self))
     }
 }
 

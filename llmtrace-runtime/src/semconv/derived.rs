@@ -12,6 +12,13 @@ use crate::record::{Field, Kind, Record, Value};
 /// application's own steps, not GenAI operations: `""` (no attribute is emitted).
 pub(crate) fn operation(rec: &Record) -> &str {
     match rec.kind() {
+        // A span of another crate's (`llmtrace::tracing::GenAiLayer`) keeps its own operation:
+        // a `plan` or `create_agent` span is traced as a workflow or agent but named as what it
+        // is.
+        Kind::Workflow | Kind::Agent => rec
+            .get(Field::Operation)
+            .and_then(Value::as_str)
+            .unwrap_or(fixed_operation(rec.kind())),
         Kind::LlmCall => rec
             .get(Field::Operation)
             .and_then(Value::as_str)
@@ -43,6 +50,10 @@ pub(crate) fn operation_value(rec: &Record) -> Value {
             .get(Field::Operation)
             .cloned()
             .unwrap_or(Value::Str("chat")),
+        Kind::Workflow | Kind::Agent => rec
+            .get(Field::Operation)
+            .cloned()
+            .unwrap_or(Value::Str(fixed_operation(rec.kind()))),
         kind => Value::Str(fixed_operation(kind)),
     }
 }

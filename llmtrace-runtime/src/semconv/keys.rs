@@ -59,6 +59,7 @@ pub mod gen_ai {
         INPUT_MESSAGES = "gen_ai.input.messages";
         OUTPUT_MESSAGES = "gen_ai.output.messages";
         SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions";
+        TOOL_DEFINITIONS = "gen_ai.tool.definitions";
         RESPONSE_MODEL = "gen_ai.response.model";
         RESPONSE_ID = "gen_ai.response.id";
         RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";

@@ -346,6 +346,8 @@ pub const KEYS: &[Key] = &[
     key(langfuse::OBSERVATION_COST_DETAILS, MODEL_CALLS, Langfuse, Response, Derived),
     // ---- response: content
     key(gen_ai::SYSTEM_INSTRUCTIONS, LLM, GenAi, Response, Content),
+    // The tools offered to the model, `{"type": "function", "name", "description", "parameters"}`.
+    key(gen_ai::TOOL_DEFINITIONS, LLM, GenAi, Response, Content),
     key(gen_ai::INPUT_MESSAGES, LLM, GenAi, Response, Content),
     key(gen_ai::OUTPUT_MESSAGES, LLM, GenAi, Response, Content),
     key(gen_ai::RETRIEVAL_QUERY_TEXT, RETRIEVAL, GenAi, Response, Content),

@@ -172,6 +172,19 @@ impl Span {
         }
     }
 
+    /// The span's trace id, span id and whether it is sampled; `None` when it is off or ended.
+    /// (For the spans `tracing::GenAiLayer` keeps outside the context.)
+    #[cfg(feature = "tracing")]
+    pub(crate) fn ids(&self) -> Option<(u128, u64, bool)> {
+        match &*self.state {
+            State::Live(rec) => Some((rec.trace_id, rec.span_id, true)),
+            State::Unsampled {
+                trace_id, span_id, ..
+            } => Some((*trace_id, *span_id, false)),
+            State::Off | State::Ended => None,
+        }
+    }
+
     /// Whether the span is being recorded.
     #[inline]
     pub fn is_recording(&self) -> bool {

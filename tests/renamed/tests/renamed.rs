@@ -20,7 +20,12 @@ async fn renamed_runtime_crate() {
             .await,
         Some(2)
     );
+    assert_eq!(
+        cap.in_scope(|| llmtrace_renamed_tests::bare::chat_found_by_name("yo")),
+        "yo"
+    );
     let spans = cap.spans();
+    assert_eq!(spans.all("chat gpt-4o-mini").len(), 1);
     assert_eq!(spans.all("chat gpt-4o").len(), 2);
     assert!(spans.all("chat gpt-4o")[1].is_error());
     assert_eq!(

@@ -44,6 +44,10 @@
 //! [`StreamChunk`]: crate::StreamChunk
 
 mod chat;
+#[cfg(feature = "async-openai-client")]
+pub(crate) mod client;
+#[cfg(feature = "async-openai-client")]
+mod error;
 mod responses;
 
 use std::borrow::Cow;

@@ -23,12 +23,13 @@ use crate::state::Counters;
 use cut::{cap_json, cap_text};
 
 /// Fields that hold captured content (a guardrail's reason may quote the text it checked).
-const CONTENT: [Field; 9] = [
+const CONTENT: [Field; 10] = [
     Field::Input,
     Field::Output,
     Field::InputMessages,
     Field::OutputMessages,
     Field::SystemInstructions,
+    Field::ToolDefinitions,
     Field::Documents,
     Field::Query,
     Field::RerankInputDocuments,
