@@ -20,6 +20,9 @@ use crate::state::{self, Output};
 /// The field that marks a GenAI span: every GenAI span carries its operation.
 const OPERATION: &str = "gen_ai.operation.name";
 
+/// The field that names an agent.
+const AGENT_NAME: &str = "gen_ai.agent.name";
+
 // One callsite per kind, named after where the spans come from; the model, names and the rest
 // are the span's own, set from its fields.
 static LLM: Callsite = Callsite::new(Kind::LlmCall, "gen_ai", "tracing", &[], &[], 0);
@@ -246,9 +249,22 @@ where
         // Formats the values (user code) before the record is locked.
         let mut fields = Fields::default();
         values.record(&mut fields);
+        let names_agent = fields.values.iter().any(|(name, _)| *name == AGENT_NAME);
         let mut span = g.span.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(rec) = span.recording() {
-            fields.write(rec);
+        let Some(rec) = span.recording() else { return };
+        let renamed = names_agent && rec.kind() == Kind::Agent;
+        fields.write(rec);
+        if !renamed {
+            return;
+        }
+        // An agent's name is often recorded just after its span opens (genai's `AgentSpan`):
+        // the spans started inside it from now on name it.
+        span.begin_agent();
+        let scope = span.recording().and_then(|rec| rec.scope.clone());
+        drop(span);
+        drop(ext);
+        if let Some(g) = s.extensions_mut().get_mut::<GenAiSpan>() {
+            g.scope = scope;
         }
     }
 

@@ -192,6 +192,13 @@ fn mixed_trees_are_one_trace_with_correct_parents() {
         Some("invoke_agent")
     );
     assert_eq!(agent.str_attr("openinference.span.kind"), Some("AGENT"));
+    assert_eq!(agent.str_attr("gen_ai.agent.name"), Some("helper"));
+    // The agent's own calls name it and count towards its totals.
+    assert_eq!(chat.str_attr("gen_ai.agent.name"), Some("helper"));
+    assert_eq!(tool.str_attr("gen_ai.agent.name"), Some("helper"));
+    assert_eq!(agent.i64_attr("llmtrace.agent.inference_calls"), Some(1));
+    assert_eq!(agent.i64_attr("llmtrace.agent.tool_calls"), Some(1));
+    assert_eq!(agent.i64_attr("gen_ai.usage.input_tokens"), Some(42));
     assert_eq!(root.i64_attr("llmtrace.trace.input_tokens"), Some(42));
 }
 
