@@ -41,7 +41,3 @@ impl std::hash::Hasher for TraceIdHasher {
 /// A map keyed by trace id.
 pub(crate) type TraceMap<V> =
     std::collections::HashMap<u128, V, std::hash::BuildHasherDefault<TraceIdHasher>>;
-
-/// A set of trace ids.
-pub(crate) type TraceSet =
-    std::collections::HashSet<u128, std::hash::BuildHasherDefault<TraceIdHasher>>;

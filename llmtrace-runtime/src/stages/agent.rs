@@ -9,25 +9,12 @@
 //! were read waits for the next read (a span of it may still be on its way); spans that ended
 //! after their agent are not counted.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::BuildHasherDefault;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use super::pending::Pending;
 use super::stage::{Drain, Stage};
-use crate::record::ids::TraceIdHasher;
 use crate::record::{Field, Kind, Record, Value};
 use crate::state::Counters;
-
-/// Agents with spans waiting for them, at most.
-const MAX_OPEN: usize = 8192;
-/// An agent that has not ended this long after its last span is forgotten (it was sampled out
-/// at its end, or dropped).
-const MAX_AGE: Duration = Duration::from_secs(300);
-/// Agents remembered as totalled, so their late spans do not open them again.
-const CLOSED: usize = 4096;
-
-type SpanMap<V> = HashMap<u64, V, BuildHasherDefault<TraceIdHasher>>;
-type SpanSet = HashSet<u64, BuildHasherDefault<TraceIdHasher>>;
 
 /// What one span adds to its agent's totals.
 #[derive(Clone, Debug)]
@@ -63,21 +50,13 @@ impl Part {
     }
 }
 
-#[derive(Debug)]
-struct Open {
-    parts: Vec<Part>,
-    touched: Instant,
-}
-
 /// The agent stage.
 #[derive(Debug, Default)]
 pub(crate) struct AgentTotals {
-    open: SpanMap<Open>,
+    /// What spans did, by the span id of their agent, waiting for it to end.
+    pending: Pending<u64, Part>,
     /// Agents that ended during the last read, totalled at the next one.
     waiting: Vec<Record>,
-    closed: SpanSet,
-    closed_order: VecDeque<u64>,
-    last_sweep: Option<Instant>,
 }
 
 /// The agent a record ran for, and whether the record is that agent itself.
@@ -95,25 +74,16 @@ impl AgentTotals {
         let Some((agent, false)) = agent_of(rec) else {
             return;
         };
-        if self.closed.contains(&agent) {
-            return;
+        if !self.pending.is_closed(agent) {
+            self.pending.add(agent, Part::of(rec), now);
         }
-        let open = self.open.entry(agent).or_insert_with(|| Open {
-            parts: Vec::new(),
-            touched: now,
-        });
-        open.parts.push(Part::of(rec));
-        open.touched = now;
     }
 
     /// Puts the totals of its own spans on an agent.
     fn total(&mut self, agent: &mut Record) {
-        let parts = match self.open.remove(&agent.span_id) {
-            Some(open) => open.parts,
-            None => Vec::new(),
-        };
-        self.close(agent.span_id);
-        let mut parts = parts;
+        let mut parts = self.pending.take(agent.span_id).unwrap_or_default();
+        // Closed even with no spans: one that ends after it does not open it again.
+        self.pending.close(agent.span_id);
         parts.retain(|p| p.end <= agent.end);
         let count = |kind: Kind| parts.iter().filter(|p| p.kind == kind).count() as i64;
         agent.set(Field::AgentInferenceCalls, Value::I64(count(Kind::LlmCall)));
@@ -156,38 +126,6 @@ impl AgentTotals {
         }
     }
 
-    fn close(&mut self, agent: u64) {
-        if self.closed.insert(agent) {
-            self.closed_order.push_back(agent);
-            if self.closed_order.len() > CLOSED {
-                if let Some(old) = self.closed_order.pop_front() {
-                    self.closed.remove(&old);
-                }
-            }
-        }
-    }
-
-    /// Forgets agents that never came, oldest first past the bound.
-    fn sweep(&mut self, now: Instant) {
-        let due = self
-            .last_sweep
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10));
-        if !due && self.open.len() <= MAX_OPEN {
-            return;
-        }
-        self.last_sweep = Some(now);
-        self.open
-            .retain(|_, o| now.duration_since(o.touched) < MAX_AGE);
-        if self.open.len() > MAX_OPEN {
-            let mut by_age: Vec<(Instant, u64)> =
-                self.open.iter().map(|(id, o)| (o.touched, *id)).collect();
-            by_age.sort_unstable();
-            for (_, id) in &by_age[..self.open.len() - MAX_OPEN] {
-                self.open.remove(id);
-            }
-        }
-    }
-
     /// Puts released agents before the first local root in `records`: an agent's ancestors
     /// (its root among them) come after it, as they ended after it.
     fn release(records: &mut Vec<Record>, agents: Vec<Record>) {
@@ -221,7 +159,7 @@ impl Stage for AgentTotals {
             self.total(agent);
         }
         Self::release(records, ready);
-        self.sweep(now);
+        self.pending.sweep(now);
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
@@ -331,7 +269,7 @@ mod tests {
         assert_eq!(int(agent, Field::InputTokens), Some(150));
         // Late spans open nothing.
         stage.process(&mut vec![call(14, 10, 50, 1, 1.0, "m")], &late_read(), &c);
-        assert!(stage.open.is_empty());
+        assert_eq!(stage.pending.open_len(), 0);
     }
 
     #[test]

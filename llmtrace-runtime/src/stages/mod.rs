@@ -9,6 +9,7 @@ mod agent;
 pub(crate) mod content;
 pub(crate) mod cost;
 mod params;
+mod pending;
 pub(crate) mod redact;
 pub(crate) mod rollup;
 mod stage;

@@ -10,21 +10,12 @@
 //! not counted, as their end time shows, and do not reopen the trace. In the host modes the stage
 //! sees each span as it ends, so every root is totalled at once.
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use super::pending::Pending;
 use super::stage::{Drain, Stage};
-use crate::record::ids::{TraceMap, TraceSet};
 use crate::record::{Field, Record, Value};
 use crate::state::Counters;
-
-/// Traces with contributions waiting for their root, at most.
-const MAX_OPEN: usize = 8192;
-/// A trace whose root has not ended this long after its last contribution is forgotten (its
-/// root is in another process, or was dropped).
-const MAX_AGE: Duration = Duration::from_secs(300);
-/// Traces remembered as totalled, so their late children do not open them again.
-const CLOSED: usize = 4096;
 
 /// What one span adds to its trace's totals.
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,48 +47,32 @@ impl Contribution {
     }
 }
 
-#[derive(Debug)]
-struct Open {
-    parts: Vec<Contribution>,
-    touched: Instant,
-}
-
 /// The roll-up stage.
 #[derive(Debug, Default)]
 pub(crate) struct Rollup {
-    open: TraceMap<Open>,
+    /// Contributions by trace id, waiting for the trace's root.
+    pending: Pending<u128, Contribution>,
     /// Roots that arrived in the last drain, totalled at the next one.
     waiting: Vec<Record>,
-    closed: TraceSet,
-    closed_order: VecDeque<u128>,
-    last_sweep: Option<Instant>,
 }
 
 impl Rollup {
     fn add(&mut self, rec: &Record, now: Instant) {
-        if self.closed.contains(&rec.trace_id) {
+        if self.pending.is_closed(rec.trace_id) {
             return;
         }
-        let Some(part) = Contribution::of(rec) else {
-            return;
-        };
-        let open = self.open.entry(rec.trace_id).or_insert_with(|| Open {
-            parts: Vec::new(),
-            touched: now,
-        });
-        open.parts.push(part);
-        open.touched = now;
+        if let Some(part) = Contribution::of(rec) {
+            self.pending.add(rec.trace_id, part, now);
+        }
     }
 
     /// Puts the trace's totals on its root: its own usage and cost and those of the spans
     /// below it. A root nothing below it reported on (a lone model call) gets no totals: they
     /// would repeat its own.
     fn total(&mut self, root: &mut Record) {
-        let Some(open) = self.open.remove(&root.trace_id) else {
+        let Some(mut parts) = self.pending.take(root.trace_id) else {
             return;
         };
-        self.close(root.trace_id);
-        let mut parts = open.parts;
         parts.retain(|p| p.end <= root.end);
         if parts.is_empty() {
             return;
@@ -114,38 +89,6 @@ impl Rollup {
         let unpriced = parts.iter().filter(|p| p.unpriced).count();
         if unpriced > 0 {
             root.set(Field::TraceUnpricedCalls, Value::I64(unpriced as i64));
-        }
-    }
-
-    fn close(&mut self, trace_id: u128) {
-        if self.closed.insert(trace_id) {
-            self.closed_order.push_back(trace_id);
-            if self.closed_order.len() > CLOSED {
-                if let Some(old) = self.closed_order.pop_front() {
-                    self.closed.remove(&old);
-                }
-            }
-        }
-    }
-
-    /// Forgets traces whose root never came, oldest first past the bound.
-    fn sweep(&mut self, now: Instant) {
-        let due = self
-            .last_sweep
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10));
-        if !due && self.open.len() <= MAX_OPEN {
-            return;
-        }
-        self.last_sweep = Some(now);
-        self.open
-            .retain(|_, o| now.duration_since(o.touched) < MAX_AGE);
-        if self.open.len() > MAX_OPEN {
-            let mut by_age: Vec<(Instant, u128)> =
-                self.open.iter().map(|(id, o)| (o.touched, *id)).collect();
-            by_age.sort_unstable();
-            for (_, id) in &by_age[..self.open.len() - MAX_OPEN] {
-                self.open.remove(id);
-            }
         }
     }
 }
@@ -169,7 +112,7 @@ impl Stage for Rollup {
             self.total(&mut root);
             records.push(root);
         }
-        self.sweep(now);
+        self.pending.sweep(now);
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
@@ -262,7 +205,7 @@ mod tests {
         let root = out.iter().find(|r| r.parent_id == 0).unwrap();
         assert_eq!(totals(root), (Some(10), Some(1), Some(0.1), None));
         stage.process(&mut vec![call(9, 50, 5, 5, Some(1.0))], &late_read(), &c);
-        assert!(stage.open.is_empty());
+        assert_eq!(stage.pending.open_len(), 0);
     }
 
     #[test]
@@ -305,10 +248,10 @@ mod tests {
     fn open_traces_are_bounded() {
         let mut stage = Rollup::default();
         let c = counters();
-        let mut children: Vec<Record> = (0..MAX_OPEN as u128 + 100)
+        let mut children: Vec<Record> = (0..super::super::pending::MAX_OPEN as u128 + 100)
             .map(|t| call(t + 1000, 1, 1, 1, Some(0.0)))
             .collect();
         stage.process(&mut children, &late_read(), &c);
-        assert!(stage.open.len() <= MAX_OPEN);
+        assert!(stage.pending.open_len() <= super::super::pending::MAX_OPEN);
     }
 }
