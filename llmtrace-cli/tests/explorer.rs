@@ -251,6 +251,10 @@ fn top_by_cost_puts_the_looping_trace_first() {
     ));
     assert_eq!(by_user.len(), 3);
     assert!(by_user[0]["p95_ms"].is_number());
+    // The kettle trace has 6 failed spans: one failed trace of one.
+    let kettle = by_user.iter().find(|g| g["group"] == "user-1").unwrap();
+    assert_eq!(kettle["traces"], 1);
+    assert_eq!(kettle["errors"], 1);
 }
 
 #[test]

@@ -122,7 +122,8 @@ fn top_trace_groups(
         let Some(key) = key else { continue };
         let g = map.entry(key).or_default();
         g.calls += 1;
-        g.errors += u64::from(t.errors);
+        // A trace counts once, however many of its spans failed: the rate is of traces.
+        g.errors += u64::from(t.errors > 0);
         g.input = Some(g.input.unwrap_or(0) + t.input_tokens.unwrap_or(0));
         g.output = Some(g.output.unwrap_or(0) + t.output_tokens.unwrap_or(0));
         g.cost = usd::add(g.cost, t.cost);
