@@ -42,6 +42,7 @@ mod state;
 // The hot path: the guard, context, capture, streams.
 mod capture;
 mod context;
+pub mod evaluation;
 mod message;
 pub mod propagation;
 pub mod schema;
@@ -146,9 +147,10 @@ pub mod export {
 }
 
 pub use context::{
-    ContextGuard, CurrentSpan, FutureExt, ScopeBuilder, SpanId, TraceContext, TraceId, WithTrace,
-    current, scope,
+    ContextGuard, CurrentSpan, FutureExt, ParseTraceContextError, ScopeBuilder, SpanId,
+    TraceContext, TraceId, WithTrace, current, scope,
 };
+pub use evaluation::{Evaluation, Feedback, Recorded, evaluation, feedback};
 pub use install::{Builder, EnvSource, Guard, OtlpProtocol, ProcessEnv, init};
 pub use message::{Message, Messages, Modality, Part, Role};
 pub use record::{Field, Kind, Value};

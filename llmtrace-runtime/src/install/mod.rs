@@ -554,9 +554,11 @@ impl Builder {
         let otlp_budget = env
             .otlp_timeout
             .map_or(self.export_timeout, |t| t.min(self.export_timeout));
+        let (factories, logs) = exporters::factories(specs, otlp_budget);
         let (worker, not_started) = WorkerHandle::start(
             WorkerConfig {
-                factories: exporters::factories(specs, otlp_budget),
+                factories,
+                logs,
                 stages: Stages::new(stages, Place::ExportWorker),
                 mapper: Arc::new(mapper),
                 counters: common.counters.clone(),

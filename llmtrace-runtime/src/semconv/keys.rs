@@ -62,6 +62,15 @@ pub mod gen_ai {
         TOOL_DEFINITIONS = "gen_ai.tool.definitions";
         RESPONSE_MODEL = "gen_ai.response.model";
         RESPONSE_ID = "gen_ai.response.id";
+        /// On the `gen_ai.evaluation.result` event: what was evaluated (`relevance`,
+        /// `user_feedback`).
+        EVALUATION_NAME = "gen_ai.evaluation.name";
+        /// On the `gen_ai.evaluation.result` event: the score.
+        EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value";
+        /// On the `gen_ai.evaluation.result` event: a low-cardinality label for the score.
+        EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label";
+        /// On the `gen_ai.evaluation.result` event: why the score was given.
+        EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation";
         RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
         RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
         USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
@@ -229,6 +238,13 @@ pub mod llmtrace {
         /// retry); the span links to the failed attempt.
         RETRY_ATTEMPT = "llmtrace.retry.attempt";
     }
+}
+
+/// Event names (span events, and the event name of log records).
+pub mod event {
+    /// `gen_ai.evaluation.result`: an evaluation of a span, a span event while the span is
+    /// open, a log record parented to it after it ended.
+    pub const EVALUATION_RESULT: &str = "gen_ai.evaluation.result";
 }
 
 /// Attributes of span links (not of spans: the key table does not list them).

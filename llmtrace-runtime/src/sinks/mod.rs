@@ -7,4 +7,5 @@ pub(crate) mod exporter;
 pub(crate) mod host;
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
+pub(crate) mod logs;
 pub(crate) mod worker;

@@ -6,6 +6,7 @@
 
 mod counters;
 mod error;
+pub(crate) mod evaluations;
 mod sampler;
 pub(crate) mod settings;
 mod sink;

@@ -1,0 +1,52 @@
+//! Evaluations of spans that have ended, on their way from the application's thread to the log
+//! exporters of the export worker.
+//!
+//! Evaluations are rare next to spans (one per judged answer, one per user's click), so a plain
+//! bounded queue behind a mutex is enough: the caller pushes and wakes the worker, which takes
+//! the whole queue on its next round. A full queue drops the newest result and counts it.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use super::warn;
+use crate::handoff;
+use crate::record::EvaluationResult;
+
+/// Results waiting for the export worker, at most.
+pub(crate) const QUEUE_CAPACITY: usize = 4096;
+
+static QUEUE: Mutex<VecDeque<EvaluationResult>> = Mutex::new(VecDeque::new());
+/// Results accepted by the first log exporter.
+pub(crate) static LOGGED: AtomicU64 = AtomicU64::new(0);
+/// Results dropped: the queue was full, no log exporter was configured, or the export failed.
+pub(crate) static DROPPED: AtomicU64 = AtomicU64::new(0);
+static WARNED_FULL: AtomicBool = AtomicBool::new(false);
+
+/// Queues a result for the log exporters and wakes the worker. Never blocks on export.
+pub(crate) fn submit(result: EvaluationResult) {
+    let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+    if queue.len() >= QUEUE_CAPACITY {
+        drop(queue);
+        DROPPED.fetch_add(1, Ordering::Relaxed);
+        if !WARNED_FULL.swap(true, Ordering::Relaxed) {
+            warn::warn(format_args!(
+                "evaluation results dropped: {QUEUE_CAPACITY} already waiting for export \
+                 (counted in stats().evaluations_dropped)"
+            ));
+        }
+        return;
+    }
+    queue.push_back(result);
+    drop(queue);
+    handoff::wake();
+}
+
+/// Takes every queued result, oldest first.
+pub(crate) fn take() -> Vec<EvaluationResult> {
+    let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+    if queue.is_empty() {
+        return Vec::new();
+    }
+    std::mem::take(&mut *queue).into()
+}
