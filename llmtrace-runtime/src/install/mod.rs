@@ -77,7 +77,14 @@ pub struct Builder {
     flush_timeout: Duration,
     mode: ModeChoice,
     otel_context: Option<bool>,
+    /// Builds the meter provider, given the resource.
+    #[cfg(feature = "metrics")]
+    metrics: Option<MeterProviderFactory>,
 }
+
+#[cfg(feature = "metrics")]
+type MeterProviderFactory =
+    Box<dyn FnOnce(opentelemetry_sdk::Resource) -> opentelemetry_sdk::metrics::SdkMeterProvider>;
 
 /// The export mode asked for: native, `tracing` or OTel-provider.
 #[derive(Debug, Default)]
@@ -129,6 +136,8 @@ impl Default for Builder {
             flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
             mode: ModeChoice::Native,
             otel_context: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 }
@@ -441,6 +450,41 @@ impl Builder {
         self
     }
 
+    /// Records the GenAI client metrics (`gen_ai.client.token.usage`,
+    /// `gen_ai.client.operation.duration` with `error.type`,
+    /// `gen_ai.client.operation.time_to_first_chunk` for streams, `gen_ai.execute_tool.duration`,
+    /// `gen_ai.invoke_agent.*`) and llmtrace's `llmtrace.client.cost` and
+    /// `llmtrace.client.unpriced_calls`, and exports them with `exporter` every `interval` and
+    /// on [`force_flush`](crate::force_flush). They are recorded on the export thread from the
+    /// spans it receives (native mode only), never on the application's.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use std::time::Duration;
+    ///
+    /// let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    /// let _guard = llmtrace::init()
+    ///     .metrics_exporter(metrics.clone(), Duration::from_secs(60))
+    ///     .install();
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_exporter<E>(mut self, exporter: E, interval: Duration) -> Self
+    where
+        E: opentelemetry_sdk::metrics::exporter::PushMetricExporter,
+    {
+        self.metrics = Some(Box::new(move |resource| {
+            let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(exporter)
+                .with_interval(interval)
+                .build();
+            opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                .with_resource(resource)
+                .with_reader(reader)
+                .build()
+        }));
+        self
+    }
+
     /// Installs llmtrace for this process and returns a guard that flushes and shuts down when
     /// dropped. When llmtrace is already installed, or cannot start, this warns and returns an
     /// inert guard; an exporter that cannot be built is reported and left out.
@@ -516,6 +560,11 @@ impl Builder {
             },
             content_limit,
             redaction: self.redaction.take().unwrap_or_default(),
+            #[cfg(feature = "metrics")]
+            metrics: match place {
+                Place::ExportWorker => self.metrics.take().map(|build| build(resource.clone())),
+                Place::EndingThread => None,
+            },
         };
         let mut interop = 0;
         let otel_default = !matches!(self.mode, ModeChoice::Native);

@@ -240,6 +240,39 @@ pub mod llmtrace {
     }
 }
 
+/// Attributes of metrics only (spans do not carry them).
+pub mod metric_attr {
+    keys! {
+        /// On `gen_ai.client.token.usage`: `input` or `output`.
+        TOKEN_TYPE = "gen_ai.token.type";
+    }
+}
+
+/// Metric names: the GenAI client metrics of the conventions (semantic conventions v1.41 and
+/// the GenAI repository's agent and tool metrics), and llmtrace's own.
+pub mod metric {
+    keys! {
+        /// Histogram `{token}`: input and output tokens per model call.
+        CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage";
+        /// Histogram `s`: the duration of a model call, with `error.type` when it failed.
+        CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration";
+        /// Histogram `s`: from the request to the first chunk of a streamed response.
+        CLIENT_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk";
+        /// Histogram `s`: the duration of a tool call.
+        EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration";
+        /// Histogram `s`: the duration of an agent's invocation.
+        INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration";
+        /// Histogram `{inference_call}`: an agent's own model calls per invocation.
+        INVOKE_AGENT_INFERENCE_CALLS = "gen_ai.invoke_agent.inference_calls";
+        /// Histogram `{tool_call}`: an agent's own tool calls per invocation.
+        INVOKE_AGENT_TOOL_CALLS = "gen_ai.invoke_agent.tool_calls";
+        /// Counter `USD`: the cost of model calls, from the same prices as the spans.
+        LLMTRACE_CLIENT_COST = "llmtrace.client.cost";
+        /// Counter `{call}`: model calls with usage but no known price.
+        LLMTRACE_CLIENT_UNPRICED_CALLS = "llmtrace.client.unpriced_calls";
+    }
+}
+
 /// Event names (span events, and the event name of log records).
 pub mod event {
     /// `gen_ai.evaluation.result`: an evaluation of a span, a span event while the span is
