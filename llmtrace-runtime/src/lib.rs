@@ -99,6 +99,9 @@ pub mod export {
     pub use crate::sinks::console::ConsoleExporter;
     #[cfg(feature = "jsonl")]
     pub use crate::sinks::jsonl::{JsonlExporter, JsonlExporterBuilder};
+    #[cfg(all(feature = "jsonl", feature = "metrics"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "jsonl", feature = "metrics"))))]
+    pub use crate::sinks::jsonl_metrics::JsonlMetricsExporter;
     pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
     /// Trace trees, as the [`ConsoleExporter`] prints them, from any set of spans: spans read

@@ -3,6 +3,8 @@
 //! file the default exporters write next to the traces), and feedback carried to a front end and
 //! back as the trace context's text.
 //!
+//! The same installation writes the GenAI metrics to the JSONL metrics file beside the traces.
+//!
 //! One installation for the whole file (a test binary is its own process): JSONL traces and logs
 //! in a temporary directory, and a head sampler that records no new trace and follows the
 //! parent's decision, so that the spans recorded are those of the tests' captures, and a trace
@@ -298,4 +300,35 @@ fn outside_a_trace_nothing_is_recorded() {
         llmtrace::evaluation("relevance").record_on(llmtrace::current()),
         Recorded::Skipped
     );
+}
+
+#[test]
+fn metrics_are_written_beside_the_traces() {
+    setup();
+    let capture = Capture::new();
+    let _ = capture.in_scope(|| answer("metrics?"));
+    llmtrace::force_flush(Duration::from_secs(10)).expect("flush");
+    let text = std::fs::read_to_string(setup().join("metrics.jsonl")).expect("a metrics file");
+    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).unwrap();
+    let resource_metrics = &last["resourceMetrics"][0];
+    assert_eq!(
+        attr(&resource_metrics["resource"]["attributes"], "service.name")["stringValue"],
+        "eval-test"
+    );
+    let metrics = resource_metrics["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap();
+    let duration = metrics
+        .iter()
+        .find(|m| m["name"] == "gen_ai.client.operation.duration")
+        .expect("the duration histogram");
+    assert_eq!(duration["unit"], "s");
+    let points = duration["histogram"]["dataPoints"].as_array().unwrap();
+    let gpt4o = points
+        .iter()
+        .find(|p| attr(&p["attributes"], "gen_ai.request.model")["stringValue"] == "gpt-4o")
+        .expect("a series for gpt-4o");
+    // Cumulative: at least this test's call (other tests of this file add theirs).
+    assert!(gpt4o["count"].as_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(gpt4o["explicitBounds"].as_array().unwrap().len(), 14);
 }

@@ -4,7 +4,8 @@
 //! metrics, and the conventions' units and bucket boundaries.
 //!
 //! One installation for the whole file (a test binary is its own process); every call of a test
-//! is in a capture, and the metrics are told apart by their model.
+//! is in a capture, and the metrics of tests running at the same time are told apart by their
+//! model (or tool, or agent), which no two tests share.
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
@@ -331,9 +332,16 @@ async fn time_to_first_chunk_only_for_streams() {
     assert_eq!(calls_counted, 2, "both calls have a duration");
 }
 
+/// The agent's own model, which no other test uses (the metrics are the process's).
+#[llmtrace::llm_call(provider = "openai", model = "gpt-4.1-nano")]
+fn agent_chat() -> String {
+    llmtrace::current().record_usage(Usage::new(10, 1));
+    "plan".into()
+}
+
 #[llmtrace::agent(name = "researcher")]
 fn research(fail_tool: bool) -> Result<String, String> {
-    let _ = chat(10, false);
+    agent_chat();
     lookup("tides").map_err(|e| e.to_string())?;
     if fail_tool {
         lookup("").map_err(|e| e.to_string())?;

@@ -588,14 +588,34 @@ impl Builder {
 
     /// Native mode: the export worker, with the exporters chosen here.
     fn start_native(mut self, env: EnvConfig, exporters: Exporters) -> Result<Installed, Error> {
+        let from_code = !self.exporters.is_empty();
+        let (specs, note) =
+            exporters::select(std::mem::take(&mut self.exporters), self.no_exporters, &env);
+        #[cfg(all(feature = "metrics", feature = "jsonl"))]
+        if self.metrics.is_none() {
+            // Metrics go next to the traces' JSONL file: `llmtrace-metrics.jsonl` in the
+            // default setup.
+            let beside = specs.iter().find_map(|spec| match spec {
+                ExporterSpec::Jsonl(path) => Some(path.clone()),
+                _ => None,
+            });
+            if let Some(traces) = beside {
+                let path = crate::sinks::logs::jsonl::path_beside(&traces, "metrics");
+                let interval = env
+                    .metric_interval
+                    .unwrap_or(settings::DEFAULT_METRIC_EXPORT_INTERVAL);
+                self = self.metrics_exporter(
+                    crate::sinks::jsonl_metrics::JsonlMetricsExporter::new(path),
+                    interval,
+                );
+            }
+        }
         let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
         let sampler = self
             .sampler
             .take()
             .or_else(|| env.sampler.clone())
             .unwrap_or_default();
-        let from_code = !self.exporters.is_empty();
-        let (specs, note) = exporters::select(self.exporters, self.no_exporters, &env);
         if let Some(note) = note {
             warn::info(format_args!("{note}"));
         }

@@ -7,5 +7,7 @@ pub(crate) mod exporter;
 pub(crate) mod host;
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
+#[cfg(all(feature = "jsonl", feature = "metrics"))]
+pub(crate) mod jsonl_metrics;
 pub(crate) mod logs;
 pub(crate) mod worker;

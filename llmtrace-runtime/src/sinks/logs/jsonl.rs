@@ -22,19 +22,25 @@ use crate::sinks::jsonl::JsonlExporter;
 /// `traces.jsonl` → `logs.jsonl`; a name without `traces` gets `.logs` before its extension
 /// (`app.jsonl` → `app.logs.jsonl`).
 pub(crate) fn logs_path_beside(traces: &Path) -> PathBuf {
+    path_beside(traces, "logs")
+}
+
+/// The file for `signal` (`logs`, `metrics`) next to a traces file: `traces` in its name
+/// replaced by `signal`, else `.{signal}` before its extension.
+pub(crate) fn path_beside(traces: &Path, signal: &str) -> PathBuf {
     let name = traces
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if let Some(at) = name.rfind("traces") {
         let mut logs = name.clone();
-        logs.replace_range(at..at + "traces".len(), "logs");
+        logs.replace_range(at..at + "traces".len(), signal);
         return traces.with_file_name(logs);
     }
     let stem = traces.file_stem().unwrap_or_default().to_string_lossy();
     let logs = match traces.extension() {
-        Some(ext) => format!("{stem}.logs.{}", ext.to_string_lossy()),
-        None => format!("{stem}.logs"),
+        Some(ext) => format!("{stem}.{signal}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{signal}"),
     };
     traces.with_file_name(logs)
 }
@@ -144,5 +150,9 @@ mod tests {
         for (traces, logs) in cases {
             assert_eq!(logs_path_beside(Path::new(traces)), Path::new(logs));
         }
+        assert_eq!(
+            path_beside(Path::new("llmtrace-traces.jsonl"), "metrics"),
+            Path::new("llmtrace-metrics.jsonl")
+        );
     }
 }
