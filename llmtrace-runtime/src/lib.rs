@@ -159,6 +159,9 @@ pub use message::{Message, Messages, Modality, Part, Role};
 pub use record::{Field, Kind, Value};
 pub use schema::{Document, EmbeddingVectors, ErrorType, GuardrailOutcome, Verdict};
 pub use semconv::Conventions;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use sinks::summary::{MetricsSummary, SummaryRow, metrics_summary};
 pub use stages::cost::ModelPrice;
 pub use stages::redact::{DEFAULT_SECRET_FIELDS, Detector, InvalidPattern, Redaction, Sensitive};
 pub use stages::tail::TailSampler;

@@ -165,7 +165,7 @@ fn token_histograms_sum_to_the_spans_tokens_and_cost_to_the_roll_up() {
     let ex = exported();
     let usage = find(&ex, "gen_ai.client.token.usage").expect("token usage recorded");
     assert_eq!(usage.unit(), "{token}");
-    let points = u64_points(&usage, "gpt-4o");
+    let points = u64_points(usage, "gpt-4o");
     assert_eq!(points.len(), 2, "one series per token type: {points:?}");
     for point in &points {
         let token_type = attr(point.attributes(), "gen_ai.token.type").unwrap();
@@ -197,13 +197,13 @@ fn token_histograms_sum_to_the_spans_tokens_and_cost_to_the_roll_up() {
         .sum();
     let cost = find(&ex, "llmtrace.client.cost").expect("cost recorded");
     assert_eq!(cost.unit(), "USD");
-    let counted = f64_sum(&cost, "gpt-4o");
+    let counted = f64_sum(cost, "gpt-4o");
     assert!(roll_up > 0.0);
     assert!((counted - roll_up).abs() < 1e-12, "{counted} vs {roll_up}");
 
     // Not streamed: no time to first chunk for these calls.
     if let Some(ttfc) = find(&ex, "gen_ai.client.operation.time_to_first_chunk") {
-        assert!(f64_points(&ttfc, "gen_ai.request.model", "gpt-4o").is_empty());
+        assert!(f64_points(ttfc, "gen_ai.request.model", "gpt-4o").is_empty());
     }
 }
 
@@ -223,7 +223,7 @@ fn failed_calls_carry_error_type_on_their_duration() {
     let ex = exported();
     let duration = find(&ex, "gen_ai.client.operation.duration").expect("durations recorded");
     assert_eq!(duration.unit(), "s");
-    let points = f64_points(&duration, "gen_ai.request.model", "claude-sonnet-4-5");
+    let points = f64_points(duration, "gen_ai.request.model", "claude-sonnet-4-5");
     assert_eq!(points.len(), 2, "ok and failed series: {points:?}");
     let failed: Vec<_> = points
         .iter()
@@ -259,9 +259,21 @@ fn failed_calls_carry_error_type_on_their_duration() {
         ok.bounds().collect::<Vec<_>>(),
         [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
     );
+    // The summary table's row for the model counts the same calls.
+    let summary = llmtrace::metrics_summary();
+    let row = summary
+        .rows()
+        .iter()
+        .find(|r| r.model == "claude-sonnet-4-5")
+        .expect("a row for the model");
+    assert_eq!(row.provider, "anthropic");
+    assert_eq!((row.calls, row.errors, row.rate_limited), (3, 1, 1));
+    assert_eq!((row.input_tokens, row.output_tokens), (200, 20));
+    assert!(row.latency_p50.is_some() && row.ttft_p50.is_none());
+    assert!(summary.to_string().contains("claude-sonnet-4-5"));
     // Tokens only for the calls that returned usage.
     let usage = find(&ex, "gen_ai.client.token.usage").unwrap();
-    let input = u64_points(&usage, "claude-sonnet-4-5")
+    let input = u64_points(usage, "claude-sonnet-4-5")
         .into_iter()
         .find(|p| attr(p.attributes(), "gen_ai.token.type").as_deref() == Some("input"))
         .unwrap();
@@ -320,12 +332,12 @@ async fn time_to_first_chunk_only_for_streams() {
     let ex = exported();
     let ttfc = find(&ex, "gen_ai.client.operation.time_to_first_chunk").expect("recorded");
     assert_eq!(ttfc.unit(), "s");
-    let points = f64_points(&ttfc, "gen_ai.request.model", "gpt-4o-mini");
+    let points = f64_points(ttfc, "gen_ai.request.model", "gpt-4o-mini");
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].count(), 1, "the stream only");
     assert_eq!(points[0].sum(), ttfc_span);
     let duration = find(&ex, "gen_ai.client.operation.duration").unwrap();
-    let calls_counted: u64 = f64_points(&duration, "gen_ai.request.model", "gpt-4o-mini")
+    let calls_counted: u64 = f64_points(duration, "gen_ai.request.model", "gpt-4o-mini")
         .iter()
         .map(|p| p.count())
         .sum();
@@ -369,7 +381,7 @@ fn tool_and_agent_metrics() {
 
     let ex = exported();
     let tools = find(&ex, "gen_ai.execute_tool.duration").expect("tool durations");
-    let points = f64_points(&tools, "gen_ai.tool.name", "lookup");
+    let points = f64_points(tools, "gen_ai.tool.name", "lookup");
     let count = |failed: bool| -> u64 {
         points
             .iter()
@@ -408,7 +420,7 @@ fn tool_and_agent_metrics() {
     };
     assert_eq!(sum, 3, "1 + 2 tool calls");
     let agents = find(&ex, "gen_ai.invoke_agent.duration").unwrap();
-    let failed = f64_points(&agents, "gen_ai.agent.name", "researcher")
+    let failed = f64_points(agents, "gen_ai.agent.name", "researcher")
         .into_iter()
         .filter(|p| attr(p.attributes(), "error.type").as_deref() == Some("String"))
         .count();

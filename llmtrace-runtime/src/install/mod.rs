@@ -610,6 +610,10 @@ impl Builder {
                 );
             }
         }
+        #[cfg(feature = "metrics")]
+        crate::sinks::summary::print_at_shutdown(
+            self.metrics.is_some() && specs.iter().any(|s| matches!(s, ExporterSpec::Console)),
+        );
         let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
         let sampler = self
             .sampler

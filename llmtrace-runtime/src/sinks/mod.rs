@@ -10,4 +10,6 @@ pub(crate) mod jsonl;
 #[cfg(all(feature = "jsonl", feature = "metrics"))]
 pub(crate) mod jsonl_metrics;
 pub(crate) mod logs;
+#[cfg(feature = "metrics")]
+pub(crate) mod summary;
 pub(crate) mod worker;

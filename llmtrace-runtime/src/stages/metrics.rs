@@ -19,6 +19,7 @@ use crate::record::{Field, Kind, Record, Status, Value, clock};
 use crate::semconv as derived;
 use crate::semconv::keys::{gen_ai, metric, metric_attr};
 use crate::state::Counters;
+use crate::state::summary::{self, CallSample};
 
 /// Durations (`s`): the conventions' buckets for operation durations.
 const DURATION_BUCKETS: [f64; 14] = [
@@ -185,12 +186,32 @@ impl MetricsStage {
         self.duration.record(duration(rec), &attrs);
 
         attrs.truncate(priced);
-        if let Some(usd) = rec.get(Field::CostTotal).and_then(float) {
+        let cost = rec.get(Field::CostTotal).and_then(float);
+        if let Some(usd) = cost {
             self.cost.add(usd, &attrs);
         }
         if matches!(rec.get(Field::Unpriced), Some(Value::Bool(true))) {
             self.unpriced.add(1, &attrs);
         }
+        summary::add(CallSample {
+            provider: string(rec, Field::Provider)
+                .unwrap_or_default()
+                .into_owned(),
+            model: string(rec, Field::ResponseModel)
+                .or_else(|| string(rec, Field::Model))
+                .unwrap_or_default()
+                .into_owned(),
+            seconds: duration(rec),
+            ttft: rec.get(Field::TimeToFirstChunk).and_then(float),
+            error_type: (rec.status == Status::Error).then(|| {
+                string(rec, Field::ErrorType)
+                    .unwrap_or(Cow::Borrowed("_OTHER"))
+                    .into_owned()
+            }),
+            input_tokens: rec.token(Field::InputTokens),
+            output_tokens: rec.token(Field::OutputTokens),
+            cost,
+        });
     }
 
     fn tool_call(&self, rec: &Record) {
