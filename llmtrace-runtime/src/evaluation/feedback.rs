@@ -4,7 +4,7 @@
 use super::{EvaluationTarget, Judged, Recorded, evaluation};
 
 /// The evaluation name of user feedback.
-pub const USER_FEEDBACK: &str = "user_feedback";
+pub const USER_FEEDBACK: &str = crate::semconv::keys::event::USER_FEEDBACK;
 
 /// Starts feedback from a user on the trace `target` designates: the context captured in its
 /// root span (sent to the front end as [`TraceContext::to_string`](crate::TraceContext) and

@@ -278,6 +278,8 @@ pub mod event {
     /// `gen_ai.evaluation.result`: an evaluation of a span, a span event while the span is
     /// open, a log record parented to it after it ended.
     pub const EVALUATION_RESULT: &str = "gen_ai.evaluation.result";
+    /// The `gen_ai.evaluation.name` of feedback from users.
+    pub const USER_FEEDBACK: &str = "user_feedback";
 }
 
 /// Attributes of span links (not of spans: the key table does not list them).

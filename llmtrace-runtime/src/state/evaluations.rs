@@ -22,9 +22,21 @@ pub(crate) static LOGGED: AtomicU64 = AtomicU64::new(0);
 /// Results dropped: the queue was full, no log exporter was configured, or the export failed.
 pub(crate) static DROPPED: AtomicU64 = AtomicU64::new(0);
 static WARNED_FULL: AtomicBool = AtomicBool::new(false);
+/// The latest results, by trace: what a tail sampler reads when it decides a trace that
+/// received feedback or a score after some of its spans ended.
+static RECENT: Mutex<VecDeque<(u128, String, Option<f64>)>> = Mutex::new(VecDeque::new());
+/// Results remembered for tail sampling, at most.
+const RECENT_KEPT: usize = 4096;
 
 /// Queues a result for the log exporters and wakes the worker. Never blocks on export.
 pub(crate) fn submit(result: EvaluationResult) {
+    {
+        let mut recent = RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+        if recent.len() >= RECENT_KEPT {
+            recent.pop_front();
+        }
+        recent.push_back((result.trace_id, result.name.to_string(), result.score));
+    }
     let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
     if queue.len() >= QUEUE_CAPACITY {
         drop(queue);
@@ -49,4 +61,15 @@ pub(crate) fn take() -> Vec<EvaluationResult> {
         return Vec::new();
     }
     std::mem::take(&mut *queue).into()
+}
+
+/// The names and scores of the latest results for `trace_id`.
+pub(crate) fn recent(trace_id: u128) -> Vec<(String, Option<f64>)> {
+    RECENT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|(t, _, _)| *t == trace_id)
+        .map(|(_, name, score)| (name.clone(), *score))
+        .collect()
 }
