@@ -201,6 +201,9 @@ fn token_histograms_sum_to_the_spans_tokens_and_cost_to_the_roll_up() {
     assert!(roll_up > 0.0);
     assert!((counted - roll_up).abs() < 1e-12, "{counted} vs {roll_up}");
 
+    // The latest experimental set only with the opt-in (`tests/metrics_latest.rs`).
+    assert!(find(&ex, "gen_ai.client.inference.duration").is_none());
+    assert!(find(&ex, "gen_ai.client.inference.usage.input_tokens").is_none());
     // Not streamed: no time to first chunk for these calls.
     if let Some(ttfc) = find(&ex, "gen_ai.client.operation.time_to_first_chunk") {
         assert!(f64_points(ttfc, "gen_ai.request.model", "gpt-4o").is_empty());

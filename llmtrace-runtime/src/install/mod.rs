@@ -565,6 +565,8 @@ impl Builder {
                 Place::ExportWorker => self.metrics.take().map(|build| build(resource.clone())),
                 Place::EndingThread => None,
             },
+            #[cfg(feature = "metrics")]
+            latest_metrics: conventions.latest,
         };
         let mut interop = 0;
         let otel_default = !matches!(self.mode, ModeChoice::Native);

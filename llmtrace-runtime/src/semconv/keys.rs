@@ -245,6 +245,9 @@ pub mod metric_attr {
     keys! {
         /// On `gen_ai.client.token.usage`: `input` or `output`.
         TOKEN_TYPE = "gen_ai.token.type";
+        /// On the `gen_ai.client.inference.usage.*` counters (latest experimental set): `text`,
+        /// `image`, `audio`, or `unknown` for totals without a breakdown.
+        TOKEN_MODALITY = "gen_ai.token.modality";
     }
 }
 
@@ -266,6 +269,21 @@ pub mod metric {
         INVOKE_AGENT_INFERENCE_CALLS = "gen_ai.invoke_agent.inference_calls";
         /// Histogram `{tool_call}`: an agent's own tool calls per invocation.
         INVOKE_AGENT_TOOL_CALLS = "gen_ai.invoke_agent.tool_calls";
+        /// Histogram `s` (latest experimental set): the duration of an inference call.
+        CLIENT_INFERENCE_DURATION = "gen_ai.client.inference.duration";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_INPUT_TOKENS = "gen_ai.client.inference.usage.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS = "gen_ai.client.inference.usage.output_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS =
+            "gen_ai.client.inference.usage.cache_read.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS =
+            "gen_ai.client.inference.usage.cache_write.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS =
+            "gen_ai.client.inference.usage.reasoning.output_tokens";
         /// Counter `USD`: the cost of model calls, from the same prices as the spans.
         LLMTRACE_CLIENT_COST = "llmtrace.client.cost";
         /// Counter `{call}`: model calls with usage but no known price.

@@ -49,6 +49,15 @@ pub(crate) struct MetricsStage {
     agent_tool_calls: Histogram<u64>,
     cost: Counter<f64>,
     unpriced: Counter<u64>,
+    /// The newer inference metrics, with `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+    latest: Option<Latest>,
+}
+
+/// The latest experimental set: inference duration and usage counters by modality.
+struct Latest {
+    duration: Histogram<f64>,
+    /// Counters for input, output, cache read, cache write and reasoning tokens.
+    usage: [(Field, Counter<u64>); 5],
 }
 
 impl std::fmt::Debug for MetricsStage {
@@ -79,7 +88,8 @@ fn counts(
 }
 
 impl MetricsStage {
-    pub(crate) fn new(provider: SdkMeterProvider) -> Self {
+    /// The instruments on `provider`; with `latest`, the latest experimental set too.
+    pub(crate) fn new(provider: SdkMeterProvider, latest: bool) -> Self {
         let meter = provider.meter_with_scope(
             opentelemetry::InstrumentationScope::builder("llmtrace")
                 .with_version(env!("CARGO_PKG_VERSION"))
@@ -124,6 +134,7 @@ impl MetricsStage {
                 .u64_counter(metric::LLMTRACE_CLIENT_UNPRICED_CALLS)
                 .with_unit("{call}")
                 .build(),
+            latest: latest.then(|| Latest::new(&meter)),
             provider,
         }
     }
@@ -169,6 +180,11 @@ impl MetricsStage {
         }
 
         let common = attrs.len();
+        if let (Some(latest), Kind::LlmCall) = (&self.latest, rec.kind()) {
+            if derived::operation(rec) != "embeddings" {
+                latest.record(rec, &mut attrs);
+            }
+        }
         for (field, token_type) in [
             (Field::InputTokens, "input"),
             (Field::OutputTokens, "output"),
@@ -247,6 +263,58 @@ impl MetricsStage {
         }
         push_error(&mut attrs, rec);
         self.agent_duration.record(duration(rec), &attrs);
+        attrs.truncate(common);
+    }
+}
+
+impl Latest {
+    fn new(meter: &Meter) -> Self {
+        let counter = |name: &'static str| meter.u64_counter(name).with_unit("{token}").build();
+        Latest {
+            duration: seconds(meter, metric::CLIENT_INFERENCE_DURATION, &DURATION_BUCKETS),
+            usage: [
+                (
+                    Field::InputTokens,
+                    counter(metric::CLIENT_INFERENCE_USAGE_INPUT_TOKENS),
+                ),
+                (
+                    Field::OutputTokens,
+                    counter(metric::CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS),
+                ),
+                (
+                    Field::CacheReadTokens,
+                    counter(metric::CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS),
+                ),
+                (
+                    Field::CacheWriteTokens,
+                    counter(metric::CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS),
+                ),
+                (
+                    Field::ReasoningTokens,
+                    counter(metric::CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS),
+                ),
+            ],
+        }
+    }
+
+    /// An inference call (not embeddings): its duration, and its tokens under modality
+    /// `unknown` (llmtrace records no per-modality breakdown). Input and output are counted for
+    /// every call, 0 when no usage came back, as the conventions ask; the breakdowns only when
+    /// reported.
+    fn record(&self, rec: &Record, attrs: &mut Vec<KeyValue>) {
+        let common = attrs.len();
+        push_error(attrs, rec);
+        self.duration.record(duration(rec), attrs);
+        attrs.truncate(common);
+        attrs.push(KeyValue::new(metric_attr::TOKEN_MODALITY, "unknown"));
+        for (field, counter) in &self.usage {
+            let always = matches!(field, Field::InputTokens | Field::OutputTokens);
+            match rec.token(*field) {
+                Some(n) => counter.add(n, attrs),
+                None if always => counter.add(0, attrs),
+                None => {}
+            }
+        }
         attrs.truncate(common);
     }
 }

@@ -50,6 +50,9 @@ pub(crate) struct StageConfig {
     /// Where the GenAI client metrics are recorded; none without a metrics exporter.
     #[cfg(feature = "metrics")]
     pub(crate) metrics: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+    /// Also the latest experimental metrics (`gen_ai.client.inference.*`).
+    #[cfg(feature = "metrics")]
+    pub(crate) latest_metrics: bool,
 }
 
 /// Every stage, in order. See the module docs.
@@ -83,7 +86,10 @@ impl Stages {
         // agent metrics count its calls), before tail sampling (a dropped trace still counts).
         #[cfg(feature = "metrics")]
         if let (Some(provider), Place::ExportWorker) = (config.metrics, place) {
-            held.push(Box::new(metrics::MetricsStage::new(provider)));
+            held.push(Box::new(metrics::MetricsStage::new(
+                provider,
+                config.latest_metrics,
+            )));
         }
         if let Some(tail) = config.tail {
             match place {
