@@ -117,7 +117,17 @@ fn factory(spec: ExporterSpec, otlp_budget: Duration, logs: &mut LogSinks) -> Ex
             ));
             jsonl_factory(path)
         }
-        ExporterSpec::Otlp { endpoint, protocol } => otlp(endpoint, protocol, otlp_budget),
+        ExporterSpec::Otlp { endpoint, protocol } => {
+            // Evaluations of ended spans go to the same collector, as log records.
+            #[cfg(feature = "otlp-http")]
+            if protocol == OtlpProtocol::HttpProtobuf {
+                logs.push(crate::sinks::logs::otlp::OtlpLogs::new(
+                    endpoint.clone(),
+                    otlp_budget,
+                ));
+            }
+            otlp(endpoint, protocol, otlp_budget)
+        }
     }
 }
 

@@ -593,8 +593,34 @@ impl Builder {
         let from_code = !self.exporters.is_empty();
         let (specs, note) =
             exporters::select(std::mem::take(&mut self.exporters), self.no_exporters, &env);
+        // Metrics go where the traces go: to the OTLP collector (over HTTP; unless
+        // `OTEL_METRICS_EXPORTER=none`), else next to the traces' JSONL file.
+        #[cfg(all(feature = "metrics", feature = "otlp-http"))]
+        if self.metrics.is_none() && !env.metrics_off {
+            let otlp = specs.iter().find_map(|spec| match spec {
+                ExporterSpec::Otlp {
+                    endpoint,
+                    protocol: OtlpProtocol::HttpProtobuf,
+                } => Some(endpoint.clone()),
+                _ => None,
+            });
+            if let Some(endpoint) = otlp {
+                let timeout = env
+                    .otlp_timeout
+                    .map_or(self.export_timeout, |t| t.min(self.export_timeout));
+                match crate::sinks::otlp_metrics::OtlpMetrics::new(endpoint.as_deref(), timeout) {
+                    Ok(exporter) => {
+                        let interval = env
+                            .metric_interval
+                            .unwrap_or(settings::DEFAULT_METRIC_EXPORT_INTERVAL);
+                        self = self.metrics_exporter(exporter, interval);
+                    }
+                    Err(e) => warn::warn(format_args!("OTLP metrics not exported: {e}")),
+                }
+            }
+        }
         #[cfg(all(feature = "metrics", feature = "jsonl"))]
-        if self.metrics.is_none() {
+        if self.metrics.is_none() && !env.metrics_off {
             // Metrics go next to the traces' JSONL file: `llmtrace-metrics.jsonl` in the
             // default setup.
             let beside = specs.iter().find_map(|spec| match spec {

@@ -347,7 +347,9 @@ fn run(
         worker.drain();
         worker.process(false);
         // After the spans of this round, so that the console has their traces.
-        worker.logs.export_queued(worker.mapper.resource());
+        worker
+            .logs
+            .export_queued(worker.mapper.resource(), &worker.runtime);
         // Before answering a flush, so that a caller reading the counters sees the warning too.
         worker.counters.warn_on_new_drops();
         for command in commands {
@@ -546,7 +548,8 @@ impl Worker {
     fn flush(&mut self) -> Result<(), Error> {
         self.drain();
         self.process(true);
-        self.logs.export_queued(self.mapper.resource());
+        self.logs
+            .export_queued(self.mapper.resource(), &self.runtime);
         let mut result = match self.flush_error.take() {
             Some(e) => Err(e),
             None => Ok(()),

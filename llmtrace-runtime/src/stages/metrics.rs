@@ -21,6 +21,9 @@ use crate::semconv::keys::{gen_ai, metric, metric_attr};
 use crate::state::Counters;
 use crate::state::summary::{self, CallSample};
 
+/// How long a flush waits for the metrics export.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
 /// Durations (`s`): the conventions' buckets for operation durations.
 const DURATION_BUCKETS: [f64; 14] = [
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
@@ -387,8 +390,18 @@ impl Stage for MetricsStage {
     }
 
     /// Nothing is held; the metrics recorded so far are exported, so that a flush of llmtrace
-    /// delivers them too.
+    /// delivers them too. The export runs on a thread of its own and the worker waits for it at
+    /// most [`FLUSH_WAIT`]: a stalled metrics collector must not hold back the spans.
     fn flush(&mut self, _: &mut Vec<Record>, _: &Counters) {
-        let _ = self.provider.force_flush();
+        let (done, wait) = std::sync::mpsc::channel();
+        let provider = self.provider.clone();
+        let started = std::thread::Builder::new()
+            .name("llmtrace-metrics-flush".into())
+            .spawn(move || {
+                let _ = done.send(provider.force_flush());
+            });
+        if started.is_ok() {
+            let _ = wait.recv_timeout(FLUSH_WAIT);
+        }
     }
 }

@@ -64,7 +64,12 @@ impl JsonlLogs {
 }
 
 impl LogSink for JsonlLogs {
-    fn export(&mut self, results: &[EvaluationResult], resource: &Resource) -> Result<(), String> {
+    fn export(
+        &mut self,
+        results: &[EvaluationResult],
+        resource: &Resource,
+        _: &tokio::runtime::Runtime,
+    ) -> Result<(), String> {
         let request = request(results, resource, &self.scope);
         let mut line = serde_json::to_vec(&request)
             .map_err(|e| format!("cannot encode log records as OTLP/JSON: {e}"))?;

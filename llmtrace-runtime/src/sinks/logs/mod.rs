@@ -4,6 +4,8 @@
 
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
+#[cfg(feature = "otlp-http")]
+pub(crate) mod otlp;
 
 use std::fmt::Debug;
 use std::sync::atomic::Ordering;
@@ -16,12 +18,23 @@ use crate::state::evaluations;
 
 /// One place evaluation results are written to.
 pub(crate) trait LogSink: Send + Debug {
-    /// Writes the results; an error says what failed.
-    fn export(&mut self, results: &[EvaluationResult], resource: &Resource) -> Result<(), String>;
+    /// Writes the results; an error says what failed. `runtime` is the export worker's, for
+    /// sinks that do network I/O.
+    fn export(
+        &mut self,
+        results: &[EvaluationResult],
+        resource: &Resource,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<(), String>;
 }
 
 impl LogSink for ConsoleEvaluations {
-    fn export(&mut self, results: &[EvaluationResult], _: &Resource) -> Result<(), String> {
+    fn export(
+        &mut self,
+        results: &[EvaluationResult],
+        _: &Resource,
+        _: &tokio::runtime::Runtime,
+    ) -> Result<(), String> {
         self.show(results);
         Ok(())
     }
@@ -40,7 +53,7 @@ impl LogSinks {
 
     /// Exports the results queued so far, and counts them: logged when the first sink took
     /// them, else dropped (no sink, or it failed).
-    pub(crate) fn export_queued(&mut self, resource: &Resource) {
+    pub(crate) fn export_queued(&mut self, resource: &Resource, runtime: &tokio::runtime::Runtime) {
         let results = evaluations::take();
         if results.is_empty() {
             return;
@@ -50,7 +63,7 @@ impl LogSinks {
         for sink in &mut self.sinks {
             // A sink that panics must not take the worker down with it.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                sink.export(&results, resource)
+                sink.export(&results, resource, runtime)
             }))
             .unwrap_or_else(|_| Err("the log sink panicked".into()));
             if let Err(e) = &outcome {
