@@ -81,7 +81,9 @@ pub enum Recorded {
     SpanEvent,
     /// A log record carrying the judged span's ids, queued for the log exporters.
     LogRecord,
-    /// Nothing: llmtrace is not installed, or the target is not inside a trace.
+    /// Nothing: llmtrace is not installed, the target is not inside a trace, or the span has
+    /// ended in the `tracing` or OTel-provider mode, which export spans only (counted in
+    /// `stats().evaluations_dropped`).
     Skipped,
 }
 
@@ -147,6 +149,12 @@ impl Evaluation {
             if add_event_to_open_span(ids.span_id, event).is_ok() {
                 return Recorded::SpanEvent;
             }
+        }
+        // The host modes have no export worker to send log records: the host's exporters take
+        // spans only.
+        if state::get().is_some_and(|p| p.output.host().is_some()) {
+            evaluations::count_dropped();
+            return Recorded::Skipped;
         }
         evaluations::submit(result);
         Recorded::LogRecord

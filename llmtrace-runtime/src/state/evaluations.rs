@@ -54,6 +54,11 @@ pub(crate) fn submit(result: EvaluationResult) {
     handoff::wake();
 }
 
+/// Counts a result that could not be queued for export.
+pub(crate) fn count_dropped() {
+    DROPPED.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Takes every queued result, oldest first.
 pub(crate) fn take() -> Vec<EvaluationResult> {
     let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
