@@ -17,10 +17,13 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
 
+/// The requests received: (path, body).
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A loopback OTLP/HTTP receiver: answers `200` to every request and keeps (path, body).
 struct Receiver {
     addr: std::net::SocketAddr,
-    requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: Received,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }

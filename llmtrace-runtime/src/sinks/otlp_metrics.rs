@@ -57,7 +57,7 @@ impl PushMetricExporter for OtlpMetrics {
         let timeout = self.timeout;
         self.runtime
             .block_on(async { tokio::time::timeout(timeout, self.inner.export(metrics)).await })
-            .unwrap_or_else(|_| Err(OTelSdkError::Timeout(timeout)))
+            .unwrap_or(Err(OTelSdkError::Timeout(timeout)))
     }
 
     fn force_flush(&self) -> OTelSdkResult {
