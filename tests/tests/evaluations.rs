@@ -214,7 +214,7 @@ fn feedback_comes_back_from_the_front_end_as_text() {
     let parsed: TraceContext = text.parse().expect("a traceparent");
     let recorded = llmtrace::feedback(&parsed)
         .thumbs_down()
-        .comment("wrong order status")
+        .comment("wrong order status, write to jane.doe@example.com")
         .record();
     assert_eq!(recorded, Recorded::LogRecord);
 
@@ -240,9 +240,10 @@ fn feedback_comes_back_from_the_front_end_as_text() {
         attr(attributes, "gen_ai.evaluation.score.label")["stringValue"],
         "thumbs_down"
     );
+    // Redacted as a span's content is.
     assert_eq!(
         attr(attributes, "gen_ai.evaluation.explanation")["stringValue"],
-        "wrong order status"
+        "wrong order status, write to [REDACTED:email]"
     );
 }
 

@@ -347,9 +347,7 @@ fn run(
         worker.drain();
         worker.process(false);
         // After the spans of this round, so that the console has their traces.
-        worker
-            .logs
-            .export_queued(worker.mapper.resource(), &worker.runtime);
+        worker.export_logs();
         // Before answering a flush, so that a caller reading the counters sees the warning too.
         worker.counters.warn_on_new_drops();
         for command in commands {
@@ -548,8 +546,7 @@ impl Worker {
     fn flush(&mut self) -> Result<(), Error> {
         self.drain();
         self.process(true);
-        self.logs
-            .export_queued(self.mapper.resource(), &self.runtime);
+        self.export_logs();
         let mut result = match self.flush_error.take() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -560,6 +557,15 @@ impl Worker {
             }
         }
         result
+    }
+
+    /// Exports the evaluation results queued for the log sinks, redacted as spans' content is.
+    fn export_logs(&mut self) {
+        let (content, counters) = (&self.stages.content, &self.counters);
+        self.logs
+            .export_queued(self.mapper.resource(), &self.runtime, |result| {
+                content.process_evaluation(result, counters)
+            });
     }
 
     /// Counts what is still buffered at shutdown as dropped.

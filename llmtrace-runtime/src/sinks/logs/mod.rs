@@ -51,13 +51,19 @@ impl LogSinks {
         self.sinks.push(Box::new(sink));
     }
 
-    /// Exports the results queued so far, and counts them: logged when the first sink took
-    /// them, else dropped (no sink, or it failed).
-    pub(crate) fn export_queued(&mut self, resource: &Resource, runtime: &tokio::runtime::Runtime) {
-        let results = evaluations::take();
+    /// Exports the results queued so far, each first passed to `prepare` (redaction), and
+    /// counts them: logged when the first sink took them, else dropped (no sink, or it failed).
+    pub(crate) fn export_queued(
+        &mut self,
+        resource: &Resource,
+        runtime: &tokio::runtime::Runtime,
+        prepare: impl Fn(&mut EvaluationResult),
+    ) {
+        let mut results = evaluations::take();
         if results.is_empty() {
             return;
         }
+        results.iter_mut().for_each(prepare);
         let n = results.len() as u64;
         let mut first = None;
         for sink in &mut self.sinks {
