@@ -68,11 +68,27 @@ fn example_exports_to_an_otlp_http_collector() {
     let requests = receiver.requests();
     assert!(!requests.is_empty(), "no export reached the receiver");
     let mut spans = Vec::new();
+    let mut metric_names = Vec::new();
     for r in &requests {
         assert_eq!(r.method, "POST");
-        assert_eq!(r.path, "/v1/traces");
         assert_eq!(r.header("x-api-key"), Some("secret-123"));
         assert_eq!(r.header("content-type"), Some("application/x-protobuf"));
+        // The GenAI metrics go to the same collector, configured by the same variables.
+        if r.path == "/v1/metrics" {
+            use prost::Message;
+            let request = opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(r.body.as_slice())
+                .expect("a metrics request");
+            metric_names.extend(
+                request
+                    .resource_metrics
+                    .into_iter()
+                    .flat_map(|rm| rm.scope_metrics)
+                    .flat_map(|sm| sm.metrics)
+                    .map(|m| m.name),
+            );
+            continue;
+        }
+        assert_eq!(r.path, "/v1/traces");
         let body = r.decode_traces();
         for rs in body.resource_spans {
             let resource = rs.resource.expect("resource");
@@ -86,6 +102,13 @@ fn example_exports_to_an_otlp_http_collector() {
             }
         }
     }
+
+    assert!(
+        metric_names
+            .iter()
+            .any(|n| n == "gen_ai.client.token.usage"),
+        "metrics received: {metric_names:?}"
+    );
 
     let mut traces: HashMap<Vec<u8>, Vec<Span>> = HashMap::new();
     for s in spans {

@@ -42,6 +42,7 @@ mod state;
 // The hot path: the guard, context, capture, streams.
 mod capture;
 mod context;
+pub mod evaluation;
 mod message;
 pub mod propagation;
 pub mod schema;
@@ -98,6 +99,9 @@ pub mod export {
     pub use crate::sinks::console::ConsoleExporter;
     #[cfg(feature = "jsonl")]
     pub use crate::sinks::jsonl::{JsonlExporter, JsonlExporterBuilder};
+    #[cfg(all(feature = "jsonl", feature = "metrics"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "jsonl", feature = "metrics"))))]
+    pub use crate::sinks::jsonl_metrics::JsonlMetricsExporter;
     pub use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
     /// Trace trees, as the [`ConsoleExporter`] prints them, from any set of spans: spans read
@@ -146,14 +150,18 @@ pub mod export {
 }
 
 pub use context::{
-    ContextGuard, CurrentSpan, FutureExt, ScopeBuilder, SpanId, TraceContext, TraceId, WithTrace,
-    current, scope,
+    ContextGuard, CurrentSpan, FutureExt, ParseTraceContextError, ScopeBuilder, SpanId,
+    TraceContext, TraceId, WithTrace, current, scope,
 };
+pub use evaluation::{Evaluation, Feedback, Recorded, evaluation, feedback};
 pub use install::{Builder, EnvSource, Guard, OtlpProtocol, ProcessEnv, init};
 pub use message::{Message, Messages, Modality, Part, Role};
 pub use record::{Field, Kind, Value};
 pub use schema::{Document, EmbeddingVectors, ErrorType, GuardrailOutcome, Verdict};
 pub use semconv::Conventions;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use sinks::summary::{MetricsSummary, SummaryRow, metrics_summary};
 pub use stages::cost::ModelPrice;
 pub use stages::redact::{DEFAULT_SECRET_FIELDS, Detector, InvalidPattern, Redaction, Sensitive};
 pub use stages::tail::TailSampler;

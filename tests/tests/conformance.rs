@@ -3,6 +3,11 @@
 //! embeddings, rerankers, guardrails and steps), is in the OpenTelemetry GenAI registry list and
 //! is not deprecated there.
 //! The registry list is test data: `llmtrace-macros/data/genai-attributes.txt`.
+//!
+//! Metrics too: every metric llmtrace records has its conventions' name and unit
+//! (`tests/data/genai-metrics.txt`, from the conventions' `metrics.yaml`) or is llmtrace's own
+//! (`llmtrace.*`), and every `gen_ai.*` attribute on a metric is in the registry. The evaluation
+//! event's attributes are checked with the spans'.
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
@@ -14,6 +19,36 @@ use llmtrace_runtime as llmtrace;
 use llmtrace_runtime::semconv::keys;
 
 const REGISTRY: &str = include_str!("../../llmtrace-macros/data/genai-attributes.txt");
+const METRICS: &str = include_str!("../data/genai-metrics.txt");
+
+/// The metrics exporter of this process: installed before the first capture.
+fn metrics_exporter() -> &'static opentelemetry_sdk::metrics::InMemoryMetricExporter {
+    static EXPORTER: std::sync::OnceLock<opentelemetry_sdk::metrics::InMemoryMetricExporter> =
+        std::sync::OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+        let guard = llmtrace::init()
+            .without_exporters()
+            .export_interval(std::time::Duration::from_millis(20))
+            .metrics_exporter(exporter.clone(), std::time::Duration::from_secs(3600))
+            .try_install()
+            .expect("installs");
+        std::mem::forget(guard);
+        exporter
+    })
+}
+
+/// The conventions' metrics: name -> unit.
+fn metric_list() -> BTreeMap<&'static str, &'static str> {
+    METRICS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols[0], cols[2])
+        })
+        .collect()
+}
 
 /// Registry entries: name -> stability (`development`, `deprecated`, ...).
 fn registry() -> BTreeMap<&'static str, &'static str> {
@@ -61,6 +96,7 @@ fn key_constants_of_the_default_profile_are_registered_and_current() {
         .chain(keys::openinference::ALL)
         .chain(keys::langfuse::ALL)
         .chain(keys::llmtrace::ALL)
+        .chain(keys::metric_attr::ALL)
         .filter_map(|k| check(k, &registry))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
@@ -117,6 +153,12 @@ fn workflow(fail: bool) -> Result<String, std::io::Error> {
     let _ = search("q", fail);
     let _ = lookup(1, fail);
     let _ = agent("goal", fail);
+    let _ = llmtrace::evaluation("relevance")
+        .score(0.5)
+        .label("relevant")
+        .explanation("on topic")
+        .response_id("resp-1")
+        .record_on(llmtrace::current());
     let here = llmtrace::current().context();
     let _ = llmtrace::step!("step", links = [here], {
         fill_every_field();
@@ -230,6 +272,7 @@ fn guard(text: &str, fail: bool) -> Result<llmtrace::Verdict, String> {
 
 #[test]
 fn default_profile_emits_only_registered_current_gen_ai_keys() {
+    metrics_exporter();
     let registry = registry();
     let capture = Capture::new();
     capture.in_scope(|| {
@@ -281,6 +324,10 @@ fn default_profile_emits_only_registered_current_gen_ai_keys() {
         "gen_ai.agent.version",
         "gen_ai.request.encoding_formats",
         "gen_ai.embeddings.dimension.count",
+        "gen_ai.evaluation.name",
+        "gen_ai.evaluation.score.value",
+        "gen_ai.evaluation.score.label",
+        "gen_ai.evaluation.explanation",
     ] {
         assert!(emitted.contains(key), "{key} was not emitted");
     }
@@ -290,4 +337,81 @@ fn default_profile_emits_only_registered_current_gen_ai_keys() {
 fn workflow_panics() -> u32 {
     fill_every_field();
     panic!("deliberate")
+}
+
+#[test]
+fn metrics_have_the_conventions_names_units_and_registered_attributes() {
+    let exporter = metrics_exporter();
+    let registry = registry();
+    let conventions = metric_list();
+    assert!(
+        conventions.len() > 10,
+        "{} metrics listed",
+        conventions.len()
+    );
+    let capture = Capture::new();
+    capture.in_scope(|| {
+        let _ = workflow(false);
+        let _ = workflow(true);
+    });
+    let _ = capture.spans(); // flushes, and with it the metrics
+    let exported = exporter.get_finished_metrics().expect("metrics");
+    let mut names = BTreeSet::new();
+    let mut problems = Vec::new();
+    for metric in exported
+        .iter()
+        .flat_map(|rm| rm.scope_metrics())
+        .flat_map(|sm| sm.metrics())
+    {
+        names.insert(metric.name().to_owned());
+        match conventions.get(metric.name()) {
+            Some(unit) if *unit != metric.unit() => problems.push(format!(
+                "{} has unit {:?}, the conventions say {unit:?}",
+                metric.name(),
+                metric.unit()
+            )),
+            Some(_) => {}
+            None if metric.name().starts_with("llmtrace.") => {}
+            None => problems.push(format!("{} is not a conventions metric", metric.name())),
+        }
+        let keys = metric_attribute_keys(metric);
+        problems.extend(keys.iter().filter_map(|k| check(k, &registry)));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    for name in [
+        "gen_ai.client.token.usage",
+        "gen_ai.client.operation.duration",
+        "gen_ai.execute_tool.duration",
+        "gen_ai.invoke_agent.duration",
+        "gen_ai.invoke_agent.inference_calls",
+        "gen_ai.invoke_agent.tool_calls",
+        "llmtrace.client.cost",
+    ] {
+        assert!(names.contains(name), "{name} not recorded: {names:?}");
+    }
+}
+
+/// Every attribute key on any data point of `metric`.
+fn metric_attribute_keys(metric: &opentelemetry_sdk::metrics::data::Metric) -> BTreeSet<String> {
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    fn keys<'a>(attrs: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> Vec<String> {
+        attrs.map(|kv| kv.key.to_string()).collect()
+    }
+    let mut out = BTreeSet::new();
+    match metric.data() {
+        AggregatedMetrics::F64(MetricData::Histogram(h)) => h
+            .data_points()
+            .for_each(|p| out.extend(keys(p.attributes()))),
+        AggregatedMetrics::U64(MetricData::Histogram(h)) => h
+            .data_points()
+            .for_each(|p| out.extend(keys(p.attributes()))),
+        AggregatedMetrics::F64(MetricData::Sum(s)) => s
+            .data_points()
+            .for_each(|p| out.extend(keys(p.attributes()))),
+        AggregatedMetrics::U64(MetricData::Sum(s)) => s
+            .data_points()
+            .for_each(|p| out.extend(keys(p.attributes()))),
+        other => panic!("{} is an unexpected aggregation: {other:?}", metric.name()),
+    }
+    out
 }

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "span",
             "context",
+            "evaluation",
             "capture",
             "stream",
             "usage",

@@ -216,6 +216,22 @@ impl CurrentSpan {
     }
 }
 
+/// Adds `event` to span `span_id` when it is the span open on this thread and recorded; gives
+/// the event back otherwise (the span ended, runs elsewhere, or is not recorded).
+pub(crate) fn add_event_to_open_span(span_id: u64, event: Event) -> Result<(), Event> {
+    let ctx = thread::get();
+    if !ctx.is_valid() || ctx.span_id != span_id || ctx.record.is_null() {
+        return Err(event);
+    }
+    let mut event = Some(event);
+    with_current_record(|rec| {
+        if let Some(event) = event.take() {
+            rec.extra_mut().events.push(event);
+        }
+    });
+    event.map_or(Ok(()), Err)
+}
+
 /// The attempt numbers of recent retries, by span id: a retry of a retry counts on.
 static ATTEMPTS: Mutex<VecDeque<(u64, i64)>> = Mutex::new(VecDeque::new());
 /// Retries remembered (a retry of one older than this many retries is counted as a second

@@ -13,8 +13,10 @@ mod future;
 mod handle;
 mod ids;
 mod scope;
+mod text;
 mod thread;
 
+pub(crate) use current::add_event_to_open_span;
 pub use current::{CurrentSpan, current};
 pub use future::FutureExt;
 #[doc(hidden)]
@@ -22,6 +24,7 @@ pub use future::Instrumented;
 pub use handle::{ContextGuard, TraceContext, WithTrace};
 pub use ids::{SpanId, TraceId};
 pub use scope::{ScopeBuilder, scope};
+pub use text::ParseTraceContextError;
 pub(crate) use thread::{
     Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, get,
 };

@@ -93,6 +93,12 @@ pub(crate) struct EnvConfig {
     pub(crate) protocol: Option<OtlpProtocol>,
     /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
     pub(crate) otlp_timeout: Option<Duration>,
+    /// `OTEL_METRICS_EXPORTER=none`: no metrics exporter by default.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metrics_off: bool,
+    /// `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metric_interval: Option<Duration>,
     pub(crate) content: Option<ContentCapture>,
     pub(crate) content_limit: Option<usize>,
     pub(crate) legacy: bool,
@@ -146,6 +152,23 @@ impl EnvConfig {
                 Ok(ms) => c.otlp_timeout = Some(Duration::from_millis(ms)),
                 Err(_) => c.warnings.push(format!(
                     "{key}={v:?} is not a number of milliseconds; ignored"
+                )),
+            }
+        }
+        if let Some(v) = get(OTEL_METRICS_EXPORTER) {
+            match v.trim() {
+                "none" => c.metrics_off = true,
+                "otlp" => {}
+                other => c.warnings.push(format!(
+                    "{OTEL_METRICS_EXPORTER}={other:?} is not supported (otlp or none); ignored"
+                )),
+            }
+        }
+        if let Some(v) = get(OTEL_METRIC_EXPORT_INTERVAL) {
+            match v.trim().parse::<u64>() {
+                Ok(ms) if ms > 0 => c.metric_interval = Some(Duration::from_millis(ms)),
+                _ => c.warnings.push(format!(
+                    "{OTEL_METRIC_EXPORT_INTERVAL}={v:?} is not a positive number of milliseconds; ignored"
                 )),
             }
         }

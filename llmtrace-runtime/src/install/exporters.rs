@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::env::{EnvConfig, ExporterName, OtlpProtocol};
 use crate::sinks::exporter::{DynSpanExporter, ExporterFactory};
+use crate::sinks::logs::LogSinks;
 use crate::state::settings::DEFAULT_JSONL_PATH;
 
 /// An exporter asked for in code or in the environment.
@@ -75,11 +76,20 @@ pub(crate) fn select(
 /// `otlp_budget` is the time one OTLP export may take, retries included: the worker's export
 /// timeout, or the `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` value when
 /// that is shorter.
-pub(crate) fn factories(specs: Vec<ExporterSpec>, otlp_budget: Duration) -> Vec<ExporterFactory> {
-    specs
+///
+/// Evaluations of ended spans go, as log records, to the console exporter's output and to a
+/// JSONL logs file next to each JSONL traces file (`llmtrace-logs.jsonl` beside
+/// `llmtrace-traces.jsonl`): the log sinks returned.
+pub(crate) fn factories(
+    specs: Vec<ExporterSpec>,
+    otlp_budget: Duration,
+) -> (Vec<ExporterFactory>, LogSinks) {
+    let mut logs = LogSinks::default();
+    let factories = specs
         .into_iter()
-        .map(|spec| factory(spec, otlp_budget))
-        .collect()
+        .map(|spec| factory(spec, otlp_budget, &mut logs))
+        .collect();
+    (factories, logs)
 }
 
 fn boxed<E: opentelemetry_sdk::trace::SpanExporter + 'static>(e: E) -> Box<dyn DynSpanExporter> {
@@ -90,23 +100,47 @@ fn boxed<E: opentelemetry_sdk::trace::SpanExporter + 'static>(e: E) -> Box<dyn D
     not(any(feature = "otlp-http", feature = "otlp-grpc")),
     allow(unused_variables)
 )]
-fn factory(spec: ExporterSpec, otlp_budget: Duration) -> ExporterFactory {
+fn factory(spec: ExporterSpec, otlp_budget: Duration, logs: &mut LogSinks) -> ExporterFactory {
     match spec {
         ExporterSpec::Custom(f) => f,
-        ExporterSpec::Console => ExporterFactory::new("the console exporter", || {
-            Ok(boxed(crate::sinks::console::ConsoleExporter::new()))
-        }),
-        ExporterSpec::Jsonl(path) => ExporterFactory::new("the JSONL exporter", move || {
+        ExporterSpec::Console => {
+            // Built here rather than on the export thread (it needs no runtime), so that its
+            // output is shared with the evaluations it shows.
+            let console = crate::sinks::console::ConsoleExporter::new();
+            logs.push(console.evaluations());
+            ExporterFactory::new("the console exporter", move || Ok(boxed(console)))
+        }
+        ExporterSpec::Jsonl(path) => {
             #[cfg(feature = "jsonl")]
-            return Ok(boxed(crate::sinks::jsonl::JsonlExporter::new(path)));
-            #[cfg(not(feature = "jsonl"))]
-            {
-                let _ = path;
-                Err("it needs the `jsonl` feature of llmtrace-runtime".into())
+            logs.push(crate::sinks::logs::jsonl::JsonlLogs::new(
+                crate::sinks::logs::jsonl::logs_path_beside(&path),
+            ));
+            jsonl_factory(path)
+        }
+        ExporterSpec::Otlp { endpoint, protocol } => {
+            // Evaluations of ended spans go to the same collector, as log records.
+            #[cfg(feature = "otlp-http")]
+            if protocol == OtlpProtocol::HttpProtobuf {
+                logs.push(crate::sinks::logs::otlp::OtlpLogs::new(
+                    endpoint.clone(),
+                    otlp_budget,
+                ));
             }
-        }),
-        ExporterSpec::Otlp { endpoint, protocol } => otlp(endpoint, protocol, otlp_budget),
+            otlp(endpoint, protocol, otlp_budget)
+        }
     }
+}
+
+fn jsonl_factory(path: PathBuf) -> ExporterFactory {
+    ExporterFactory::new("the JSONL exporter", move || {
+        #[cfg(feature = "jsonl")]
+        return Ok(boxed(crate::sinks::jsonl::JsonlExporter::new(path)));
+        #[cfg(not(feature = "jsonl"))]
+        {
+            let _ = path;
+            Err("it needs the `jsonl` feature of llmtrace-runtime".into())
+        }
+    })
 }
 
 #[cfg_attr(

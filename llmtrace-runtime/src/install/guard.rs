@@ -36,5 +36,7 @@ impl Drop for Guard {
         if let Err(e) = state::shutdown(timeout) {
             warn::warn(format_args!("shutdown: {e}"));
         }
+        #[cfg(feature = "metrics")]
+        crate::sinks::summary::print_if_asked();
     }
 }

@@ -77,7 +77,14 @@ pub struct Builder {
     flush_timeout: Duration,
     mode: ModeChoice,
     otel_context: Option<bool>,
+    /// Builds the meter provider, given the resource.
+    #[cfg(feature = "metrics")]
+    metrics: Option<MeterProviderFactory>,
 }
+
+#[cfg(feature = "metrics")]
+type MeterProviderFactory =
+    Box<dyn FnOnce(opentelemetry_sdk::Resource) -> opentelemetry_sdk::metrics::SdkMeterProvider>;
 
 /// The export mode asked for: native, `tracing` or OTel-provider.
 #[derive(Debug, Default)]
@@ -129,6 +136,8 @@ impl Default for Builder {
             flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
             mode: ModeChoice::Native,
             otel_context: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 }
@@ -441,6 +450,41 @@ impl Builder {
         self
     }
 
+    /// Records the GenAI client metrics (`gen_ai.client.token.usage`,
+    /// `gen_ai.client.operation.duration` with `error.type`,
+    /// `gen_ai.client.operation.time_to_first_chunk` for streams, `gen_ai.execute_tool.duration`,
+    /// `gen_ai.invoke_agent.*`) and llmtrace's `llmtrace.client.cost` and
+    /// `llmtrace.client.unpriced_calls`, and exports them with `exporter` every `interval` and
+    /// on [`force_flush`](crate::force_flush). They are recorded on the export thread from the
+    /// spans it receives (native mode only), never on the application's.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use std::time::Duration;
+    ///
+    /// let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    /// let _guard = llmtrace::init()
+    ///     .metrics_exporter(metrics.clone(), Duration::from_secs(60))
+    ///     .install();
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_exporter<E>(mut self, exporter: E, interval: Duration) -> Self
+    where
+        E: opentelemetry_sdk::metrics::exporter::PushMetricExporter,
+    {
+        self.metrics = Some(Box::new(move |resource| {
+            let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(exporter)
+                .with_interval(interval)
+                .build();
+            opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                .with_resource(resource)
+                .with_reader(reader)
+                .build()
+        }));
+        self
+    }
+
     /// Installs llmtrace for this process and returns a guard that flushes and shuts down when
     /// dropped. When llmtrace is already installed, or cannot start, this warns and returns an
     /// inert guard; an exporter that cannot be built is reported and left out.
@@ -516,6 +560,13 @@ impl Builder {
             },
             content_limit,
             redaction: self.redaction.take().unwrap_or_default(),
+            #[cfg(feature = "metrics")]
+            metrics: match place {
+                Place::ExportWorker => self.metrics.take().map(|build| build(resource.clone())),
+                Place::EndingThread => None,
+            },
+            #[cfg(feature = "metrics")]
+            latest_metrics: conventions.latest,
         };
         let mut interop = 0;
         let otel_default = !matches!(self.mode, ModeChoice::Native);
@@ -539,14 +590,64 @@ impl Builder {
 
     /// Native mode: the export worker, with the exporters chosen here.
     fn start_native(mut self, env: EnvConfig, exporters: Exporters) -> Result<Installed, Error> {
+        let from_code = !self.exporters.is_empty();
+        let (specs, note) =
+            exporters::select(std::mem::take(&mut self.exporters), self.no_exporters, &env);
+        // Metrics go where the traces go: to the OTLP collector (over HTTP; unless
+        // `OTEL_METRICS_EXPORTER=none`), else next to the traces' JSONL file.
+        #[cfg(all(feature = "metrics", feature = "otlp-http"))]
+        if self.metrics.is_none() && !env.metrics_off {
+            let otlp = specs.iter().find_map(|spec| match spec {
+                ExporterSpec::Otlp {
+                    endpoint,
+                    protocol: OtlpProtocol::HttpProtobuf,
+                } => Some(endpoint.clone()),
+                _ => None,
+            });
+            if let Some(endpoint) = otlp {
+                let timeout = env
+                    .otlp_timeout
+                    .map_or(self.export_timeout, |t| t.min(self.export_timeout));
+                match crate::sinks::otlp_metrics::OtlpMetrics::new(endpoint.as_deref(), timeout) {
+                    Ok(exporter) => {
+                        let interval = env
+                            .metric_interval
+                            .unwrap_or(settings::DEFAULT_METRIC_EXPORT_INTERVAL);
+                        self = self.metrics_exporter(exporter, interval);
+                    }
+                    Err(e) => warn::warn(format_args!("OTLP metrics not exported: {e}")),
+                }
+            }
+        }
+        #[cfg(all(feature = "metrics", feature = "jsonl"))]
+        if self.metrics.is_none() && !env.metrics_off {
+            // Metrics go next to the traces' JSONL file: `llmtrace-metrics.jsonl` in the
+            // default setup.
+            let beside = specs.iter().find_map(|spec| match spec {
+                ExporterSpec::Jsonl(path) => Some(path.clone()),
+                _ => None,
+            });
+            if let Some(traces) = beside {
+                let path = crate::sinks::logs::jsonl::path_beside(&traces, "metrics");
+                let interval = env
+                    .metric_interval
+                    .unwrap_or(settings::DEFAULT_METRIC_EXPORT_INTERVAL);
+                self = self.metrics_exporter(
+                    crate::sinks::jsonl_metrics::JsonlMetricsExporter::new(path),
+                    interval,
+                );
+            }
+        }
+        #[cfg(feature = "metrics")]
+        crate::sinks::summary::print_at_shutdown(
+            self.metrics.is_some() && specs.iter().any(|s| matches!(s, ExporterSpec::Console)),
+        );
         let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
         let sampler = self
             .sampler
             .take()
             .or_else(|| env.sampler.clone())
             .unwrap_or_default();
-        let from_code = !self.exporters.is_empty();
-        let (specs, note) = exporters::select(self.exporters, self.no_exporters, &env);
         if let Some(note) = note {
             warn::info(format_args!("{note}"));
         }
@@ -554,9 +655,11 @@ impl Builder {
         let otlp_budget = env
             .otlp_timeout
             .map_or(self.export_timeout, |t| t.min(self.export_timeout));
+        let (factories, logs) = exporters::factories(specs, otlp_budget);
         let (worker, not_started) = WorkerHandle::start(
             WorkerConfig {
-                factories: exporters::factories(specs, otlp_budget),
+                factories,
+                logs,
                 stages: Stages::new(stages, Place::ExportWorker),
                 mapper: Arc::new(mapper),
                 counters: common.counters.clone(),

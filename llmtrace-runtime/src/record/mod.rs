@@ -7,6 +7,7 @@
 mod bridge;
 mod callsite;
 pub(crate) mod clock;
+mod evaluation;
 mod field;
 pub(crate) mod ids;
 #[allow(clippy::module_inception)]
@@ -18,6 +19,7 @@ mod value;
 pub(crate) use bridge::Bridge;
 pub(crate) use callsite::CallsiteCache;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
+pub(crate) use evaluation::EvaluationResult;
 pub use field::Field;
 pub use record::Record;
 pub(crate) use record::{

@@ -62,6 +62,15 @@ pub mod gen_ai {
         TOOL_DEFINITIONS = "gen_ai.tool.definitions";
         RESPONSE_MODEL = "gen_ai.response.model";
         RESPONSE_ID = "gen_ai.response.id";
+        /// On the `gen_ai.evaluation.result` event: what was evaluated (`relevance`,
+        /// `user_feedback`).
+        EVALUATION_NAME = "gen_ai.evaluation.name";
+        /// On the `gen_ai.evaluation.result` event: the score.
+        EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value";
+        /// On the `gen_ai.evaluation.result` event: a low-cardinality label for the score.
+        EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label";
+        /// On the `gen_ai.evaluation.result` event: why the score was given.
+        EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation";
         RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
         RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
         USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
@@ -229,6 +238,66 @@ pub mod llmtrace {
         /// retry); the span links to the failed attempt.
         RETRY_ATTEMPT = "llmtrace.retry.attempt";
     }
+}
+
+/// Attributes of metrics only (spans do not carry them).
+pub mod metric_attr {
+    keys! {
+        /// On `gen_ai.client.token.usage`: `input` or `output`.
+        TOKEN_TYPE = "gen_ai.token.type";
+        /// On the `gen_ai.client.inference.usage.*` counters (latest experimental set): `text`,
+        /// `image`, `audio`, or `unknown` for totals without a breakdown.
+        TOKEN_MODALITY = "gen_ai.token.modality";
+    }
+}
+
+/// Metric names: the GenAI client metrics of the conventions (semantic conventions v1.41 and
+/// the GenAI repository's agent and tool metrics), and llmtrace's own.
+pub mod metric {
+    keys! {
+        /// Histogram `{token}`: input and output tokens per model call.
+        CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage";
+        /// Histogram `s`: the duration of a model call, with `error.type` when it failed.
+        CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration";
+        /// Histogram `s`: from the request to the first chunk of a streamed response.
+        CLIENT_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk";
+        /// Histogram `s`: the duration of a tool call.
+        EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration";
+        /// Histogram `s`: the duration of an agent's invocation.
+        INVOKE_AGENT_DURATION = "gen_ai.invoke_agent.duration";
+        /// Histogram `{inference_call}`: an agent's own model calls per invocation.
+        INVOKE_AGENT_INFERENCE_CALLS = "gen_ai.invoke_agent.inference_calls";
+        /// Histogram `{tool_call}`: an agent's own tool calls per invocation.
+        INVOKE_AGENT_TOOL_CALLS = "gen_ai.invoke_agent.tool_calls";
+        /// Histogram `s` (latest experimental set): the duration of an inference call.
+        CLIENT_INFERENCE_DURATION = "gen_ai.client.inference.duration";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_INPUT_TOKENS = "gen_ai.client.inference.usage.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS = "gen_ai.client.inference.usage.output_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_CACHE_READ_INPUT_TOKENS =
+            "gen_ai.client.inference.usage.cache_read.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_CACHE_WRITE_INPUT_TOKENS =
+            "gen_ai.client.inference.usage.cache_write.input_tokens";
+        /// Counter `{token}` (latest experimental set), with `gen_ai.token.modality`.
+        CLIENT_INFERENCE_USAGE_REASONING_OUTPUT_TOKENS =
+            "gen_ai.client.inference.usage.reasoning.output_tokens";
+        /// Counter `USD`: the cost of model calls, from the same prices as the spans.
+        LLMTRACE_CLIENT_COST = "llmtrace.client.cost";
+        /// Counter `{call}`: model calls with usage but no known price.
+        LLMTRACE_CLIENT_UNPRICED_CALLS = "llmtrace.client.unpriced_calls";
+    }
+}
+
+/// Event names (span events, and the event name of log records).
+pub mod event {
+    /// `gen_ai.evaluation.result`: an evaluation of a span, a span event while the span is
+    /// open, a log record parented to it after it ended.
+    pub const EVALUATION_RESULT: &str = "gen_ai.evaluation.result";
+    /// The `gen_ai.evaluation.name` of feedback from users.
+    pub const USER_FEEDBACK: &str = "user_feedback";
 }
 
 /// Attributes of span links (not of spans: the key table does not list them).

@@ -466,7 +466,8 @@ mod tests {
             assert!(row.kinds.0 != 0, "`{}` has no kind", row.name);
             assert_eq!(find(row.name), Some(row));
         }
-        // Every key constant but the exception event's and the documents' prefix.
+        // Every key constant but the exception and evaluation events' and the documents'
+        // prefix.
         let constants = [
             keys::gen_ai::ALL,
             keys::legacy::ALL,
@@ -478,6 +479,10 @@ mod tests {
         let unlisted = [
             keys::gen_ai::EXCEPTION_TYPE,
             keys::gen_ai::EXCEPTION_MESSAGE,
+            keys::gen_ai::EVALUATION_NAME,
+            keys::gen_ai::EVALUATION_SCORE_VALUE,
+            keys::gen_ai::EVALUATION_SCORE_LABEL,
+            keys::gen_ai::EVALUATION_EXPLANATION,
             keys::openinference::RETRIEVAL_DOCUMENTS_PREFIX,
             keys::openinference::RERANKER_INPUT_DOCUMENTS_PREFIX,
             keys::openinference::RERANKER_OUTPUT_DOCUMENTS_PREFIX,

@@ -166,6 +166,17 @@ impl JsonlExporter {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Appends one encoded line (ending in a newline) with this exporter's file handling:
+    /// opening, rotation, and cutting back a failed write. For the logs file written beside the
+    /// traces.
+    pub(crate) fn append_line(&self, line: &[u8]) -> Result<(), String> {
+        let mut state = self.lock();
+        if state.shut_down {
+            return Err("the file was closed at shutdown".into());
+        }
+        self.append(&mut state, line).map_err(|f| f.to_string())
+    }
+
     /// Writes the batch as one line; the body of `export`.
     fn export_batch(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         if batch.is_empty() {

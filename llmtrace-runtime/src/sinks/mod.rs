@@ -7,4 +7,11 @@ pub(crate) mod exporter;
 pub(crate) mod host;
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
+#[cfg(all(feature = "jsonl", feature = "metrics"))]
+pub(crate) mod jsonl_metrics;
+pub(crate) mod logs;
+#[cfg(all(feature = "otlp-http", feature = "metrics"))]
+pub(crate) mod otlp_metrics;
+#[cfg(feature = "metrics")]
+pub(crate) mod summary;
 pub(crate) mod worker;

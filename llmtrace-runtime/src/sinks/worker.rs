@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use opentelemetry_sdk::trace::SpanData;
 
 use super::exporter::{DynSpanExporter, ExporterFactory};
+use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
 use crate::mapper::Mapper;
 use crate::record::{Record, clock};
@@ -125,6 +126,8 @@ pub(crate) struct WorkerConfig {
     pub(crate) max_batch: usize,
     pub(crate) max_queue: usize,
     pub(crate) export_timeout: Duration,
+    /// Where evaluations of ended spans go, as log records.
+    pub(crate) logs: LogSinks,
 }
 
 /// An exporter that could not be built: left out.
@@ -265,6 +268,7 @@ struct Worker {
     /// Shutdown's deadline has passed: nothing more is exported; what is left is counted as
     /// dropped at shutdown.
     stopped: bool,
+    logs: LogSinks,
 }
 
 /// What became of one call to one exporter.
@@ -332,6 +336,7 @@ fn run(
         flush_error: None,
         stop: control.stop.clone(),
         stopped: false,
+        logs: config.logs,
     };
     loop {
         thread::park_timeout(config.tick);
@@ -341,6 +346,8 @@ fn run(
         worker.flush_error = None;
         worker.drain();
         worker.process(false);
+        // After the spans of this round, so that the console has their traces.
+        worker.export_logs();
         // Before answering a flush, so that a caller reading the counters sees the warning too.
         worker.counters.warn_on_new_drops();
         for command in commands {
@@ -539,6 +546,7 @@ impl Worker {
     fn flush(&mut self) -> Result<(), Error> {
         self.drain();
         self.process(true);
+        self.export_logs();
         let mut result = match self.flush_error.take() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -549,6 +557,15 @@ impl Worker {
             }
         }
         result
+    }
+
+    /// Exports the evaluation results queued for the log sinks, redacted as spans' content is.
+    fn export_logs(&mut self) {
+        let (content, counters) = (&self.stages.content, &self.counters);
+        self.logs
+            .export_queued(self.mapper.resource(), &self.runtime, |result| {
+                content.process_evaluation(result, counters)
+            });
     }
 
     /// Counts what is still buffered at shutdown as dropped.

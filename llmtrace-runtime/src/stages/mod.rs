@@ -8,6 +8,8 @@
 mod agent;
 pub(crate) mod content;
 pub(crate) mod cost;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod params;
 mod pending;
 pub(crate) mod redact;
@@ -46,6 +48,12 @@ pub(crate) struct StageConfig {
     pub(crate) tail: Option<TailSampler>,
     pub(crate) content_limit: usize,
     pub(crate) redaction: Redaction,
+    /// Where the GenAI client metrics are recorded; none without a metrics exporter.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+    /// Also the latest experimental metrics (`gen_ai.client.inference.*`).
+    #[cfg(feature = "metrics")]
+    pub(crate) latest_metrics: bool,
 }
 
 /// Every stage, in order. See the module docs.
@@ -75,6 +83,15 @@ impl Stages {
             Box::new(Rollup::default()),
             Box::new(AgentTotals::default()),
         ];
+        // After the cost (the cost counter adds the spans' costs) and the agent totals (the
+        // agent metrics count its calls), before tail sampling (a dropped trace still counts).
+        #[cfg(feature = "metrics")]
+        if let (Some(provider), Place::ExportWorker) = (config.metrics, place) {
+            held.push(Box::new(metrics::MetricsStage::new(
+                provider,
+                config.latest_metrics,
+            )));
+        }
         if let Some(tail) = config.tail {
             match place {
                 Place::ExportWorker => held.push(Box::new(TailStage::new(tail))),

@@ -51,6 +51,11 @@ pub struct Stats {
     /// distinct export error is reported once while export keeps failing, and at most once per
     /// 10 s when it fails on and off; drops at most once per 10 s.
     pub warnings: u64,
+    /// Evaluation results of ended spans exported as log records (by the first log exporter).
+    pub evaluations_logged: u64,
+    /// Evaluation results of ended spans dropped: too many waiting for export, no log exporter
+    /// (the default exporters have one: the JSONL logs file), or the export failed.
+    pub evaluations_dropped: u64,
 }
 
 /// Internal counters, shared by the worker and [`stats`].
@@ -118,6 +123,8 @@ impl Counters {
             redactions: load(&self.redactions),
             invalid_values: load(&self.invalid_values),
             warnings: warn::WARNINGS.load(Ordering::Relaxed),
+            evaluations_logged: super::evaluations::LOGGED.load(Ordering::Relaxed),
+            evaluations_dropped: super::evaluations::DROPPED.load(Ordering::Relaxed),
         };
         s.dropped = s.dropped_buffer_full
             + s.dropped_queue_full

@@ -6,9 +6,12 @@
 
 mod counters;
 mod error;
+pub(crate) mod evaluations;
 mod sampler;
 pub(crate) mod settings;
 mod sink;
+#[cfg(feature = "metrics")]
+pub(crate) mod summary;
 pub(crate) mod warn;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -54,6 +54,17 @@ pub(crate) const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_
 pub(crate) const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 /// As [`OTEL_EXPORTER_OTLP_TIMEOUT`], for traces only.
 pub(crate) const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// `otlp` (the default: metrics go where the traces go) or `none`.
+pub(crate) const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// How often metrics are exported, in milliseconds; default [`DEFAULT_METRIC_EXPORT_INTERVAL`].
+pub(crate) const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+/// How often metrics are exported when `OTEL_METRIC_EXPORT_INTERVAL` is unset (the
+/// OpenTelemetry default), besides every flush and at shutdown.
+#[cfg_attr(
+    not(all(feature = "metrics", any(feature = "jsonl", feature = "otlp-http"))),
+    allow(dead_code)
+)]
+pub(crate) const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
 /// `NO_CONTENT`, `SPAN_ONLY`, `EVENT_ONLY` or `SPAN_AND_EVENT`; default (unset) `SPAN_ONLY`.
 pub(crate) const OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: &str =
     "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";

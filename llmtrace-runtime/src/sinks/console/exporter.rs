@@ -11,7 +11,11 @@ use std::time::{Duration, SystemTime};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
+use opentelemetry::trace::TraceId;
+
 use super::pending::{Limits, PendingTraces};
+use crate::evaluation::console_text;
+use crate::record::EvaluationResult;
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
@@ -118,6 +122,46 @@ impl ConsoleExporter {
         state.traces.receive(batch, now, &self.limits, &mut text);
         state.write(&text);
         Ok(())
+    }
+}
+
+impl ConsoleExporter {
+    /// Where this exporter shows evaluations that arrive as log records: under their trace's
+    /// tree while it waits for its root, else on a line of their own.
+    pub(crate) fn evaluations(&self) -> ConsoleEvaluations {
+        ConsoleEvaluations {
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// Shows evaluation results on a [`ConsoleExporter`]'s output; see
+/// [`ConsoleExporter::evaluations`].
+pub(crate) struct ConsoleEvaluations {
+    state: Arc<Mutex<State>>,
+}
+
+impl fmt::Debug for ConsoleEvaluations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConsoleEvaluations")
+    }
+}
+
+impl ConsoleEvaluations {
+    /// Shows each result: `★ relevance 0.82 (relevant)`.
+    pub(crate) fn show(&self, results: &[EvaluationResult]) {
+        let mut state = lock(&self.state);
+        if state.shut_down {
+            return;
+        }
+        let mut text = String::new();
+        for r in results {
+            let line = console_text(&r.name, r.score, r.label.as_deref());
+            state
+                .traces
+                .evaluation(TraceId::from(r.trace_id), line, &mut text);
+        }
+        state.write(&text);
     }
 }
 

@@ -37,4 +37,5 @@ mod test_spans;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use exporter::ConsoleEvaluations;
 pub use exporter::ConsoleExporter;

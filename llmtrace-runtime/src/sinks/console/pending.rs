@@ -15,8 +15,11 @@ use opentelemetry_sdk::trace::SpanData;
 
 use super::render::{
     TreeText, format_count, format_duration, keep_printed_text, late_line, plural, root_label,
+    short_trace_id,
 };
 use super::tree::{Summary, Tree, is_root};
+use crate::evaluation::console_text;
+use crate::semconv::keys::{event, gen_ai};
 
 /// Bounds on what the exporter keeps between batches.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +61,10 @@ struct Pending {
     first_seen: SystemTime,
     spans: Vec<Summary>,
     dropped: u64,
+    /// Evaluation results of the trace's spans (`★ relevance 0.82 (relevant)`), printed under
+    /// its tree: those its spans carry as events, and those that arrived as log records while
+    /// it waited for its root.
+    evaluations: Vec<String>,
 }
 
 /// Recently printed traces, for naming the root in late spans' lines.
@@ -126,6 +133,9 @@ impl PendingTraces {
         let mut summary = Summary::from_span(span);
         if let Some(root) = self.printed.roots.get(&trace_id) {
             late_line(trace_id, &root.label, root.end, &summary, out);
+            for line in evaluation_lines(span) {
+                let _ = writeln!(out, "  {line}");
+            }
             return;
         }
         if !self.pending.contains_key(&trace_id) {
@@ -135,15 +145,10 @@ impl PendingTraces {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.arrival.insert(seq, trace_id);
-            let pending = Pending {
-                seq,
-                first_seen: now,
-                spans: Vec::new(),
-                dropped: 0,
-            };
-            self.pending.insert(trace_id, pending);
+            self.pending.insert(trace_id, Pending::new(seq, now));
         }
         if let Some(pending) = self.pending.get_mut(&trace_id) {
+            pending.evaluations.extend(evaluation_lines(span));
             if pending.spans.len() < limits.spans_per_trace {
                 // Only what a line can show is kept: a long name or error message would
                 // otherwise be held for as long as the trace waits.
@@ -167,11 +172,13 @@ impl PendingTraces {
 
     fn finish(&mut self, root: &SpanData, limits: &Limits, out: &mut String) {
         let trace_id = root.span_context.trace_id();
+        let own = evaluation_lines(root);
         let root = Summary::from_span(root);
-        let (spans, dropped) = match self.take(trace_id) {
-            Some(p) => (p.spans, p.dropped),
-            None => (Vec::new(), 0),
+        let (spans, dropped, mut evaluations) = match self.take(trace_id) {
+            Some(p) => (p.spans, p.dropped, p.evaluations),
+            None => (Vec::new(), 0, Vec::new()),
         };
+        evaluations.extend(own);
         self.printed.insert(
             trace_id,
             PrintedRoot {
@@ -182,6 +189,27 @@ impl PendingTraces {
         );
         let tree = Tree::new(trace_id, Some(root), spans);
         print_tree(&tree, None, dropped, limits, out);
+        print_evaluations(&evaluations, out);
+    }
+
+    /// Shows an evaluation that arrived as a log record: under its trace's tree when the trace
+    /// is still waiting for its root, else on a line of its own naming the trace.
+    pub(super) fn evaluation(&mut self, trace_id: TraceId, text: String, out: &mut String) {
+        if let Some(pending) = self.pending.get_mut(&trace_id) {
+            if pending.evaluations.len() < MAX_EVALUATIONS_PER_TRACE {
+                pending.evaluations.push(text);
+            }
+            return;
+        }
+        let _ = match self.printed.roots.get(&trace_id) {
+            Some(root) => writeln!(
+                out,
+                "{text}  on {} (trace {})",
+                root.label,
+                short_trace_id(trace_id)
+            ),
+            None => writeln!(out, "{text}  (trace {})", short_trace_id(trace_id)),
+        };
     }
 
     /// Prints the traces that have waited too long for their root: on every batch, and on the
@@ -226,6 +254,52 @@ fn print_incomplete(
     // Not remembered as printed: if the root does come, it prints with the spans after this.
     let tree = Tree::new(trace_id, None, pending.spans);
     print_tree(&tree, Some(reason), pending.dropped, limits, out);
+    print_evaluations(&pending.evaluations, out);
+}
+
+/// Evaluation lines kept per waiting trace, at most.
+const MAX_EVALUATIONS_PER_TRACE: usize = 64;
+
+impl Pending {
+    fn new(seq: u64, first_seen: SystemTime) -> Self {
+        Pending {
+            seq,
+            first_seen,
+            spans: Vec::new(),
+            dropped: 0,
+            evaluations: Vec::new(),
+        }
+    }
+}
+
+/// The `gen_ai.evaluation.result` events of a span, as console lines.
+fn evaluation_lines(span: &SpanData) -> impl Iterator<Item = String> + '_ {
+    span.events
+        .iter()
+        .filter(|e| e.name == event::EVALUATION_RESULT)
+        .take(MAX_EVALUATIONS_PER_TRACE)
+        .map(|e| {
+            let attr = |key: &str| e.attributes.iter().find(|kv| kv.key.as_str() == key);
+            let name = attr(gen_ai::EVALUATION_NAME).map(|kv| kv.value.as_str());
+            let score = attr(gen_ai::EVALUATION_SCORE_VALUE).and_then(|kv| match kv.value {
+                opentelemetry::Value::F64(v) => Some(v),
+                opentelemetry::Value::I64(v) => Some(v as f64),
+                _ => None,
+            });
+            let label = attr(gen_ai::EVALUATION_SCORE_LABEL).map(|kv| kv.value.as_str());
+            console_text(
+                name.as_deref().unwrap_or("evaluation"),
+                score,
+                label.as_deref(),
+            )
+        })
+}
+
+/// Evaluation lines under a tree, indented as its children are.
+fn print_evaluations(lines: &[String], out: &mut String) {
+    for line in lines {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 /// Prints `tree`, its first line ending with `note` and the spans dropped.

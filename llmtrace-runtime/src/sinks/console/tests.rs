@@ -457,3 +457,68 @@ fn pending_traces_expire_without_new_traffic() {
         "expired on flush"
     );
 }
+
+/// An evaluation result as the worker hands it to the console.
+fn result(
+    trace: u128,
+    span: u64,
+    name: &'static str,
+    score: f64,
+    label: &'static str,
+) -> crate::record::EvaluationResult {
+    crate::record::EvaluationResult {
+        trace_id: trace,
+        span_id: span,
+        sampled: true,
+        time: at(0),
+        name: name.into(),
+        score: Some(score),
+        label: Some(label.into()),
+        explanation: None,
+        response_id: None,
+    }
+}
+
+#[test]
+fn evaluations_show_under_a_pending_trace_else_on_their_own_line() {
+    let (exporter, screen, _) = console();
+    let evaluations = exporter.evaluations();
+    // A child ended, the root not yet: the result waits with the trace, under its tree.
+    send(&exporter, vec![span(TRACE, 3, 1, "chat gpt-4o", 130, 1020)]);
+    evaluations.show(&[result(TRACE, 3, "relevance", 0.82, "relevant")]);
+    assert_eq!(screen.take(), "");
+    // An event on the root itself shows there too.
+    let mut root =
+        span(TRACE, 1, 0, "invoke_workflow support_answer", 0, 2410).workflow("support_answer");
+    root.events.events.push(opentelemetry::trace::Event::new(
+        crate::semconv::keys::event::EVALUATION_RESULT,
+        at(2400),
+        vec![
+            opentelemetry::KeyValue::new(gen_ai::EVALUATION_NAME, "format"),
+            opentelemetry::KeyValue::new(gen_ai::EVALUATION_SCORE_VALUE, 1.0),
+        ],
+        0,
+    ));
+    send(&exporter, vec![root]);
+    let printed = screen.take();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 4, "{printed}");
+    assert!(lines[0].starts_with("support_answer"), "{printed}");
+    assert!(lines[1].starts_with("└─ chat gpt-4o"), "{printed}");
+    assert_eq!(lines[2], "  ★ relevance 0.82 (relevant)");
+    assert_eq!(lines[3], "  ★ format 1");
+
+    // After the tree was printed: a line of its own, naming the root and the trace.
+    evaluations.show(&[result(TRACE, 1, "user_feedback", 0.0, "thumbs_down")]);
+    assert_eq!(
+        screen.take(),
+        "★ user_feedback 0 (thumbs_down)  on support_answer (trace 4bf92f3577b34da6)\n"
+    );
+    // A trace this console never saw (sampled out, or long gone).
+    evaluations.show(&[result(OTHER_TRACE, 9, "relevance", 0.1, "irrelevant")]);
+    let text = screen.take();
+    assert!(
+        text.starts_with("★ relevance 0.1 (irrelevant)  (trace ") && text.ends_with(")\n"),
+        "{text}"
+    );
+}

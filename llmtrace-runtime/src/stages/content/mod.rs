@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 
 use super::redact::{Redaction, Redactor};
 use crate::capture::MAX_MESSAGE;
-use crate::record::{FLAG_TRUNCATED, Field, Record, Value};
+use crate::record::{EvaluationResult, FLAG_TRUNCATED, Field, Record, Value};
 use crate::state::Counters;
 use cut::{cap_json, cap_text};
 
@@ -186,6 +186,16 @@ impl ContentStage {
 }
 
 impl ContentStage {
+    /// Redacts and cuts an evaluation's free text (its explanation, a user's comment) as a
+    /// span's content is, before it is exported as a log record.
+    pub(crate) fn process_evaluation(&self, result: &mut EvaluationResult, counters: &Counters) {
+        if let Some(text) = result.explanation.take() {
+            let mut value = Value::String(text.into());
+            self.clean(&mut value, false, counters);
+            result.explanation = value.as_str().map(str::to_owned);
+        }
+    }
+
     /// Compiles the redaction rules (a few milliseconds: off the application's threads in
     /// native mode).
     pub(crate) fn start(&mut self) {

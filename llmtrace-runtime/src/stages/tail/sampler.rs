@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use crate::record::{Field, Kind, Record, Status, Value};
-use crate::semconv::keys::{gen_ai, openinference as oi};
+use crate::semconv::keys::{event, gen_ai, openinference as oi};
 use crate::semconv::table::{self, Kinds};
 use crate::semconv::{name, operation};
+use crate::state::evaluations;
 
 /// Keeps whole traces by what happened in them, decided when the root span ends.
 ///
@@ -41,6 +42,9 @@ pub struct TailSampler {
     pub(crate) tokens: Option<u64>,
     pub(crate) cost_usd: Option<f64>,
     pub(crate) rules: Vec<Rule>,
+    /// `keep_when_score_below`: evaluation name and threshold.
+    pub(crate) score_rules: Vec<(String, f64)>,
+    pub(crate) keep_on_feedback: bool,
     pub(crate) max_traces: usize,
     pub(crate) max_spans_per_trace: usize,
     pub(crate) max_age: Duration,
@@ -61,6 +65,8 @@ impl TailSampler {
             tokens: None,
             cost_usd: None,
             rules: Vec::new(),
+            score_rules: Vec::new(),
+            keep_on_feedback: false,
             max_traces: 10_000,
             max_spans_per_trace: 1_000,
             max_age: Duration::from_secs(300),
@@ -117,6 +123,40 @@ impl TailSampler {
         self
     }
 
+    /// Keeps every trace in which an evaluation named `name` scored below `threshold`: an
+    /// evaluation recorded on one of its spans while the span was open (a judge inside the
+    /// request), or recorded after the span ended while the trace still waited for its root.
+    ///
+    /// ```
+    /// use llmtrace_runtime::TailSampler;
+    ///
+    /// let sampler = TailSampler::keep_fraction(0.05).keep_when_score_below("relevance", 0.5);
+    /// # let _ = sampler;
+    /// ```
+    pub fn keep_when_score_below(mut self, name: impl Into<String>, threshold: f64) -> Self {
+        self.score_rules.push((name.into(), threshold));
+        self
+    }
+
+    /// Keeps every trace that received user feedback (an evaluation named `user_feedback`,
+    /// from [`feedback`](crate::feedback)) before its decision. Feedback that arrives after the
+    /// decision is still exported as a log record with the trace's id, so it is never lost, even
+    /// when the trace was dropped.
+    pub fn keep_on_feedback(mut self) -> Self {
+        self.keep_on_feedback = true;
+        self
+    }
+
+    /// Whether an evaluation named `name` with `score` makes this sampler keep its trace.
+    pub(crate) fn keeps_evaluation(&self, name: &str, score: Option<f64>) -> bool {
+        (self.keep_on_feedback && name == event::USER_FEEDBACK)
+            || score.is_some_and(|score| {
+                self.score_rules
+                    .iter()
+                    .any(|(rule, threshold)| rule == name && score < *threshold)
+            })
+    }
+
     /// Traces waiting for their root at most (default 10,000). When a new trace would exceed
     /// it, the oldest waiting trace is decided at once on what it recorded so far.
     pub fn max_traces(mut self, traces: usize) -> Self {
@@ -154,6 +194,8 @@ impl TailSampler {
 pub(crate) struct Evidence {
     pub(crate) error: bool,
     pub(crate) rule: bool,
+    /// An evaluation event on a span keeps the trace (a low score, or feedback).
+    pub(crate) evaluation: bool,
     pub(crate) tokens: u64,
     pub(crate) cost: f64,
 }
@@ -170,6 +212,10 @@ impl Evidence {
         if !self.rule {
             self.rule = sampler.rules.iter().any(|rule| rule.matches(rec));
         }
+        if !self.evaluation && (sampler.keep_on_feedback || !sampler.score_rules.is_empty()) {
+            self.evaluation =
+                evaluation_events(rec).any(|(name, score)| sampler.keeps_evaluation(name, score));
+        }
     }
 
     /// Whether to keep the trace, given its root's duration when the root was seen.
@@ -181,6 +227,11 @@ impl Evidence {
     ) -> bool {
         (sampler.keep_errors && self.error)
             || self.rule
+            || self.evaluation
+            || ((sampler.keep_on_feedback || !sampler.score_rules.is_empty())
+                && evaluations::recent(trace_id)
+                    .iter()
+                    .any(|(name, score)| sampler.keeps_evaluation(name, *score)))
             || sampler
                 .latency
                 .zip(root)
@@ -189,6 +240,22 @@ impl Evidence {
             || sampler.cost_usd.is_some_and(|limit| self.cost > limit)
             || sampler.by_rate(trace_id)
     }
+}
+
+/// The evaluation results a record carries as events: their names and scores.
+fn evaluation_events(rec: &Record) -> impl Iterator<Item = (&str, Option<f64>)> {
+    rec.extra
+        .iter()
+        .flat_map(|extra| extra.events.iter())
+        .filter(|e| e.name == event::EVALUATION_RESULT)
+        .filter_map(|e| {
+            let get = |key: &str| e.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+            let name = get(gen_ai::EVALUATION_NAME)?.as_str()?;
+            Some((
+                name,
+                get(gen_ai::EVALUATION_SCORE_VALUE).and_then(Value::as_f64),
+            ))
+        })
 }
 
 /// One `keep_when` rule, with its key resolved once, when the rule is made.
