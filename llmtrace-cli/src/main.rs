@@ -243,7 +243,12 @@ pub(crate) struct ReportArgs {
     #[arg(value_name = "FILES")]
     pub(crate) paths: Vec<PathBuf>,
     /// The HTML file to write.
-    #[arg(short, long, value_name = "PATH", default_value = "llmtrace-report.html")]
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        default_value = "llmtrace-report.html"
+    )]
     pub(crate) output: PathBuf,
     #[command(flatten)]
     pub(crate) filter: FilterArgs,

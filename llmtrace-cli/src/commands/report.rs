@@ -56,7 +56,12 @@ pub(super) fn run(args: &ReportArgs, inputs: &Inputs, problems: Vec<Problem>) ->
         )
     });
     let sources: Vec<String> = inputs.list.iter().map(ToString::to_string).collect();
-    let problems: Vec<String> = report.problems.iter().take(20).map(ToString::to_string).collect();
+    let problems: Vec<String> = report
+        .problems
+        .iter()
+        .take(20)
+        .map(ToString::to_string)
+        .collect();
     let payload = json!({
         "title": "llmtrace report",
         "generated": out::time(out::unix_ns(std::time::SystemTime::now())),
@@ -77,7 +82,11 @@ pub(super) fn run(args: &ReportArgs, inputs: &Inputs, problems: Vec<Problem>) ->
         "llmtrace: wrote {} ({kept} traces, {} spans{})",
         args.output.display(),
         out::count(kept_spans as i64),
-        if cap.is_some() { "; capped, see the page" } else { "" }
+        if cap.is_some() {
+            "; capped, see the page"
+        } else {
+            ""
+        }
     );
     (Outcome::Ok, report)
 }

@@ -9,10 +9,10 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::commands::{anomalies, loops};
 use crate::otlp::{AnyValue, KeyValue};
+use crate::out;
 use crate::source::{Accumulator, Reads};
 use crate::span::{OpKind, SpanFacts};
 use crate::traces::TraceSummary;
-use crate::out;
 
 /// A badge on a span, and on its trace: a loop, a low-score retrieval, missing usage, no price,
 /// truncated content.
@@ -188,13 +188,13 @@ fn value(v: &AnyValue<'_>) -> Json {
         AnyValue::Str(s) | AnyValue::Bytes(s) => json!(s),
         AnyValue::Bool(b) => json!(b),
         AnyValue::Int(i) => json!(i),
-        AnyValue::Double(d) => serde_json::Number::from_f64(*d).map_or(json!(d.to_string()), Json::Number),
+        AnyValue::Double(d) => {
+            serde_json::Number::from_f64(*d).map_or(json!(d.to_string()), Json::Number)
+        }
         AnyValue::Array(items) => Json::Array(items.iter().map(value).collect()),
-        AnyValue::KvList(kvs) => Json::Object(
-            kvs.iter()
-                .map(|(k, v)| (k.to_string(), value(v)))
-                .collect(),
-        ),
+        AnyValue::KvList(kvs) => {
+            Json::Object(kvs.iter().map(|(k, v)| (k.to_string(), value(v))).collect())
+        }
         AnyValue::Unknown(t) => json!(format!("<{t}>")),
     }
 }
@@ -213,7 +213,13 @@ pub(crate) fn traces_json(summaries: &[TraceSummary], mut spans: TraceSpans) -> 
         let mut calls = spans.calls.remove(&t.trace_id).unwrap_or_default();
         loops::sort_calls(&mut calls);
         let mut found = Vec::new();
-        loops::find_loops(t.trace_id, &t.root_name, &calls, LOOP_MIN_REPEATS, &mut found);
+        loops::find_loops(
+            t.trace_id,
+            &t.root_name,
+            &calls,
+            LOOP_MIN_REPEATS,
+            &mut found,
+        );
         for l in &found {
             let text = format!("{} {}× ({})", l.what, l.count, l.kind);
             for s in list.iter_mut().filter(|s| l.span_ids.contains(&s.span_id)) {
@@ -225,11 +231,18 @@ pub(crate) fn traces_json(summaries: &[TraceSummary], mut spans: TraceSpans) -> 
                 }
             }
         }
-        let t0 = list.iter().map(|s| s.start).min().unwrap_or(t.start).min(t.start);
+        let t0 = list
+            .iter()
+            .map(|s| s.start)
+            .min()
+            .unwrap_or(t.start)
+            .min(t.start);
         let ms = |ns: u64| ns.saturating_sub(t0) as f64 / 1e6;
         let mut trace_badges: Vec<Json> = Vec::new();
         for l in &found {
-            trace_badges.push(json!({"kind": "loop", "text": format!("{} {}× ({})", l.what, l.count, l.kind)}));
+            trace_badges.push(
+                json!({"kind": "loop", "text": format!("{} {}× ({})", l.what, l.count, l.kind)}),
+            );
         }
         let mut models: Vec<&str> = Vec::new();
         let mut span_json = Vec::with_capacity(list.len());

@@ -55,7 +55,10 @@ mod tests {
         let data = json!({"prompt": "</script><script>alert(1)</script><!-- & \u{2028}"});
         let text = script_safe_json(&data);
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), data);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            data
+        );
         let page = report(&data);
         // The template's own script elements only: the data added none.
         assert_eq!(page.matches("</script>").count(), 2, "{page}");

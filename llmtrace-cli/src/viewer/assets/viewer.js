@@ -489,6 +489,8 @@ function spanDetail(s, t) {
       input === undefined ? [] : messagesEl(input), output === undefined ? [] : messagesEl(output)));
   }
 
+  const query = attr(s, "gen_ai.retrieval.query.text");
+  if (query !== undefined) out.push(h("h3", {}, "Query"), h("pre", { class: "json" }, valueText(query)));
   const docs = documentsOf(s);
   if (docs.length) {
     out.push(h("h3", {}, "Documents"));
@@ -499,8 +501,6 @@ function spanDetail(s, t) {
         h("td", { class: "num doc-score" }, typeof d.score === "number" ? d.score.toFixed(3) : "-"),
         h("td", {}, h("pre", {}, d.content === undefined ? "" : valueText(d.content))))))));
   }
-  const query = attr(s, "gen_ai.retrieval.query.text");
-  if (query !== undefined) out.splice(out.length - (docs.length ? 2 : 0), 0, h("h3", {}, "Query"), h("pre", { class: "json" }, valueText(query)));
 
   const args = attr(s, "gen_ai.tool.call.arguments");
   const result = attr(s, "gen_ai.tool.call.result");
