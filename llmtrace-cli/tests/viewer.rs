@@ -282,7 +282,7 @@ fn the_list_shows_every_trace_with_its_tokens_and_cost() {
     let Some(tab) = open(&f.report, "") else {
         return;
     };
-    let rows = texts(&tab, "tr.trace-row td:first-child");
+    let rows = texts(&tab, "tr.trace-row td:first-child code");
     let mut expected = BTreeSet::new();
     for file in [&f.rag, &f.looping, &f.markup] {
         expected.extend(trace_ids(file));
@@ -330,7 +330,7 @@ fn the_list_sorts_filters_and_searches() {
             }
         }
     }
-    let shown: BTreeSet<String> = texts(&tab, "tr.trace-row td:first-child")
+    let shown: BTreeSet<String> = texts(&tab, "tr.trace-row td:first-child code")
         .into_iter()
         .collect();
     assert_eq!(shown, failed);
@@ -342,7 +342,7 @@ fn the_list_sorts_filters_and_searches() {
         "(() => { const s = document.getElementById('search'); s.value = 'KT-BLUE'; \
          s.dispatchEvent(new Event('input')); return 0; })()",
     );
-    let found: BTreeSet<String> = texts(&tab, "tr.trace-row td:first-child")
+    let found: BTreeSet<String> = texts(&tab, "tr.trace-row td:first-child code")
         .into_iter()
         .collect();
     let with_word: BTreeSet<String> = spans_of(&f.looping)
@@ -629,5 +629,101 @@ fn a_capped_report_says_what_it_left_out() {
     assert!(
         notice.contains(&format!("newest {rows} of {total} traces")) && notice.contains("30 spans"),
         "{notice}"
+    );
+}
+
+#[test]
+fn a_session_shows_its_traces_as_a_conversation_with_totals() {
+    let f = fixture();
+    let Some(tab) = open(&f.report, "") else {
+        return;
+    };
+    let all = spans_of(&f.rag);
+    let roots: Vec<&Value> = all.iter().filter(|s| is_root(s)).collect();
+    let session = attr(roots[0], "session.id").unwrap()["stringValue"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = roots[0]["traceId"].as_str().unwrap();
+    click(&tab, &format!("tr[data-trace='{id}'] a.session-link"));
+    tab.wait_for_element("#session-head").unwrap();
+    // Every trace of the session, oldest first, in the files: only the RAG example's.
+    let mut in_session: Vec<&&Value> = roots
+        .iter()
+        .filter(|r| attr(r, "session.id").unwrap()["stringValue"] == session.as_str())
+        .collect();
+    in_session.sort_by_key(|r| {
+        r["startTimeUnixNano"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    });
+    let turns = js(
+        &tab,
+        "[...document.querySelectorAll('.turn')].map(t => t.dataset.trace)",
+    );
+    let expected: Vec<&str> = in_session
+        .iter()
+        .map(|r| r["traceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(turns, serde_json::json!(expected));
+    let input: i64 = in_session
+        .iter()
+        .map(|r| int(attr(r, "llmtrace.trace.input_tokens").unwrap()))
+        .sum();
+    let output: i64 = in_session
+        .iter()
+        .map(|r| int(attr(r, "llmtrace.trace.output_tokens").unwrap()))
+        .sum();
+    assert_eq!(
+        text(&tab, "#session-tokens"),
+        format!("{input} / {output} tokens")
+    );
+    // Each turn: the answer the workflow returned.
+    for r in &in_session {
+        let answer = attr(r, "output.value").unwrap()["stringValue"]
+            .as_str()
+            .unwrap();
+        let id = r["traceId"].as_str().unwrap();
+        let shown = text(
+            &tab,
+            &format!(".turn[data-trace='{id}'] .msg[data-role='assistant']"),
+        );
+        assert!(shown.contains(answer), "{shown}");
+        assert!(
+            !text(
+                &tab,
+                &format!(".turn[data-trace='{id}'] .msg[data-role='user']")
+            )
+            .is_empty()
+        );
+    }
+}
+
+#[test]
+fn two_picked_traces_compare_span_by_span() {
+    let f = fixture();
+    let Some(tab) = open(&f.report, "") else {
+        return;
+    };
+    let ids: Vec<String> = trace_ids(&f.rag).into_iter().collect();
+    for id in &ids {
+        click(&tab, &format!("tr[data-trace='{id}'] input.pick"));
+    }
+    click(&tab, "#compare");
+    tab.wait_for_element("#compare-table").unwrap();
+    // The two runs have the same shape: one row per span, none only on one side.
+    let all = spans_of(&f.rag);
+    let per_trace = spans_of_trace(&all, &ids[0]).len();
+    assert_eq!(texts(&tab, "#compare-table tr.cmp-row").len(), per_trace);
+    assert!(texts(&tab, "#compare-table tr.cmp-one").is_empty());
+    // The tool call fails in one of them only.
+    let notes = texts(&tab, "#compare-table td.cmp-notes");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("fails in A") || n.contains("fails in B")),
+        "{notes:?}"
     );
 }

@@ -97,7 +97,11 @@ function route() {
   const app = document.getElementById("app");
   app.replaceChildren();
   const trace = params.get("trace");
+  const session = params.get("session");
+  const compare = params.get("compare");
   if (trace && BY_ID.has(trace)) renderTrace(app, BY_ID.get(trace), params.get("span"));
+  else if (session !== null) renderSession(app, session);
+  else if (compare) renderCompare(app, compare.split(",").filter((id) => BY_ID.has(id)));
   else renderList(app);
 }
 
@@ -227,15 +231,41 @@ function renderList(app) {
     });
     return th;
   })));
+  const compare = h("button", { id: "compare", disabled: picked.length !== 2 }, "compare the 2 picked traces");
+  compare.addEventListener("click", () => go({ compare: picked.join(",") }));
+  onPick = () => { compare.disabled = picked.length !== 2; };
+  filters.append(compare);
   app.append(filters, h("table", { id: "traces" }, thead, tbody));
   refresh();
   if (!TRACES.length) app.append(h("div", { class: "empty" }, "No traces."));
 }
 
+/** The traces picked in the list for comparison, oldest pick first; at most two. */
+let picked = [];
+let onPick = () => {};
+function togglePick(id, on) {
+  picked = picked.filter((x) => x !== id);
+  if (on) picked.push(id);
+  if (picked.length > 2) {
+    const dropped = picked.shift();
+    const box = document.querySelector("tr[data-trace='" + dropped + "'] input.pick");
+    if (box) box.checked = false;
+  }
+  onPick();
+}
+
 function traceRow(t) {
-  const who = t.session || t.user ? (t.session || "-") + " / " + (t.user || "-") : "-";
+  const sessionLink = t.session ? h("a", {
+    class: "session-link", href: "#" + new URLSearchParams({ session: t.session }),
+    onclick: (e) => e.stopPropagation(),
+  }, t.session) : "-";
+  const who = t.session || t.user ? [sessionLink, " / " + (t.user || "-")] : "-";
+  const pick = h("input", {
+    type: "checkbox", class: "pick", "aria-label": "compare", checked: picked.includes(t.trace_id),
+    onclick: (e) => { e.stopPropagation(); togglePick(t.trace_id, e.target.checked); },
+  });
   return h("tr", { class: "trace-row", "data-trace": t.trace_id, onclick: () => go({ trace: t.trace_id }) },
-    h("td", {}, h("code", {}, t.trace_id.slice(0, 16))),
+    h("td", {}, pick, " ", h("code", {}, t.trace_id.slice(0, 16))),
     h("td", { class: "root" }, t.root + (t.root_found ? "" : " (root not seen)")),
     h("td", {}, fmtTime(t.start_ms)),
     h("td", { class: "num" }, fmtMs(t.duration_ms)),
@@ -543,6 +573,137 @@ function spanDetail(s, t) {
     out.push(kvTable(s.resource.map(([k, v]) => [k, valueText(v)])));
   }
   return out;
+}
+
+// ---- one session: its traces as a conversation over time ------------------------------------
+
+/** The text parts of a messages attribute, by role. */
+function messageTexts(value, role) {
+  const msgs = parseJson(value);
+  if (!Array.isArray(msgs)) return [];
+  return msgs.filter((m) => m && m.role === role).map((m) =>
+    (Array.isArray(m.parts) ? m.parts : []).filter((p) => p && p.type === "text")
+      .map((p) => valueText(p.content)).join("\n")).filter((x) => x);
+}
+
+/** What the user asked in a trace and what it answered, as far as its spans say. */
+function turnOf(t) {
+  const spans = t.spans_list || [];
+  const models = spans.filter((s) => s.kind === "model");
+  const root = spans.find((s) => !s.parent) || spans[0];
+  let question = null, answer = null;
+  for (const m of models) {
+    const asked = messageTexts(attr(m, "gen_ai.input.messages"), "user");
+    if (asked.length) { question = asked[asked.length - 1]; break; }
+  }
+  if (question === null && root && attr(root, "input.value") !== undefined) question = valueText(attr(root, "input.value"));
+  if (root && typeof attr(root, "output.value") === "string") answer = attr(root, "output.value");
+  for (let i = models.length - 1; answer === null && i >= 0; i--) {
+    const said = messageTexts(attr(models[i], "gen_ai.output.messages"), "assistant");
+    if (said.length) answer = said[said.length - 1];
+  }
+  return { question, answer };
+}
+
+function sum(list, f) {
+  let any = false, total = 0;
+  for (const x of list) { const v = f(x); if (v !== null && v !== undefined) { any = true; total += v; } }
+  return any ? total : null;
+}
+
+function renderSession(app, id) {
+  const traces = TRACES.filter((t) => t.session === id).sort((a, b) => a.start_ms - b.start_ms);
+  const users = [...new Set(traces.map((t) => t.user).filter((u) => u))];
+  const lower = traces.some((t) => t.totals_lower_bound);
+  app.append(h("div", { class: "trace-head", id: "session-head" },
+    h("a", { href: "#", onclick: (e) => { e.preventDefault(); go({}); } }, "← traces"),
+    h("h1", {}, "session " + id),
+    h("span", { id: "session-traces" }, traces.length + " traces"),
+    users.length ? h("span", {}, "user " + users.join(", ")) : null,
+    h("span", {}, fmtMs(sum(traces, (t) => t.duration_ms))),
+    h("span", { class: "tokens", id: "session-tokens" },
+      fmtTokens(sum(traces, (t) => t.input_tokens), sum(traces, (t) => t.output_tokens)) + " tokens"),
+    h("span", { class: "cost", id: "session-cost" }, fmtCost(sum(traces, (t) => t.cost_usd), lower)),
+    sum(traces, (t) => t.errors) ? h("span", { class: "err" }, "✗ " + sum(traces, (t) => t.errors)) : null));
+  if (!traces.length) { app.append(h("div", { class: "empty" }, "No trace of this session.")); return; }
+  for (const t of traces) {
+    const { question, answer } = turnOf(t);
+    app.append(h("div", { class: "panel turn", "data-trace": t.trace_id },
+      h("div", { class: "turn-head" },
+        h("a", { href: "#" + new URLSearchParams({ trace: t.trace_id }) }, t.root),
+        h("span", { class: "muted" }, fmtTime(t.start_ms)),
+        h("span", {}, fmtMs(t.duration_ms)),
+        h("span", { class: "tokens" }, fmtTokens(t.input_tokens, t.output_tokens)),
+        h("span", { class: "cost" }, fmtCost(t.cost_usd, t.totals_lower_bound)),
+        t.errors ? h("span", { class: "err" }, "✗ " + t.errors) : null,
+        (t.badges || []).map(badge)),
+      question !== null ? h("div", { class: "msg role-user", "data-role": "user" }, h("div", { class: "msg-role" }, "user"), h("pre", {}, question)) : null,
+      answer !== null ? h("div", { class: "msg role-assistant", "data-role": "assistant" }, h("div", { class: "msg-role" }, "assistant"), h("pre", {}, answer)) : null));
+  }
+}
+
+// ---- two traces side by side (the explorer's `diff`) -----------------------------------------
+
+/** Each span by its path of names from the root (`a > b > c`, `#2` for a repeat). */
+function paths(t) {
+  const byId = new Map((t.spans_list || []).map((s) => [s.id, s]));
+  const out = new Map();
+  for (const r of treeOrder(t.spans_list || [])) {
+    const names = [];
+    for (let s = r.span, n = 0; s && n < 100; s = byId.get(s.parent), n++) names.unshift(s.name);
+    let key = names.join(" > ");
+    for (let i = 2; out.has(key); i++) key = names.join(" > ") + " #" + i;
+    out.set(key, { span: r.span, depth: r.depth });
+  }
+  return out;
+}
+
+function delta(a, b, fmt) {
+  if (a === null || a === undefined || b === null || b === undefined) return "";
+  const d = b - a;
+  if (d === 0) return "=";
+  return (d > 0 ? "+" : "−") + fmt(Math.abs(d));
+}
+
+function renderCompare(app, ids) {
+  const back = h("a", { href: "#", onclick: (e) => { e.preventDefault(); go({}); } }, "← traces");
+  if (ids.length !== 2) { app.append(back, h("div", { class: "empty" }, "Pick two traces in the list to compare them.")); return; }
+  const [a, b] = ids.map((id) => BY_ID.get(id));
+  const pa = paths(a), pb = paths(b);
+  const keys = [...pa.keys()];
+  for (const k of pb.keys()) if (!pa.has(k)) keys.push(k);
+  const cell = (x, f) => h("td", { class: "num" }, x === null || x === undefined ? "-" : f(x));
+  const tokens = (s) => s ? sum([s.usage.input, s.usage.output], (v) => v) : null;
+  const rows = keys.map((k) => {
+    const x = pa.get(k), y = pb.get(k);
+    const sx = x && x.span, sy = y && y.span;
+    const name = (x || y).span.name;
+    const depth = (x || y).depth;
+    const outX = sx && attr(sx, "output.value"), outY = sy && attr(sy, "output.value");
+    const notes = [];
+    if (!sx) notes.push("only in B"); else if (!sy) notes.push("only in A");
+    else {
+      if ((sx.model || null) !== (sy.model || null)) notes.push("model " + (sx.model || "-") + " → " + (sy.model || "-"));
+      if (!!sx.error !== !!sy.error) notes.push(sy.error ? "fails in B" : "fails in A");
+      if (outX !== undefined && outY !== undefined && valueText(outX) !== valueText(outY)) notes.push("output changed");
+    }
+    return h("tr", { class: "cmp-row" + (sx && sy ? "" : " cmp-one"), "data-path": k },
+      h("td", { style: "padding-left:" + (8 + depth * 14) + "px" }, name),
+      cell(sx && sx.duration_ms, fmtMs), cell(sy && sy.duration_ms, fmtMs),
+      h("td", { class: "num" }, sx && sy ? delta(sx.duration_ms, sy.duration_ms, fmtMs) : ""),
+      cell(tokens(sx), fmtCount), cell(tokens(sy), fmtCount),
+      cell(sx && sx.cost, (v) => fmtCost(v, false)), cell(sy && sy.cost, (v) => fmtCost(v, false)),
+      h("td", { class: "cmp-notes" }, notes.join("; ")));
+  });
+  const head = (t, label) => h("div", { class: "cmp-trace" }, h("strong", {}, label + " "),
+    h("a", { href: "#" + new URLSearchParams({ trace: t.trace_id }) }, t.root + " " + t.trace_id.slice(0, 16)),
+    " · " + fmtTime(t.start_ms) + " · " + fmtMs(t.duration_ms) + " · " + fmtTokens(t.input_tokens, t.output_tokens) +
+    " tokens · " + fmtCost(t.cost_usd, t.totals_lower_bound));
+  app.append(h("div", { class: "trace-head" }, back, h("h1", {}, "compare")), head(a, "A"), head(b, "B"),
+    h("table", { id: "compare-table" },
+      h("thead", {}, h("tr", {}, ["span", "A", "B", "Δ", "tokens A", "tokens B", "cost A", "cost B", ""].map((c, i) =>
+        h("th", { class: i > 0 && i < 8 ? "num" : "" }, c)))),
+      h("tbody", {}, rows)));
 }
 
 // ---- start ---------------------------------------------------------------------------------
