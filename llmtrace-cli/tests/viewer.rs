@@ -578,6 +578,7 @@ fn the_loop_trace_carries_the_loop_badge() {
     let id = looping.iter().next().unwrap();
     open_trace(&tab, id);
     assert!(!texts(&tab, "#waterfall .wf-row [data-badge='loop']").is_empty());
+    screenshot(&tab, "loop-waterfall.png");
 }
 
 #[test]
@@ -680,11 +681,13 @@ fn a_session_shows_its_traces_as_a_conversation_with_totals() {
         text(&tab, "#session-tokens"),
         format!("{input} / {output} tokens")
     );
-    // Each turn: the answer the workflow returned.
+    // Each turn: the answer the workflow returned (a JSON string), as its text.
     for r in &in_session {
-        let answer = attr(r, "output.value").unwrap()["stringValue"]
+        let returned = attr(r, "output.value").unwrap()["stringValue"]
             .as_str()
             .unwrap();
+        let answer: String = serde_json::from_str(returned).unwrap();
+        let answer = answer.as_str();
         let id = r["traceId"].as_str().unwrap();
         let shown = text(
             &tab,
@@ -725,5 +728,60 @@ fn two_picked_traces_compare_span_by_span() {
             .iter()
             .any(|n| n.contains("fails in A") || n.contains("fails in B")),
         "{notes:?}"
+    );
+}
+
+#[test]
+fn bad_input_is_named_on_the_page_and_the_rest_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mixed.jsonl");
+    let good = MARKUP_TRACE.replace('\n', "");
+    std::fs::write(&file, format!("{{not json\n{good}\n")).unwrap();
+    let page = dir.path().join("mixed.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args(["report", "--no-cache", "-o"])
+        .arg(&page)
+        .arg(&file)
+        .output()
+        .unwrap();
+    // Exit 3: some input could not be read; the page is written all the same.
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mixed.jsonl:1:"), "{stderr}");
+    let Some(tab) = open(&page, "") else { return };
+    assert!(text(&tab, "#notices").contains("mixed.jsonl:1:"));
+    assert_eq!(
+        texts(&tab, "tr.trace-row td:first-child code"),
+        vec!["7a7a7a7a7a7a7a7a".to_owned()]
+    );
+}
+
+#[test]
+fn no_trace_or_an_unwritable_output_is_a_clear_error() {
+    let f = fixture();
+    let out = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args([
+            "report",
+            "--no-cache",
+            "--name",
+            "no-such-root",
+            "-o",
+            "/dev/null",
+        ])
+        .arg(&f.rag)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no trace matched"));
+    let out = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args(["report", "--no-cache", "-o", "/no/such/dir/report.html"])
+        .arg(&f.rag)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot write /no/such/dir/report.html"),
+        "{stderr}"
     );
 }

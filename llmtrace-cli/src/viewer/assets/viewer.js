@@ -597,7 +597,12 @@ function turnOf(t) {
     if (asked.length) { question = asked[asked.length - 1]; break; }
   }
   if (question === null && root && attr(root, "input.value") !== undefined) question = valueText(attr(root, "input.value"));
-  if (root && typeof attr(root, "output.value") === "string") answer = attr(root, "output.value");
+  const returned = root && attr(root, "output.value");
+  if (returned !== undefined) {
+    // A JSON value as the function returned it: a string is shown as its text.
+    const v = parseJson(returned);
+    answer = typeof v === "string" ? v : valueText(returned);
+  }
   for (let i = models.length - 1; answer === null && i >= 0; i--) {
     const said = messageTexts(attr(models[i], "gen_ai.output.messages"), "assistant");
     if (said.length) answer = said[said.length - 1];
