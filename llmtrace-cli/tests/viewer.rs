@@ -785,3 +785,41 @@ fn no_trace_or_an_unwritable_output_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_report_of_stdin_holds_every_trace_with_its_spans() {
+    use std::io::Write as _;
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("stdin.html");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args(["report", "-", "-o"])
+        .arg(&page)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&f.rag).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Stdin is read once: the spans are there as well as the summaries.
+    for s in spans_of(&f.rag) {
+        let id = s["spanId"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("\"id\":\"{id}\"")),
+            "span {id} missing"
+        );
+    }
+    let Some(tab) = open(&page, "") else { return };
+    assert_eq!(texts(&tab, "tr.trace-row").len(), trace_ids(&f.rag).len());
+}

@@ -7,17 +7,47 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::source::{self, Inputs, Problem, Report};
+use crate::source::{self, Accumulator, Input, Inputs, Problem, Reads, Report};
+use crate::span::SpanFacts;
 use crate::traces::Traces;
 use crate::viewer::data::{self, TraceSpans};
 use crate::viewer::page;
 use crate::{Outcome, ReportArgs, out};
 
+/// The summaries and the spans of every trace, in one pass: for stdin, which cannot be read
+/// twice.
+struct Both(Traces, TraceSpans);
+
+impl Accumulator for Both {
+    fn add(&mut self, span: &SpanFacts<'_>) {
+        self.0.add(span);
+        self.1.add(span);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.0.merge(other.0);
+        self.1.merge(other.1);
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Raw
+    }
+}
+
 pub(super) fn run(args: &ReportArgs, inputs: &Inputs, problems: Vec<Problem>) -> (Outcome, Report) {
     let filters = Arc::new(args.filter.filters());
-    // First the summaries (from the cache where there is one), to choose the traces; then the
-    // spans of those traces only, as written.
-    let (traces, mut report) = source::scan(inputs, problems, || Traces::new(filters.clone()));
+    // Files: first the summaries (from the cache where there is one), to choose the traces;
+    // then the spans of those traces only, as written. Stdin: everything in one pass.
+    let one_pass = inputs.list.contains(&Input::Stdin);
+    let (traces, mut spans, mut report) = if one_pass {
+        let (both, report) = source::scan(inputs, problems, || {
+            Both(Traces::new(filters.clone()), TraceSpans::new(None))
+        });
+        (both.0, Some(both.1), report)
+    } else {
+        let (traces, report) = source::scan(inputs, problems, || Traces::new(filters.clone()));
+        (traces, None, report)
+    };
     let mut list = traces.filtered();
     if list.is_empty() {
         return (Outcome::NotFound("no trace matched".to_owned()), report);
@@ -36,15 +66,22 @@ pub(super) fn run(args: &ReportArgs, inputs: &Inputs, problems: Vec<Problem>) ->
         kept += 1;
     }
     list.truncate(kept);
-    let takes: Arc<HashSet<u128>> = Arc::new(list.iter().map(|t| t.trace_id).collect());
-    let (spans, second) = source::scan(inputs, Vec::new(), || TraceSpans::new(takes.clone()));
-    // The same files read twice: a problem is reported once.
-    for p in second.problems {
-        if !report.problems.contains(&p) {
-            report.problems.push(p);
+    let spans = match spans.take() {
+        Some(all) => all,
+        None => {
+            let takes: Arc<HashSet<u128>> = Arc::new(list.iter().map(|t| t.trace_id).collect());
+            let (spans, second) =
+                source::scan(inputs, Vec::new(), || TraceSpans::new(Some(takes.clone())));
+            // The same files read twice: a problem is reported once.
+            for p in second.problems {
+                if !report.problems.contains(&p) {
+                    report.problems.push(p);
+                }
+            }
+            report.problems.sort();
+            spans
         }
-    }
-    report.problems.sort();
+    };
     let cap = (kept < total_traces).then(|| {
         format!(
             "This report holds the newest {kept} of {total_traces} traces ({} of {} spans): a \

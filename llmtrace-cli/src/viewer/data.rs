@@ -35,14 +35,15 @@ struct SpanView {
 /// The spans of the traces a view shows (and only those), gathered from a scan.
 #[derive(Debug)]
 pub(crate) struct TraceSpans {
-    takes: Arc<HashSet<u128>>,
+    /// The traces to keep; `None`: all of them.
+    takes: Option<Arc<HashSet<u128>>>,
     spans: HashMap<u128, Vec<SpanView>>,
     calls: HashMap<u128, Vec<loops::Call>>,
 }
 
 impl TraceSpans {
-    /// Gathers the spans of the traces in `takes`.
-    pub(crate) fn new(takes: Arc<HashSet<u128>>) -> Self {
+    /// Gathers the spans of the traces in `takes`, or of every trace.
+    pub(crate) fn new(takes: Option<Arc<HashSet<u128>>>) -> Self {
         TraceSpans {
             takes,
             spans: HashMap::new(),
@@ -53,7 +54,7 @@ impl TraceSpans {
 
 impl Accumulator for TraceSpans {
     fn add(&mut self, s: &SpanFacts<'_>) {
-        if !self.takes.contains(&s.trace_id) {
+        if !self.takes_trace(s.trace_id) {
             return;
         }
         // Spans come as written (`reads`): the attributes are there.
@@ -155,11 +156,15 @@ impl Accumulator for TraceSpans {
     }
 
     fn reads(&self) -> Reads {
-        Reads::RawOfSomeTraces
+        if self.takes.is_some() {
+            Reads::RawOfSomeTraces
+        } else {
+            Reads::Raw
+        }
     }
 
     fn takes_trace(&self, trace_id: u128) -> bool {
-        self.takes.contains(&trace_id)
+        self.takes.as_ref().is_none_or(|t| t.contains(&trace_id))
     }
 
     fn merge(&mut self, other: Self) {
