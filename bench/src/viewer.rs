@@ -43,7 +43,7 @@ fn span(
         r#"{{"traceId":"{TRACE_ID}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"{name}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{attrs}],"status":{{"code":{}}}}}"#,
         BASE_NS + start_us * 1000,
         BASE_NS + (start_us + dur_us) * 1000,
-        if id % 97 == 0 { 2 } else { 0 },
+        if id.is_multiple_of(97) { 2 } else { 0 },
     );
 }
 
