@@ -823,3 +823,63 @@ fn a_report_of_stdin_holds_every_trace_with_its_spans() {
     let Some(tab) = open(&page, "") else { return };
     assert_eq!(texts(&tab, "tr.trace-row").len(), trace_ids(&f.rag).len());
 }
+
+#[test]
+fn a_large_waterfall_draws_the_rows_in_view_and_reaches_every_span() {
+    const SPANS: u64 = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("large.jsonl");
+    let trace = "1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a";
+    let base: u64 = 1_767_225_600_000_000_000;
+    let mut spans = Vec::new();
+    for i in 1..=SPANS {
+        let parent = if i == 1 {
+            String::new()
+        } else {
+            "0000000000000001".to_owned()
+        };
+        let (start, end) = if i == 1 {
+            (base, base + SPANS * 1_000_000)
+        } else {
+            (base + i * 1_000_000, base + i * 1_000_000 + 500_000)
+        };
+        spans.push(format!(
+            r#"{{"traceId":"{trace}","spanId":"{i:016x}","parentSpanId":"{parent}","name":"step {i}","startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"}}"#
+        ));
+    }
+    let lines: Vec<String> = spans
+        .chunks(500)
+        .map(|c| {
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+                c.join(",")
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let page = dir.path().join("large.html");
+    llmtrace(&[
+        "report",
+        "--no-cache",
+        "-o",
+        page.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let Some(tab) = open(&page, &format!("#trace={trace}")) else {
+        return;
+    };
+    tab.wait_for_element("#waterfall .wf-row").unwrap();
+    let drawn = texts(&tab, "#waterfall .wf-row").len() as u64;
+    assert!(drawn > 10 && drawn < 200, "{drawn} rows drawn");
+    // The last span, once scrolled to.
+    let last = format!("{SPANS:016x}");
+    js(
+        &tab,
+        "(() => { const w = document.getElementById('waterfall'); w.scrollTop = w.scrollHeight; \
+         w.dispatchEvent(new Event('scroll')); return 0; })()",
+    );
+    tab.wait_for_element(&format!(".wf-row[data-span='{last}']"))
+        .unwrap();
+    click(&tab, &format!(".wf-row[data-span='{last}']"));
+    assert_eq!(text(&tab, "#detail-name"), format!("step {SPANS}"));
+}
