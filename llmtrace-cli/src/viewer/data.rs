@@ -225,8 +225,9 @@ pub(crate) fn traces_json(summaries: &[TraceSummary], mut spans: TraceSpans) -> 
             LOOP_MIN_REPEATS,
             &mut found,
         );
+        let loop_text = |l: &loops::Loop| format!("{} {}× ({})", l.what, l.count, l.kind);
         for l in &found {
-            let text = format!("{} {}× ({})", l.what, l.count, l.kind);
+            let text = loop_text(l);
             for s in list.iter_mut().filter(|s| l.span_ids.contains(&s.span_id)) {
                 if !s.badges.iter().any(|b| b.kind == "loop") {
                     s.badges.push(Badge {
@@ -243,13 +244,10 @@ pub(crate) fn traces_json(summaries: &[TraceSummary], mut spans: TraceSpans) -> 
             .unwrap_or(t.start)
             .min(t.start);
         let ms = |ns: u64| ns.saturating_sub(t0) as f64 / 1e6;
-        let mut trace_badges: Vec<Json> = Vec::new();
-        for l in &found {
-            trace_badges.push(
-                json!({"kind": "loop", "text": format!("{} {}× ({})", l.what, l.count, l.kind)}),
-            );
-        }
-        let mut models: Vec<&str> = Vec::new();
+        let mut trace_badges: Vec<Json> = found
+            .iter()
+            .map(|l| json!({"kind": "loop", "text": loop_text(l)}))
+            .collect();
         let mut span_json = Vec::with_capacity(list.len());
         for s in list {
             let mut j = s.json;
@@ -274,6 +272,7 @@ pub(crate) fn traces_json(summaries: &[TraceSummary], mut spans: TraceSpans) -> 
             );
             span_json.push(Json::Object(j));
         }
+        let mut models: Vec<&str> = Vec::new();
         for s in &span_json {
             if let Some(m) = s["model"].as_str() {
                 if !models.contains(&m) {
