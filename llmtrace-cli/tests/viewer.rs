@@ -32,8 +32,8 @@ struct Fixture {
 
 /// A trace of another service whose prompt, answer and span name hold markup.
 const MARKUP_TRACE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"markup-svc"}}]},"scopeSpans":[{"spans":[
-{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"1111111111111111","name":"<b>bold</b> workflow","startTimeUnixNano":"1767225600000000000","endTimeUnixNano":"1767225600500000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_workflow"}}]},
-{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"2222222222222222","parentSpanId":"1111111111111111","name":"chat gpt-4o","startTimeUnixNano":"1767225600100000000","endTimeUnixNano":"1767225600400000000","attributes":[
+{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"1111111111111111","name":"<b>bold</b> workflow","startTimeUnixNano":"1000000000000000000","endTimeUnixNano":"1000000000500000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_workflow"}}]},
+{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"2222222222222222","parentSpanId":"1111111111111111","name":"chat gpt-4o","startTimeUnixNano":"1000000000100000000","endTimeUnixNano":"1000000000400000000","attributes":[
  {"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
  {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
  {"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}},
@@ -336,6 +336,36 @@ fn the_list_sorts_filters_and_searches() {
     assert_eq!(shown, failed);
     click(&tab, "#filter-errors");
     assert_eq!(texts(&tab, "tr.trace-row").len(), all);
+    // By model: the traces with a span that asked for it.
+    let set = |id: &str, value: &str, event: &str| {
+        js(
+            &tab,
+            &format!(
+                "(() => {{ const e = document.getElementById('{id}'); e.value = '{value}'; \
+                 e.dispatchEvent(new Event('{event}')); return 0; }})()"
+            ),
+        )
+    };
+    set("filter-model", "gpt-4o", "change");
+    let mut with_model: BTreeSet<String> = BTreeSet::new();
+    for file in [&f.rag, &f.looping, &f.markup] {
+        for s in spans_of(file) {
+            if attr(&s, "gen_ai.request.model").is_some_and(|m| m["stringValue"] == "gpt-4o") {
+                with_model.insert(s["traceId"].as_str().unwrap()[..16].to_owned());
+            }
+        }
+    }
+    let shown: BTreeSet<String> = texts(&tab, "tr.trace-row td:first-child code")
+        .into_iter()
+        .collect();
+    assert_eq!(shown, with_model);
+    set("filter-model", "", "change");
+    // From a time: the hand-written trace (9 September 2001) is older than the examples' runs.
+    set("filter-from", "2001-09-10T00:00:00", "input");
+    let shown = texts(&tab, "tr.trace-row td:first-child code");
+    assert_eq!(shown.len(), all - 1);
+    assert!(!shown.contains(&"7a7a7a7a7a7a7a7a".to_owned()));
+    set("filter-from", "", "input");
     // Search over content: a word only the looping agent's tool arguments hold.
     js(
         &tab,
