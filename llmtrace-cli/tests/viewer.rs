@@ -30,7 +30,8 @@ struct Fixture {
     capped: PathBuf,
 }
 
-/// A trace of another service whose prompt, answer and span name hold markup.
+/// A trace of another service whose prompt, answer and span name hold markup; one of its calls
+/// was cancelled, and one span ends after the root (a late child).
 const MARKUP_TRACE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"markup-svc"}}]},"scopeSpans":[{"spans":[
 {"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"1111111111111111","name":"<b>bold</b> workflow","startTimeUnixNano":"1000000000000000000","endTimeUnixNano":"1000000000500000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_workflow"}}]},
 {"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"2222222222222222","parentSpanId":"1111111111111111","name":"chat gpt-4o","startTimeUnixNano":"1000000000100000000","endTimeUnixNano":"1000000000400000000","attributes":[
@@ -39,7 +40,9 @@ const MARKUP_TRACE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key
  {"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}},
  {"key":"gen_ai.usage.output_tokens","value":{"intValue":"7"}},
  {"key":"gen_ai.input.messages","value":{"stringValue":"[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"<script>window.__pwned = 1</script><img src=x onerror=\\\"window.__pwned = 2\\\">\"}]}]"}},
- {"key":"gen_ai.output.messages","value":{"stringValue":"[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"</script><script>window.__pwned = 3</script>\"}],\"finish_reason\":\"stop\"}]"}}]}
+ {"key":"gen_ai.output.messages","value":{"stringValue":"[{\"role\":\"assistant\",\"parts\":[{\"type\":\"text\",\"content\":\"</script><script>window.__pwned = 3</script>\"}],\"finish_reason\":\"stop\"}]"}}]},
+{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"3333333333333333","parentSpanId":"1111111111111111","name":"execute_tool slow_search","startTimeUnixNano":"1000000000400000000","endTimeUnixNano":"1000000000450000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"execute_tool"}},{"key":"llmtrace.cancelled","value":{"boolValue":true}}]},
+{"traceId":"7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a","spanId":"4444444444444444","parentSpanId":"1111111111111111","name":"stream tail","startTimeUnixNano":"1000000000450000000","endTimeUnixNano":"1000000000700000000","attributes":[]}
 ]}]}]}
 "#;
 
@@ -576,6 +579,14 @@ fn the_failed_tool_shows_its_error() {
             .iter()
             .any(|e| e.contains("exception"))
     );
+    // Every attribute as written, in the raw table.
+    let raw = texts(&tab, "#detail table.raw-attributes tr");
+    let written = failed["attributes"].as_array().unwrap();
+    assert_eq!(raw.len(), written.len());
+    assert!(
+        raw.iter().any(|r| r == &format!("error.type{error_type}")),
+        "{raw:?}"
+    );
 }
 
 #[test]
@@ -912,4 +923,27 @@ fn a_large_waterfall_draws_the_rows_in_view_and_reaches_every_span() {
         .unwrap();
     click(&tab, &format!(".wf-row[data-span='{last}']"));
     assert_eq!(text(&tab, "#detail-name"), format!("step {SPANS}"));
+}
+
+#[test]
+fn cancelled_and_late_spans_are_marked_in_the_waterfall() {
+    let f = fixture();
+    let Some(tab) = open(&f.report, "") else {
+        return;
+    };
+    open_trace(&tab, "7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a");
+    let classes = |id: &str| {
+        js(
+            &tab,
+            &format!("document.querySelector(\".wf-row[data-span='{id}'] .wf-bar\").className"),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    assert!(classes("3333333333333333").contains("cancelled"));
+    assert!(!classes("3333333333333333").contains("late"));
+    assert!(classes("4444444444444444").contains("late"));
+    assert!(!classes("2222222222222222").contains("late"));
+    assert!(text(&tab, ".wf-row[data-span='3333333333333333'] .wf-label").contains("cancelled"));
 }
