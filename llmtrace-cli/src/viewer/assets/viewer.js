@@ -190,7 +190,9 @@ function renderList(app) {
         ? String(x).localeCompare(String(y)) : x - y;
       return (st.desc ? -c : c) || a.trace_id.localeCompare(b.trace_id);
     });
-    tbody.replaceChildren(...rows.map(traceRow));
+    const frag = document.createDocumentFragment();
+    for (const t of rows) frag.append(traceRow(t));
+    tbody.replaceChildren(frag);
     count.textContent = rows.length + " of " + TRACES.length + " traces";
     for (const th of thead.querySelectorAll("th")) {
       th.classList.toggle("sorted-asc", th.dataset.sort === st.sort && !st.desc);
@@ -316,7 +318,9 @@ function niceStep(total) {
 function renderTrace(app, t, selectedId) {
   const spans = t.spans_list || [];
   const rows = treeOrder(spans);
-  const total = Math.max(1e-6, ...spans.map((s) => s.start_ms + s.duration_ms));
+  // A loop, not Math.max(...list): a spread of a very large trace overflows the call stack.
+  let total = 1e-6;
+  for (const s of spans) total = Math.max(total, s.start_ms + s.duration_ms);
   // The root's end: children ending after it are late (D4).
   const rootEnds = new Map();
   for (const r of rows) if (r.depth === 0) rootEnds.set(r.span.id, r.span.start_ms + r.span.duration_ms);
