@@ -6,6 +6,7 @@
 //! cargo run --release -p llmtrace-bench -- --rounds 3 --variants llmtrace,otel_sdk
 //! cargo run --release -p llmtrace-bench -- --redaction   # redaction cost per KiB of content
 //! cargo run --release -p llmtrace-bench -- --explorer    # `llmtrace` queries against jq (needs jq)
+//! cargo run --release -p llmtrace-bench -- --viewer      # a 10,000-span waterfall in Chromium
 //! ```
 //!
 //! Every variant runs in its own process (a global subscriber or reporter can be installed only
@@ -16,6 +17,7 @@ mod measure;
 mod redaction;
 mod report;
 mod variants;
+mod viewer;
 
 use std::process::Command;
 
@@ -30,6 +32,7 @@ struct Options {
     worker: Option<String>,
     redaction: bool,
     explorer: bool,
+    viewer: bool,
 }
 
 fn options() -> Options {
@@ -41,6 +44,7 @@ fn options() -> Options {
         worker: None,
         redaction: false,
         explorer: false,
+        viewer: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -63,6 +67,7 @@ fn options() -> Options {
             "--worker" => o.worker = Some(value()),
             "--redaction" => o.redaction = true,
             "--explorer" => o.explorer = true,
+            "--viewer" => o.viewer = true,
             other => usage(&format!("unknown option {other}")),
         }
     }
@@ -71,7 +76,7 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction] [--explorer]\nvariants: {}",
+        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction] [--explorer] [--viewer]\nvariants: {}",
         variants::VARIANTS.join(", ")
     );
     std::process::exit(2)
@@ -85,6 +90,10 @@ fn main() {
     }
     if o.explorer {
         explorer::run(o.rounds.min(5));
+        return;
+    }
+    if o.viewer {
+        viewer::run(o.rounds.min(5));
         return;
     }
     if let Some(variant) = o.worker {

@@ -11,6 +11,7 @@
 //! llmtrace anomalies
 //! llmtrace diff 4bf92f35 0af76519
 //! llmtrace check                         instrumentation complete? (exit 1 if not)
+//! llmtrace report -o report.html         the traces as one HTML page, for a browser
 //! ```
 //!
 //! The first command that reads a file keeps what the commands need of its spans in
@@ -30,6 +31,7 @@ mod source;
 mod span;
 mod traces;
 mod usd;
+mod viewer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +87,10 @@ enum Command {
     Diff(DiffArgs),
     /// Whether the instrumentation records everything; exits 1 on gaps (for CI).
     Check(CheckArgs),
+    /// One self-contained HTML file to look at the traces in a browser (no network needed):
+    /// the trace list, each trace's waterfall, every span's messages, documents, tool calls,
+    /// usage and attributes.
+    Report(ReportArgs),
 }
 
 /// Trace filters shared by `ls` and `top`.
@@ -205,7 +211,7 @@ pub(crate) struct LoopsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct AnomaliesArgs {
     /// A retrieval whose best score is below this is reported.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = commands::anomalies::DEFAULT_MIN_SCORE)]
     pub(crate) min_score: f64,
     /// A span this many times slower than the p95 of the other spans of its name is reported.
     #[arg(long, default_value_t = 2.0)]
@@ -226,6 +232,31 @@ pub(crate) struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {}
+
+/// The most spans a report holds by default: past this, the page would be slow to open.
+pub(crate) const REPORT_MAX_SPANS: usize = 20_000;
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Trace files, directories of them, or `-` (the same as --file).
+    // Not named `files`: clap would take it for the global --file.
+    #[arg(value_name = "FILES")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        default_value = "llmtrace-report.html"
+    )]
+    pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+    /// At most this many spans: the newest traces that fit are kept, and the page says what
+    /// was left out.
+    #[arg(long, default_value_t = REPORT_MAX_SPANS)]
+    pub(crate) max_spans: usize,
+}
 
 /// `30m`, `2h` (that long ago) or an RFC 3339 time, as ns since the epoch.
 fn parse_since(text: &str) -> Result<u64, String> {
@@ -270,7 +301,10 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Command::Report(args) = &mut cli.command {
+        cli.common.files.append(&mut args.paths);
+    }
     let (list, problems) = source::resolve(&cli.common.files);
     let no_input = list.is_empty();
     let inputs = source::Inputs {

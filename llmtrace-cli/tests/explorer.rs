@@ -9,52 +9,15 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+mod common;
+use common::run_example;
+
 /// The example files, written once per test process.
 struct Files {
     _dir: tempfile::TempDir,
     looping: PathBuf,
     rag1: PathBuf,
     rag2: PathBuf,
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The target directory this test was built in: `<target>/<profile>/llmtrace`.
-fn target_dir() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_llmtrace"));
-    bin.ancestors()
-        .nth(2)
-        .expect("<target>/<profile>/llmtrace")
-        .to_owned()
-}
-
-/// Runs an example in `dir`, which then holds its `llmtrace-traces.jsonl`.
-///
-/// The example is built with its default features, which may not be the features of this test
-/// run (`--all-features`). Its binary goes to a target directory of its own, so that it does not
-/// replace the one the examples' own tests run; the compiled crates are shared (the build
-/// directory stays this run's), so nothing is compiled twice.
-fn run_example(bin: &str, dir: &Path) -> PathBuf {
-    let target = target_dir();
-    let status = Command::new(env!("CARGO"))
-        .current_dir(dir)
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(workspace().join("Cargo.toml"))
-        .args(["-p", "llmtrace-examples", "--bin", bin])
-        .env("CARGO_BUILD_BUILD_DIR", &target)
-        .env("CARGO_TARGET_DIR", target.join("explorer-examples"))
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_TRACES_EXPORTER")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "{bin} failed");
-    let file = dir.join("llmtrace-traces.jsonl");
-    assert!(file.exists(), "{bin} wrote no trace file");
-    file
 }
 
 fn files() -> &'static Files {

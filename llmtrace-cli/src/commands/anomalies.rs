@@ -32,6 +32,56 @@ struct Finding {
     value: Option<f64>,
 }
 
+/// The best retrieval score below which `anomalies` reports a retrieval by default.
+pub(crate) const DEFAULT_MIN_SCORE: f64 = 0.5;
+
+/// The findings about one span on its own: a low-score retrieval, missing usage, no price,
+/// truncated content. Each is its kind, what it says, and the value it is about.
+pub(crate) fn span_findings(
+    s: &SpanFacts<'_>,
+    min_score: f64,
+) -> Vec<(&'static str, String, Option<f64>)> {
+    let mut found = Vec::new();
+    if s.kind() == OpKind::Retrieval {
+        match s.best_score {
+            Some(b) if b < min_score => found.push((
+                "low_retrieval_score",
+                format!("best score {b:.2} < {min_score:.2}"),
+                Some(b),
+            )),
+            None if s.document_count == Some(0) => found.push((
+                "low_retrieval_score",
+                "no document retrieved".to_owned(),
+                None,
+            )),
+            _ => {}
+        }
+    }
+    if s.usage_missing {
+        found.push((
+            "usage_missing",
+            "the call reported no token usage (tokens ?)".to_owned(),
+            None,
+        ));
+    }
+    if s.unpriced {
+        let model = s.model().unwrap_or("?");
+        found.push((
+            "cost_unpriced",
+            format!("no price for {model} (cost ?)"),
+            None,
+        ));
+    }
+    if s.truncated {
+        found.push((
+            "content_truncated",
+            "content cut to the content limit".to_owned(),
+            None,
+        ));
+    }
+    found
+}
+
 /// Everything the checks gather in one pass.
 struct Gather {
     min_score: f64,
@@ -64,7 +114,7 @@ impl Accumulator for Gather {
                 s.error_text().unwrap_or_default(),
             ));
         }
-        let mut find = |kind, detail: String, value| {
+        for (kind, detail, value) in span_findings(s, self.min_score) {
             self.findings.push(Finding {
                 kind,
                 trace_id: s.trace_id,
@@ -72,44 +122,7 @@ impl Accumulator for Gather {
                 name: s.name.to_owned(),
                 detail,
                 value,
-            })
-        };
-        if s.kind() == OpKind::Retrieval {
-            match s.best_score {
-                Some(b) if b < self.min_score => find(
-                    "low_retrieval_score",
-                    format!("best score {b:.2} < {:.2}", self.min_score),
-                    Some(b),
-                ),
-                None if s.document_count == Some(0) => find(
-                    "low_retrieval_score",
-                    "no document retrieved".to_owned(),
-                    None,
-                ),
-                _ => {}
-            }
-        }
-        if s.usage_missing {
-            find(
-                "usage_missing",
-                "the call reported no token usage (tokens ?)".to_owned(),
-                None,
-            );
-        }
-        if s.unpriced {
-            let model = s.model().unwrap_or("?");
-            find(
-                "cost_unpriced",
-                format!("no price for {model} (cost ?)"),
-                None,
-            );
-        }
-        if s.truncated {
-            find(
-                "content_truncated",
-                "content cut to the content limit".to_owned(),
-                None,
-            );
+            });
         }
     }
 

@@ -13,7 +13,7 @@ use crate::{LoopsArgs, Outcome, out};
 
 /// A tool or model call, as much as loop detection needs.
 #[derive(Debug, Clone)]
-struct Call {
+pub(crate) struct Call {
     start: u64,
     end: u64,
     span_id: u64,
@@ -34,18 +34,15 @@ struct Calls {
     by_trace: HashMap<u128, (String, Vec<Call>)>,
 }
 
-impl Accumulator for Calls {
-    fn add(&mut self, s: &SpanFacts<'_>) {
+impl Call {
+    /// The call `s` is, when it is a tool or model call.
+    pub(crate) fn of(s: &SpanFacts<'_>) -> Option<Call> {
         let kind = s.kind();
-        if s.is_root() {
-            let entry = self.by_trace.entry(s.trace_id).or_default();
-            entry.0 = s.workflow.unwrap_or(s.name).to_owned();
-        }
         if kind != OpKind::Tool && kind != OpKind::Model {
-            return;
+            return None;
         }
         let repeat = s.repeat();
-        let call = Call {
+        Some(Call {
             start: s.start,
             end: s.end,
             span_id: s.span_id,
@@ -60,8 +57,19 @@ impl Accumulator for Calls {
             input_tokens: s.input_tokens,
             output_tokens: s.output_tokens,
             cost: s.cost,
-        };
-        self.by_trace.entry(s.trace_id).or_default().1.push(call);
+        })
+    }
+}
+
+impl Accumulator for Calls {
+    fn add(&mut self, s: &SpanFacts<'_>) {
+        if s.is_root() {
+            let entry = self.by_trace.entry(s.trace_id).or_default();
+            entry.0 = s.workflow.unwrap_or(s.name).to_owned();
+        }
+        if let Some(call) = Call::of(s) {
+            self.by_trace.entry(s.trace_id).or_default().1.push(call);
+        }
     }
 
     fn merge(&mut self, other: Self) {
@@ -77,13 +85,18 @@ impl Accumulator for Calls {
 
 /// One loop found.
 #[derive(Debug)]
-struct Loop {
+pub(crate) struct Loop {
     trace_id: u128,
     root: String,
-    kind: &'static str,
-    what: String,
+    /// `same-tool-call`, `same-model-input` or `ping-pong`.
+    pub(crate) kind: &'static str,
+    /// The tool or model span repeated, or the two tools (`a ⇄ b`).
+    pub(crate) what: String,
+    /// The spans that repeat.
+    pub(crate) span_ids: Vec<u64>,
     input: String,
-    count: usize,
+    /// Repeats (round trips for ping-pong).
+    pub(crate) count: usize,
     first: u64,
     last: u64,
     failed: usize,
@@ -102,7 +115,7 @@ pub(super) fn run(
     let (calls, report) = source::scan(inputs, problems, Calls::default);
     let mut loops = Vec::new();
     for (trace_id, (root, mut calls)) in calls.by_trace {
-        calls.sort_by_key(|c| (c.start, c.span_id));
+        sort_calls(&mut calls);
         find_loops(trace_id, &root, &calls, n, &mut loops);
     }
     loops.sort_by(|a, b| {
@@ -198,7 +211,19 @@ fn burned(calls: &[Call], first: u64, last: u64) -> (i64, i64, Option<f64>) {
     (input, output, cost)
 }
 
-fn find_loops(trace_id: u128, root: &str, calls: &[Call], n: usize, loops: &mut Vec<Loop>) {
+/// Puts one trace's calls in the order [`find_loops`] reads them: by start.
+pub(crate) fn sort_calls(calls: &mut [Call]) {
+    calls.sort_by_key(|c| (c.start, c.span_id));
+}
+
+/// The loops among `calls` (one trace's, sorted by start), each repeated `n` times or more.
+pub(crate) fn find_loops(
+    trace_id: u128,
+    root: &str,
+    calls: &[Call],
+    n: usize,
+    loops: &mut Vec<Loop>,
+) {
     // The same call repeated.
     let mut groups: HashMap<u64, Vec<&Call>> = HashMap::new();
     for c in calls {
@@ -221,6 +246,7 @@ fn find_loops(trace_id: u128, root: &str, calls: &[Call], n: usize, loops: &mut 
                 "same-model-input"
             },
             what: g[0].label.clone(),
+            span_ids: g.iter().map(|c| c.span_id).collect(),
             input: g[0].input.clone(),
             count: g.len(),
             first,
@@ -255,6 +281,7 @@ fn find_loops(trace_id: u128, root: &str, calls: &[Call], n: usize, loops: &mut 
                 root: root.to_owned(),
                 kind: "ping-pong",
                 what: format!("{a} ⇄ {b}"),
+                span_ids: run.iter().map(|c| c.span_id).collect(),
                 input: String::new(),
                 count: round_trips,
                 first,

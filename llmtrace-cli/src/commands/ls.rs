@@ -36,7 +36,7 @@ pub(super) fn run(
 }
 
 /// A trace as one JSON object: the fields `ls` and `top` print.
-pub(super) fn trace_json(t: &TraceSummary) -> serde_json::Value {
+pub(crate) fn trace_json(t: &TraceSummary) -> serde_json::Value {
     json!({
         "trace_id": out::full_id(t.trace_id),
         "root": t.root_name,

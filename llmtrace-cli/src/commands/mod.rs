@@ -1,12 +1,15 @@
 //! The commands: each scans the inputs once with its own accumulator, then prints.
 
-mod anomalies;
+pub(crate) mod anomalies;
 mod check;
 mod groups;
-mod loops;
+pub(crate) mod loops;
 mod ls;
+mod report;
 mod show;
 mod top;
+
+pub(crate) use ls::trace_json;
 
 use crate::source::{Inputs, Problem, Report};
 use crate::{Cmd, Common, Outcome};
@@ -27,5 +30,6 @@ pub(crate) fn run(
         Cmd::Loops(args) => loops::run(args, common.json, inputs, problems),
         Cmd::Anomalies(args) => anomalies::run(args, common.json, inputs, problems),
         Cmd::Check(_) => check::run(common.json, inputs, problems),
+        Cmd::Report(args) => report::run(args, inputs, problems),
     }
 }
