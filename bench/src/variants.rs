@@ -42,7 +42,38 @@ pub(crate) const VARIANTS: &[&str] = &[
     "tracing_otel",
     "tracing_none",
     "fastrace",
+    "llmtrace_burst",
+    "otel_sdk_burst",
+    "llmtrace_sustained",
+    "otel_sdk_sustained",
 ];
+
+/// How a variant is driven (see `measure::run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Load {
+    /// Timed batches, each flushed before the next.
+    Batches,
+    /// One burst of [`BURST_SPANS`] back to back on one thread, then one flush.
+    Burst,
+    /// A tight loop for [`SUSTAINED_FOR`], then one flush.
+    Sustained,
+}
+
+/// The spans of one burst.
+pub(crate) const BURST_SPANS: usize = 100_000;
+/// How long the sustained loop runs.
+pub(crate) const SUSTAINED_FOR: Duration = Duration::from_secs(2);
+
+/// How `variant` is driven.
+pub(crate) fn load(variant: &str) -> Load {
+    if variant.ends_with("_burst") {
+        Load::Burst
+    } else if variant.ends_with("_sustained") {
+        Load::Sustained
+    } else {
+        Load::Batches
+    }
+}
 
 /// Counts what an exporter received, then drops it.
 #[derive(Debug, Clone, Default)]
@@ -436,6 +467,29 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             (Box::new(llm_sync), llmtrace_flush(), false, Box::new(g))
         }
         "llmtrace_not_installed" => (Box::new(llm_sync), none(), false, Box::new(())),
+        // Default settings: what a user gets without sizing anything.
+        "llmtrace_burst" | "llmtrace_sustained" => {
+            let g = llmtrace::init()
+                .service_name("bench")
+                .with_exporter(DroppingExporter {
+                    received: delivered.clone(),
+                })
+                .install();
+            (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        // The batch processor's default queue (2048 spans), with the scheduled delay of the other
+        // SDK variants.
+        "otel_sdk_burst" | "otel_sdk_sustained" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, 2048);
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(provider),
+            )
+        }
         // Native mode with the OpenTelemetry context attached on every enter.
         "llmtrace_otel_context" | "llmtrace_otel_context_async" => {
             let g = llmtrace::init()

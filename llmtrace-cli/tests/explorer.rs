@@ -24,7 +24,10 @@ fn workspace() -> PathBuf {
 /// The target directory this test was built in: `<target>/<profile>/llmtrace`.
 fn target_dir() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_llmtrace"));
-    bin.ancestors().nth(2).expect("<target>/<profile>/llmtrace").to_owned()
+    bin.ancestors()
+        .nth(2)
+        .expect("<target>/<profile>/llmtrace")
+        .to_owned()
 }
 
 /// Runs an example in `dir`, which then holds its `llmtrace-traces.jsonl`.

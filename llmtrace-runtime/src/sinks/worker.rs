@@ -333,13 +333,17 @@ fn run(
         stop: control.stop.clone(),
         stopped: false,
     };
+    let mut more = false;
     loop {
-        thread::park_timeout(config.tick);
+        // Records left in the rings by the queue's bound are read again at once.
+        if !more {
+            thread::park_timeout(config.tick);
+        }
         let commands = std::mem::take(&mut control.lock_commands().queue);
         // A flush requested now reports the export failures of this round, including those of
         // the spans exported just below, before the request is handled.
         worker.flush_error = None;
-        worker.drain();
+        more = worker.drain();
         worker.process(false);
         // Before answering a flush, so that a caller reading the counters sees the warning too.
         worker.counters.warn_on_new_drops();
@@ -378,43 +382,49 @@ fn run(
 }
 
 impl Worker {
-    /// Moves every record out of the per-thread rings into `pending`, up to the queue bound.
-    fn drain(&mut self) {
+    /// Moves records out of the per-thread rings into `pending`, up to the queue bound; true when
+    /// the bound left records in the rings (they stay there, within the rings' budget, for the
+    /// next round).
+    fn drain(&mut self) -> bool {
         self.drained_at = clock::now();
         let mut rings = REGISTRY
             .rings
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut drained = 0u64;
-        let mut overflow = 0u64;
+        let mut left = false;
+        let mut released = 0usize;
         rings.retain_mut(|ring| {
+            // Read before the slots: a ring abandoned before they were read is empty once they
+            // are taken.
             let abandoned = ring.consumer.is_abandoned();
+            let room = self.max_queue.saturating_sub(self.pending.len());
             let available = ring.consumer.slots();
-            if let Ok(chunk) = ring.consumer.read_chunk(available) {
-                drained += available as u64;
-                let room = self.max_queue.saturating_sub(self.pending.len());
+            let take = available.min(room);
+            left |= take < available;
+            if let Ok(chunk) = ring.consumer.read_chunk(take) {
+                drained += take as u64;
                 // Exactly: amortized growth could take the queue to twice its bound.
-                self.pending.reserve_exact(available.min(room));
-                let mut records = chunk.into_iter();
-                self.pending.extend(records.by_ref().take(room));
-                // Records beyond the bound are dropped here, and counted. (An iterator dropped
-                // unfinished would leave them in the ring, to be read and counted again.)
-                overflow += records.count() as u64;
+                self.pending.reserve_exact(take);
+                self.pending.extend(chunk);
             }
-            if abandoned {
+            if !abandoned || take < available {
+                return true;
+            }
+            if !ring.spill {
                 // The thread has exited and its ring is empty: keep its drop count.
                 let dropped = ring.shared.dropped_full.load(Ordering::Relaxed);
                 self.counters
                     .dropped_full_exited
                     .fetch_add(dropped, Ordering::Relaxed);
             }
-            !abandoned
+            released += ring.bytes;
+            false
         });
         drop(rings);
+        REGISTRY.release(released);
         self.counters.drained.fetch_add(drained, Ordering::Relaxed);
-        self.counters
-            .dropped_queue
-            .fetch_add(overflow, Ordering::Relaxed);
+        left
     }
 
     /// Runs pending records through the stages and exports them, in batches.
@@ -537,7 +547,13 @@ impl Worker {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        self.drain();
+        // Everything buffered when the flush was asked for, a queue at a time: as many rounds as
+        // the rings can hold queues, so that a thread producing all along cannot hold the flush.
+        let mut rounds = REGISTRY.reserved() / handoff::SLOT_BYTES / self.max_queue + 1;
+        while self.drain() && !self.stopped && rounds > 0 {
+            rounds -= 1;
+            self.process(false);
+        }
         self.process(true);
         let mut result = match self.flush_error.take() {
             Some(e) => Err(e),

@@ -24,9 +24,13 @@ pub struct Stats {
     pub sampled_out: u64,
     /// Every dropped span, whatever the reason (the sum of the fields below).
     pub dropped: u64,
-    /// Dropped because a thread's buffer was full (the exporter fell behind).
+    /// Dropped because a thread's buffer was full and the buffers' byte budget was spent (the
+    /// exporter fell behind; see [`Builder::buffer_budget`](crate::Builder::buffer_budget)),
+    /// after waiting for room when [`Overflow::Block`](crate::Overflow::Block) asked for it.
     pub dropped_buffer_full: u64,
-    /// Dropped because the worker's queue was full.
+    /// Dropped because the worker's queue was full. Zero since the worker leaves what its queue
+    /// cannot take in the threads' buffers (counted in `dropped_buffer_full` when they overflow);
+    /// kept so that code reading it still compiles.
     pub dropped_queue_full: u64,
     /// Dropped because the exporter failed or timed out, or there was no exporter.
     pub dropped_export_failed: u64,
