@@ -56,6 +56,10 @@ pub(crate) const DEFAULT_CAPACITY: usize = 2048;
 /// Bytes of record slots all rings together may hold, unless configured otherwise: 64 MiB.
 pub(crate) const DEFAULT_BUDGET: usize = 64 << 20;
 
+/// A thread on a spill ring looks whether it can go back to its first ring once per this many
+/// pushes.
+const UNSPILL_EVERY: usize = 64;
+
 /// A thread's first spill ring holds this many times its first ring.
 const FIRST_SPILL: usize = 4;
 
@@ -310,7 +314,9 @@ pub(crate) unsafe fn push_from(record: *mut Record) {
             return false;
         };
         let buf = local.get_or_insert_with(|| REGISTRY.register());
-        if buf.primary.is_some() {
+        // Every 64th push only: reading whether the spill ring is empty reads the position the
+        // worker writes as it drains, a cache line the two threads would pass back and forth.
+        if buf.primary.is_some() && buf.since_wake % UNSPILL_EVERY == 0 {
             buf.unspill();
         }
         let mut chunk = match buf.producer.write_chunk_uninit(1) {
