@@ -60,6 +60,9 @@ pub(crate) struct Sample {
     /// The process's peak resident memory, in bytes (burst and sustained loads).
     #[serde(default)]
     pub(crate) peak_rss: Option<f64>,
+    /// Seconds from the first span made to the last exported (the drain load).
+    #[serde(default)]
+    pub(crate) total_s: Option<f64>,
 }
 
 /// The process's peak resident set, in bytes.
@@ -100,10 +103,17 @@ fn run_load(variant: &str, load: variants::Load) -> Sample {
                 made += 256;
             }
         }
+        variants::Load::Drain => {
+            for _ in 0..variants::DRAIN_SPANS {
+                std::hint::black_box((v.call)());
+            }
+            made = variants::DRAIN_SPANS as u64;
+        }
         variants::Load::Batches => unreachable!("batches are run by `run`"),
     }
     let caller = start.elapsed();
     (v.flush)();
+    let total = start.elapsed();
     let cpu = cpu_time() - cpu_start;
     let delivered = (v.delivered.load(Ordering::Relaxed) - delivered_before) as f64 / made as f64;
     Sample {
@@ -114,6 +124,7 @@ fn run_load(variant: &str, load: variants::Load) -> Sample {
         bytes_per_span: None,
         spans: Some(made),
         peak_rss: Some(peak_rss()),
+        total_s: (load == variants::Load::Drain).then(|| total.as_secs_f64()),
     }
 }
 
@@ -168,6 +179,7 @@ pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
         bytes_per_span,
         spans: None,
         peak_rss: None,
+        total_s: None,
     }
 }
 

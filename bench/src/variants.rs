@@ -46,6 +46,8 @@ pub(crate) const VARIANTS: &[&str] = &[
     "otel_sdk_burst",
     "llmtrace_sustained",
     "otel_sdk_sustained",
+    "llmtrace_drain",
+    "otel_sdk_drain",
 ];
 
 /// How a variant is driven (see `measure::run`).
@@ -57,7 +59,13 @@ pub(crate) enum Load {
     Burst,
     /// A tight loop for [`SUSTAINED_FOR`], then one flush.
     Sustained,
+    /// [`DRAIN_SPANS`] back to back with buffers sized to hold them all, then one flush: how long
+    /// until all are exported.
+    Drain,
 }
+
+/// The spans of the drain load.
+pub(crate) const DRAIN_SPANS: usize = 1_000_000;
 
 /// The spans of one burst.
 pub(crate) const BURST_SPANS: usize = 100_000;
@@ -70,6 +78,8 @@ pub(crate) fn load(variant: &str) -> Load {
         Load::Burst
     } else if variant.ends_with("_sustained") {
         Load::Sustained
+    } else if variant.ends_with("_drain") {
+        Load::Drain
     } else {
         Load::Batches
     }
@@ -476,6 +486,29 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
                 })
                 .install();
             (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        // Buffers that hold the whole drain load: what is measured is the export side alone.
+        "llmtrace_drain" => {
+            let g = llmtrace::init()
+                .service_name("bench")
+                // 512 MiB: a million records of 240 bytes, with room to spare.
+                .buffer_budget((DRAIN_SPANS * 300).next_power_of_two())
+                .with_exporter(DroppingExporter {
+                    received: delivered.clone(),
+                })
+                .install();
+            (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        "otel_sdk_drain" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, DRAIN_SPANS);
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(provider),
+            )
         }
         // The batch processor's default queue (2048 spans), with the scheduled delay of the other
         // SDK variants.
