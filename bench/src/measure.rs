@@ -124,7 +124,7 @@ fn run_load(variant: &str, load: variants::Load) -> Sample {
         bytes_per_span: None,
         spans: Some(made),
         peak_rss: Some(peak_rss()),
-        total_s: (load == variants::Load::Drain).then(|| total.as_secs_f64()),
+        total_s: (load == variants::Load::Drain).then_some(total.as_secs_f64()),
     }
 }
 

@@ -84,6 +84,11 @@ fn block_gives_up_after_max_wait_and_counts_the_drop() {
 }
 
 #[test]
+fn a_span_still_open_at_shutdown_is_counted() {
+    run_child("open_at_shutdown");
+}
+
+#[test]
 #[ignore = "run by the tests above, in a process of its own"]
 fn burst_scenario_child() {
     match std::env::var(SCENARIO).as_deref() {
@@ -91,6 +96,7 @@ fn burst_scenario_child() {
         Ok("budget") => budget(),
         Ok("block") => block(),
         Ok("block_timeout") => block_timeout(),
+        Ok("open_at_shutdown") => open_at_shutdown(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -223,4 +229,43 @@ fn block_timeout() {
     let stats = llmtrace::stats();
     assert_eq!(stats.produced, SPANS, "{stats:?}");
     assert_eq!(stats.exported + stats.dropped, stats.produced, "{stats:?}");
+}
+
+/// A job that shuts llmtrace down from inside its own span: that span is still open at shutdown,
+/// so it is counted as dropped there, and the counts add up.
+#[llmtrace::workflow(name = "job")]
+fn job() -> (llmtrace::Stats, Result<(), llmtrace::Error>) {
+    for i in 0..10 {
+        chunk(i);
+    }
+    let shutdown = llmtrace::shutdown(Duration::from_secs(30));
+    (llmtrace::stats(), shutdown)
+}
+
+fn open_at_shutdown() {
+    let exporter = PacedExporter::default();
+    let _guard = llmtrace::init().with_exporter(exporter.clone()).install();
+    // A span on another thread, still open too.
+    let (hold, release) = std::sync::mpsc::channel::<()>();
+    let (opened, wait_opened) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || {
+        llmtrace::step("held").in_scope(|| {
+            opened.send(()).unwrap();
+            let _ = release.recv();
+        })
+    });
+    wait_opened.recv().unwrap();
+    let (stats, shutdown) = job();
+    shutdown.unwrap();
+    hold.send(()).unwrap();
+    other.join().unwrap();
+    println!("{stats:?}");
+    assert_eq!(stats.exported, 10, "{stats:?}");
+    assert_eq!(stats.dropped_open_at_shutdown, 2, "{stats:?}");
+    assert_eq!(stats.dropped, 2, "{stats:?}");
+    assert_eq!(stats.produced, 12, "{stats:?}");
+    assert_eq!(stats.exported + stats.dropped, stats.produced, "{stats:?}");
+    assert_eq!(exporter.received.load(Ordering::SeqCst), 10);
+    // The two spans end after shutdown: nothing changes.
+    assert_eq!(llmtrace::stats(), stats);
 }

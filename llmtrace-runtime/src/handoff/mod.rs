@@ -27,6 +27,8 @@ pub(crate) struct ThreadShared {
     /// Records this thread dropped because its rings were full. Written only by the owning
     /// thread.
     pub(crate) dropped_full: AtomicU64,
+    /// Records this thread opened (spans started recording). Written only by the owning thread.
+    pub(crate) started: AtomicU64,
 }
 
 struct LocalBuffer {
@@ -75,6 +77,12 @@ pub(crate) struct Registry {
     block_ns: AtomicU64,
     /// Records that ended while the thread's buffer was being torn down (thread exit).
     pub(crate) dropped_no_buffer: AtomicU64,
+    /// Records opened on threads whose ring has been unregistered (they exited), or while the
+    /// thread's buffer was being torn down.
+    started_elsewhere: AtomicU64,
+    /// Records that ended without reaching a ring: in a host mode (a test capture's), or when
+    /// nothing was installed any more.
+    ended_elsewhere: AtomicU64,
 }
 
 pub(crate) static REGISTRY: Registry = Registry {
@@ -84,6 +92,8 @@ pub(crate) static REGISTRY: Registry = Registry {
     reserved: AtomicUsize::new(0),
     block_ns: AtomicU64::new(0),
     dropped_no_buffer: AtomicU64::new(0),
+    started_elsewhere: AtomicU64::new(0),
+    ended_elsewhere: AtomicU64::new(0),
 };
 
 /// The thread that reads the rings, woken when a ring is half full. (A lock, not a `OnceLock`:
@@ -125,6 +135,55 @@ pub(crate) fn dropped_full() -> u64 {
         .sum();
     drop(rings);
     live + REGISTRY.dropped_no_buffer.load(Ordering::Relaxed)
+}
+
+/// Records opened so far, on every thread, and records that ended without reaching a ring: the
+/// difference, less what reached the rings (drained or dropped there), is what is still open.
+pub(crate) fn opened_and_ended_elsewhere() -> (u64, u64) {
+    let rings = REGISTRY
+        .rings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let live: u64 = rings
+        .iter()
+        .filter(|r| !r.spill)
+        .map(|r| r.shared.started.load(Ordering::Relaxed))
+        .sum();
+    drop(rings);
+    (
+        live + REGISTRY.started_elsewhere.load(Ordering::Relaxed),
+        REGISTRY.ended_elsewhere.load(Ordering::Relaxed),
+    )
+}
+
+/// Counts a record that ended without reaching a ring (see [`opened_and_ended_elsewhere`]).
+pub(crate) fn note_ended_elsewhere() {
+    REGISTRY.ended_elsewhere.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Keeps the count of records an exited thread opened, when the worker unregisters its ring.
+pub(crate) fn note_exited(shared: &ThreadShared) {
+    REGISTRY
+        .started_elsewhere
+        .fetch_add(shared.started.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// Counts a record opened on this thread: one thread-local access and a plain store, no atomic
+/// read-modify-write (only this thread writes its counter).
+#[inline]
+pub(crate) fn note_started() {
+    let counted = LOCAL.try_with(|local| {
+        let Ok(mut local) = local.try_borrow_mut() else {
+            return false;
+        };
+        let buf = local.get_or_insert_with(|| REGISTRY.register());
+        let n = buf.shared.started.load(Ordering::Relaxed);
+        buf.shared.started.store(n + 1, Ordering::Relaxed);
+        true
+    });
+    if counted != Ok(true) {
+        REGISTRY.started_elsewhere.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The bytes of one ring slot: the size of a record.

@@ -412,11 +412,12 @@ impl Worker {
                 return true;
             }
             if !ring.spill {
-                // The thread has exited and its ring is empty: keep its drop count.
+                // The thread has exited and its ring is empty: keep its counts.
                 let dropped = ring.shared.dropped_full.load(Ordering::Relaxed);
                 self.counters
                     .dropped_full_exited
                     .fetch_add(dropped, Ordering::Relaxed);
+                handoff::note_exited(&ring.shared);
             }
             released += ring.bytes;
             false
@@ -586,6 +587,12 @@ impl Worker {
         self.counters
             .dropped_shutdown
             .fetch_add(held + in_rings, Ordering::Relaxed);
+        // Spans still open now: opened, but neither in a ring nor ended elsewhere. Those that end
+        // later are not exported (the worker is gone).
+        let (opened, ended_elsewhere) = handoff::opened_and_ended_elsewhere();
+        let reached = self.counters.snapshot().produced;
+        let open = opened.saturating_sub(reached + ended_elsewhere);
+        self.counters.dropped_open.store(open, Ordering::Relaxed);
     }
 }
 
