@@ -34,7 +34,8 @@ impl ContentCapture {
 /// [`Builder::on_full`](crate::Builder::on_full).
 ///
 /// The default, [`Overflow::Drop`], never blocks the application. A batch or evaluation job that
-/// must not lose a span can ask to wait for the export worker instead:
+/// must not lose a span can ask to wait for the export worker instead (native mode: the host
+/// modes hand spans to their host, which buffers them its own way):
 ///
 /// ```
 /// use std::time::Duration;
