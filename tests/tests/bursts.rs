@@ -185,6 +185,19 @@ fn block() {
     assert_eq!(stats.produced, SPANS, "{stats:?}");
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert_eq!(stats.exported, SPANS, "{stats:?}");
+
+    // Once shut down, nothing reads the buffers: spans that end later fill them, then are
+    // dropped at once instead of waiting for room that never comes.
+    llmtrace::shutdown(Duration::from_secs(30)).unwrap();
+    let started = Instant::now();
+    for i in 0..200 {
+        chunk(i);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "{took:?} for 200 spans after shutdown"
+    );
 }
 
 /// An exporter that stalls for longer than `max_wait` many times over: each span that finds no

@@ -368,6 +368,10 @@ fn run(
                             result = Err(Error::Export(ExportError::new(e.to_string())));
                         }
                     }
+                    // Nothing reads the rings from now on: a span that ends later neither
+                    // waits for room nor grows a spill ring.
+                    handoff::set_block(Duration::ZERO);
+                    REGISTRY.set_budget(0);
                     worker.abandon_rest();
                     if worker.stopped && result.is_ok() {
                         // The deadline passed in an earlier round, which reported it there.
