@@ -54,6 +54,78 @@ pub(crate) struct Sample {
     pub(crate) delivered: f64,
     /// Heap bytes a span holds while it waits for export (recording variants).
     pub(crate) bytes_per_span: Option<f64>,
+    /// Spans made (burst and sustained loads).
+    #[serde(default)]
+    pub(crate) spans: Option<u64>,
+    /// The process's peak resident memory, in bytes (burst and sustained loads).
+    #[serde(default)]
+    pub(crate) peak_rss: Option<f64>,
+    /// Seconds from the first span made to the last exported (the drain load).
+    #[serde(default)]
+    pub(crate) total_s: Option<f64>,
+}
+
+/// The process's peak resident set, in bytes.
+fn peak_rss() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    // Linux gives kibibytes.
+    usage.ru_maxrss as f64 * 1024.0
+}
+
+/// One burst, or a tight loop for a while, then one flush: the share of the spans delivered.
+fn run_load(variant: &str, load: variants::Load) -> Sample {
+    let mut v = variants::prepare(variant, 2048);
+    // One span first, so that setting up the thread's buffer is not part of the load.
+    std::hint::black_box((v.call)());
+    (v.flush)();
+    let delivered_before = v.delivered.load(Ordering::Relaxed);
+    let cpu_start = cpu_time();
+    let start = Instant::now();
+    let mut made = 0u64;
+    match load {
+        variants::Load::Burst => {
+            for _ in 0..variants::BURST_SPANS {
+                std::hint::black_box((v.call)());
+            }
+            made = variants::BURST_SPANS as u64;
+        }
+        variants::Load::Sustained => {
+            // The clock is read once per 256 calls: the loop stays as tight as the burst's.
+            while start.elapsed() < variants::SUSTAINED_FOR {
+                for _ in 0..256 {
+                    std::hint::black_box((v.call)());
+                }
+                made += 256;
+            }
+        }
+        variants::Load::Drain => {
+            for _ in 0..variants::DRAIN_SPANS {
+                std::hint::black_box((v.call)());
+            }
+            made = variants::DRAIN_SPANS as u64;
+        }
+        variants::Load::Batches => unreachable!("batches are run by `run`"),
+    }
+    let caller = start.elapsed();
+    (v.flush)();
+    let total = start.elapsed();
+    let cpu = cpu_time() - cpu_start;
+    let delivered = (v.delivered.load(Ordering::Relaxed) - delivered_before) as f64 / made as f64;
+    Sample {
+        variant: variant.to_owned(),
+        caller_ns: caller.as_nanos() as f64 / made as f64,
+        cpu_ns: cpu.as_nanos() as f64 / made as f64,
+        delivered,
+        bytes_per_span: None,
+        spans: Some(made),
+        peak_rss: Some(peak_rss()),
+        total_s: (load == variants::Load::Drain).then_some(total.as_secs_f64()),
+    }
 }
 
 fn cpu_time() -> Duration {
@@ -69,6 +141,10 @@ fn cpu_time() -> Duration {
 
 /// Runs `batches` timed batches of `spans` calls (after one warm-up batch), flushing after each.
 pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
+    let load = variants::load(variant);
+    if load != variants::Load::Batches {
+        return run_load(variant, load);
+    }
     let queue = spans.max(2048);
     let mut v = variants::prepare(variant, queue);
     for _ in 0..spans {
@@ -101,6 +177,9 @@ pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
         cpu_ns: cpu.as_nanos() as f64 / produced,
         delivered,
         bytes_per_span,
+        spans: None,
+        peak_rss: None,
+        total_s: None,
     }
 }
 

@@ -42,7 +42,48 @@ pub(crate) const VARIANTS: &[&str] = &[
     "tracing_otel",
     "tracing_none",
     "fastrace",
+    "llmtrace_burst",
+    "otel_sdk_burst",
+    "llmtrace_sustained",
+    "otel_sdk_sustained",
+    "llmtrace_drain",
+    "otel_sdk_drain",
 ];
+
+/// How a variant is driven (see `measure::run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Load {
+    /// Timed batches, each flushed before the next.
+    Batches,
+    /// One burst of [`BURST_SPANS`] back to back on one thread, then one flush.
+    Burst,
+    /// A tight loop for [`SUSTAINED_FOR`], then one flush.
+    Sustained,
+    /// [`DRAIN_SPANS`] back to back with buffers sized to hold them all, then one flush: how long
+    /// until all are exported.
+    Drain,
+}
+
+/// The spans of the drain load.
+pub(crate) const DRAIN_SPANS: usize = 1_000_000;
+
+/// The spans of one burst.
+pub(crate) const BURST_SPANS: usize = 100_000;
+/// How long the sustained loop runs.
+pub(crate) const SUSTAINED_FOR: Duration = Duration::from_secs(2);
+
+/// How `variant` is driven.
+pub(crate) fn load(variant: &str) -> Load {
+    if variant.ends_with("_burst") {
+        Load::Burst
+    } else if variant.ends_with("_sustained") {
+        Load::Sustained
+    } else if variant.ends_with("_drain") {
+        Load::Drain
+    } else {
+        Load::Batches
+    }
+}
 
 /// Counts what an exporter received, then drops it.
 #[derive(Debug, Clone, Default)]
@@ -436,6 +477,52 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             (Box::new(llm_sync), llmtrace_flush(), false, Box::new(g))
         }
         "llmtrace_not_installed" => (Box::new(llm_sync), none(), false, Box::new(())),
+        // Default settings: what a user gets without sizing anything.
+        "llmtrace_burst" | "llmtrace_sustained" => {
+            let g = llmtrace::init()
+                .service_name("bench")
+                .with_exporter(DroppingExporter {
+                    received: delivered.clone(),
+                })
+                .install();
+            (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        // Buffers that hold the whole drain load: what is measured is the export side alone.
+        "llmtrace_drain" => {
+            let g = llmtrace::init()
+                .service_name("bench")
+                // 512 MiB: a million records of 240 bytes, with room to spare.
+                .buffer_budget((DRAIN_SPANS * 300).next_power_of_two())
+                .with_exporter(DroppingExporter {
+                    received: delivered.clone(),
+                })
+                .install();
+            (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        "otel_sdk_drain" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, DRAIN_SPANS);
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(provider),
+            )
+        }
+        // The batch processor's default queue (2048 spans), with the scheduled delay of the other
+        // SDK variants.
+        "otel_sdk_burst" | "otel_sdk_sustained" => {
+            let provider = otel_provider(Sampler::AlwaysOn, &delivered, 2048);
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new(provider),
+            )
+        }
         // Native mode with the OpenTelemetry context attached on every enter.
         "llmtrace_otel_context" | "llmtrace_otel_context_async" => {
             let g = llmtrace::init()

@@ -167,8 +167,8 @@ pub use stages::redact::{DEFAULT_SECRET_FIELDS, Detector, InvalidPattern, Redact
 pub use stages::tail::TailSampler;
 pub use state::settings::DEFAULT_JSONL_PATH;
 pub use state::{
-    ConfigError, ContentCapture, Error, ExportError, Operation, Sampler, Stats, force_flush,
-    shutdown, stats,
+    ConfigError, ContentCapture, Error, ExportError, Operation, Overflow, Sampler, Stats,
+    force_flush, shutdown, stats,
 };
 pub use step::{Step, StepFuture, StepKind, step};
 pub use stream::StreamChunk;

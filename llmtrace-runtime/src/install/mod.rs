@@ -33,7 +33,7 @@ use crate::stages::cost::{ModelPrice, PriceOverride};
 use crate::stages::redact::Redaction;
 use crate::stages::tail::TailSampler;
 use crate::stages::{Place, StageConfig, Stages};
-use crate::state::settings::{self, ContentCapture};
+use crate::state::settings::{self, ContentCapture, Overflow};
 use crate::state::{
     self, ConfigError, Counters, Error, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output,
     Sampler, TRACING_PARENT, warn,
@@ -70,6 +70,8 @@ pub struct Builder {
     prices_file: Option<PathBuf>,
     env: Box<dyn EnvSource>,
     buffer_capacity: usize,
+    buffer_budget: usize,
+    on_full: Overflow,
     max_queue: usize,
     max_batch: usize,
     tick: Duration,
@@ -129,6 +131,8 @@ impl Default for Builder {
             prices_file: None,
             env: Box::new(ProcessEnv),
             buffer_capacity: settings::DEFAULT_BUFFER_CAPACITY,
+            buffer_budget: settings::DEFAULT_BUFFER_BUDGET,
+            on_full: Overflow::Drop,
             max_queue: settings::DEFAULT_MAX_QUEUE,
             max_batch: settings::DEFAULT_MAX_BATCH,
             tick: settings::DEFAULT_EXPORT_INTERVAL,
@@ -347,10 +351,37 @@ impl Builder {
         self
     }
 
-    /// Spans each thread can hold before the export worker picks them up (default 2048). A full
-    /// buffer drops new spans and counts them; it never blocks.
+    /// Spans each thread's first buffer holds before the export worker picks them up (default
+    /// 2048). A burst that fills it spills into larger buffers of the thread's own, within
+    /// [`buffer_budget`](Self::buffer_budget); past that, new spans are dropped and counted (or
+    /// wait, see [`on_full`](Self::on_full)).
     pub fn buffer_capacity(mut self, spans: usize) -> Self {
         self.buffer_capacity = spans;
+        self
+    }
+
+    /// Bytes of span records the threads' buffers may hold together (default 64 MiB): what a
+    /// burst can fill before spans are dropped. A record takes a fixed slot (a few hundred
+    /// bytes, the same for every span) plus what it owns on the heap (captured content, up to
+    /// the content limit per value). Every thread's first buffer is allocated even past the
+    /// budget; zero turns spilling off.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// // Room for bursts of about a million spans (of 240-byte records).
+    /// let builder = llmtrace::init().buffer_budget(256 << 20);
+    /// # drop(builder);
+    /// ```
+    pub fn buffer_budget(mut self, bytes: usize) -> Self {
+        self.buffer_budget = bytes;
+        self
+    }
+
+    /// What a span that ends while the buffers are full does (default: dropped and counted,
+    /// never blocking). See [`Overflow`].
+    pub fn on_full(mut self, overflow: Overflow) -> Self {
+        self.on_full = overflow;
         self
     }
 
@@ -521,6 +552,11 @@ impl Builder {
         }
         clock::init();
         handoff::REGISTRY.set_capacity(self.buffer_capacity.max(settings::MIN_BUFFER_CAPACITY));
+        handoff::REGISTRY.set_budget(self.buffer_budget);
+        handoff::set_block(match self.on_full {
+            Overflow::Block { max_wait } => max_wait,
+            Overflow::Drop => Duration::ZERO,
+        });
         let installed = match self.mode {
             ModeChoice::Native => self.start_native(env, exporters)?,
             _ => self.start_host(env),

@@ -55,7 +55,11 @@ const DEFAULT_MAX_FILES: usize = 3;
 /// bounded by about `(max_files + 1) × max_file_bytes` (a single line larger than the cap is
 /// still written, alone in its file).
 ///
-/// One process should write a given file: rotation is not coordinated between processes.
+/// Several processes can share a file (the default `./llmtrace-traces.jsonl` of every process
+/// started in one directory): each append, and the rotation it may trigger, holds an exclusive
+/// lock on the file (`flock` on Unix, `LockFileEx` on Windows), and reads the file's size and
+/// identity under it. A process that finds the file rotated by another one reopens it, so no
+/// line goes into a rotated file after its rotation and no file passes the cap.
 ///
 /// When the file cannot be opened, written or rotated (read-only directory, full disk, ...),
 /// `export` returns an error, so the spans are counted as dropped, and one warning naming the
@@ -85,9 +89,7 @@ pub struct JsonlExporterBuilder {
 struct State {
     /// The current file; `None` before the first export and after a failure, so the next export
     /// opens it again (the directory may have been fixed or recreated meanwhile).
-    file: Option<File>,
-    /// Bytes in the current file, to decide when to rotate without a `stat` per export.
-    len: u64,
+    file: Option<fd_lock::RwLock<File>>,
     shut_down: bool,
 }
 
@@ -207,41 +209,62 @@ impl JsonlExporter {
         Ok(line)
     }
 
-    /// Appends the line, opening and rotating the file as needed. The file is taken out of the
-    /// state while it is used, so after any failure the next export starts by opening it again.
+    /// Appends the line, opening and rotating the file as needed, under the file's lock. The
+    /// file is taken out of the state while it is used, so after any failure the next export
+    /// starts by opening it again.
     fn append(&self, state: &mut State, line: &[u8]) -> Result<(), Failure> {
-        let (mut file, mut len) = match state.file.take() {
-            Some(file) => (file, state.len),
-            None => self.open()?,
+        let failed = |what: &str| {
+            let what = format!("{what} {}", self.path.display());
+            move |e| Failure::new(what, e)
         };
-        if len > 0 && len.saturating_add(line.len() as u64) > self.max_file_bytes {
-            // Closed before it is renamed: some platforms refuse to rename an open file.
-            drop(file);
-            self.rotate()?;
-            (file, len) = self.open()?;
+        // Another process may rotate the file between our open and our lock: then the file
+        // locked is no longer the one at the path, and it is opened again. Bounded, so that a
+        // path swapped on every attempt fails the export instead of looping.
+        for _ in 0..8 {
+            let mut file = match state.file.take() {
+                Some(file) => file,
+                None => self.open()?,
+            };
+            let mut locked = file.write().map_err(failed("lock"))?;
+            if !is_at(&locked, &self.path).map_err(failed("inspect"))? {
+                continue;
+            }
+            let len = locked.metadata().map_err(failed("inspect"))?.len();
+            if len > 0 && len.saturating_add(line.len() as u64) > self.max_file_bytes {
+                // Renamed while locked, so that no other process writes to it once rotated;
+                // then the new file is opened and locked as any other. (Windows refuses to rename
+                // an open file: there it is closed first.)
+                #[cfg(not(unix))]
+                {
+                    drop(locked);
+                    drop(file);
+                }
+                self.rotate()?;
+                continue;
+            }
+            write_line(&mut locked, len, line).map_err(failed("write"))?;
+            drop(locked);
+            state.file = Some(file);
+            return Ok(());
         }
-        write_line(&mut file, len, line)
-            .map_err(|e| Failure::new(format!("write {}", self.path.display()), e))?;
-        state.file = Some(file);
-        state.len = len + line.len() as u64;
-        Ok(())
+        Err(Failure::new(
+            format!("open {}", self.path.display()),
+            io::Error::other("the file was replaced on every attempt to lock it"),
+        ))
     }
 
-    /// Opens the file for appending, creating it and its directories, and returns its size.
-    fn open(&self) -> Result<(File, u64), Failure> {
+    /// Opens the file for appending, creating it and its directories.
+    fn open(&self) -> Result<fd_lock::RwLock<File>, Failure> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)
                 .map_err(|e| Failure::new(format!("create directory {}", dir.display()), e))?;
         }
-        let opened = OpenOptions::new()
+        OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .and_then(|file| Ok((file.metadata()?.len(), file)));
-        match opened {
-            Ok((len, file)) => Ok((file, len)),
-            Err(e) => Err(Failure::new(format!("open {}", self.path.display()), e)),
-        }
+            .map(fd_lock::RwLock::new)
+            .map_err(|e| Failure::new(format!("open {}", self.path.display()), e))
     }
 
     /// Shifts `name.N.ext` to `name.N+1.ext`, from the oldest kept down, then the current file
@@ -267,6 +290,25 @@ fn write_line(file: &mut File, len: u64, line: &[u8]) -> io::Result<()> {
         // Best effort: on a device such as /dev/full there is nothing to cut.
         let _ = file.set_len(len);
     })
+}
+
+/// Whether `file` is still the file at `path` (not rotated away, or deleted, by another process).
+#[cfg(unix)]
+fn is_at(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match fs::metadata(path) {
+        Ok(at_path) => Ok(open.dev() == at_path.dev() && open.ino() == at_path.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `file` is still the file at `path`: on Windows, a file another process holds open
+/// cannot be renamed, so the file locked is the one at the path.
+#[cfg(not(unix))]
+fn is_at(_file: &File, _path: &Path) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// `traces.jsonl` → `traces.{n}.jsonl`; a path without an extension gets `.{n}` appended.

@@ -338,13 +338,17 @@ fn run(
         stopped: false,
         logs: config.logs,
     };
+    let mut more = false;
     loop {
-        thread::park_timeout(config.tick);
+        // Records left in the rings by the queue's bound are read again at once.
+        if !more {
+            thread::park_timeout(config.tick);
+        }
         let commands = std::mem::take(&mut control.lock_commands().queue);
         // A flush requested now reports the export failures of this round, including those of
         // the spans exported just below, before the request is handled.
         worker.flush_error = None;
-        worker.drain();
+        more = worker.drain();
         worker.process(false);
         // After the spans of this round, so that the console has their traces.
         worker.export_logs();
@@ -371,6 +375,10 @@ fn run(
                             result = Err(Error::Export(ExportError::new(e.to_string())));
                         }
                     }
+                    // Nothing reads the rings from now on: a span that ends later neither
+                    // waits for room nor grows a spill ring.
+                    handoff::set_block(Duration::ZERO);
+                    REGISTRY.set_budget(0);
                     worker.abandon_rest();
                     if worker.stopped && result.is_ok() {
                         // The deadline passed in an earlier round, which reported it there.
@@ -385,43 +393,50 @@ fn run(
 }
 
 impl Worker {
-    /// Moves every record out of the per-thread rings into `pending`, up to the queue bound.
-    fn drain(&mut self) {
+    /// Moves records out of the per-thread rings into `pending`, up to the queue bound; true when
+    /// the bound left records in the rings (they stay there, within the rings' budget, for the
+    /// next round).
+    fn drain(&mut self) -> bool {
         self.drained_at = clock::now();
         let mut rings = REGISTRY
             .rings
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut drained = 0u64;
-        let mut overflow = 0u64;
+        let mut left = false;
+        let mut released = 0usize;
         rings.retain_mut(|ring| {
+            // Read before the slots: a ring abandoned before they were read is empty once they
+            // are taken.
             let abandoned = ring.consumer.is_abandoned();
+            let room = self.max_queue.saturating_sub(self.pending.len());
             let available = ring.consumer.slots();
-            if let Ok(chunk) = ring.consumer.read_chunk(available) {
-                drained += available as u64;
-                let room = self.max_queue.saturating_sub(self.pending.len());
+            let take = available.min(room);
+            left |= take < available;
+            if let Ok(chunk) = ring.consumer.read_chunk(take) {
+                drained += take as u64;
                 // Exactly: amortized growth could take the queue to twice its bound.
-                self.pending.reserve_exact(available.min(room));
-                let mut records = chunk.into_iter();
-                self.pending.extend(records.by_ref().take(room));
-                // Records beyond the bound are dropped here, and counted. (An iterator dropped
-                // unfinished would leave them in the ring, to be read and counted again.)
-                overflow += records.count() as u64;
+                self.pending.reserve_exact(take);
+                self.pending.extend(chunk);
             }
-            if abandoned {
-                // The thread has exited and its ring is empty: keep its drop count.
+            if !abandoned || take < available {
+                return true;
+            }
+            if !ring.spill {
+                // The thread has exited and its ring is empty: keep its counts.
                 let dropped = ring.shared.dropped_full.load(Ordering::Relaxed);
                 self.counters
                     .dropped_full_exited
                     .fetch_add(dropped, Ordering::Relaxed);
+                handoff::note_exited(&ring.shared);
             }
-            !abandoned
+            released += ring.bytes;
+            false
         });
         drop(rings);
+        REGISTRY.release(released);
         self.counters.drained.fetch_add(drained, Ordering::Relaxed);
-        self.counters
-            .dropped_queue
-            .fetch_add(overflow, Ordering::Relaxed);
+        left
     }
 
     /// Runs pending records through the stages and exports them, in batches.
@@ -544,7 +559,13 @@ impl Worker {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        self.drain();
+        // Everything buffered when the flush was asked for, a queue at a time: as many rounds as
+        // the rings can hold queues, so that a thread producing all along cannot hold the flush.
+        let mut rounds = REGISTRY.reserved() / handoff::SLOT_BYTES / self.max_queue + 1;
+        while self.drain() && !self.stopped && rounds > 0 {
+            rounds -= 1;
+            self.process(false);
+        }
         self.process(true);
         self.export_logs();
         let mut result = match self.flush_error.take() {
@@ -587,6 +608,12 @@ impl Worker {
         self.counters
             .dropped_shutdown
             .fetch_add(held + in_rings, Ordering::Relaxed);
+        // Spans still open now: opened, but neither in a ring nor ended elsewhere. Those that end
+        // later are not exported (the worker is gone).
+        let (opened, ended_elsewhere) = handoff::opened_and_ended_elsewhere();
+        let reached = self.counters.snapshot().produced;
+        let open = opened.saturating_sub(reached + ended_elsewhere);
+        self.counters.dropped_open.store(open, Ordering::Relaxed);
     }
 }
 

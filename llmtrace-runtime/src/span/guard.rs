@@ -129,6 +129,9 @@ impl Span {
                 otel: flags & FLAG_OTEL_CONTEXT != 0,
             });
         }
+        // Counted, so that a span still open at shutdown is counted too. (Before the record is
+        // built: a call between building it and moving it into the guard would copy it.)
+        handoff::note_started();
         let mut record = Record::new(
             callsite,
             trace_id,
@@ -342,6 +345,7 @@ unsafe fn dispatch(record: *mut Record) {
 unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Installed>) {
     // SAFETY: forwarded from the caller: the record is moved out here, once.
     let rec = unsafe { std::ptr::read(record) };
+    handoff::note_ended_elsewhere();
     if let Some(host) = installed.and_then(|p| p.output.host()) {
         host.finish(rec);
     }

@@ -11,10 +11,12 @@ use crate::handoff;
 /// Counts of what happened to spans, read with [`stats`](crate::stats).
 ///
 /// After a flush or shutdown, `produced == exported + captured + sampled_out + dropped`.
+/// (`produced` counts, after shutdown, the spans still open then, which `dropped` counts too.)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Spans that ended while recording and reached the pipeline.
+    /// Spans that ended while recording and reached the pipeline; after shutdown, also those
+    /// still open then (`dropped_open_at_shutdown`).
     pub produced: u64,
     /// Spans accepted by the (first) exporter.
     pub exported: u64,
@@ -24,14 +26,21 @@ pub struct Stats {
     pub sampled_out: u64,
     /// Every dropped span, whatever the reason (the sum of the fields below).
     pub dropped: u64,
-    /// Dropped because a thread's buffer was full (the exporter fell behind).
+    /// Dropped because a thread's buffer was full and the buffers' byte budget was spent (the
+    /// exporter fell behind; see [`Builder::buffer_budget`](crate::Builder::buffer_budget)),
+    /// after waiting for room when [`Overflow::Block`](crate::Overflow::Block) asked for it.
     pub dropped_buffer_full: u64,
-    /// Dropped because the worker's queue was full.
+    /// Dropped because the worker's queue was full. Zero since the worker leaves what its queue
+    /// cannot take in the threads' buffers (counted in `dropped_buffer_full` when they overflow);
+    /// kept so that code reading it still compiles.
     pub dropped_queue_full: u64,
     /// Dropped because the exporter failed or timed out, or there was no exporter.
     pub dropped_export_failed: u64,
     /// Dropped because they were still buffered when shutdown's deadline passed.
     pub dropped_at_shutdown: u64,
+    /// Spans (of native mode) still open when llmtrace shut down: never exported, whenever
+    /// they end.
+    pub dropped_open_at_shutdown: u64,
     /// Dropped by the tail sampler's memory limits.
     pub dropped_limits: u64,
     /// Not exported because no exporter is configured (not warned about: it was asked for).
@@ -71,6 +80,8 @@ pub(crate) struct Counters {
     pub(crate) dropped_queue: AtomicU64,
     pub(crate) dropped_export: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
+    /// Set once, at shutdown.
+    pub(crate) dropped_open: AtomicU64,
     pub(crate) dropped_limits: AtomicU64,
     pub(crate) dropped_no_exporter: AtomicU64,
     pub(crate) unpriced: AtomicU64,
@@ -107,8 +118,9 @@ impl Counters {
         let in_rings = handoff::dropped_full();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let buffer_full = in_rings + load(&self.dropped_full_exited);
+        let open = load(&self.dropped_open);
         let mut s = Stats {
-            produced: load(&self.drained) + buffer_full,
+            produced: load(&self.drained) + buffer_full + open,
             exported: load(&self.exported),
             captured: load(&self.captured),
             sampled_out: load(&self.sampled_out),
@@ -117,6 +129,7 @@ impl Counters {
             dropped_queue_full: load(&self.dropped_queue),
             dropped_export_failed: load(&self.dropped_export),
             dropped_at_shutdown: load(&self.dropped_shutdown),
+            dropped_open_at_shutdown: open,
             dropped_limits: load(&self.dropped_limits),
             dropped_no_exporter: load(&self.dropped_no_exporter),
             unpriced_spans: load(&self.unpriced),
@@ -130,6 +143,7 @@ impl Counters {
             + s.dropped_queue_full
             + s.dropped_export_failed
             + s.dropped_at_shutdown
+            + s.dropped_open_at_shutdown
             + s.dropped_limits
             + s.dropped_no_exporter;
         s

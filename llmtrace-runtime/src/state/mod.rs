@@ -23,7 +23,7 @@ pub use counters::Stats;
 pub use error::{ConfigError, Error, ExportError, Operation};
 pub(crate) use sampler::HeadSampler;
 pub use sampler::Sampler;
-pub use settings::ContentCapture;
+pub use settings::{ContentCapture, Overflow};
 pub(crate) use sink::{Host, ParentIds, Sink, SpanState};
 
 /// Set once a pipeline is installed, cleared at shutdown. The only thing the hot path reads when

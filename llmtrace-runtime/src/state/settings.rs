@@ -29,6 +29,37 @@ impl ContentCapture {
     }
 }
 
+/// What a thread does with a span that ends while its buffer is full and the buffers' byte budget
+/// ([`Builder::buffer_budget`](crate::Builder::buffer_budget)) is spent, set with
+/// [`Builder::on_full`](crate::Builder::on_full).
+///
+/// The default, [`Overflow::Drop`], never blocks the application. A batch or evaluation job that
+/// must not lose a span can ask to wait for the export worker instead (native mode: the host
+/// modes hand spans to their host, which buffers them its own way):
+///
+/// ```
+/// use std::time::Duration;
+/// use llmtrace_runtime as llmtrace;
+///
+/// let builder = llmtrace::init().on_full(llmtrace::Overflow::Block {
+///     max_wait: Duration::from_millis(200),
+/// });
+/// # drop(builder);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Drop the span and count it in [`Stats::dropped_buffer_full`](crate::Stats).
+    #[default]
+    Drop,
+    /// Wait for room, up to `max_wait` per span, then drop the span and count it as
+    /// [`Overflow::Drop`] does. The wait happens on the thread that ends the span.
+    Block {
+        /// The longest one span's end waits for room.
+        max_wait: std::time::Duration,
+    },
+}
+
 // ---- the standard OpenTelemetry variables -----------------------------------------------
 
 /// `service.name`.
@@ -94,6 +125,8 @@ pub(crate) const DEFAULT_CONTENT_LIMIT: usize = 32 * 1024;
 pub(crate) const MIN_CONTENT_LIMIT: usize = 64;
 /// Spans each thread's ring holds before the export worker reads it.
 pub(crate) const DEFAULT_BUFFER_CAPACITY: usize = crate::handoff::DEFAULT_CAPACITY;
+/// Bytes of span records the threads' buffers hold together at most, spill rings included.
+pub(crate) const DEFAULT_BUFFER_BUDGET: usize = crate::handoff::DEFAULT_BUDGET;
 /// The smallest ring.
 pub(crate) const MIN_BUFFER_CAPACITY: usize = 16;
 /// Spans the export worker holds at most.
