@@ -311,7 +311,7 @@ fn output_enabled(kind: Kind, args: &Args, func: &Func) -> bool {
 }
 
 /// What a kind records once the span has started and its arguments are recorded: a reranker's
-/// input documents; an agent opens its scope for the spans inside it.
+/// input documents; an agent or an evaluator opens its scope for the spans inside it.
 fn kind_start(
     kind: Kind,
     documents: Option<&Ident>,
@@ -323,6 +323,9 @@ fn kind_start(
     match (kind, documents) {
         (Kind::Agent, _) => quote! {
             #span.begin_agent();
+        },
+        (Kind::Evaluator, _) => quote! {
+            #span.begin_evaluator();
         },
         (Kind::Rerank, Some(documents)) => {
             // Spanned at the parameter: documents that cannot be recorded are reported there.

@@ -13,11 +13,12 @@ pub(crate) enum Kind {
     Embeddings,
     Rerank,
     Guardrail,
+    Evaluator,
     Step,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 9] = [
+    pub(crate) const ALL: [Kind; 10] = [
         Kind::Workflow,
         Kind::LlmCall,
         Kind::Retrieval,
@@ -26,6 +27,7 @@ impl Kind {
         Kind::Embeddings,
         Kind::Rerank,
         Kind::Guardrail,
+        Kind::Evaluator,
         Kind::Step,
     ];
 
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Embeddings => "embeddings",
             Kind::Rerank => "rerank",
             Kind::Guardrail => "guardrail",
+            Kind::Evaluator => "evaluator",
             Kind::Step => "step",
         }
     }
@@ -63,6 +66,7 @@ impl Kind {
             Kind::Embeddings => "Embeddings",
             Kind::Rerank => "Rerank",
             Kind::Guardrail => "Guardrail",
+            Kind::Evaluator => "Evaluator",
             Kind::Step => "Step",
         }
     }
@@ -78,6 +82,7 @@ impl Kind {
             | Kind::Tool
             | Kind::Agent
             | Kind::Guardrail
+            | Kind::Evaluator
             | Kind::Step => Some("Output"),
         }
     }
@@ -221,6 +226,7 @@ const FUNCTIONS: &[Kind] = &[
     Kind::Embeddings,
     Kind::Rerank,
     Kind::Guardrail,
+    Kind::Evaluator,
 ];
 /// The kinds whose return value is captured as output: every kind but embeddings (vectors).
 const OUTPUTS: &[Kind] = &[
@@ -231,6 +237,7 @@ const OUTPUTS: &[Kind] = &[
     Kind::Agent,
     Kind::Rerank,
     Kind::Guardrail,
+    Kind::Evaluator,
     Kind::Step,
 ];
 const LLM: &[Kind] = &[Kind::LlmCall];
@@ -241,6 +248,7 @@ const AGENT: &[Kind] = &[Kind::Agent];
 const EMBEDDINGS: &[Kind] = &[Kind::Embeddings];
 const RERANK: &[Kind] = &[Kind::Rerank];
 const GUARDRAIL: &[Kind] = &[Kind::Guardrail];
+const EVALUATOR: &[Kind] = &[Kind::Evaluator];
 const STEP: &[Kind] = &[Kind::Step];
 const MODEL_CALLS: &[Kind] = &[Kind::LlmCall, Kind::Embeddings];
 const ENDPOINTS: &[Kind] = &[Kind::LlmCall, Kind::Retrieval, Kind::Embeddings];
@@ -338,6 +346,16 @@ pub(crate) static ARGS: &[ArgSpec] = &[
         field: Some("Name"),
         keys: &[],
         doc: "Guardrail name; the span is `guardrail {name}`.",
+    },
+    ArgSpec {
+        name: "name",
+        kinds: EVALUATOR,
+        ty: ArgType::Str,
+        required: false,
+        default: Some("the function's name"),
+        field: Some("Name"),
+        keys: &[],
+        doc: "What the evaluator judges (`relevance`, `faithfulness`); the span is `evaluate {name}`. The model calls and tools inside it (an LLM judge) are marked `llmtrace.evaluation = true`; their tokens and cost are totalled on the evaluator (`llmtrace.evaluator.*`) and never in the judged trace's roll-up nor an agent's totals.",
     },
     ArgSpec {
         name: "name",
@@ -995,6 +1013,7 @@ mod tests {
             Kind::Embeddings => llmtrace_runtime::Kind::Embeddings,
             Kind::Rerank => llmtrace_runtime::Kind::Rerank,
             Kind::Guardrail => llmtrace_runtime::Kind::Guardrail,
+            Kind::Evaluator => llmtrace_runtime::Kind::Evaluator,
             Kind::Step => llmtrace_runtime::Kind::Step,
         }
     }

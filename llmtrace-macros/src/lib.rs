@@ -74,6 +74,12 @@ pub fn guardrail(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Kind::Guardrail, args, item)
 }
 
+#[doc = include_str!("../docs/evaluator.md")]
+#[proc_macro_attribute]
+pub fn evaluator(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Kind::Evaluator, args, item)
+}
+
 #[doc = include_str!("../docs/step.md")]
 #[proc_macro]
 pub fn step(input: TokenStream) -> TokenStream {

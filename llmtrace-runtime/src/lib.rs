@@ -177,7 +177,7 @@ pub use usage::{LlmResponse, Usage};
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use llmtrace_macros::{
-    agent, embeddings, guardrail, llm_call, rerank, retrieval, tool, workflow,
+    agent, embeddings, evaluator, guardrail, llm_call, rerank, retrieval, tool, workflow,
 };
 
 #[cfg(feature = "macros")]

@@ -1,6 +1,6 @@
 //! Conformance of emitted names: in the default conventions profile, every `gen_ai.*` key
 //! llmtrace can emit, for every kind (workflows, model calls, retrievals, tools, agents,
-//! embeddings, rerankers, guardrails and steps), is in the OpenTelemetry GenAI registry list and
+//! embeddings, rerankers, guardrails, evaluators and steps), is in the OpenTelemetry GenAI registry list and
 //! is not deprecated there.
 //! The registry list is test data: `llmtrace-macros/data/genai-attributes.txt`.
 //!
@@ -110,14 +110,31 @@ fn key_constants_of_the_default_profile_are_registered_and_current() {
 fn value_for(field: Field) -> Value {
     use Field::*;
     match field {
-        MaxTokens | TopK | Seed | ChoiceCount | ServerPort | RetrievalTopK | ChunkCount
-        | InputTokens | OutputTokens | CacheReadTokens | CacheWriteTokens | ReasoningTokens
-        | TraceInputTokens | TraceOutputTokens | AgentInferenceCalls | AgentToolCalls
-        | AgentSteps | EmbeddingCount | EmbeddingDimension | RetryAttempt => Value::I64(7),
+        MaxTokens
+        | TopK
+        | Seed
+        | ChoiceCount
+        | ServerPort
+        | RetrievalTopK
+        | ChunkCount
+        | InputTokens
+        | OutputTokens
+        | CacheReadTokens
+        | CacheWriteTokens
+        | ReasoningTokens
+        | TraceInputTokens
+        | TraceOutputTokens
+        | AgentInferenceCalls
+        | AgentToolCalls
+        | AgentSteps
+        | EvaluatorInputTokens
+        | EvaluatorOutputTokens
+        | EmbeddingCount
+        | EmbeddingDimension
+        | RetryAttempt => Value::I64(7),
         Temperature | TopP | FrequencyPenalty | PresencePenalty | TimeToFirstChunk | CostInput
-        | CostOutput | CostCacheRead | CostCacheWrite | CostTotal | TraceCost | AgentCost => {
-            Value::F64(0.5)
-        }
+        | CostOutput | CostCacheRead | CostCacheWrite | CostTotal | TraceCost | AgentCost
+        | EvaluatorCost => Value::F64(0.5),
         Stream | Unpriced => Value::Bool(true),
         GuardrailPassed => Value::Bool(false),
         StopSequences | FinishReasons | EncodingFormats => Value::StrList(&["stop"]),
@@ -233,6 +250,7 @@ fn agent(goal: &str, fail: bool) -> Result<String, String> {
     let _ = embed(&[goal], fail);
     let _ = rerank(goal, vec![goal.to_owned()], fail);
     let _ = guard(goal, fail);
+    let _ = judge(goal, fail);
     if fail {
         return Err("gave up".into());
     }
@@ -270,6 +288,15 @@ fn guard(text: &str, fail: bool) -> Result<llmtrace::Verdict, String> {
     Ok(llmtrace::Verdict::fail(format!("{text} looks odd")))
 }
 
+#[llmtrace::evaluator(name = "relevance")]
+fn judge(answer: &str, fail: bool) -> Result<f64, String> {
+    fill_every_field();
+    if fail {
+        return Err("judge down".into());
+    }
+    Ok(answer.len() as f64)
+}
+
 #[test]
 fn default_profile_emits_only_registered_current_gen_ai_keys() {
     metrics_exporter();
@@ -293,7 +320,7 @@ fn default_profile_emits_only_registered_current_gen_ai_keys() {
         });
     });
     let spans = capture.spans();
-    assert_eq!(spans.len(), 19, "{:?}", spans.names());
+    assert_eq!(spans.len(), 21, "{:?}", spans.names());
 
     let mut emitted = BTreeSet::new();
     for span in spans.iter() {

@@ -202,9 +202,13 @@ pub(crate) fn span_kind(callsite: &Callsite) -> SpanKind {
     match callsite.kind {
         Kind::LlmCall | Kind::Retrieval | Kind::Embeddings => SpanKind::Client,
         Kind::Agent | Kind::Rerank if callsite.options & HOSTED != 0 => SpanKind::Client,
-        Kind::Workflow | Kind::Tool | Kind::Agent | Kind::Rerank | Kind::Guardrail | Kind::Step => {
-            SpanKind::Internal
-        }
+        Kind::Workflow
+        | Kind::Tool
+        | Kind::Agent
+        | Kind::Rerank
+        | Kind::Guardrail
+        | Kind::Evaluator
+        | Kind::Step => SpanKind::Internal,
     }
 }
 
@@ -249,7 +253,8 @@ mod tests {
     }
 
     /// Records that reach every branch: every field set (as a chat and as embeddings) with
-    /// every status, a scope and the truncation flag; and nothing set at all.
+    /// every status, a scope (inside an evaluator) and the truncation flag; and nothing set at
+    /// all.
     fn maximal(kind: Kind) -> Vec<Record> {
         let scope = Arc::new(Scope {
             session_id: Some("s".into()),
@@ -257,6 +262,8 @@ mod tests {
             conversation_id: Some("c".into()),
             tags: vec!["beta".into()],
             metadata: vec![("tier".into(), Value::Str("pro"))],
+            // Inside an evaluator (another span): marked as part of an evaluation.
+            evaluator: Some(99),
             ..Scope::default()
         });
         let mut out = vec![record(kind)];

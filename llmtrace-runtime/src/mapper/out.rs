@@ -123,6 +123,7 @@ pub(super) fn copies_of(kind: Kind, phase: Phase) -> &'static [FieldCopy] {
         Kind::Embeddings => by_phase!(Kind::Embeddings),
         Kind::Rerank => by_phase!(Kind::Rerank),
         Kind::Guardrail => by_phase!(Kind::Guardrail),
+        Kind::Evaluator => by_phase!(Kind::Evaluator),
         Kind::Step => by_phase!(Kind::Step),
     }
 }

@@ -28,6 +28,7 @@ fn openinference_kind(rec: &Record) -> &'static str {
         Kind::Embeddings => "EMBEDDING",
         Kind::Rerank => "RERANKER",
         Kind::Guardrail => "GUARDRAIL",
+        Kind::Evaluator => "EVALUATOR",
     }
 }
 
@@ -40,6 +41,7 @@ fn langfuse_type(kind: Kind) -> Option<&'static str> {
         Kind::Workflow | Kind::Step => Some("chain"),
         Kind::Retrieval | Kind::Rerank => Some("retriever"),
         Kind::Guardrail => Some("guardrail"),
+        Kind::Evaluator => Some("evaluator"),
         Kind::LlmCall | Kind::Tool | Kind::Agent | Kind::Embeddings => None,
     }
 }
@@ -101,6 +103,7 @@ pub(super) fn request(c: &Conventions, rec: &Record, out: &mut Out) {
         | Kind::Embeddings
         | Kind::Rerank
         | Kind::Guardrail
+        | Kind::Evaluator
         | Kind::Step => {}
     }
 }
@@ -171,7 +174,7 @@ pub(super) fn trace_name(c: &Conventions, rec: &Record, out: &mut Out) {
 
 /// The span name, per the GenAI conventions: `{operation} {model}`, `retrieval {data_source}`,
 /// `execute_tool {name}`, `invoke_workflow {name}`, `invoke_agent {name}`, and in the same form
-/// `rerank {model}`, `guardrail {name}`; the operation alone without a suffix. A block span is
+/// `rerank {model}`, `guardrail {name}`, `evaluate {name}`; the operation alone without a suffix. A block span is
 /// named by its step name alone. A name the record holds as a static string is not copied.
 pub(super) fn span_name(rec: &Record) -> Cow<'static, str> {
     let named = || rec.get(Field::Name).and_then(Value::as_str);
@@ -183,7 +186,9 @@ pub(super) fn span_name(rec: &Record) -> Cow<'static, str> {
                 None => Cow::Borrowed(rec.callsite.fn_name),
             };
         }
-        Kind::Workflow | Kind::Tool | Kind::Guardrail => named().or(Some(rec.callsite.fn_name)),
+        Kind::Workflow | Kind::Tool | Kind::Guardrail | Kind::Evaluator => {
+            named().or(Some(rec.callsite.fn_name))
+        }
         Kind::LlmCall | Kind::Embeddings => rec.get(Field::Model).and_then(Value::as_str),
         // A step of these kinds falls back to its step name.
         Kind::Retrieval => rec

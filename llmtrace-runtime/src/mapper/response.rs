@@ -54,10 +54,11 @@ pub(super) fn response(
         Kind::Embeddings => r.copy(copies!(Kind::Embeddings, Phase::Response), c, out),
         Kind::Rerank => r.copy(copies!(Kind::Rerank, Phase::Response), c, out),
         Kind::Guardrail => r.copy(copies!(Kind::Guardrail, Phase::Response), c, out),
+        Kind::Evaluator => r.copy(copies!(Kind::Evaluator, Phase::Response), c, out),
         Kind::Step => r.copy(copies!(Kind::Step, Phase::Response), c, out),
     }
     match kind {
-        Kind::Workflow | Kind::Step => plain_io(c, r, out),
+        Kind::Workflow | Kind::Evaluator | Kind::Step => plain_io(c, r, out),
         Kind::LlmCall => llm(c, start, r, first_reason, out),
         Kind::Retrieval => retrieval(c, callsite, r, out),
         Kind::Tool => tool(c, r, out),

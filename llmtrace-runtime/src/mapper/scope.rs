@@ -8,7 +8,7 @@ use super::format;
 use super::out::{Out, shared};
 use crate::record::{Field, Kind, Record};
 use crate::semconv::Conventions;
-use crate::semconv::keys::{gen_ai, langfuse, openinference as oi};
+use crate::semconv::keys::{gen_ai, langfuse, llmtrace as lt, openinference as oi};
 
 /// The scope attributes of a record.
 #[inline(always)]
@@ -31,6 +31,10 @@ pub(super) fn scope(c: &Conventions, rec: &Record, out: &mut Out) {
                 out.attr(gen_ai::AGENT_NAME, name);
             }
         }
+    }
+    // A span inside an evaluator judges another operation (the evaluator itself does not).
+    if scope.evaluator.is_some_and(|e| e != rec.span_id) {
+        out.attr(lt::EVALUATION, true);
     }
     // The span's own conversation id, when it has one, was set with the request.
     if let Some(id) = &scope.conversation_id {

@@ -9,7 +9,7 @@ use crate::semconv::Conventions;
 use crate::state::ContentCapture;
 
 /// Every kind, in declaration order.
-pub(super) const KINDS: [Kind; 9] = Kind::ALL;
+pub(super) const KINDS: [Kind; 10] = Kind::ALL;
 
 /// A new callsite of `kind` named `f`, with these literal arguments. Each is its own: a
 /// callsite caches its request attributes for the first mapper that maps it, so tests that

@@ -180,11 +180,14 @@ mod tests {
     static GUARDRAIL: Callsite =
         Callsite::new(Kind::Guardrail, "check", "m", &[], &[], CAPTURE_OUTPUT)
             .with_tracing(crate::__llmtrace_tracing_callsite!(Guardrail, "check"));
+    static EVALUATOR: Callsite =
+        Callsite::new(Kind::Evaluator, "judge", "m", &[], &[], CAPTURE_OUTPUT)
+            .with_tracing(crate::__llmtrace_tracing_callsite!(Evaluator, "judge"));
     static STEP: Callsite = Callsite::new(Kind::Step, "step", "m", &[], &[], CAPTURE_OUTPUT)
         .with_tracing(crate::__llmtrace_tracing_callsite!(Step, "step"));
 
     /// A callsite of every kind.
-    const EVERY_KIND: [&Callsite; 9] = [
+    const EVERY_KIND: [&Callsite; 10] = [
         &WORKFLOW,
         &LLM,
         &RETRIEVAL,
@@ -193,6 +196,7 @@ mod tests {
         &EMBEDDINGS,
         &RERANK,
         &GUARDRAIL,
+        &EVALUATOR,
         &STEP,
     ];
 

@@ -29,13 +29,16 @@ pub enum Kind {
     Rerank,
     /// `#[guardrail]`: `guardrail {name}`.
     Guardrail,
+    /// `#[evaluator]`: `evaluate {name}`. The model calls and tools inside it judge another
+    /// operation and are not counted in their trace's totals.
+    Evaluator,
     /// A block span, [`step`](crate::step()) or `step!`: named by its step name.
     Step,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Workflow,
         Kind::LlmCall,
         Kind::Retrieval,
@@ -44,6 +47,7 @@ impl Kind {
         Kind::Embeddings,
         Kind::Rerank,
         Kind::Guardrail,
+        Kind::Evaluator,
         Kind::Step,
     ];
 
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Embeddings => "embeddings",
             Kind::Rerank => "rerank",
             Kind::Guardrail => "guardrail",
+            Kind::Evaluator => "evaluator",
             Kind::Step => "step",
         }
     }

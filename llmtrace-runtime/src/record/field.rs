@@ -136,6 +136,15 @@ pub enum Field {
     AgentSteps,
     /// Aggregate on an agent: the cost of its own calls in USD (`llmtrace.agent.cost_usd`).
     AgentCost,
+    /// Aggregate on an evaluator: input tokens of the model calls inside it
+    /// (`llmtrace.evaluator.input_tokens`).
+    EvaluatorInputTokens,
+    /// Aggregate on an evaluator: output tokens of the model calls inside it
+    /// (`llmtrace.evaluator.output_tokens`).
+    EvaluatorOutputTokens,
+    /// Aggregate on an evaluator: the cost of the model calls inside it in USD
+    /// (`llmtrace.evaluator.cost_usd`).
+    EvaluatorCost,
     /// The documents given to a reranker (content, JSON array).
     RerankInputDocuments,
     /// `gen_ai.request.encoding_formats` of an embeddings call.
@@ -231,6 +240,9 @@ impl Field {
         Field::AgentToolCalls,
         Field::AgentSteps,
         Field::AgentCost,
+        Field::EvaluatorInputTokens,
+        Field::EvaluatorOutputTokens,
+        Field::EvaluatorCost,
         Field::RerankInputDocuments,
         Field::EncodingFormats,
         Field::EmbeddingCount,
@@ -260,7 +272,8 @@ impl Field {
             | Field::CostCacheWrite
             | Field::CostTotal
             | Field::TraceCost
-            | Field::AgentCost => Value::F64(0.25 * f64::from(n + 1)),
+            | Field::AgentCost
+            | Field::EvaluatorCost => Value::F64(0.25 * f64::from(n + 1)),
             Field::MaxTokens
             | Field::TopK
             | Field::Seed
@@ -279,6 +292,8 @@ impl Field {
             | Field::AgentInferenceCalls
             | Field::AgentToolCalls
             | Field::AgentSteps
+            | Field::EvaluatorInputTokens
+            | Field::EvaluatorOutputTokens
             | Field::EmbeddingCount
             | Field::EmbeddingDimension
             | Field::RetryAttempt => Value::I64(7 + i64::from(n)),

@@ -203,4 +203,10 @@ impl Record {
     pub(crate) fn is_local_root(&self) -> bool {
         self.parent_id == 0 || self.flags & (FLAG_PARENT_REMOTE | FLAG_PARENT_EXTERNAL) != 0
     }
+
+    /// Whether the span is an `#[evaluator]` or ran inside one (see `Span::begin_evaluator`).
+    #[inline]
+    pub(crate) fn in_evaluator(&self) -> bool {
+        self.scope.as_deref().is_some_and(|s| s.evaluator.is_some())
+    }
 }

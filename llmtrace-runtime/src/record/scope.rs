@@ -23,6 +23,10 @@ pub(crate) struct Scope {
     /// The agent the spans started inside run for: set by an `#[agent]` span for its
     /// descendants (its own record holds the scope too), cleared by a new trace.
     pub(crate) agent: Option<AgentRef>,
+    /// The span id of the innermost `#[evaluator]` the spans started inside run for: set by the
+    /// evaluator for its descendants (its own record holds the scope too), kept by the agents
+    /// inside it. Their usage counts for the evaluator, not for the trace they judge.
+    pub(crate) evaluator: Option<u64>,
 }
 
 /// The innermost agent a span runs inside of.

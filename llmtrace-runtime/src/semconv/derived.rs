@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use crate::record::{Field, Kind, Record, Value};
 
 /// `gen_ai.operation.name`: fixed by the kind, except for model calls, whose `operation`
-/// argument (default `chat`) names it. Rerankers and guardrails have no operation in the GenAI
-/// conventions, which allow custom values: `rerank`, `guardrail`. Block spans are the
+/// argument (default `chat`) names it. Rerankers, guardrails and evaluators have no operation in
+/// the GenAI conventions, which allow custom values: `rerank`, `guardrail`, `evaluate`. Block spans are the
 /// application's own steps, not GenAI operations: `""` (no attribute is emitted).
 pub(crate) fn operation(rec: &Record) -> &str {
     match rec.kind() {
@@ -38,6 +38,7 @@ const fn fixed_operation(kind: Kind) -> &'static str {
         Kind::Embeddings => "embeddings",
         Kind::Rerank => "rerank",
         Kind::Guardrail => "guardrail",
+        Kind::Evaluator => "evaluate",
         Kind::Step => "",
     }
 }

@@ -234,6 +234,16 @@ pub mod llmtrace {
         GUARDRAIL_PASSED = "llmtrace.guardrail.passed";
         /// Why a guardrail passed or failed.
         GUARDRAIL_REASON = "llmtrace.guardrail.reason";
+        /// On an evaluator: the input tokens of the model calls inside it (its judges), which
+        /// the trace's roll-up does not count.
+        EVALUATOR_INPUT_TOKENS = "llmtrace.evaluator.input_tokens";
+        /// On an evaluator: the output tokens of the model calls inside it.
+        EVALUATOR_OUTPUT_TOKENS = "llmtrace.evaluator.output_tokens";
+        /// On an evaluator: the cost in USD of the model calls inside it.
+        EVALUATOR_COST_USD = "llmtrace.evaluator.cost_usd";
+        /// On a span inside an evaluator (an LLM judge's model call, its tools): `true`. Its
+        /// tokens and cost count for the evaluator, not for the trace or agent it judges.
+        EVALUATION = "llmtrace.evaluation";
         /// The attempt number of an operation re-issued after a failure (2 for the first
         /// retry); the span links to the failed attempt.
         RETRY_ATTEMPT = "llmtrace.retry.attempt";

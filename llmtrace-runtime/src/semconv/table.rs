@@ -49,8 +49,10 @@ impl Kinds {
     pub const GUARDRAIL: Kinds = Kinds(1 << 7);
     /// Block spans (`step`).
     pub const STEP: Kinds = Kinds(1 << 8);
+    /// `#[evaluator]` spans.
+    pub const EVALUATOR: Kinds = Kinds(1 << 9);
     /// Every kind.
-    pub const ALL: Kinds = Kinds((1 << 9) - 1);
+    pub const ALL: Kinds = Kinds((1 << 10) - 1);
 
     /// The set of one kind.
     pub const fn of(kind: Kind) -> Kinds {
@@ -63,6 +65,7 @@ impl Kinds {
             Kind::Embeddings => Kinds::EMBEDDINGS,
             Kind::Rerank => Kinds::RERANK,
             Kind::Guardrail => Kinds::GUARDRAIL,
+            Kind::Evaluator => Kinds::EVALUATOR,
             Kind::Step => Kinds::STEP,
         }
     }
@@ -197,6 +200,7 @@ const AGENT: Kinds = Kinds::AGENT;
 const EMBEDDINGS: Kinds = Kinds::EMBEDDINGS;
 const RERANK: Kinds = Kinds::RERANK;
 const GUARDRAIL: Kinds = Kinds::GUARDRAIL;
+const EVALUATOR: Kinds = Kinds::EVALUATOR;
 /// The GenAI operations: every kind but block spans, which are the application's own steps.
 const OPERATIONS: Kinds = Kinds::ALL.except(Kinds::STEP);
 /// Model calls: they report usage and cost.
@@ -209,6 +213,7 @@ const LANGFUSE_TYPED: Kinds = WORKFLOW
     .and(RETRIEVAL)
     .and(RERANK)
     .and(GUARDRAIL)
+    .and(EVALUATOR)
     .and(Kinds::STEP);
 /// The kinds a trace is named after, on a root.
 const TRACE_NAMED: Kinds = WORKFLOW.and(AGENT);
@@ -317,6 +322,10 @@ pub const KEYS: &[Key] = &[
     // A failed guardrail is a warning in Langfuse, with its reason.
     key(langfuse::OBSERVATION_LEVEL, GUARDRAIL, Langfuse, Response, Derived),
     key(langfuse::OBSERVATION_STATUS_MESSAGE, GUARDRAIL, Langfuse, Response, Derived),
+    // ---- response: evaluators, over every model call inside them (their judges)
+    key(lt::EVALUATOR_INPUT_TOKENS, EVALUATOR, Llmtrace, Response, copy(Field::EvaluatorInputTokens)),
+    key(lt::EVALUATOR_OUTPUT_TOKENS, EVALUATOR, Llmtrace, Response, copy(Field::EvaluatorOutputTokens)),
+    key(lt::EVALUATOR_COST_USD, EVALUATOR, Llmtrace, Response, copy(Field::EvaluatorCost)),
     // ---- response: usage (breakdowns only when non-zero; embeddings report input only; on an
     // agent, the sum over its own calls)
     key(lt::USAGE_MISSING, MODEL_CALLS, Llmtrace, Response, Derived),
@@ -372,6 +381,8 @@ pub const KEYS: &[Key] = &[
     // ---- context: the scope's values
     key(oi::SESSION_ID, ALL, Common, Context, Derived),
     key(oi::USER_ID, ALL, Common, Context, Derived),
+    // On the spans inside an evaluator: they judge another operation.
+    key(lt::EVALUATION, ALL, Llmtrace, Context, Derived),
     key(oi::TAG_TAGS, ALL, OpenInference, Context, Derived),
     key(langfuse::TRACE_TAGS, ALL, Langfuse, Context, Derived),
     key(oi::METADATA, ALL, OpenInference, Context, Derived),

@@ -253,6 +253,21 @@ impl Span {
         }
     }
 
+    /// Makes this span the evaluator of the spans started inside it: they are marked as part of
+    /// an evaluation, their usage and cost count towards its totals and not towards the trace's
+    /// roll-up nor the totals of an agent around it (see the agent stage). Called by
+    /// `#[evaluator]` expansions once the request arguments are recorded.
+    #[inline]
+    pub fn begin_evaluator(&mut self) {
+        if let State::Live(rec) = &mut *self.state {
+            let mut scope = rec.scope.as_deref().cloned().unwrap_or_default();
+            scope.evaluator = Some(rec.span_id);
+            // The judge works for the evaluator, not for the agent being judged.
+            scope.agent = None;
+            rec.scope = Some(Arc::new(scope));
+        }
+    }
+
     /// A drop before `finish_with` is an early return, not a cancellation.
     #[inline]
     pub fn end_on_early_return(&mut self) {

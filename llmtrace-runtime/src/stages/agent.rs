@@ -8,6 +8,11 @@
 //! before this stage adds the agent's. As with the roll-up, an agent that ended while the rings
 //! were read waits for the next read (a span of it may still be on its way); spans that ended
 //! after their agent are not counted.
+//!
+//! An `#[evaluator]` is totalled the same way, over the model calls inside it (its judges, in
+//! sub-agents too, not in a nested evaluator): their usage and cost go to
+//! `llmtrace.evaluator.*`. They count for no agent: an evaluator starts its spans outside any
+//! agent (see `Span::begin_evaluator`).
 
 use std::time::Instant;
 
@@ -55,7 +60,9 @@ impl Part {
 pub(crate) struct AgentTotals {
     /// What spans did, by the span id of their agent, waiting for it to end.
     pending: Pending<u64, Part>,
-    /// Agents that ended during the last read, totalled at the next one.
+    /// What model calls inside an evaluator did, by the evaluator's span id.
+    judges: Pending<u64, Part>,
+    /// Agents and evaluators that ended during the last read, totalled at the next one.
     waiting: Vec<Record>,
 }
 
@@ -69,8 +76,33 @@ fn is_agent(rec: &Record) -> bool {
     rec.kind() == Kind::Agent && agent_of(rec).is_some_and(|(_, own)| own)
 }
 
+/// The evaluator a record ran inside, if it is not that evaluator.
+fn evaluator_of(rec: &Record) -> Option<u64> {
+    let evaluator = rec.scope.as_deref()?.evaluator?;
+    (evaluator != rec.span_id).then_some(evaluator)
+}
+
+fn is_evaluator(rec: &Record) -> bool {
+    rec.kind() == Kind::Evaluator
+        && rec
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.evaluator == Some(rec.span_id))
+}
+
+/// Whether the stage puts totals on the record.
+fn is_totalled(rec: &Record) -> bool {
+    is_agent(rec) || is_evaluator(rec)
+}
+
 impl AgentTotals {
     fn add(&mut self, rec: &Record, now: Instant) {
+        // An agent's record holds the sum of its calls: its calls are counted themselves.
+        if let (Some(evaluator), false) = (evaluator_of(rec), rec.kind() == Kind::Agent) {
+            if !self.judges.is_closed(evaluator) {
+                self.judges.add(evaluator, Part::of(rec), now);
+            }
+        }
         let Some((agent, false)) = agent_of(rec) else {
             return;
         };
@@ -79,8 +111,42 @@ impl AgentTotals {
         }
     }
 
+    /// Puts its totals on an agent or an evaluator.
+    fn total(&mut self, rec: &mut Record) {
+        if is_evaluator(rec) {
+            self.total_evaluator(rec);
+        } else {
+            self.total_agent(rec);
+        }
+    }
+
+    /// Puts the usage and cost of the model calls inside it on an evaluator.
+    fn total_evaluator(&mut self, evaluator: &mut Record) {
+        let mut parts = self.judges.take(evaluator.span_id).unwrap_or_default();
+        self.judges.close(evaluator.span_id);
+        parts.retain(|p| p.end <= evaluator.end);
+        let input = parts
+            .iter()
+            .filter_map(|p| p.input)
+            .reduce(u64::saturating_add);
+        let output = parts
+            .iter()
+            .filter_map(|p| p.output)
+            .reduce(u64::saturating_add);
+        if let Some(n) = input {
+            evaluator.set(Field::EvaluatorInputTokens, Value::from(n));
+        }
+        if let Some(n) = output {
+            evaluator.set(Field::EvaluatorOutputTokens, Value::from(n));
+        }
+        let cost: Vec<f64> = parts.iter().filter_map(|p| p.cost).collect();
+        if !cost.is_empty() {
+            evaluator.set(Field::EvaluatorCost, Value::F64(cost.iter().sum()));
+        }
+    }
+
     /// Puts the totals of its own spans on an agent.
-    fn total(&mut self, agent: &mut Record) {
+    fn total_agent(&mut self, agent: &mut Record) {
         let mut parts = self.pending.take(agent.span_id).unwrap_or_default();
         // Closed even with no spans: one that ends after it does not open it again.
         self.pending.close(agent.span_id);
@@ -151,8 +217,8 @@ impl Stage for AgentTotals {
         // Agents that ended while the rings were read wait for the next read; the others are
         // totalled where they are.
         self.waiting
-            .extend(records.extract_if(.., |r| is_agent(r) && r.end >= drain.started));
-        for agent in records.iter_mut().filter(|r| is_agent(r)) {
+            .extend(records.extract_if(.., |r| is_totalled(r) && r.end >= drain.started));
+        for agent in records.iter_mut().filter(|r| is_totalled(r)) {
             self.total(agent);
         }
         for agent in &mut ready {
@@ -160,6 +226,7 @@ impl Stage for AgentTotals {
         }
         Self::release(records, ready);
         self.pending.sweep(now);
+        self.judges.sweep(now);
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {

@@ -7,7 +7,9 @@
 //! ended before the read began is totalled at once: its children ended, and were pushed,
 //! before it. Only a root that ended during the read is held until the next one (a flush totals
 //! at once, after its final read). Children that ended after the root ("late children") are
-//! not counted, as their end time shows, and do not reopen the trace. In the host modes the stage
+//! not counted, as their end time shows, and do not reopen the trace. Spans inside an
+//! `#[evaluator]` (an LLM judge's calls) judge the trace rather than serve it: they are not
+//! counted (the evaluator carries their totals, see the agent stage). In the host modes the stage
 //! sees each span as it ends, so every root is totalled at once.
 
 use std::time::Instant;
@@ -58,7 +60,7 @@ pub(crate) struct Rollup {
 
 impl Rollup {
     fn add(&mut self, rec: &Record, now: Instant) {
-        if self.pending.is_closed(rec.trace_id) {
+        if self.pending.is_closed(rec.trace_id) || rec.in_evaluator() {
             return;
         }
         if let Some(part) = Contribution::of(rec) {
@@ -242,6 +244,21 @@ mod tests {
         assert_eq!(totals(&out[2]), (None, None, None, None));
         // A call with a call below it totals both.
         assert_eq!(totals(&out[3]), (Some(3), Some(3), Some(0.75), None));
+    }
+
+    #[test]
+    fn calls_inside_an_evaluator_are_not_counted() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        let mut judge = call(6, 10, 40, 2, Some(0.25));
+        judge.scope = Some(std::sync::Arc::new(crate::record::Scope {
+            evaluator: Some(42),
+            ..crate::record::Scope::default()
+        }));
+        let mut out = vec![judge, call(6, 12, 100, 10, Some(0.5)), rec(&FLOW, 6, 0, 30)];
+        stage.process(&mut out, &late_read(), &c);
+        let root = out.iter().find(|r| r.parent_id == 0).unwrap();
+        assert_eq!(totals(root), (Some(100), Some(10), Some(0.5), None));
     }
 
     #[test]

@@ -395,7 +395,7 @@ mod tests {
     use crate::record::{CAPTURE_OUTPUT, Callsite, Scope};
     use crate::semconv::table::KEYS;
 
-    static CALLSITES: [Callsite; 9] = [
+    static CALLSITES: [Callsite; 10] = [
         Callsite::new(Kind::Workflow, "flow", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::LlmCall, "chat", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::Retrieval, "search", "m", &[], &[], CAPTURE_OUTPUT),
@@ -411,6 +411,7 @@ mod tests {
         Callsite::new(Kind::Embeddings, "embed", "m", &[], &[], 0),
         Callsite::new(Kind::Rerank, "rerank", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::Guardrail, "check", "m", &[], &[], CAPTURE_OUTPUT),
+        Callsite::new(Kind::Evaluator, "judge", "m", &[], &[], CAPTURE_OUTPUT),
         Callsite::new(Kind::Step, "step", "m", &[], &[], CAPTURE_OUTPUT),
     ];
 
