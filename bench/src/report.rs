@@ -169,6 +169,11 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         0.25,
     );
     gate(
+        "llmtrace_default_capture caller / otel_sdk caller",
+        ratio("llmtrace_default_capture", "otel_sdk", caller),
+        0.2,
+    );
+    gate(
         "llmtrace caller / floor",
         ratio("llmtrace", "floor", caller),
         3.0,
@@ -239,6 +244,7 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("fastrace", "llmtrace"),
         ("tracing_none", "bare"),
         ("llmtrace_async", "llmtrace"),
+        ("llmtrace_default_capture", "llmtrace"),
         ("llmtrace_usage_cost", "llmtrace_bare_call"),
         ("llmtrace_response", "llmtrace_bare_call"),
         ("llmtrace_step", "llmtrace_workflow"),

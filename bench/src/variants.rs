@@ -25,6 +25,7 @@ pub(crate) const VARIANTS: &[&str] = &[
     "bare",
     "floor",
     "llmtrace",
+    "llmtrace_default_capture",
     "llmtrace_async",
     "llmtrace_bare_call",
     "llmtrace_usage_cost",
@@ -130,6 +131,17 @@ fn llm_sync() -> u64 {
     span.record_usage(llmtrace::Usage::new(black_box(1200), black_box(80)));
     span.record_cost_usd(black_box(0.0038));
     black_box(42)
+}
+
+/// The same call with the macros' default capture: its two small parameters and its return
+/// value captured as JSON (`skip_all` and `output = false` turn that off in the others).
+#[llmtrace::llm_call(provider = "openai", model = "gpt-4o", temperature = 0.3)]
+#[inline(never)]
+fn llm_default_capture(question: &str, max_tokens: u32) -> u64 {
+    let span = llmtrace::current();
+    span.record_usage(llmtrace::Usage::new(black_box(1200), black_box(80)));
+    span.record_cost_usd(black_box(0.0038));
+    black_box(question.len() as u64 + u64::from(max_tokens))
 }
 
 #[llmtrace::llm_call(
@@ -432,6 +444,17 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         "llmtrace" => {
             let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
             (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        "llmtrace_default_capture" => {
+            let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);
+            (
+                Box::new(|| {
+                    llm_default_capture(black_box("What is the refund policy?"), black_box(256))
+                }),
+                llmtrace_flush(),
+                true,
+                Box::new(g),
+            )
         }
         "llmtrace_async" => {
             let g = llmtrace_install(llmtrace::Sampler::AlwaysOn, &delivered, queue);

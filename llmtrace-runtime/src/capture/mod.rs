@@ -3,12 +3,16 @@
 //!
 //! Parameters are borrowed and may be moved by the body, so they are serialized when the span
 //! starts; this is the only JSON work done on the hot path, and only when content is captured.
+//! Leaves (strings, numbers, bools) are written straight into their destination (`leaf`); the
+//! rest goes through the capped serializer (`json`).
 
 mod bounded;
 pub(crate) mod json;
+mod leaf;
 pub mod ret;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -43,6 +47,30 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T, limit: usize) -> (String, b
         Ok(Ok(out)) => out,
         Ok(Err(_)) | Err(_) => (format!("\"{CAPTURE_FAILED}\""), false),
     }
+}
+
+/// Appends `value` as JSON of at most about `limit` bytes to `out`: a leaf directly, anything
+/// else through the capped serializer. Returns whether it was cut; a panicking or failing
+/// `Serialize` yields `"<capture failed>"`.
+fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut String, limit: usize) -> bool {
+    let start = out.len();
+    match catch_unwind(AssertUnwindSafe(|| leaf::write(value, out, limit))) {
+        Ok(true) => return false,
+        Ok(false) => {}
+        Err(_) => {
+            out.truncate(start);
+            let _ = write!(out, "\"{CAPTURE_FAILED}\"");
+            return false;
+        }
+    }
+    let (json, truncated) = json(value, limit);
+    out.push_str(&json);
+    truncated
+}
+
+thread_local! {
+    /// Where a leaf value is written before it is boxed at its exact size.
+    static LEAF_SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Builds the JSON object of an instrumented function's captured parameters.
@@ -80,9 +108,7 @@ impl InputWriter {
         self.buf.push('"');
         self.buf.push_str(name);
         self.buf.push_str("\":");
-        let (json, truncated) = json(value, remaining.max(16));
-        self.buf.push_str(&json);
-        self.truncated |= truncated;
+        self.truncated |= write_json(value, &mut self.buf, remaining.max(16));
     }
 
     /// Adds one parameter as a redaction marker (`redact(..)` in the macro).
@@ -107,7 +133,27 @@ impl InputWriter {
 
 /// Records a serializable value as JSON in `field`.
 pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
-    let (json, truncated) = json(value, capture_limit());
+    let limit = capture_limit();
+    // A leaf is boxed at its size, in one allocation.
+    let leaf = LEAF_SCRATCH
+        .try_with(|scratch| {
+            let mut scratch = scratch.try_borrow_mut().ok()?;
+            scratch.clear();
+            let written =
+                catch_unwind(AssertUnwindSafe(|| leaf::write(value, &mut scratch, limit)));
+            match written {
+                Ok(true) => Some(Box::<str>::from(scratch.as_str())),
+                Ok(false) => None,
+                Err(_) => Some(format!("\"{CAPTURE_FAILED}\"").into_boxed_str()),
+            }
+        })
+        .ok()
+        .flatten();
+    if let Some(json) = leaf {
+        rec.set(field, Value::Json(json));
+        return;
+    }
+    let (json, truncated) = json(value, limit);
     rec.set(field, Value::Json(json.into_boxed_str()));
     if truncated {
         rec.flags |= FLAG_TRUNCATED;

@@ -149,27 +149,37 @@ fn jsonl_factory(path: PathBuf) -> ExporterFactory {
 )]
 fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> ExporterFactory {
     match protocol {
-        OtlpProtocol::HttpProtobuf => ExporterFactory::new("the OTLP/HTTP exporter", move || {
-            #[cfg(feature = "otlp-http")]
-            {
+        #[cfg(feature = "otlp-http")]
+        OtlpProtocol::HttpProtobuf => {
+            // The client reads the collector's answers: what it rejects is noted there.
+            let rejections = std::sync::Arc::new(crate::sinks::exporter::Rejections::default());
+            let noted = rejections.clone();
+            ExporterFactory::new("the OTLP/HTTP exporter", move || {
                 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+                // As opentelemetry-otlp builds its own client: the request timeout is the
+                // exporter's.
+                let client = reqwest::Client::builder()
+                    .timeout(budget)
+                    .build()
+                    .map_err(|e| format!("cannot build the OTLP/HTTP client: {e}"))?;
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
+                    .with_http_client(crate::sinks::otlp_http::RejectionsClient::new(
+                        client, noted,
+                    ))
                     .with_timeout(budget)
                     .with_retry_policy(otlp_retry::policy(budget));
                 if let Some(e) = endpoint {
                     builder = builder.with_endpoint(e);
                 }
                 Ok(boxed(builder.build()?))
-            }
-            #[cfg(not(feature = "otlp-http"))]
-            {
-                let _ = endpoint;
-                Err(
-                    "OTLP over http/protobuf needs the `otlp-http` feature of llmtrace-runtime"
-                        .into(),
-                )
-            }
+            })
+            .with_rejections(rejections)
+        }
+        #[cfg(not(feature = "otlp-http"))]
+        OtlpProtocol::HttpProtobuf => ExporterFactory::new("the OTLP/HTTP exporter", move || {
+            let _ = endpoint;
+            Err("OTLP over http/protobuf needs the `otlp-http` feature of llmtrace-runtime".into())
         }),
         OtlpProtocol::Grpc => ExporterFactory::new("the OTLP/gRPC exporter", move || {
             #[cfg(feature = "otlp-grpc")]

@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use opentelemetry_sdk::Resource;
@@ -48,6 +49,9 @@ pub(crate) struct ExporterFactory {
     /// What the exporter is, for messages: `OTLP/HTTP exporter`, `console exporter`, ...
     pub(crate) name: String,
     pub(crate) build: Box<dyn FnOnce() -> Result<Box<dyn DynSpanExporter>, BoxError> + Send>,
+    /// Where the exporter notes the spans its collector rejected in an export it acknowledged
+    /// (OTLP's `partial_success`), for the worker to count after each call.
+    pub(crate) rejections: Option<Arc<Rejections>>,
 }
 
 impl ExporterFactory {
@@ -58,7 +62,48 @@ impl ExporterFactory {
         ExporterFactory {
             name: name.into(),
             build: Box::new(build),
+            rejections: None,
         }
+    }
+
+    /// The exporter notes the spans its collector rejects in `rejections`.
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+    pub(crate) fn with_rejections(mut self, rejections: Arc<Rejections>) -> Self {
+        self.rejections = Some(rejections);
+        self
+    }
+}
+
+/// The spans a collector rejected while acknowledging the request that carried them (OTLP's
+/// `partial_success`), noted by the exporter during one export call and taken by the worker
+/// after it.
+#[derive(Debug, Default)]
+pub(crate) struct Rejections(Mutex<Option<Rejected>>);
+
+/// What a collector said it rejected.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rejected {
+    /// Spans rejected (`rejected_spans`).
+    pub(crate) spans: u64,
+    /// The collector's explanation (`error_message`); the last one when a call got several.
+    pub(crate) message: String,
+}
+
+impl Rejections {
+    /// Notes a partial success: the spans add up over the call, the last message is kept.
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
+    pub(crate) fn add(&self, spans: u64, message: String) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let r = slot.get_or_insert_with(Rejected::default);
+        r.spans = r.spans.saturating_add(spans);
+        if !message.is_empty() {
+            r.message = message;
+        }
+    }
+
+    /// What was noted since the last call, if anything.
+    pub(crate) fn take(&self) -> Option<Rejected> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 

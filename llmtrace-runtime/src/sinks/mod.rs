@@ -10,6 +10,8 @@ pub(crate) mod jsonl;
 #[cfg(all(feature = "jsonl", feature = "metrics"))]
 pub(crate) mod jsonl_metrics;
 pub(crate) mod logs;
+#[cfg(feature = "otlp-http")]
+pub(crate) mod otlp_http;
 #[cfg(all(feature = "otlp-http", feature = "metrics"))]
 pub(crate) mod otlp_metrics;
 #[cfg(feature = "metrics")]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::trace::SpanData;
 
-use super::exporter::{DynSpanExporter, ExporterFactory};
+use super::exporter::{DynSpanExporter, ExporterFactory, Rejections};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
 use crate::mapper::Mapper;
@@ -256,6 +256,8 @@ struct Worker {
     /// When the last read of the rings began.
     drained_at: u64,
     exporters: Vec<Box<dyn DynSpanExporter>>,
+    /// Where each exporter notes the spans its collector rejected, when it can tell.
+    rejections: Vec<Option<Arc<Rejections>>>,
     runtime: tokio::runtime::Runtime,
     stages: Stages,
     mapper: Arc<Mapper>,
@@ -304,16 +306,19 @@ fn run(
         }
     };
     let mut exporters = Vec::new();
+    let mut rejections = Vec::new();
     let mut not_started = Vec::new();
     {
         let _guard = runtime.enter();
         for factory in config.factories {
+            let rejected = factory.rejections;
             let built = std::panic::catch_unwind(AssertUnwindSafe(factory.build))
                 .unwrap_or_else(|_| Err("the exporter's factory panicked".into()));
             match built {
                 Ok(mut exporter) => {
                     exporter.set_resource(config.mapper.resource());
                     exporters.push(exporter);
+                    rejections.push(rejected);
                 }
                 Err(error) => not_started.push(NotStarted {
                     exporter: factory.name,
@@ -328,6 +333,7 @@ fn run(
     let mut worker = Worker {
         drained_at: 0,
         exporters,
+        rejections,
         runtime,
         stages,
         mapper: config.mapper,
@@ -491,9 +497,10 @@ impl Worker {
     }
 
     /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
-    /// else dropped (export failed, or shutdown's deadline passed first).
+    /// else dropped (export failed, or shutdown's deadline passed first). Spans the first
+    /// exporter's collector rejected while acknowledging the batch are dropped, not exported.
     fn export(&mut self, mut spans: Vec<SpanData>) {
-        let n = spans.len() as u64;
+        let mut n = spans.len() as u64;
         if self.exporters.is_empty() {
             self.counters
                 .dropped_no_exporter
@@ -513,7 +520,11 @@ impl Worker {
         // A span counts as exported when the first exporter accepted it; the others get copies.
         let last = self.exporters.len() - 1;
         let mut first = Outcome::Stopped;
+        let mut rejected = 0;
         for (i, exporter) in self.exporters.iter().enumerate() {
+            let notes = self.rejections[i].as_deref();
+            // Left by a call cut short: not this batch's.
+            let _ = notes.map(Rejections::take);
             let batch = if i == last {
                 std::mem::take(&mut spans)
             } else {
@@ -527,7 +538,16 @@ impl Worker {
                 &self.stop,
             );
             match &outcome {
-                Outcome::Acked => self.counters.report_export_ok(i),
+                Outcome::Acked => {
+                    self.counters.report_export_ok(i);
+                    if let Some(r) = notes.and_then(Rejections::take) {
+                        let spans = r.spans.min(n);
+                        self.counters.report_rejected(n, spans, &r.message);
+                        if i == 0 {
+                            rejected = spans;
+                        }
+                    }
+                }
                 Outcome::Failed(e) => {
                     self.counters.report_export_error(i, e);
                     self.flush_error = Some(Error::Export(ExportError::new(e.clone())));
@@ -543,8 +563,16 @@ impl Worker {
                 break;
             }
         }
+        if rejected > 0 {
+            self.counters
+                .dropped_rejected
+                .fetch_add(rejected, Ordering::Relaxed);
+        }
         let counter = match first {
-            Outcome::Acked => &self.counters.exported,
+            Outcome::Acked => {
+                n -= rejected;
+                &self.counters.exported
+            }
             Outcome::Failed(_) => &self.counters.dropped_export,
             // Cut short by shutdown's deadline: unacknowledged, so dropped, once, here.
             Outcome::Stopped => &self.counters.dropped_shutdown,

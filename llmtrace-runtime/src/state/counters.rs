@@ -36,6 +36,11 @@ pub struct Stats {
     pub dropped_queue_full: u64,
     /// Dropped because the exporter failed or timed out, or there was no exporter.
     pub dropped_export_failed: u64,
+    /// Rejected by the collector in an answer that acknowledged the rest of their batch (an
+    /// OTLP/HTTP `partial_success` with `rejected_spans`): not counted as exported. The
+    /// collector's `error_message` is in the warning (at most one per 10 s, with the spans
+    /// rejected since the last one).
+    pub dropped_rejected: u64,
     /// Dropped because they were still buffered when shutdown's deadline passed.
     pub dropped_at_shutdown: u64,
     /// Spans (of native mode) still open when llmtrace shut down: never exported, whenever
@@ -79,6 +84,7 @@ pub(crate) struct Counters {
     pub(crate) dropped_full_exited: AtomicU64,
     pub(crate) dropped_queue: AtomicU64,
     pub(crate) dropped_export: AtomicU64,
+    pub(crate) dropped_rejected: AtomicU64,
     pub(crate) dropped_shutdown: AtomicU64,
     /// Set once, at shutdown.
     pub(crate) dropped_open: AtomicU64,
@@ -95,6 +101,9 @@ struct WarnState {
     /// Export errors reported lately; repeats are counted, not printed.
     reported: Vec<ReportedError>,
     errors_suppressed: u64,
+    last_rejection_warning: Option<Instant>,
+    /// Spans rejected by collectors since the last warning about it.
+    rejected_unreported: u64,
 }
 
 /// An export error that was printed.
@@ -128,6 +137,7 @@ impl Counters {
             dropped_buffer_full: buffer_full,
             dropped_queue_full: load(&self.dropped_queue),
             dropped_export_failed: load(&self.dropped_export),
+            dropped_rejected: load(&self.dropped_rejected),
             dropped_at_shutdown: load(&self.dropped_shutdown),
             dropped_open_at_shutdown: open,
             dropped_limits: load(&self.dropped_limits),
@@ -142,6 +152,7 @@ impl Counters {
         s.dropped = s.dropped_buffer_full
             + s.dropped_queue_full
             + s.dropped_export_failed
+            + s.dropped_rejected
             + s.dropped_at_shutdown
             + s.dropped_open_at_shutdown
             + s.dropped_limits
@@ -150,9 +161,10 @@ impl Counters {
     }
 
     /// Warns (at most once per interval) when spans were dropped since the last warning.
+    /// Spans a collector rejected have their own warning (`report_rejected`).
     pub(crate) fn warn_on_new_drops(&self) {
         let stats = self.snapshot();
-        let dropped = stats.dropped - stats.dropped_no_exporter;
+        let dropped = stats.dropped - stats.dropped_no_exporter - stats.dropped_rejected;
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
         if dropped <= w.dropped_seen {
             return;
@@ -221,6 +233,43 @@ impl Counters {
         }
     }
 
+    /// Reports what a collector rejected while acknowledging a batch of `batch` spans (OTLP's
+    /// `partial_success`), with its message: at most once per interval, counting the spans
+    /// rejected meanwhile.
+    pub(crate) fn report_rejected(&self, batch: u64, rejected: u64, message: &str) {
+        let now = Instant::now();
+        let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
+        w.rejected_unreported += rejected;
+        if w.last_rejection_warning
+            .is_some_and(|t| now.duration_since(t) < WARN_INTERVAL)
+        {
+            return;
+        }
+        w.last_rejection_warning = Some(now);
+        let earlier = std::mem::take(&mut w.rejected_unreported) - rejected;
+        drop(w);
+        let message = if message.is_empty() {
+            "no reason given"
+        } else {
+            message
+        };
+        let earlier = if earlier > 0 {
+            format!(" ({earlier} more spans rejected since the last warning)")
+        } else {
+            String::new()
+        };
+        if rejected > 0 {
+            warn::warn(format_args!(
+                "the collector rejected {rejected} of {batch} spans: {message}{earlier}; \
+                 counted in llmtrace::stats().dropped_rejected"
+            ));
+        } else {
+            warn::warn(format_args!(
+                "the collector accepted {batch} spans with a warning: {message}{earlier}"
+            ));
+        }
+    }
+
     /// Notes a successful export: after a reported failure, says that export recovered.
     pub(crate) fn report_export_ok(&self, exporter: usize) {
         let mut w = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
@@ -245,6 +294,23 @@ mod tests {
 
     fn suppressed(c: &Counters) -> u64 {
         c.warned.lock().unwrap().errors_suppressed
+    }
+
+    #[test]
+    fn rejections_are_warned_once_per_interval_with_the_spans_since() {
+        let c = Counters::default();
+        let before = warn::WARNINGS.load(Ordering::Relaxed);
+        c.report_rejected(10, 4, "too long");
+        c.report_rejected(10, 3, "too long");
+        c.report_rejected(8, 2, "");
+        // The first printed; the other five spans wait for the next warning.
+        assert_eq!(c.warned.lock().unwrap().rejected_unreported, 5);
+        assert!(warn::WARNINGS.load(Ordering::Relaxed) > before);
+        if let Some(t) = c.warned.lock().unwrap().last_rejection_warning.as_mut() {
+            *t -= WARN_INTERVAL;
+        }
+        c.report_rejected(10, 1, "too long");
+        assert_eq!(c.warned.lock().unwrap().rejected_unreported, 0);
     }
 
     #[test]

@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use prost::Message;
 
 /// How the receiver treats connections and requests.
@@ -41,7 +43,14 @@ pub(crate) enum Mode {
     TooManyRequests,
     /// Reads the head and half the body of each request, then closes the connection.
     CloseMidRequest,
+    /// Answers `200` with a partial success that rejects half the request's spans (rounded
+    /// down), with the message [`REJECTION_MESSAGE`]. Every id is recorded as received.
+    RejectHalf,
 }
+
+/// The collector's `error_message` in the `RejectHalf` mode.
+#[allow(dead_code)] // used by the partial-success test only
+pub(crate) const REJECTION_MESSAGE: &str = "span attributes over the collector's limit";
 
 /// What the receiver did, by outcome.
 #[derive(Clone, Copy, Debug, Default)]
@@ -60,6 +69,8 @@ pub(crate) struct Tally {
     pub(crate) cut: u64,
     /// Connections closed because the collector went down.
     pub(crate) closed_down: u64,
+    /// Spans rejected in partial successes (`RejectHalf`).
+    pub(crate) rejected: u64,
 }
 
 struct Shared {
@@ -242,7 +253,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
             }
             continue;
         };
-        let answer: &[u8] = match shared.mode() {
+        let answer: Vec<u8> = match shared.mode() {
             Mode::Refusing => {
                 shared.count(|t| t.closed_down += 1);
                 return;
@@ -279,33 +290,60 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
                 match mode {
                     Mode::Unavailable => {
                         shared.count(|t| t.unavailable += 1);
-                        b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n"
+                        b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n".to_vec()
                     }
                     Mode::TooManyRequests => {
                         shared.count(|t| t.too_many += 1);
-                        b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n"
+                        b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n".to_vec()
                     }
                     _ => {
                         let body = &buf[head_end..head_end + body_len];
                         let Ok(request) = ExportTraceServiceRequest::decode(body) else {
                             return;
                         };
-                        let ids = request
+                        let ids: Vec<u64> = request
                             .resource_spans
                             .iter()
                             .flat_map(|rs| &rs.scope_spans)
                             .flat_map(|ss| &ss.spans)
                             .filter_map(|s| <[u8; 8]>::try_from(s.span_id.as_slice()).ok())
-                            .map(u64::from_be_bytes);
+                            .map(u64::from_be_bytes)
+                            .collect();
+                        let rejected = if mode == Mode::RejectHalf {
+                            ids.len() as u64 / 2
+                        } else {
+                            0
+                        };
                         // Recorded before the answer leaves: acknowledged implies recorded.
                         lock(&shared.received).extend(ids);
-                        shared.count(|t| t.ok += 1);
-                        b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n"
+                        shared.count(|t| {
+                            t.ok += 1;
+                            t.rejected += rejected;
+                        });
+                        let body = if rejected > 0 {
+                            ExportTraceServiceResponse {
+                                partial_success: Some(ExportTracePartialSuccess {
+                                    rejected_spans: rejected as i64,
+                                    error_message: REJECTION_MESSAGE.to_owned(),
+                                }),
+                            }
+                            .encode_to_vec()
+                        } else {
+                            Vec::new()
+                        };
+                        let mut answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\n\
+                             content-length: {}\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        answer.extend_from_slice(&body);
+                        answer
                     }
                 }
             }
         };
-        if stream.write_all(answer).is_err() {
+        if stream.write_all(&answer).is_err() {
             return;
         }
         buf.drain(..head_end + body_len);
