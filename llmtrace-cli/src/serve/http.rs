@@ -157,6 +157,8 @@ struct PageQuery {
     offset: u64,
     #[serde(default = "default_limit")]
     limit: u64,
+    /// Only the traces that changed after this (the `changed` of an earlier answer).
+    since: Option<i64>,
 }
 
 fn default_limit() -> u64 {
@@ -190,10 +192,16 @@ async fn index(State(shared): State<Shared>) -> Response {
     }
 }
 
-/// `GET /api/traces?offset=&limit=`: a page of the list, newest first.
+/// `GET /api/traces?offset=&limit=`: a page of the list, newest first; with `since=`, the
+/// traces that changed after it instead (the page's live updates).
 async fn list(State(shared): State<Shared>, Query(q): Query<PageQuery>) -> Response {
     let limit = q.limit.clamp(1, MAX_PAGE);
-    match read(shared, move |s| s.page(q.offset, limit)).await {
+    let offset = q.offset;
+    let page = match q.since {
+        Some(since) => read(shared, move |s| s.changed_since(since, limit)).await,
+        None => read(shared, move |s| s.page(offset, limit)).await,
+    };
+    match page {
         Ok(p) => axum::Json(json!({
             "total": p.total,
             "changed": p.changed,

@@ -241,6 +241,28 @@ impl Store {
         })
     }
 
+    /// The traces that changed after `since` (a [`Page::changed`] the client has), oldest
+    /// change first, at most `limit`; the page's `changed` is the newest of those returned, to
+    /// ask from next.
+    pub(crate) fn changed_since(&self, since: i64, limit: u64) -> rusqlite::Result<Page> {
+        let total: i64 = self
+            .db
+            .query_row("SELECT COUNT(*) FROM traces", [], |r| r.get(0))?;
+        let mut stmt = self.db.prepare_cached(
+            "SELECT trace_id, changed FROM traces WHERE changed > ?1 ORDER BY changed LIMIT ?2",
+        )?;
+        let rows: Vec<(String, i64)> = stmt
+            .query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let changed = rows.iter().map(|r| r.1).max().unwrap_or(since);
+        let ids: Vec<String> = rows.into_iter().map(|r| r.0).collect();
+        Ok(Page {
+            total: total as u64,
+            changed,
+            traces: self.traces_json(&ids)?,
+        })
+    }
+
     /// One trace, with its spans, as the viewer reads it; `None` when it is not stored.
     pub(crate) fn trace(&self, trace_id: &str) -> rusqlite::Result<Option<serde_json::Value>> {
         let id = trace_id.to_ascii_lowercase();
