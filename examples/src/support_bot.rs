@@ -302,11 +302,17 @@ fn lookup_order(order_id: &str) -> Result<Order, OrderNotFound> {
 }
 
 /// An answer, with the context of the trace that produced it: scores and user feedback are
-/// recorded on it later.
+/// recorded on it later. Recorded as its text alone: the span knows its own context.
 #[derive(Debug, Serialize)]
+#[serde(transparent)]
 pub(crate) struct Answer {
     pub(crate) text: String,
-    /// The `support_answer` span (its W3C `traceparent` when serialized).
+    /// The `support_answer` span.
+    #[serde(skip)]
+    #[allow(
+        dead_code,
+        reason = "rag_chatbot shares this module but records no scores"
+    )]
     pub(crate) trace: llmtrace::TraceContext,
 }
 

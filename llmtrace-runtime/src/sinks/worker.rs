@@ -99,6 +99,10 @@ impl StopSignal {
     }
 }
 
+/// How long a flush waits for the metrics export once its spans are exported (the metrics stage
+/// bounds it too).
+const METRICS_WAIT: Duration = Duration::from_secs(2);
+
 /// How long before shutdown's deadline the worker stops exporting: the time it keeps to drop and
 /// count what is left (up to two queues and every ring of records: tens of milliseconds in a
 /// debug build), shut the exporters down and answer, so that `shutdown` returns in time with the
@@ -577,6 +581,12 @@ impl Worker {
                 result = Err(Error::Export(ExportError::new(e.to_string())));
             }
         }
+        // The spans are out: the metrics export the stages started may take what is left.
+        let left = self.stop.by().map_or(METRICS_WAIT, |by| {
+            by.saturating_duration_since(Instant::now())
+                .min(METRICS_WAIT)
+        });
+        self.stages.settle(left);
         result
     }
 

@@ -43,6 +43,8 @@ const CALL_COUNT_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.
 /// The instruments, made once from the meter provider.
 pub(crate) struct MetricsStage {
     provider: SdkMeterProvider,
+    /// The metrics export a flush started, until [`Stage::settle`] waits for it.
+    exporting: Option<std::sync::mpsc::Receiver<()>>,
     token_usage: Histogram<u64>,
     duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
@@ -99,6 +101,7 @@ impl MetricsStage {
                 .build(),
         );
         MetricsStage {
+            exporting: None,
             token_usage: counts(
                 &meter,
                 metric::CLIENT_TOKEN_USAGE,
@@ -390,18 +393,34 @@ impl Stage for MetricsStage {
     }
 
     /// Nothing is held; the metrics recorded so far are exported, so that a flush of llmtrace
-    /// delivers them too. The export runs on a thread of its own and the worker waits for it at
-    /// most [`FLUSH_WAIT`]: a stalled metrics collector must not hold back the spans.
+    /// delivers them too. The export runs on a thread of its own, started here and waited for
+    /// in [`Stage::settle`] once the flush's spans are exported, at most [`FLUSH_WAIT`]: a
+    /// stalled metrics collector must not hold back the spans.
     fn flush(&mut self, _: &mut Vec<Record>, _: &Counters) {
-        let (done, wait) = std::sync::mpsc::channel();
+        if self.exporting.is_some() {
+            // The previous export has not been waited for: it still runs.
+            return;
+        }
+        let (done, exported) = std::sync::mpsc::channel();
         let provider = self.provider.clone();
         let started = std::thread::Builder::new()
             .name("llmtrace-metrics-flush".into())
             .spawn(move || {
-                let _ = done.send(provider.force_flush());
+                let _ = provider.force_flush();
+                let _ = done.send(());
             });
         if started.is_ok() {
-            let _ = wait.recv_timeout(FLUSH_WAIT);
+            self.exporting = Some(exported);
+        }
+    }
+
+    fn settle(&mut self, wait: Duration) {
+        if let Some(exported) = &self.exporting {
+            match exported.recv_timeout(wait.min(FLUSH_WAIT)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                // Done (or its thread is gone): the next flush starts another export.
+                _ => self.exporting = None,
+            }
         }
     }
 }

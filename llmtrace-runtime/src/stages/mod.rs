@@ -113,6 +113,15 @@ impl Stages {
         self.content.start();
     }
 
+    /// Waits, at most `wait` in all, for what the stages' flush started elsewhere (see
+    /// [`Stage::settle`]).
+    pub(crate) fn settle(&mut self, wait: std::time::Duration) {
+        let by = std::time::Instant::now() + wait;
+        for stage in &mut self.held.0 {
+            stage.settle(by.saturating_duration_since(std::time::Instant::now()));
+        }
+    }
+
     /// Runs the stages over `records` in place: the stages that keep state ([`Held::run`]),
     /// then, unless `process` is false, the content stage over what is left.
     pub(crate) fn run(

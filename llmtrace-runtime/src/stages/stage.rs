@@ -15,6 +15,9 @@ pub(crate) trait Stage: Send + std::fmt::Debug {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, counters: &Counters);
     /// Appends everything still held to `records` (flush and shutdown).
     fn flush(&mut self, records: &mut Vec<Record>, counters: &Counters);
+    /// Once the flush's spans are exported: waits, at most `wait`, for what the flush started
+    /// elsewhere (the metrics export), so that a slow metrics collector never delays spans.
+    fn settle(&mut self, _wait: std::time::Duration) {}
 }
 
 /// About the collection of the records a stage receives.
