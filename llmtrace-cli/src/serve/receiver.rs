@@ -120,14 +120,13 @@ pub(crate) fn decode(body: &[u8], format: Format) -> Result<(String, Rows), Refu
     };
     let mut rows = Rows::default();
     let report = source::parse_text("request", line.clone().into_bytes(), &mut rows);
-    if let Some(p) = report.problems.first() {
-        // An empty request (no spans) is valid OTLP; anything the parser could not use is not.
-        if rows.len() == 0 || report.problems.iter().any(|p| p.message.contains("not ")) {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                format!("malformed OTLP/JSON: {}", p.message),
-            ));
-        }
+    // Nothing usable is a malformed request. An empty one (no spans, no problem) is valid
+    // OTLP; spans of a request that also holds unusable ones (bad ids) are kept.
+    if let (0, Some(p)) = (rows.len(), report.problems.first()) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("malformed OTLP/JSON: {}", p.message),
+        ));
     }
     Ok((line, rows))
 }
