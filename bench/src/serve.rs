@@ -89,9 +89,9 @@ pub(crate) fn run(rounds: usize, requests: usize) {
             .spawn()
             .expect("llmtrace serve starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("its address");
+        // Kept open while the server runs: it prints a second line.
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut line).expect("its address");
         let addr: SocketAddr = line
             .trim()
             .trim_start_matches("llmtrace: receiving OTLP/HTTP on http://")
@@ -105,6 +105,7 @@ pub(crate) fn run(rounds: usize, requests: usize) {
         let secs = t.elapsed().as_secs_f64();
         let _ = child.kill();
         let _ = child.wait();
+        drop(out);
         rates.push((requests * SPANS_PER_REQUEST) as f64 / secs);
     }
     rates.sort_by(f64::total_cmp);

@@ -8,7 +8,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -64,8 +64,14 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
         let ui = bind(args.ui).await?;
         let (otlp_addr, ui_addr) = (local(&otlp)?, local(&ui)?);
         // On stdout, one line each: scripts and tests that bind port 0 read the ports here.
-        println!("llmtrace: receiving OTLP/HTTP on http://{otlp_addr}/v1/traces");
-        println!("llmtrace: UI on http://{ui_addr}/");
+        // Written, not `println!`: a closed stdout must not stop the server.
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
+            "llmtrace: receiving OTLP/HTTP on http://{otlp_addr}/v1/traces"
+        );
+        let _ = writeln!(stdout, "llmtrace: UI on http://{ui_addr}/");
+        let _ = stdout.flush();
         let receiver = axum::serve(otlp, http::receiver(shared.clone()));
         let page = axum::serve(ui, http::ui(shared));
         tokio::try_join!(async { receiver.await }, async { page.await })
