@@ -7,6 +7,7 @@
 //! cargo run --release -p llmtrace-bench -- --redaction   # redaction cost per KiB of content
 //! cargo run --release -p llmtrace-bench -- --explorer    # `llmtrace` queries against jq (needs jq)
 //! cargo run --release -p llmtrace-bench -- --viewer      # a 10,000-span waterfall in Chromium
+//! cargo run --release -p llmtrace-bench -- --serve       # spans/s into `llmtrace serve`'s store
 //! ```
 //!
 //! Every variant runs in its own process (a global subscriber or reporter can be installed only
@@ -16,6 +17,7 @@ mod explorer;
 mod measure;
 mod redaction;
 mod report;
+mod serve;
 mod variants;
 mod viewer;
 
@@ -33,6 +35,7 @@ struct Options {
     redaction: bool,
     explorer: bool,
     viewer: bool,
+    serve: bool,
 }
 
 fn options() -> Options {
@@ -45,6 +48,7 @@ fn options() -> Options {
         redaction: false,
         explorer: false,
         viewer: false,
+        serve: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -68,6 +72,7 @@ fn options() -> Options {
             "--redaction" => o.redaction = true,
             "--explorer" => o.explorer = true,
             "--viewer" => o.viewer = true,
+            "--serve" => o.serve = true,
             other => usage(&format!("unknown option {other}")),
         }
     }
@@ -76,7 +81,7 @@ fn options() -> Options {
 
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction] [--explorer] [--viewer]\nvariants: {}",
+        "{problem}\nusage: llmtrace-bench [--rounds N] [--spans N] [--batches N] [--variants a,b,..] [--redaction] [--explorer] [--viewer] [--serve]\nvariants: {}",
         variants::VARIANTS.join(", ")
     );
     std::process::exit(2)
@@ -90,6 +95,10 @@ fn main() {
     }
     if o.explorer {
         explorer::run(o.rounds.min(5));
+        return;
+    }
+    if o.serve {
+        serve::run(o.rounds.min(5), 100);
         return;
     }
     if o.viewer {

@@ -12,6 +12,7 @@
 //! llmtrace diff 4bf92f35 0af76519
 //! llmtrace check                         instrumentation complete? (exit 1 if not)
 //! llmtrace report -o report.html         the traces as one HTML page, for a browser
+//! llmtrace serve                         a local OTLP collector and web UI
 //! ```
 //!
 //! The first command that reads a file keeps what the commands need of its spans in
@@ -27,6 +28,8 @@ mod commands;
 mod hash;
 mod otlp;
 mod out;
+#[cfg(feature = "serve")]
+mod serve;
 mod source;
 mod span;
 mod traces;
@@ -91,6 +94,11 @@ enum Command {
     /// the trace list, each trace's waterfall, every span's messages, documents, tool calls,
     /// usage and attributes.
     Report(ReportArgs),
+    /// A local collector and web UI: receives OTLP/HTTP (protobuf or JSON, gzip) on
+    /// 127.0.0.1:4318/v1/traces from any OpenTelemetry app, keeps the spans in SQLite
+    /// (`.llmtrace/serve.sqlite`), and shows them at http://127.0.0.1:6006 as they arrive.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
 }
 
 /// Trace filters shared by `ls` and `top`.
@@ -258,6 +266,32 @@ pub(crate) struct ReportArgs {
     pub(crate) max_spans: usize,
 }
 
+/// `llmtrace serve`'s options.
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Trace files (OTLP/JSON lines) or directories of them to import on start.
+    #[arg(value_name = "FILES")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Where the OTLP/HTTP receiver listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
+    pub(crate) otlp: std::net::SocketAddr,
+    /// Where the web UI listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6006")]
+    pub(crate) ui: std::net::SocketAddr,
+    /// The directory of the store (SQLite).
+    #[arg(long, value_name = "DIR", default_value = ".llmtrace")]
+    pub(crate) store: PathBuf,
+    /// A bearer token every request to the receiver and the UI must carry
+    /// (`Authorization: Bearer TOKEN`, or `?token=TOKEN` in the UI's address); required to
+    /// listen on an address other than loopback.
+    #[arg(long, value_name = "TOKEN", env = "LLMTRACE_SERVE_TOKEN")]
+    pub(crate) token: Option<String>,
+    /// The largest request body accepted, in bytes, after decompression; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = serve::DEFAULT_LIMIT)]
+    pub(crate) max_body: usize,
+}
+
 /// `30m`, `2h` (that long ago) or an RFC 3339 time, as ns since the epoch.
 fn parse_since(text: &str) -> Result<u64, String> {
     if let Ok(d) = humantime::parse_duration(text) {
@@ -302,6 +336,16 @@ pub(crate) enum Outcome {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
+    #[cfg(feature = "serve")]
+    if let Command::Serve(args) = &cli.command {
+        return match serve::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("llmtrace: {message}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Report(args) = &mut cli.command {
         cli.common.files.append(&mut args.paths);
     }

@@ -11,11 +11,14 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use headless_chrome::Tab;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde_json::Value;
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
+use browser::{browser, js};
 use common::{run_example, target_dir};
 
 /// The files the tests read, and the reports written from them, once per test process.
@@ -92,51 +95,6 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// The system's Chromium, if there is one.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROME") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// The one browser of this test process; `None` (the test passes, saying why) when there is
-/// no Chromium outside CI.
-fn browser() -> Option<&'static Browser> {
-    static BROWSER: OnceLock<Option<Browser>> = OnceLock::new();
-    BROWSER
-        .get_or_init(|| {
-            let Some(path) = chromium() else {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "no Chromium found: install it (apt-get install -y chromium) or set CHROME"
-                );
-                eprintln!("no Chromium found: the browser tests check nothing here");
-                return None;
-            };
-            let options = LaunchOptions::default_builder()
-                .path(Some(path))
-                .headless(true)
-                // Root in a container has no user namespace for the sandbox.
-                .sandbox(false)
-                .window_size(Some((1400, 860)))
-                .idle_browser_timeout(Duration::from_secs(300))
-                .build()
-                .unwrap();
-            Some(Browser::new(options).expect("Chromium starts"))
-        })
-        .as_ref()
-}
-
 /// A tab showing `page` (with `hash`), its script done.
 fn open(page: &Path, hash: &str) -> Option<Arc<Tab>> {
     // Every test's tab stays open until the browser ends with the process: a handful.
@@ -150,16 +108,6 @@ fn open(page: &Path, hash: &str) -> Option<Arc<Tab>> {
         .unwrap();
     tab.wait_for_element("#app > *").unwrap();
     Some(tab)
-}
-
-/// The value of a JavaScript expression, as JSON (the expression is stringified in the page).
-fn js(tab: &Tab, expr: &str) -> Value {
-    let wrapped = format!("JSON.stringify((() => {{ return {expr}; }})())");
-    let r = tab.evaluate(&wrapped, false).unwrap();
-    match r.value {
-        Some(Value::String(s)) => serde_json::from_str(&s).unwrap(),
-        other => panic!("{expr}: {other:?}"),
-    }
 }
 
 fn text(tab: &Tab, selector: &str) -> String {

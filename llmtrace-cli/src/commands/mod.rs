@@ -31,5 +31,10 @@ pub(crate) fn run(
         Cmd::Anomalies(args) => anomalies::run(args, common.json, inputs, problems),
         Cmd::Check(_) => check::run(common.json, inputs, problems),
         Cmd::Report(args) => report::run(args, inputs, problems),
+        #[cfg(feature = "serve")]
+        Cmd::Serve(_) => (
+            Outcome::NotFound("`serve` does not scan inputs".to_owned()),
+            Report::default(),
+        ),
     }
 }

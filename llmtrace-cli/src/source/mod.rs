@@ -517,3 +517,22 @@ impl Worker<'_> {
         }
     }
 }
+
+/// Hands the spans of `text`, OTLP/JSON lines that are not a file's (a store's rows, a request
+/// body), to `acc`; what could not be read is in the report, named after `name`.
+#[cfg_attr(not(feature = "serve"), allow(dead_code))]
+pub(crate) fn parse_text<A: Accumulator>(name: &str, text: Vec<u8>, acc: &mut A) -> Report {
+    let mut report = Report::default();
+    let block = read::Block {
+        input: 0,
+        first_line: 1,
+        newlines: 0,
+        offset: 0,
+        seq: 0,
+        encode: false,
+        unterminated_end: false,
+        data: text,
+    };
+    parse::parse_block(&block, name, acc, &mut report, None);
+    report
+}

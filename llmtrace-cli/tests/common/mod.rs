@@ -23,22 +23,30 @@ pub(crate) fn target_dir() -> PathBuf {
 /// replace the one the examples' own tests run; the compiled crates are shared (the build
 /// directory stays this run's), so nothing is compiled twice.
 pub(crate) fn run_example(bin: &str, dir: &Path) -> PathBuf {
-    let target = target_dir();
-    let status = Command::new(env!("CARGO"))
-        .current_dir(dir)
-        .args(["run", "--quiet", "--manifest-path"])
-        .arg(workspace().join("Cargo.toml"))
-        .args(["-p", "llmtrace-examples", "--bin", bin])
-        .env("CARGO_BUILD_BUILD_DIR", &target)
-        .env("CARGO_TARGET_DIR", target.join("explorer-examples"))
+    let status = example(bin, dir)
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_TRACES_EXPORTER")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .status()
         .expect("cargo runs");
     assert!(status.success(), "{bin} failed");
     let file = dir.join("llmtrace-traces.jsonl");
     assert!(file.exists(), "{bin} wrote no trace file");
     file
+}
+
+/// The command that runs an example in `dir` (see [`run_example`]), its output discarded and
+/// no exporter chosen by the environment; the caller may add variables.
+pub(crate) fn example(bin: &str, dir: &Path) -> Command {
+    let target = target_dir();
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(dir)
+        .args(["run", "--quiet", "--manifest-path"])
+        .arg(workspace().join("Cargo.toml"))
+        .args(["-p", "llmtrace-examples", "--bin", bin])
+        .env("CARGO_BUILD_BUILD_DIR", &target)
+        .env("CARGO_TARGET_DIR", target.join("explorer-examples"))
+        .env_remove("OTEL_TRACES_EXPORTER")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
 }

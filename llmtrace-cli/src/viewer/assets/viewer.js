@@ -728,4 +728,67 @@ function renderCompare(app, ids) {
   src.textContent = (DATA.sources || []).join(", ") + (DATA.generated ? " · generated " + DATA.generated : "");
   window.addEventListener("hashchange", route);
   route();
+  if (DATA.live) live(DATA.live);
 })();
+
+// ---- served by `llmtrace serve`: older pages on demand, new traces as they arrive ---------
+
+/** Puts traces fetched from the server into the page's list, replacing older copies. */
+function merge(list) {
+  for (const t of list) {
+    const old = BY_ID.get(t.trace_id);
+    if (old) TRACES[TRACES.indexOf(old)] = t;
+    else TRACES.push(t);
+    BY_ID.set(t.trace_id, t);
+    haystacks.delete(t.trace_id);
+  }
+}
+
+/** The JSON at `path` of the page's server; the page's own `?token=` goes along. */
+async function api(path) {
+  const token = new URLSearchParams(location.search).get("token");
+  const headers = token ? { Authorization: "Bearer " + token } : {};
+  const r = await fetch(path, { headers, cache: "no-store" });
+  if (!r.ok) throw new Error(path + ": " + r.status);
+  return r.json();
+}
+
+function live(state) {
+  const src = document.getElementById("source");
+  const more = h("button", { id: "load-more" }, "");
+  const status = h("span", { class: "muted", id: "live-status" });
+  const show = () => {
+    more.textContent = "load older traces (" + TRACES.length + " of " + state.total + " loaded)";
+    more.hidden = TRACES.length >= state.total;
+  };
+  // Re-drawn only on the list: a trace or span open stays as it is.
+  const redraw = () => {
+    show();
+    const p = new URLSearchParams(location.hash.slice(1));
+    if (!p.get("trace") && p.get("session") === null && !p.get("compare")) route();
+  };
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await api("api/traces?offset=" + TRACES.length + "&limit=" + state.page);
+      state.total = page.total;
+      merge(page.traces);
+      redraw();
+    } finally { more.disabled = false; }
+  });
+  src.after(status, more);
+  show();
+  const poll = async () => {
+    try {
+      const page = await api("api/traces?since=" + state.changed + "&limit=" + state.page);
+      state.total = page.total;
+      state.changed = page.changed;
+      status.textContent = " · live";
+      if (page.traces.length) { merge(page.traces); redraw(); }
+    } catch (e) {
+      status.textContent = " · live updates paused (" + e.message + ")";
+    }
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 1000);
+}

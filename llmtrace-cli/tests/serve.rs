@@ -1,0 +1,496 @@
+//! `llmtrace serve` as a user runs it: the binary on ephemeral loopback ports, spans posted to
+//! its receiver as a foreign OpenTelemetry service and an llmtrace app would send them, and
+//! what its API and its page (in headless Chromium) then show.
+
+#![cfg(feature = "serve")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use serde_json::Value;
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+use browser::{browser, js};
+use common::{example, run_example};
+
+/// A running `llmtrace serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    otlp: SocketAddr,
+    ui: SocketAddr,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server on ephemeral loopback ports with a fresh store and `extra` arguments.
+fn serve(extra: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = serve_in(dir.path(), extra);
+    s._dir = Some(dir);
+    s
+}
+
+/// Starts the server with its store in `dir`; the ports are read from the lines it prints.
+fn serve_in(dir: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args([
+            "serve",
+            "--otlp",
+            "127.0.0.1:0",
+            "--ui",
+            "127.0.0.1:0",
+            "--store",
+        ])
+        .arg(dir.join("store"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut addr = |prefix: &str| -> SocketAddr {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        let rest = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line}"));
+        rest.split('/').next().unwrap().parse().unwrap()
+    };
+    let otlp = addr("llmtrace: receiving OTLP/HTTP on http://");
+    let ui = addr("llmtrace: UI on http://");
+    Server {
+        child,
+        otlp,
+        ui,
+        _dir: None,
+    }
+}
+
+/// One HTTP/1.1 request; the status and the body.
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) before reading all of a large body, and close.
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let status_line = String::from_utf8_lossy(&out[..split])
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = out[split + 4..].to_vec();
+    let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[end + 2..end + 2 + n]);
+        b = &b[end + 4 + n..];
+    }
+}
+
+fn post(s: &Server, content_type: &str, gzip: bool, body: &[u8]) -> (u16, String) {
+    let mut headers = vec![("Content-Type", content_type)];
+    if gzip {
+        headers.push(("Content-Encoding", "gzip"));
+    }
+    let (status, body) = http(s.otlp, "POST", "/v1/traces", &headers, body);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get_json(s: &Server, path: &str) -> Value {
+    let (status, body) = http(s.ui, "GET", path, &[], b"");
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Spans of a service written in another language, as its OTLP/JSON exporter would send them
+/// (pretty-printed, ids in hex, numbers as strings); a prompt and a span name hold markup.
+const FOREIGN: &str = r#"{
+  "resourceSpans": [{
+    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "py-checkout"}}]},
+    "scopeSpans": [{
+      "scope": {"name": "opentelemetry.instrumentation.openai"},
+      "spans": [
+        {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+         "name": "checkout <script>window.pwned=1</script>", "kind": 1,
+         "startTimeUnixNano": "1764700000000000000", "endTimeUnixNano": "1764700000300000000",
+         "status": {}},
+        {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b175",
+         "parentSpanId": "eee19b7ec3c1b174", "name": "chat gpt-4o-mini", "kind": 3,
+         "startTimeUnixNano": "1764700000050000000", "endTimeUnixNano": "1764700000250000000",
+         "attributes": [
+           {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+           {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+           {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "41"}},
+           {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "9"}}
+         ],
+         "status": {"code": 2, "message": "rate limited"}}
+      ]
+    }]
+  }]
+}"#;
+const FOREIGN_TRACE: &str = "5b8efff798038103d269b633813fc60c";
+
+/// Waits, a bounded time, for `f` to hold.
+fn eventually(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_foreign_services_otlp_json_is_listed_by_the_api_and_appears_in_the_open_page() {
+    let s = serve(&[]);
+    // The page is open before the spans arrive: they must appear without a reload.
+    let tab = browser().map(|b| {
+        let tab = b.new_tab().unwrap();
+        tab.set_default_timeout(Duration::from_secs(20));
+        tab.navigate_to(&format!("http://{}/", s.ui))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        tab.wait_for_element("#app > *").unwrap();
+        assert_eq!(
+            js(&tab, "document.querySelectorAll('#traces tbody tr').length"),
+            0
+        );
+        tab
+    });
+    let (status, body) = post(&s, "application/json", false, FOREIGN.as_bytes());
+    assert_eq!((status, body.as_str()), (200, "{}"));
+
+    let list = get_json(&s, "/api/traces");
+    assert_eq!(list["total"], 1);
+    let t = &list["traces"][0];
+    assert_eq!(t["trace_id"], FOREIGN_TRACE);
+    assert_eq!(t["root"], "checkout <script>window.pwned=1</script>");
+    assert_eq!(t["service"], "py-checkout");
+    assert_eq!(t["spans"], 2);
+    assert_eq!(t["input_tokens"], 41);
+    assert_eq!(t["errors"], 1);
+    let one = get_json(&s, &format!("/api/traces/{FOREIGN_TRACE}"));
+    assert_eq!(one["spans_list"].as_array().unwrap().len(), 2);
+
+    let Some(tab) = tab else { return };
+    eventually(
+        "the posted trace appears in the open page",
+        Duration::from_secs(10),
+        || js(&tab, "document.querySelectorAll('#traces tbody tr').length") == 1,
+    );
+    let row = js(
+        &tab,
+        "document.querySelector('#traces tbody tr').textContent",
+    );
+    let row = row.as_str().unwrap();
+    assert!(
+        row.contains("checkout <script>window.pwned=1</script>"),
+        "{row}"
+    );
+    assert!(row.contains("41"), "{row}");
+    // Shown as text: no script ran, no element was made from it.
+    assert_eq!(js(&tab, "window.pwned === undefined"), true);
+    assert_eq!(
+        js(&tab, "document.querySelectorAll('#app script').length"),
+        0
+    );
+    // Clicking it opens its waterfall with both spans, fetched from the store.
+    js(
+        &tab,
+        "(document.querySelector('#traces tbody tr').click(), 0)",
+    );
+    eventually(
+        "the waterfall shows both spans",
+        Duration::from_secs(10),
+        || {
+            let names = js(
+                &tab,
+                "[...document.querySelectorAll('.wf-row')].map(r => r.textContent).join('|')",
+            );
+            let names = names.as_str().unwrap_or("");
+            names.contains("chat gpt-4o-mini") && names.contains("checkout")
+        },
+    );
+}
+
+/// A request as the protobuf exporter sends it.
+fn protobuf_request(trace: u8, spans: usize) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let spans = (0..spans)
+        .map(|i| Span {
+            trace_id: vec![trace; 16],
+            span_id: (i as u64 + 1).to_be_bytes().to_vec(),
+            name: format!("step {i}"),
+            start_time_unix_nano: 1_764_600_000_000_000_000 + u64::from(trace) + i as u64 * 1000,
+            end_time_unix_nano: 1_764_700_001_000_000_000,
+            ..Default::default()
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn protobuf_and_gzip_bodies_are_accepted() {
+    let s = serve(&[]);
+    let (status, _) = post(&s, "application/x-protobuf", false, &protobuf_request(1, 2));
+    assert_eq!(status, 200);
+    let (status, _) = post(
+        &s,
+        "application/x-protobuf",
+        true,
+        &gzip(&protobuf_request(2, 3)),
+    );
+    assert_eq!(status, 200);
+    let (status, body) = post(&s, "application/json", true, &gzip(FOREIGN.as_bytes()));
+    assert_eq!((status, body.as_str()), (200, "{}"));
+    let list = get_json(&s, "/api/traces?limit=10");
+    assert_eq!(list["total"], 3);
+    let t = get_json(&s, &format!("/api/traces/{}", "02".repeat(16)));
+    assert_eq!(t["spans"], 3);
+    // Paging: one trace per page, newest first, the three pages together are the three traces.
+    let mut ids: Vec<String> = (0..3)
+        .map(|i| {
+            get_json(&s, &format!("/api/traces?offset={i}&limit=1"))["traces"][0]["trace_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids[0], FOREIGN_TRACE, "the foreign trace started last");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+}
+
+#[test]
+fn oversized_bodies_and_gzip_bombs_get_413() {
+    const LIMIT: usize = 4 << 20;
+    let s = serve(&["--max-body", &LIMIT.to_string()]);
+    // Under the limit, a body larger than axum's default of 2 MiB still goes in.
+    let big = FOREIGN.replace("rate limited", &"x".repeat(3 << 20));
+    assert!(big.len() > 3 << 20 && big.len() < LIMIT);
+    let (status, body) = post(&s, "application/json", false, big.as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&s, "application/x-protobuf", false, &vec![0u8; LIMIT + 1]);
+    assert_eq!(status, 413, "{body}");
+    // 64 MiB of spaces: about 64 KiB on the wire, far over the limit once inflated.
+    let bomb = gzip(&vec![b' '; 64 << 20]);
+    assert!(bomb.len() < LIMIT / 8);
+    let (status, body) = post(&s, "application/json", true, &bomb);
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body.contains(&format!("larger than {LIMIT} bytes")),
+        "{body}"
+    );
+    // The server is still up, with the one trace that fitted.
+    assert_eq!(get_json(&s, "/api/traces")["total"], 1);
+}
+
+#[test]
+fn malformed_bodies_get_400_with_a_message() {
+    let s = serve(&[]);
+    for (ct, body, says) in [
+        (
+            "application/json",
+            &b"{\"resourceSpans\": [{"[..],
+            "malformed JSON",
+        ),
+        ("application/json", &b"{\"hello\": 1}"[..], "resourceSpans"),
+        (
+            "application/x-protobuf",
+            &b"\xff\xff\xff\xff"[..],
+            "malformed protobuf",
+        ),
+    ] {
+        let (status, text) = post(&s, ct, false, body);
+        assert_eq!(status, 400, "{ct}: {text}");
+        assert!(text.contains(says), "{ct}: {text}");
+    }
+    let (status, text) = post(&s, "application/json", true, b"not gzip at all");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("gzip"), "{text}");
+    assert_eq!(get_json(&s, "/api/traces")["total"], 0);
+}
+
+#[test]
+fn with_a_token_every_request_must_carry_it() {
+    let s = serve(&["--token", "s3cret"]);
+    let json = [("Content-Type", "application/json")];
+    let (status, _) = http(s.otlp, "POST", "/v1/traces", &json, FOREIGN.as_bytes());
+    assert_eq!(status, 401);
+    let wrong = [
+        ("Content-Type", "application/json"),
+        ("Authorization", "Bearer nope"),
+    ];
+    let (status, _) = http(s.otlp, "POST", "/v1/traces", &wrong, FOREIGN.as_bytes());
+    assert_eq!(status, 401);
+    for path in ["/", "/api/traces", &format!("/api/traces/{FOREIGN_TRACE}")] {
+        assert_eq!(http(s.ui, "GET", path, &[], b"").0, 401, "{path}");
+    }
+    let right = [
+        ("Content-Type", "application/json"),
+        ("Authorization", "Bearer s3cret"),
+    ];
+    let (status, _) = http(s.otlp, "POST", "/v1/traces", &right, FOREIGN.as_bytes());
+    assert_eq!(status, 200);
+    let auth = [("Authorization", "Bearer s3cret")];
+    let (status, body) = http(s.ui, "GET", "/api/traces", &auth, b"");
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(http(s.ui, "GET", "/?token=s3cret", &[], b"").0, 200);
+}
+
+#[test]
+fn a_non_loopback_address_without_a_token_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmtrace"))
+        .args([
+            "serve",
+            "--otlp",
+            "0.0.0.0:0",
+            "--ui",
+            "127.0.0.1:0",
+            "--store",
+        ])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--token"), "{err}");
+}
+
+#[test]
+fn files_given_on_the_command_line_are_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = run_example("looping_agent", dir.path());
+    let expected = common_trace_count(&file);
+    let path = file.to_str().unwrap();
+    {
+        let s = serve_in(dir.path(), &[path]);
+        let list = get_json(&s, "/api/traces?limit=1000");
+        assert_eq!(list["total"], expected);
+        assert!(
+            list["traces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["root"] == "shop_agent")
+        );
+    }
+    // Started again on the same store and file: nothing is added twice.
+    let s = serve_in(dir.path(), &[path]);
+    let list = get_json(&s, "/api/traces?limit=1000");
+    assert_eq!(list["total"], expected);
+    let spans: u64 = list["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["spans"].as_u64().unwrap())
+        .sum();
+    let lines = std::fs::read_to_string(&file).unwrap();
+    let written: usize = lines.matches("\"spanId\"").count();
+    assert_eq!(spans as usize, written);
+}
+
+fn common_trace_count(file: &Path) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        for rs in v["resourceSpans"].as_array().unwrap() {
+            for ss in rs["scopeSpans"].as_array().unwrap() {
+                for sp in ss["spans"].as_array().unwrap() {
+                    ids.insert(sp["traceId"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    ids.len() as u64
+}
+
+#[test]
+fn the_rag_example_exporting_over_otlp_shows_up_in_the_list() {
+    let s = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let status = example("rag_chatbot", dir.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{}", s.otlp))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut last = Value::Null;
+    eventually(
+        "the example's traces are listed",
+        Duration::from_secs(20),
+        || {
+            last = get_json(&s, "/api/traces?limit=100");
+            last["traces"].as_array().is_some_and(|l| {
+                l.iter().filter(|t| t["root"] == "support_answer").count() >= 2
+                    && l.iter()
+                        .any(|t| t["input_tokens"].as_i64().unwrap_or(0) > 0)
+            })
+        },
+    );
+    let list = last["traces"].as_array().unwrap();
+    assert!(list.iter().all(|t| t["service"].is_string()), "{last}");
+}
