@@ -4,6 +4,8 @@
 
 mod receiver;
 
+use receiver::attrs::{attr, float_attr, int_attr, str_attr};
+
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
@@ -12,35 +14,6 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-
-fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
-}
-
-fn str_attr<'a>(span: &'a Span, key: &str) -> &'a str {
-    match attr(&span.attributes, key) {
-        Some(Value::StringValue(s)) => s,
-        other => panic!("{}: {key} = {other:?}", span.name),
-    }
-}
-
-fn int_attr(span: &Span, key: &str) -> i64 {
-    match attr(&span.attributes, key) {
-        Some(Value::IntValue(i)) => *i,
-        other => panic!("{}: {key} = {other:?}", span.name),
-    }
-}
-
-fn float_attr(span: &Span, key: &str) -> f64 {
-    match attr(&span.attributes, key) {
-        Some(Value::DoubleValue(f)) => *f,
-        other => panic!("{}: {key} = {other:?}", span.name),
-    }
-}
 
 #[test]
 fn example_exports_to_an_otlp_http_collector() {

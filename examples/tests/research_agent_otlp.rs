@@ -5,6 +5,8 @@
 
 mod receiver;
 
+use receiver::attrs::{attr, int_attr, str_attr};
+
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
@@ -12,28 +14,6 @@ use std::time::Duration;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
-
-fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
-}
-
-fn str_attr<'a>(span: &'a Span, key: &str) -> &'a str {
-    match attr(&span.attributes, key) {
-        Some(Value::StringValue(s)) => s,
-        other => panic!("{}: {key} = {other:?}", span.name),
-    }
-}
-
-fn int_attr(span: &Span, key: &str) -> i64 {
-    match attr(&span.attributes, key) {
-        Some(Value::IntValue(i)) => *i,
-        other => panic!("{}: {key} = {other:?}", span.name),
-    }
-}
 
 #[test]
 fn the_research_agent_shows_every_kind_over_otlp() {

@@ -1,6 +1,8 @@
 //! A minimal OTLP/HTTP receiver on 127.0.0.1 for tests: accepts `POST`s, keeps them, answers
 //! `200` with an empty protobuf body. It stops by itself after its lifetime.
 
+pub(crate) mod attrs;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
