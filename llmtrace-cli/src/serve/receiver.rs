@@ -105,18 +105,24 @@ pub(crate) fn decode(body: &[u8], format: Format) -> Result<(String, Rows), Refu
                 )
             })?
         }
-        Format::Json => {
-            // Re-written on one line: a pretty-printed body would otherwise be many lines.
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
-            if !value.is_object() {
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    "malformed OTLP/JSON: expected an object with `resourceSpans`",
-                ));
+        Format::Json => match std::str::from_utf8(body) {
+            // A body on one line, as exporters send it, is kept as it is: the explorer's parser
+            // below checks it. Only another layout is parsed and written again on one line.
+            Ok(text) if text.trim_start().starts_with('{') && !text.contains(['\n', '\r']) => {
+                text.to_owned()
             }
-            value.to_string()
-        }
+            _ => {
+                let value: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+                if !value.is_object() {
+                    return Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        "malformed OTLP/JSON: expected an object with `resourceSpans`",
+                    ));
+                }
+                value.to_string()
+            }
+        },
     };
     let mut rows = Rows::default();
     let report = source::parse_text("request", line.clone().into_bytes(), &mut rows);
@@ -127,6 +133,11 @@ pub(crate) fn decode(body: &[u8], format: Format) -> Result<(String, Rows), Refu
             StatusCode::BAD_REQUEST,
             format!("malformed OTLP/JSON: {}", p.message),
         ));
+    }
+    // No span and no problem: the body kept as it was must still be one JSON value.
+    if rows.len() == 0 {
+        serde_json::from_str::<serde::de::IgnoredAny>(&line)
+            .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
     }
     Ok((line, rows))
 }
