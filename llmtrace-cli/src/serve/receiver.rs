@@ -126,18 +126,19 @@ pub(crate) fn decode(body: &[u8], format: Format) -> Result<(String, Rows), Refu
     };
     let mut rows = Rows::default();
     let report = source::parse_text("request", line.clone().into_bytes(), &mut rows);
-    // Nothing usable is a malformed request. An empty one (no spans, no problem) is valid
-    // OTLP; spans of a request that also holds unusable ones (bad ids) are kept.
-    if let (0, Some(p)) = (rows.len(), report.problems.first()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            format!("malformed OTLP/JSON: {}", p.message),
-        ));
-    }
-    // No span and no problem: the body kept as it was must still be one JSON value.
     if rows.len() == 0 {
+        // Nothing usable. Not JSON at all (the body kept as it was is checked only now, off
+        // the common path), or JSON that is not OTLP: a malformed request. An empty request
+        // (no spans, no problem) is valid OTLP; the spans of a request that also holds
+        // unusable ones (bad ids) are kept.
         serde_json::from_str::<serde::de::IgnoredAny>(&line)
             .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+        if let Some(p) = report.problems.first() {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("malformed OTLP/JSON: {}", p.message),
+            ));
+        }
     }
     Ok((line, rows))
 }
