@@ -217,7 +217,13 @@ async fn list(
     Query(filter): Query<ListFilter>,
 ) -> Response {
     let limit = q.limit.clamp(1, MAX_PAGE);
-    let after = match q.after.as_deref().map(str::parse::<Cursor>) {
+    // An empty `after` (a form's empty field) is the first page.
+    let after = match q
+        .after
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(str::parse::<Cursor>)
+    {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(())) => {

@@ -46,6 +46,7 @@ CREATE INDEX IF NOT EXISTS traces_root ON traces(root);
 CREATE INDEX IF NOT EXISTS traces_session ON traces(session) WHERE session IS NOT NULL;
 CREATE INDEX IF NOT EXISTS traces_user ON traces(user) WHERE user IS NOT NULL;
 CREATE INDEX IF NOT EXISTS traces_cost ON traces(cost) WHERE cost IS NOT NULL;
+CREATE INDEX IF NOT EXISTS traces_errors ON traces(start_ns) WHERE errors > 0;
 -- Files imported on start, by path, with their size and time: not imported twice.
 CREATE TABLE IF NOT EXISTS imports (path TEXT PRIMARY KEY, stamp TEXT NOT NULL);
 ";
@@ -198,8 +199,9 @@ impl ListFilter {
         }
     }
 
-    /// The SQL condition on `traces` (aliased `t`) and its parameters.
-    fn sql(&self) -> (String, Vec<rusqlite::types::Value>) {
+    /// The SQL condition on `traces` (aliased `t`) and its parameters; `matching`, the traces
+    /// the search (`q`) found.
+    fn sql(&self, matching: Option<&str>) -> (String, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value;
         let f = self.normalized();
         let mut clauses = vec!["1".to_owned()];
@@ -247,16 +249,11 @@ impl ListFilter {
                 vec![Value::Integer(ms.saturating_mul(1_000_000))],
             );
         }
-        if let Some(q) = f.q {
-            // Names are matched here; content is in the requests' lines, which also hold other
-            // traces: a line that matches makes the trace a candidate, checked exactly once read.
-            let pattern = Value::Text(format!("%{}%", like_escape(&q)));
+        if let Some(ids) = matching {
+            // The traces the search found, a JSON array of ids.
             add(
-                "(EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id \
-                 AND s.name LIKE ? ESCAPE '\\') OR EXISTS (SELECT 1 FROM batches b WHERE b.id \
-                 IN (SELECT batch FROM spans s WHERE s.trace_id = t.trace_id) \
-                 AND b.line LIKE ? ESCAPE '\\'))",
-                vec![pattern.clone(), pattern],
+                "t.trace_id IN (SELECT value FROM json_each(?))",
+                vec![Value::Text(ids.to_owned())],
             );
         }
         (clauses.join(" AND "), values)
@@ -553,7 +550,11 @@ impl Store {
         limit: u64,
     ) -> rusqlite::Result<Page> {
         use rusqlite::types::Value;
-        let (cond, values) = filter.sql();
+        let matching = match filter.normalized().q {
+            Some(q) => Some(self.search(&q)?),
+            None => None,
+        };
+        let (cond, values) = filter.sql(matching.as_deref());
         let filtered = cond != "1";
         let (total, capped) = if filtered {
             // Counting every match of a broad filter over a large store would cost more than
@@ -587,7 +588,7 @@ impl Store {
             offset as i64
         }));
         let mut stmt = self.db.prepare_cached(&format!(
-            "SELECT t.trace_id, t.start_ns FROM traces t INDEXED BY traces_start \
+            "SELECT t.trace_id, t.start_ns FROM traces t \
              WHERE {cond} {keyset} ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT ? OFFSET ?"
         ))?;
         let rows: Vec<(String, i64)> = stmt
@@ -603,10 +604,7 @@ impl Store {
                 trace_id: id.clone(),
             });
         let ids: Vec<String> = rows.into_iter().map(|r| r.0).collect();
-        let mut traces = self.traces_json(&ids)?;
-        if let Some(q) = filter.normalized().q {
-            retain_matching(&mut traces, &q);
-        }
+        let traces = self.traces_json(&ids)?;
         Ok(Page {
             total: total as u64,
             capped,
@@ -688,6 +686,23 @@ impl Store {
         }
     }
 
+    /// The ids of the traces with a span whose name or content contains `q`, as a JSON array:
+    /// the requests' lines that contain it (SQLite's LIKE, ASCII case ignored) are read, and
+    /// their spans checked one by one (a line holds other traces too).
+    fn search(&self, q: &str) -> rusqlite::Result<String> {
+        let pattern = format!("%{}%", like_escape(q));
+        let lower = q.to_ascii_lowercase();
+        let mut found = HashSet::new();
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT line FROM batches WHERE line LIKE ?1 ESCAPE '\\'")?;
+        let mut rows = stmt.query([pattern])?;
+        while let Some(row) = rows.next()? {
+            search_line(row.get_ref(0)?.as_str()?, &lower, &mut found);
+        }
+        Ok(serde_json::Value::from(found.into_iter().collect::<Vec<_>>()).to_string())
+    }
+
     /// The viewer's JSON of traces `ids`, newest first, read back from their lines.
     fn traces_json(&self, ids: &[String]) -> rusqlite::Result<serde_json::Value> {
         let wanted: HashSet<u128> = ids
@@ -732,9 +747,10 @@ impl Store {
     }
 }
 
-/// Keeps the traces of the viewer's JSON `list` whose root or some span's name or string value
-/// contains `q`, ASCII case ignored: what the page's own search box matches.
-fn retain_matching(list: &mut serde_json::Value, q: &str) {
+/// Adds to `found` the ids of the traces of OTLP/JSON `line` with a span whose name, or a
+/// string value of an attribute or event, contains `q` (lower case), ASCII case ignored: what
+/// the page's own search box matches.
+fn search_line(line: &str, q: &str, found: &mut HashSet<String>) {
     fn contains(v: &serde_json::Value, q: &str) -> bool {
         match v {
             serde_json::Value::String(s) => s.to_ascii_lowercase().contains(q),
@@ -743,8 +759,24 @@ fn retain_matching(list: &mut serde_json::Value, q: &str) {
             _ => false,
         }
     }
-    let q = q.to_ascii_lowercase();
-    if let Some(a) = list.as_array_mut() {
-        a.retain(|t| contains(t, &q));
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+        return;
+    };
+    fn items<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
+        v.get(key)
+            .and_then(serde_json::Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+    for rs in items(&v, "resourceSpans") {
+        for ss in items(rs, "scopeSpans") {
+            for span in items(ss, "spans") {
+                let hit = contains(&span["name"], q)
+                    || contains(&span["attributes"], q)
+                    || contains(&span["events"], q);
+                if let (true, Some(id)) = (hit, span["traceId"].as_str()) {
+                    found.insert(id.to_ascii_lowercase());
+                }
+            }
+        }
     }
 }
