@@ -495,8 +495,12 @@ fn the_rag_example_exporting_over_otlp_shows_up_in_the_list() {
     assert!(list.iter().all(|t| t["service"].is_string()), "{last}");
 }
 
-/// An OTLP/JSON request on one line of spans `(trace byte, span, parent, name, ms, attrs)`.
-fn otlp_line(spans: &[(u8, u64, u64, &str, u64, &[(&str, &str)])]) -> String {
+/// A span to write: trace id byte, span id, parent id (0: none), name, ms after a fixed
+/// start, string attributes (`llm.cost.total` as a number).
+type SpanSpec<'a> = (u8, u64, u64, &'a str, u64, &'a [(&'a str, &'a str)]);
+
+/// An OTLP/JSON request of `spans`, on one line.
+fn otlp_line(spans: &[SpanSpec<'_>]) -> String {
     let spans: Vec<Value> = spans
         .iter()
         .map(|&(trace, span, parent, name, at, attrs)| {
@@ -829,7 +833,7 @@ fn the_examples_sent_over_otlp_are_shown_in_the_browser() {
 
     // The chat span: the user's and the assistant's messages.
     let by_name = |name: &'static str| spans.iter().filter(move |s| s["name"] == name);
-    let chat = by_name("chat gpt-4o").last().expect("a chat span");
+    let chat = by_name("chat gpt-4o").next_back().expect("a chat span");
     click_on(
         &tab,
         &format!(".wf-row[data-span='{}']", chat["id"].as_str().unwrap()),
