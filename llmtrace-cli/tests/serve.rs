@@ -935,4 +935,36 @@ fn the_examples_sent_over_otlp_are_shown_in_the_browser() {
                 .as_str()
                 .is_some_and(|c| c.contains(&format!("{errors} matching")))
     });
+    // Then the search box instead, for the looping agent's tool by name.
+    js(
+        &tab,
+        "(() => { const e = document.getElementById('filter-errors'); e.checked = false; e.dispatchEvent(new Event('change')); const q = document.getElementById('search'); q.value = 'SEARCH_catalog'; q.dispatchEvent(new Event('input')); return 0; })()",
+    );
+    let found = get_json(&s, "/api/traces?q=SEARCH_catalog");
+    let found: Vec<&str> = found["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    assert!(!found.is_empty() && found.len() < traces.len(), "{found:?}");
+    eventually("the search", Duration::from_secs(10), || {
+        let shown = js(
+            &tab,
+            "[...document.querySelectorAll('#traces tbody tr')].map(r => r.dataset.trace)",
+        );
+        let mut shown: Vec<&str> = shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        shown.sort_unstable();
+        let mut want = found.clone();
+        want.sort_unstable();
+        shown == want
+            && js(&tab, "document.getElementById('trace-count').textContent")
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("{} matching", found.len())))
+    });
 }
