@@ -366,6 +366,12 @@ impl Store {
         Self::init(Connection::open_in_memory().expect("in-memory SQLite")).expect("schema")
     }
 
+    /// A store on an open connection, for tests of an existing database.
+    #[cfg(test)]
+    pub(crate) fn on(db: Connection) -> rusqlite::Result<Self> {
+        Self::init(db)
+    }
+
     fn init(db: Connection) -> rusqlite::Result<Self> {
         // WAL: the UI's reads never wait for the receiver's writes; NORMAL sync is what WAL
         // makes safe against corruption (a power cut may lose the last transactions only).

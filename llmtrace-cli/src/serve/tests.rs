@@ -361,3 +361,34 @@ fn pages_follow_each_other_by_cursor() {
     }
     assert_eq!(seen, ["05", "04", "03", "02", "01"]);
 }
+
+#[test]
+fn a_store_of_the_first_schema_is_rebuilt_from_its_lines() {
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    // The first schema: requests' lines, a span row per span (no key), no version.
+    db.execute_batch(
+        "CREATE TABLE batches (id INTEGER PRIMARY KEY, line TEXT NOT NULL);
+         CREATE TABLE spans (trace_id TEXT NOT NULL, span_id TEXT NOT NULL, batch INTEGER);
+         CREATE TABLE traces (trace_id TEXT PRIMARY KEY, start_ns INTEGER, changed INTEGER);",
+    )
+    .unwrap();
+    let line = String::from_utf8(json_line(&[
+        json_span(4, 1, 0, "root", 0, &[("session.id", "s")]),
+        json_span(4, 2, 1, "chat", 1, &[]),
+    ]))
+    .unwrap();
+    // Twice, as a file imported twice by the first version was.
+    for _ in 0..2 {
+        db.execute("INSERT INTO batches (line) VALUES (?1)", [&line])
+            .unwrap();
+    }
+    let store = Store::on(db).unwrap();
+    let page = store.page(&ListFilter::default(), None, 0, 10).unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.traces[0]["spans"], 2);
+    let session = ListFilter {
+        session: Some("s".into()),
+        ..ListFilter::default()
+    };
+    assert_eq!(store.page(&session, None, 0, 10).unwrap().total, 1);
+}
