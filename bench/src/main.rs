@@ -7,7 +7,7 @@
 //! cargo run --release -p llmtrace-bench -- --redaction   # redaction cost per KiB of content
 //! cargo run --release -p llmtrace-bench -- --explorer    # `llmtrace` queries against jq (needs jq)
 //! cargo run --release -p llmtrace-bench -- --viewer      # a 10,000-span waterfall in Chromium
-//! cargo run --release -p llmtrace-bench -- --serve       # spans/s into `llmtrace serve`'s store
+//! cargo run --release -p llmtrace-bench -- --serve       # spans/s into `llmtrace serve`'s store, its list with 100k traces
 //! ```
 //!
 //! Every variant runs in its own process (a global subscriber or reporter can be installed only

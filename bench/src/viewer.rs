@@ -244,6 +244,45 @@ pub(crate) fn run(repeats: usize) {
         direct_ms.push(t.elapsed().as_secs_f64() * 1e3);
         let _ = tab.close(false);
     }
+    // The same trace served by `llmtrace serve` (imported into its store on start): the page
+    // opened at the trace, its spans read back from SQLite for the page.
+    let mut child = Command::new(&exe)
+        .args([
+            "serve",
+            "--otlp",
+            "127.0.0.1:0",
+            "--ui",
+            "127.0.0.1:0",
+            "--store",
+        ])
+        .arg(dir.join("store"))
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("llmtrace serve starts");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut ui = String::new();
+    for _ in 0..2 {
+        ui.clear();
+        std::io::BufRead::read_line(&mut out, &mut ui).expect("its addresses");
+    }
+    let ui = ui.trim().trim_start_matches("llmtrace: UI on ").to_owned();
+    let mut served_ms = Vec::new();
+    for _ in 0..repeats {
+        let tab = browser.new_tab().expect("tab");
+        tab.set_default_timeout(Duration::from_secs(60));
+        let t = Instant::now();
+        tab.navigate_to(&format!("{ui}#trace={TRACE_ID}"))
+            .expect("navigate");
+        tab.wait_for_element("#waterfall .wf-row")
+            .expect("the waterfall");
+        served_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let _ = tab.close(false);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(out);
     println!(
         "one trace of {n} spans; report {:.1} MiB; medians of {repeats} runs",
         size as f64 / (1 << 20) as f64
@@ -266,6 +305,10 @@ pub(crate) fn run(repeats: usize) {
     println!(
         "| open the page at the trace, waterfall shown | {:.0} ms |",
         median(direct_ms)
+    );
+    println!(
+        "| `llmtrace serve`: open the page at the trace, waterfall shown | {:.0} ms |",
+        median(served_ms)
     );
     println!();
     println!(

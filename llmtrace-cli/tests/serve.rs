@@ -494,3 +494,477 @@ fn the_rag_example_exporting_over_otlp_shows_up_in_the_list() {
     let list = last["traces"].as_array().unwrap();
     assert!(list.iter().all(|t| t["service"].is_string()), "{last}");
 }
+
+/// A span to write: trace id byte, span id, parent id (0: none), name, ms after a fixed
+/// start, string attributes (`llm.cost.total` as a number).
+type SpanSpec<'a> = (u8, u64, u64, &'a str, u64, &'a [(&'a str, &'a str)]);
+
+/// An OTLP/JSON request of `spans`, on one line.
+fn otlp_line(spans: &[SpanSpec<'_>]) -> String {
+    let spans: Vec<Value> = spans
+        .iter()
+        .map(|&(trace, span, parent, name, at, attrs)| {
+            let start = 1_764_700_000_000_000_000u64 + at * 1_000_000;
+            let attrs: Vec<Value> = attrs
+                .iter()
+                .map(|&(k, v)| match v.parse::<f64>() {
+                    Ok(d) if k == "llm.cost.total" => {
+                        serde_json::json!({"key": k, "value": {"doubleValue": d}})
+                    }
+                    _ => serde_json::json!({"key": k, "value": {"stringValue": v}}),
+                })
+                .collect();
+            let mut s = serde_json::json!({
+                "traceId": format!("{trace:02x}").repeat(16),
+                "spanId": format!("{span:016x}"),
+                "name": name,
+                "startTimeUnixNano": start.to_string(),
+                "endTimeUnixNano": (start + 5_000_000).to_string(),
+                "attributes": attrs,
+            });
+            if parent != 0 {
+                s["parentSpanId"] = format!("{parent:016x}").into();
+            }
+            if name.contains("fail") {
+                s["status"] = serde_json::json!({"code": 2, "message": "boom"});
+            }
+            s
+        })
+        .collect();
+    serde_json::json!({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": spans}]}]})
+        .to_string()
+}
+
+/// The first two hex digits of the listed traces' ids, in the list's order.
+fn listed(s: &Server, query: &str) -> Vec<String> {
+    get_json(s, &format!("/api/traces?{query}"))["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap()[..2].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_list_is_filtered_by_the_server() {
+    let s = serve(&[]);
+    let first = otlp_line(&[
+        (1, 1, 0, "answer", 0, &[("session.id", "a")]),
+        (
+            1,
+            2,
+            1,
+            "chat gpt-4o",
+            1,
+            &[
+                ("gen_ai.request.model", "gpt-4o"),
+                ("llm.cost.total", "0.001"),
+            ],
+        ),
+    ]);
+    let second = otlp_line(&[
+        (
+            2,
+            1,
+            0,
+            "triage",
+            1000,
+            &[("session.id", "b"), ("user.id", "u")],
+        ),
+        (
+            2,
+            2,
+            1,
+            "chat fail",
+            1001,
+            &[("gen_ai.request.model", "claude")],
+        ),
+        (3, 1, 0, "lookup", 2000, &[]),
+        (
+            3,
+            2,
+            1,
+            "retrieve",
+            2001,
+            &[
+                (
+                    "gen_ai.retrieval.documents",
+                    "[{\"id\":\"d1\",\"content\":\"a Zebra\"}]",
+                ),
+                ("llm.cost.total", "0.5"),
+            ],
+        ),
+    ]);
+    for body in [&first, &second] {
+        assert_eq!(post(&s, "application/json", false, body.as_bytes()).0, 200);
+    }
+    assert_eq!(listed(&s, ""), ["03", "02", "01"]);
+    assert_eq!(listed(&s, "name=TRIA"), ["02"]);
+    assert_eq!(listed(&s, "session=a"), ["01"]);
+    assert_eq!(listed(&s, "user=u"), ["02"]);
+    assert_eq!(listed(&s, "model=claude"), ["02"]);
+    assert_eq!(listed(&s, "errors=true"), ["02"]);
+    assert_eq!(listed(&s, "min_cost=0.01"), ["03"]);
+    assert_eq!(listed(&s, "min_cost=0.0001&max_cost=0.01"), ["01"]);
+    assert_eq!(listed(&s, "from=1764700000500&to=1764700001500"), ["02"]);
+    // A search over names and content; trace 3's document is in a request with trace 2.
+    assert_eq!(listed(&s, "q=zebra"), ["03"]);
+    assert_eq!(listed(&s, "q=CHAT%20GPT"), ["01"]);
+    assert_eq!(listed(&s, "q=nowhere"), Vec::<String>::new());
+    assert_eq!(listed(&s, "session=a&model=claude"), Vec::<String>::new());
+    // Empty form fields are no filter.
+    assert_eq!(listed(&s, "session=&q=&name=").len(), 3);
+    let page = get_json(&s, "/api/traces?errors=true");
+    assert_eq!(
+        (page["total"].clone(), page["capped"].clone()),
+        (1.into(), false.into())
+    );
+    // Pages by cursor: two, then one, then none.
+    let p1 = get_json(&s, "/api/traces?limit=2");
+    let next = p1["next"].as_str().unwrap();
+    let p2 = get_json(&s, &format!("/api/traces?limit=2&after={next}"));
+    assert_eq!(p2["traces"][0]["trace_id"].as_str().unwrap()[..2], *"01");
+    assert!(p2["next"].is_null());
+    let (status, _) = http(s.ui, "GET", "/api/traces?after=nonsense", &[], b"");
+    assert_eq!(status, 400);
+    let (status, _) = http(s.ui, "GET", "/api/traces?min_cost=cheap", &[], b"");
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_file_that_grew_is_imported_again_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("traces.jsonl");
+    let first = otlp_line(&[(1, 1, 0, "root", 0, &[]), (1, 2, 1, "chat", 1, &[])]);
+    std::fs::write(&file, format!("{first}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let spans = |s: &Server| -> Vec<(String, u64)> {
+        get_json(s, "/api/traces")["traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["trace_id"].as_str().unwrap()[..2].to_owned(),
+                    t["spans"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    {
+        let s = serve_in(dir.path(), &[path]);
+        assert_eq!(spans(&s), [("01".to_owned(), 2)]);
+    }
+    // The file grows: a new trace, and a late span of the first one.
+    let more = otlp_line(&[(2, 1, 0, "root", 10, &[]), (1, 3, 1, "tool", 2, &[])]);
+    std::fs::write(&file, format!("{first}\n{more}\n")).unwrap();
+    let mut s = serve_in(dir.path(), &[path]);
+    assert_eq!(spans(&s), [("02".to_owned(), 1), ("01".to_owned(), 3)]);
+    let one = get_json(&s, &format!("/api/traces/{}", "01".repeat(16)));
+    assert_eq!(one["spans_list"].as_array().unwrap().len(), 3);
+    let _ = s.child.kill();
+    let mut err = String::new();
+    s.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        err.contains("imported 2 spans") && err.contains("(2 already stored)"),
+        "{err}"
+    );
+}
+
+/// Runs example `bin` with its exporter pointed at the server `s`.
+fn send_example(s: &Server, bin: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let status = example(bin, dir.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{}", s.otlp))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{bin} failed");
+}
+
+fn attr_of<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
+    span["attrs"]
+        .as_array()?
+        .iter()
+        .find(|kv| kv[0] == key)
+        .map(|kv| &kv[1])
+}
+
+fn texts_of(tab: &headless_chrome::Tab, selector: &str) -> Vec<String> {
+    let sel = serde_json::to_string(selector).unwrap();
+    js(
+        tab,
+        &format!("[...document.querySelectorAll({sel})].map(e => e.textContent)"),
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|v| v.as_str().unwrap().to_owned())
+    .collect()
+}
+
+fn click_on(tab: &headless_chrome::Tab, selector: &str) {
+    tab.wait_for_element(selector).unwrap();
+    let sel = serde_json::to_string(selector).unwrap();
+    js(tab, &format!("(document.querySelector({sel}).click(), 0)"));
+}
+
+fn save_screenshot(tab: &headless_chrome::Tab, name: &str) {
+    let png = tab
+        .capture_screenshot(
+            headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png,
+            None,
+            None,
+            true,
+        )
+        .unwrap();
+    let dir = common::target_dir().join("serve-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[test]
+fn the_examples_sent_over_otlp_are_shown_in_the_browser() {
+    let s = serve(&[]);
+    // The page is open before the examples run: their traces must appear without a reload.
+    let tab = browser().map(|b| {
+        let tab = b.new_tab().unwrap();
+        tab.set_default_timeout(Duration::from_secs(20));
+        tab.navigate_to(&format!("http://{}/", s.ui))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        tab.wait_for_element("#app > *").unwrap();
+        tab
+    });
+    send_example(&s, "rag_chatbot");
+    send_example(&s, "looping_agent");
+    let ended = Instant::now();
+    let mut list = Value::Null;
+    eventually(
+        "both examples' traces are stored",
+        Duration::from_secs(20),
+        || {
+            list = get_json(&s, "/api/traces?limit=1000");
+            let roots: Vec<&Value> = list["traces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| &t["root"])
+                .collect();
+            roots.contains(&&Value::from("support_answer"))
+                && roots.contains(&&Value::from("shop_agent"))
+        },
+    );
+    let traces = list["traces"].as_array().unwrap().clone();
+    // The RAG trace whose tool call failed, and a looping one, as the store holds them.
+    let rag = traces
+        .iter()
+        .find(|t| t["root"] == "support_answer" && t["errors"].as_u64() > Some(0))
+        .expect("a RAG trace with a failed tool");
+    let looping = traces
+        .iter()
+        .find(|t| {
+            t["badges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["kind"] == "loop")
+        })
+        .expect("a trace badged as a loop");
+    assert_eq!(looping["root"], "shop_agent");
+    let Some(tab) = tab else { return };
+    let rag_id = rag["trace_id"].as_str().unwrap();
+    eventually(
+        "the traces appear in the open page",
+        Duration::from_secs(10),
+        || {
+            js(&tab, "document.querySelectorAll('#traces tbody tr').length").as_u64()
+                == Some(traces.len() as u64)
+        },
+    );
+    eprintln!(
+        "the examples' traces were in the open page {:?} after they ended",
+        ended.elapsed()
+    );
+    // The list: tokens and cost of the RAG trace; the loop badge on the looping trace only.
+    let row = |id: &str, cell: &str| texts_of(&tab, &format!("tr[data-trace='{id}'] {cell}"));
+    assert_eq!(
+        row(rag_id, "td.tokens"),
+        [format!(
+            "{} / {}",
+            rag["input_tokens"], rag["output_tokens"]
+        )]
+    );
+    assert!(rag["input_tokens"].as_i64().unwrap() > 0);
+    let cost: f64 = row(rag_id, "td.cost")[0]
+        .trim_start_matches('$')
+        .parse()
+        .unwrap();
+    let stored = rag["cost_usd"].as_f64().unwrap();
+    assert!(
+        stored > 0.0 && (cost - stored).abs() <= stored * 0.005,
+        "{cost} vs {stored}"
+    );
+    for t in &traces {
+        let id = t["trace_id"].as_str().unwrap();
+        let badged = t["badges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "loop");
+        assert_eq!(!row(id, "[data-badge='loop']").is_empty(), badged, "{id}");
+        assert!(!badged || t["root"] == "shop_agent", "{id}");
+    }
+    assert!(!row(looping["trace_id"].as_str().unwrap(), "[data-badge='loop']").is_empty());
+    tab.bring_to_front().unwrap();
+    save_screenshot(&tab, "trace-list.png");
+
+    // The waterfall: every span of the trace.
+    click_on(&tab, &format!("tr[data-trace='{rag_id}']"));
+    tab.wait_for_element("#waterfall .wf-row").unwrap();
+    let spans = rag["spans_list"].as_array().unwrap();
+    assert_eq!(texts_of(&tab, "#waterfall .wf-row").len(), spans.len());
+    save_screenshot(&tab, "waterfall.png");
+
+    // The chat span: the user's and the assistant's messages.
+    let by_name = |name: &'static str| spans.iter().filter(move |s| s["name"] == name);
+    let chat = by_name("chat gpt-4o").next_back().expect("a chat span");
+    click_on(
+        &tab,
+        &format!(".wf-row[data-span='{}']", chat["id"].as_str().unwrap()),
+    );
+    tab.wait_for_element("#detail .msg[data-role='assistant']")
+        .unwrap();
+    let input: Value = serde_json::from_str(
+        attr_of(chat, "gen_ai.input.messages")
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let question = input
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "user")
+        .and_then(|m| m["parts"][0]["content"].as_str())
+        .unwrap();
+    let users = texts_of(&tab, "#detail .msg[data-role='user']");
+    assert!(users.iter().any(|u| u.contains(question)), "{users:?}");
+    let output: Value = serde_json::from_str(
+        attr_of(chat, "gen_ai.output.messages")
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let answer = output[0]["parts"][0]["content"].as_str().unwrap();
+    let assistants = texts_of(&tab, "#detail .msg[data-role='assistant']");
+    assert!(
+        assistants.iter().any(|a| a.contains(answer)),
+        "{assistants:?}"
+    );
+    save_screenshot(&tab, "span-detail.png");
+
+    // The retrieval: its documents' ids and scores.
+    let retrieval = by_name("retrieval help_center")
+        .next()
+        .expect("a retrieval span");
+    click_on(
+        &tab,
+        &format!(".wf-row[data-span='{}']", retrieval["id"].as_str().unwrap()),
+    );
+    tab.wait_for_element("#detail .doc-id").unwrap();
+    let docs: Value = serde_json::from_str(
+        attr_of(retrieval, "gen_ai.retrieval.documents")
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let docs = docs.as_array().unwrap();
+    let ids: Vec<String> = docs
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let scores: Vec<String> = docs
+        .iter()
+        .map(|d| format!("{:.3}", d["score"].as_f64().unwrap()))
+        .collect();
+    assert!(!ids.is_empty());
+    assert_eq!(texts_of(&tab, "#detail .doc-id"), ids);
+    assert_eq!(texts_of(&tab, "#detail .doc-score"), scores);
+
+    // The failed tool: its error.
+    let failed = spans
+        .iter()
+        .find(|s| s["kind"] == "tool" && s["error"].is_string())
+        .expect("a failed tool span");
+    click_on(
+        &tab,
+        &format!(".wf-row[data-span='{}']", failed["id"].as_str().unwrap()),
+    );
+    tab.wait_for_element("#detail-error").unwrap();
+    let shown = texts_of(&tab, "#detail-error").join(" ");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        !error.is_empty() && shown.contains(error),
+        "{shown} vs {error}"
+    );
+
+    // The list's filters ask the store: errors only, then a search for the loop's tool.
+    js(&tab, "(location.hash = '', 0)");
+    tab.wait_for_element("#filter-errors").unwrap();
+    js(
+        &tab,
+        "(() => { const e = document.getElementById('filter-errors'); e.checked = true; e.dispatchEvent(new Event('change')); return 0; })()",
+    );
+    let errors = traces
+        .iter()
+        .filter(|t| t["errors"].as_u64() > Some(0))
+        .count();
+    eventually("the errors-only filter", Duration::from_secs(10), || {
+        js(&tab, "document.querySelectorAll('#traces tbody tr').length").as_u64()
+            == Some(errors as u64)
+            && js(&tab, "document.getElementById('trace-count').textContent")
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("{errors} matching")))
+    });
+    // Then the search box instead, for the looping agent's tool by name.
+    js(
+        &tab,
+        "(() => { const e = document.getElementById('filter-errors'); e.checked = false; e.dispatchEvent(new Event('change')); const q = document.getElementById('search'); q.value = 'SEARCH_catalog'; q.dispatchEvent(new Event('input')); return 0; })()",
+    );
+    let found = get_json(&s, "/api/traces?q=SEARCH_catalog");
+    let found: Vec<&str> = found["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    assert!(!found.is_empty() && found.len() < traces.len(), "{found:?}");
+    eventually("the search", Duration::from_secs(10), || {
+        let shown = js(
+            &tab,
+            "[...document.querySelectorAll('#traces tbody tr')].map(r => r.dataset.trace)",
+        );
+        let mut shown: Vec<&str> = shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        shown.sort_unstable();
+        let mut want = found.clone();
+        want.sort_unstable();
+        shown == want
+            && js(&tab, "document.getElementById('trace-count').textContent")
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("{} matching", found.len())))
+    });
+}

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::receiver::{self, Format, Refused};
-use super::store::Store;
+use super::store::{Cursor, ListFilter, Store};
 use crate::viewer::page;
 
 /// What the handlers share.
@@ -150,13 +150,15 @@ fn refused(r: Refused) -> Response {
     (r.status, format!("{}\n", r.message)).into_response()
 }
 
-/// Paging of the trace list.
+/// Paging and filters of the trace list.
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     #[serde(default)]
     offset: u64,
     #[serde(default = "default_limit")]
     limit: u64,
+    /// The page after this cursor (the `next` of the previous page); `offset` is then ignored.
+    after: Option<String>,
     /// Only the traces that changed after this (the `changed` of an earlier answer).
     since: Option<i64>,
 }
@@ -169,17 +171,31 @@ fn default_limit() -> u64 {
 const PAGE: u64 = 100;
 /// The most a client may ask for at once.
 const MAX_PAGE: u64 = 1000;
+/// Values offered in each of the list's pickers (sessions, users, models).
+const CHOICES: u64 = 500;
 
 /// `GET /`: the viewer's page with the newest page of traces, set to poll for more.
 async fn index(State(shared): State<Shared>) -> Response {
     let source = shared.source.clone();
-    let page = read(shared, move |s| s.page(0, PAGE)).await;
+    let page = read(shared, move |s| {
+        Ok((
+            s.page(&ListFilter::default(), None, 0, PAGE)?,
+            s.choices(CHOICES)?,
+        ))
+    })
+    .await;
     match page {
-        Ok(p) => {
+        Ok((p, choices)) => {
             let payload = json!({
                 "title": "llmtrace serve",
                 "sources": [source],
-                "live": {"changed": p.changed, "total": p.total, "page": PAGE},
+                "live": {
+                    "changed": p.changed,
+                    "total": p.total,
+                    "page": PAGE,
+                    "next": p.next.map(|c| c.to_string()),
+                    "choices": choices,
+                },
                 "traces": p.traces,
             });
             (
@@ -192,20 +208,49 @@ async fn index(State(shared): State<Shared>) -> Response {
     }
 }
 
-/// `GET /api/traces?offset=&limit=`: a page of the list, newest first; with `since=`, the
-/// traces that changed after it instead (the page's live updates).
-async fn list(State(shared): State<Shared>, Query(q): Query<PageQuery>) -> Response {
+/// `GET /api/traces?offset=&limit=&after=` and the filters (`name`, `session`, `user`,
+/// `model`, `errors`, `min_cost`, `max_cost`, `from`, `to`, `q`): a page of the list, newest
+/// first; with `since=`, the traces that changed after it instead (the page's live updates).
+async fn list(
+    State(shared): State<Shared>,
+    Query(q): Query<PageQuery>,
+    Query(filter): Query<ListFilter>,
+) -> Response {
     let limit = q.limit.clamp(1, MAX_PAGE);
+    // An empty `after` (a form's empty field) is the first page.
+    let after = match q
+        .after
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(str::parse::<Cursor>)
+    {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(())) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "after is START_NS:TRACE_ID, the `next` of a page\n",
+            )
+                .into_response();
+        }
+    };
     let offset = q.offset;
     let page = match q.since {
         Some(since) => read(shared, move |s| s.changed_since(since, limit)).await,
-        None => read(shared, move |s| s.page(offset, limit)).await,
+        None => {
+            read(shared, move |s| {
+                s.page(&filter, after.as_ref(), offset, limit)
+            })
+            .await
+        }
     };
     match page {
         Ok(p) => axum::Json(json!({
             "total": p.total,
+            "capped": p.capped,
             "changed": p.changed,
             "offset": q.offset,
+            "next": p.next.map(|c| c.to_string()),
             "traces": p.traces,
         }))
         .into_response(),

@@ -122,7 +122,7 @@ fn import(store: &mut Store, args: &ServeArgs) {
                 continue;
             }
         };
-        let (mut spans, mut bad) = (0usize, 0usize);
+        let (mut spans, mut known, mut bad) = (0usize, 0usize, 0usize);
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let line = match line {
                 Ok(l) if l.trim().is_empty() => continue,
@@ -134,7 +134,10 @@ fn import(store: &mut Store, args: &ServeArgs) {
             };
             match receiver::decode(line.as_bytes(), receiver::Format::Json) {
                 Ok((text, rows)) => match store.insert(&text, &rows) {
-                    Ok(()) => spans += rows.len(),
+                    Ok(new) => {
+                        spans += new;
+                        known += rows.len() - new;
+                    }
                     Err(e) => {
                         eprintln!("llmtrace: {}:{}: cannot store: {e}", path.display(), n + 1);
                         bad += 1;
@@ -152,8 +155,13 @@ fn import(store: &mut Store, args: &ServeArgs) {
             store.mark_imported(&key, &s);
         }
         eprintln!(
-            "llmtrace: imported {spans} spans from {}{}",
+            "llmtrace: imported {spans} spans from {}{}{}",
             path.display(),
+            if known > 0 {
+                format!(" ({known} already stored)")
+            } else {
+                String::new()
+            },
             if bad > 0 {
                 format!(" ({bad} lines skipped)")
             } else {

@@ -105,28 +105,40 @@ pub(crate) fn decode(body: &[u8], format: Format) -> Result<(String, Rows), Refu
                 )
             })?
         }
-        Format::Json => {
-            // Re-written on one line: a pretty-printed body would otherwise be many lines.
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
-            if !value.is_object() {
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    "malformed OTLP/JSON: expected an object with `resourceSpans`",
-                ));
+        Format::Json => match std::str::from_utf8(body) {
+            // A body on one line, as exporters send it, is kept as it is: the explorer's parser
+            // below checks it. Only another layout is parsed and written again on one line.
+            Ok(text) if text.trim_start().starts_with('{') && !text.contains(['\n', '\r']) => {
+                text.to_owned()
             }
-            value.to_string()
-        }
+            _ => {
+                let value: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+                if !value.is_object() {
+                    return Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        "malformed OTLP/JSON: expected an object with `resourceSpans`",
+                    ));
+                }
+                value.to_string()
+            }
+        },
     };
     let mut rows = Rows::default();
     let report = source::parse_text("request", line.clone().into_bytes(), &mut rows);
-    // Nothing usable is a malformed request. An empty one (no spans, no problem) is valid
-    // OTLP; spans of a request that also holds unusable ones (bad ids) are kept.
-    if let (0, Some(p)) = (rows.len(), report.problems.first()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            format!("malformed OTLP/JSON: {}", p.message),
-        ));
+    if rows.len() == 0 {
+        // Nothing usable. Not JSON at all (the body kept as it was is checked only now, off
+        // the common path), or JSON that is not OTLP: a malformed request. An empty request
+        // (no spans, no problem) is valid OTLP; the spans of a request that also holds
+        // unusable ones (bad ids) are kept.
+        serde_json::from_str::<serde::de::IgnoredAny>(&line)
+            .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+        if let Some(p) = report.problems.first() {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("malformed OTLP/JSON: {}", p.message),
+            ));
+        }
     }
     Ok((line, rows))
 }

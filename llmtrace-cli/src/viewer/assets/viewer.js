@@ -92,6 +92,9 @@ function parseJson(text) {
 
 // ---- routing -----------------------------------------------------------------------------
 
+/** Traces the store did not have, asked for once. */
+const missing = new Set();
+
 function route() {
   const params = new URLSearchParams(location.hash.slice(1));
   const app = document.getElementById("app");
@@ -100,6 +103,13 @@ function route() {
   const session = params.get("session");
   const compare = params.get("compare");
   if (trace && BY_ID.has(trace)) renderTrace(app, BY_ID.get(trace), params.get("span"));
+  else if (trace && DATA.live && /^[0-9a-f]{32}$/.test(trace) && !missing.has(trace)) {
+    // Served: a trace not loaded yet (a link to an older one) is asked of the store.
+    app.append(h("div", { class: "empty" }, "loading trace " + trace + "…"));
+    api("api/traces/" + trace)
+      .then((t) => { merge([t]); route(); })
+      .catch(() => { missing.add(trace); route(); });
+  }
   else if (session !== null) renderSession(app, session);
   else if (compare) renderCompare(app, compare.split(",").filter((id) => BY_ID.has(id)));
   else renderList(app);
@@ -115,8 +125,14 @@ function go(params) {
 
 const listState = {
   sort: "start_ms", desc: true,
-  name: "", session: "", user: "", model: "", errors: false, minCost: "", from: "", to: "", search: "",
+  name: "", session: "", user: "", model: "", errors: false, minCost: "", maxCost: "", from: "", to: "",
+  search: "",
 };
+
+/** Called after the list's filters are applied: `serve` asks its store for matches not loaded. */
+let onFilter = () => {};
+/** The list's count line; `serve` counts the store's matches, not the loaded ones. */
+let countText = (shown) => shown + " of " + TRACES.length + " traces";
 
 const COLUMNS = [
   ["trace_id", "trace", false], ["root", "root", false], ["start_ms", "start", false],
@@ -162,6 +178,7 @@ function keep(t) {
   if (st.model && !(t.models || []).includes(st.model)) return false;
   if (st.errors && !(t.errors > 0)) return false;
   if (st.minCost !== "" && !(t.cost_usd >= Number(st.minCost))) return false;
+  if (st.maxCost !== "" && !(t.cost_usd <= Number(st.maxCost))) return false;
   if (st.from && t.start_ms < Date.parse(st.from + "Z")) return false;
   if (st.to && t.start_ms > Date.parse(st.to + "Z")) return false;
   if (st.search && !haystack(t).includes(st.search.toLowerCase())) return false;
@@ -175,6 +192,9 @@ function distinct(key) {
     if (Array.isArray(v)) v.forEach((x) => set.add(x));
     else if (v) set.add(v);
   }
+  // Served: the store's values too, of traces not loaded yet.
+  const more = DATA.live && DATA.live.choices && DATA.live.choices[key === "models" ? "models" : key + "s"];
+  for (const v of more || []) set.add(v);
   return [...set].sort();
 }
 
@@ -193,11 +213,12 @@ function renderList(app) {
     const frag = document.createDocumentFragment();
     for (const t of rows) frag.append(traceRow(t));
     tbody.replaceChildren(frag);
-    count.textContent = rows.length + " of " + TRACES.length + " traces";
+    count.textContent = countText(rows.length);
     for (const th of thead.querySelectorAll("th")) {
       th.classList.toggle("sorted-asc", th.dataset.sort === st.sort && !st.desc);
       th.classList.toggle("sorted-desc", th.dataset.sort === st.sort && st.desc);
     }
+    onFilter();
   };
   const input = (key, attrs) => {
     const el = h("input", Object.assign({ value: st[key] }, attrs));
@@ -221,6 +242,7 @@ function renderList(app) {
     select("model", "model", distinct("models")),
     h("label", {}, errors, "errors only"),
     h("label", {}, "cost ≥ $", input("minCost", { id: "filter-cost", type: "number", step: "any", min: "0", style: "width:90px" })),
+    h("label", {}, "≤ $", input("maxCost", { id: "filter-max-cost", type: "number", step: "any", min: "0", style: "width:90px" })),
     h("label", {}, "from", input("from", { id: "filter-from", type: "datetime-local", step: "1" })),
     h("label", {}, "to", input("to", { id: "filter-to", type: "datetime-local", step: "1" })),
     count);
@@ -753,35 +775,69 @@ async function api(path) {
   return r.json();
 }
 
+/** The list's filters as the server's query parameters (`GET /api/traces`). */
+function filterQuery() {
+  const st = listState, p = new URLSearchParams();
+  for (const [key, param] of [["name", "name"], ["session", "session"], ["user", "user"], ["model", "model"],
+    ["minCost", "min_cost"], ["maxCost", "max_cost"], ["search", "q"]]) {
+    if (st[key] !== "") p.set(param, st[key]);
+  }
+  if (st.errors) p.set("errors", "true");
+  for (const key of ["from", "to"]) {
+    const ms = st[key] ? Date.parse(st[key] + "Z") : NaN;
+    if (!Number.isNaN(ms)) p.set(key, String(ms));
+  }
+  return p.toString();
+}
+
 function live(state) {
   const src = document.getElementById("source");
-  const more = h("button", { id: "load-more" }, "");
+  const more = h("button", { id: "load-more" }, "load older traces");
   const status = h("span", { class: "muted", id: "live-status" });
-  const show = () => {
-    more.textContent = "load older traces (" + TRACES.length + " of " + state.total + " loaded)";
-    more.hidden = TRACES.length >= state.total;
-  };
+  // The filters the store was last asked with: `state.total` and `state.next` are theirs.
+  let query = "";
+  const show = () => { more.hidden = !state.next; };
+  countText = (shown) => shown + " shown · " + state.total + (state.capped ? "+" : "") +
+    (query ? " matching" : "") + " in the store";
   // Re-drawn only on the list: a trace or span open stays as it is.
   const redraw = () => {
     show();
     const p = new URLSearchParams(location.hash.slice(1));
     if (!p.get("trace") && p.get("session") === null && !p.get("compare")) route();
   };
+  const fetchPage = async (q, after) => {
+    const page = await api("api/traces?limit=" + state.page + (after ? "&after=" + encodeURIComponent(after) : "") +
+      (q ? "&" + q : ""));
+    query = q;
+    state.total = page.total;
+    state.capped = page.capped;
+    state.next = page.next;
+    merge(page.traces);
+    redraw();
+  };
+  // What is loaded is filtered at once in the page; the store is asked for the rest once the
+  // typing pauses.
+  let timer;
+  onFilter = () => {
+    const q = filterQuery();
+    if (q === query) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (filterQuery() === q) {
+        fetchPage(q, null).catch((e) => { status.textContent = " · the store did not answer (" + e.message + ")"; });
+      }
+    }, 250);
+  };
   more.addEventListener("click", async () => {
     more.disabled = true;
-    try {
-      const page = await api("api/traces?offset=" + TRACES.length + "&limit=" + state.page);
-      state.total = page.total;
-      merge(page.traces);
-      redraw();
-    } finally { more.disabled = false; }
+    try { await fetchPage(query, state.next); } finally { more.disabled = false; }
   });
   src.after(status, more);
   show();
   const poll = async () => {
     try {
       const page = await api("api/traces?since=" + state.changed + "&limit=" + state.page);
-      state.total = page.total;
+      if (!query) state.total = page.total;
       state.changed = page.changed;
       status.textContent = " · live";
       if (page.traces.length) { merge(page.traces); redraw(); }
