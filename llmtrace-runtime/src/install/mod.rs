@@ -679,6 +679,11 @@ impl Builder {
             self.metrics.is_some() && specs.iter().any(|s| matches!(s, ExporterSpec::Console)),
         );
         let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
+        // With a metrics exporter, sampled-out calls are counted too.
+        #[cfg(feature = "metrics")]
+        let tally = stages.metrics.is_some();
+        #[cfg(not(feature = "metrics"))]
+        let tally = false;
         let sampler = self
             .sampler
             .take()
@@ -730,6 +735,7 @@ impl Builder {
             output: Output::Native(Box::new(worker)),
             counters: common.counters,
             flush_timeout: self.flush_timeout,
+            tally,
         })
     }
 
@@ -781,6 +787,8 @@ impl Builder {
             output,
             counters: common.counters,
             flush_timeout: self.flush_timeout,
+            // The host samples: what it drops never reaches llmtrace.
+            tally: false,
         }
     }
 }

@@ -392,6 +392,13 @@ impl Stage for MetricsStage {
         }
     }
 
+    /// Sampled-out calls count like recorded ones.
+    fn count(&mut self, records: &mut [Record]) {
+        for rec in records.iter() {
+            self.record(rec);
+        }
+    }
+
     /// Nothing is held; the metrics recorded so far are exported, so that a flush of llmtrace
     /// delivers them too. The export runs on a thread of its own, started here and waited for
     /// in [`Stage::settle`] once the flush's spans are exported, at most [`FLUSH_WAIT`]: a

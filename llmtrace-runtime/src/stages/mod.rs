@@ -122,6 +122,13 @@ impl Stages {
         }
     }
 
+    /// Prices sampled-out calls and counts them in the metrics (see [`Stage::count`]).
+    pub(crate) fn count(&mut self, records: &mut [Record]) {
+        for stage in &mut self.held.0 {
+            stage.count(records);
+        }
+    }
+
     /// Runs the stages over `records` in place: the stages that keep state ([`Held::run`]),
     /// then, unless `process` is false, the content stage over what is left.
     pub(crate) fn run(
