@@ -1,6 +1,7 @@
 //! The GenAI client metrics, recorded on the export worker from the records it drains: never on
 //! the application's thread, and with no lock there. Each record passes this stage once, before
-//! tail sampling, so a trace the tail sampler drops still counts.
+//! tail sampling, so a trace the tail sampler drops still counts; a call the head sampler drops
+//! reaches it as a record made on the export worker from the call's tally ([`Stage::count`]).
 //!
 //! Names, units, bucket boundaries and attributes follow the GenAI conventions (semantic
 //! conventions v1.41 for the client metrics; the GenAI repository for the tool and agent
@@ -48,6 +49,7 @@ pub(crate) struct MetricsStage {
     token_usage: Histogram<u64>,
     duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
+    time_per_output_chunk: Histogram<f64>,
     tool_duration: Histogram<f64>,
     agent_duration: Histogram<f64>,
     agent_inference_calls: Histogram<u64>,
@@ -112,6 +114,11 @@ impl MetricsStage {
             time_to_first_chunk: seconds(
                 &meter,
                 metric::CLIENT_TIME_TO_FIRST_CHUNK,
+                &DURATION_BUCKETS,
+            ),
+            time_per_output_chunk: seconds(
+                &meter,
+                metric::CLIENT_TIME_PER_OUTPUT_CHUNK,
                 &DURATION_BUCKETS,
             ),
             tool_duration: seconds(&meter, metric::EXECUTE_TOOL_DURATION, &DURATION_BUCKETS),
@@ -203,6 +210,9 @@ impl MetricsStage {
         }
         if let Some(ttfc) = rec.get(Field::TimeToFirstChunk).and_then(float) {
             self.time_to_first_chunk.record(ttfc, &attrs);
+        }
+        if let Some(tpoc) = rec.get(Field::TimePerOutputChunk).and_then(float) {
+            self.time_per_output_chunk.record(tpoc, &attrs);
         }
         push_error(&mut attrs, rec);
         self.duration.record(duration(rec), &attrs);
