@@ -483,11 +483,16 @@ impl Builder {
 
     /// Records the GenAI client metrics (`gen_ai.client.token.usage`,
     /// `gen_ai.client.operation.duration` with `error.type`,
-    /// `gen_ai.client.operation.time_to_first_chunk` for streams, `gen_ai.execute_tool.duration`,
-    /// `gen_ai.invoke_agent.*`) and llmtrace's `llmtrace.client.cost` and
-    /// `llmtrace.client.unpriced_calls`, and exports them with `exporter` every `interval` and
-    /// on [`force_flush`](crate::force_flush). They are recorded on the export thread from the
-    /// spans it receives (native mode only), never on the application's.
+    /// `gen_ai.client.operation.time_to_first_chunk` and `.time_per_output_chunk` for streams,
+    /// `gen_ai.execute_tool.duration`, `gen_ai.invoke_agent.*`) and llmtrace's
+    /// `llmtrace.client.cost` and `llmtrace.client.unpriced_calls`, and exports them with
+    /// `exporter` every `interval` and on [`force_flush`](crate::force_flush).
+    ///
+    /// In native mode they are recorded on the export thread, never on the application's, and
+    /// every model and tool call counts, sampled or not: a call the head sampler drops keeps its
+    /// times, usage (read from the return value) and error type in a small tally, handed to the
+    /// export thread without a lock. In the `tracing` and OTel-provider modes they are recorded
+    /// with the other stages on the thread that ends each span, for the spans the host records.
     ///
     /// ```
     /// use llmtrace_runtime as llmtrace;
@@ -597,10 +602,7 @@ impl Builder {
             content_limit,
             redaction: self.redaction.take().unwrap_or_default(),
             #[cfg(feature = "metrics")]
-            metrics: match place {
-                Place::ExportWorker => self.metrics.take().map(|build| build(resource.clone())),
-                Place::EndingThread => None,
-            },
+            metrics: self.metrics.take().map(|build| build(resource.clone())),
             #[cfg(feature = "metrics")]
             latest_metrics: conventions.latest,
         };

@@ -44,6 +44,9 @@ const CALL_COUNT_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.
 /// The instruments, made once from the meter provider.
 pub(crate) struct MetricsStage {
     provider: SdkMeterProvider,
+    /// Whether a flush of the stage exports the metrics (on the export worker); where the
+    /// stages run on the thread that ends each span, the host's flush does.
+    exports_on_flush: bool,
     /// The metrics export a flush started, until [`Stage::settle`] waits for it.
     exporting: Option<std::sync::mpsc::Receiver<()>>,
     token_usage: Histogram<u64>,
@@ -95,14 +98,16 @@ fn counts(
 }
 
 impl MetricsStage {
-    /// The instruments on `provider`; with `latest`, the latest experimental set too.
-    pub(crate) fn new(provider: SdkMeterProvider, latest: bool) -> Self {
+    /// The instruments on `provider`; with `latest`, the latest experimental set too. With
+    /// `exports_on_flush`, a flush of the stage exports the metrics.
+    pub(crate) fn new(provider: SdkMeterProvider, latest: bool, exports_on_flush: bool) -> Self {
         let meter = provider.meter_with_scope(
             opentelemetry::InstrumentationScope::builder("llmtrace")
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
         MetricsStage {
+            exports_on_flush,
             exporting: None,
             token_usage: counts(
                 &meter,
@@ -414,7 +419,7 @@ impl Stage for MetricsStage {
     /// in [`Stage::settle`] once the flush's spans are exported, at most [`FLUSH_WAIT`]: a
     /// stalled metrics collector must not hold back the spans.
     fn flush(&mut self, _: &mut Vec<Record>, _: &Counters) {
-        if self.exporting.is_some() {
+        if !self.exports_on_flush || self.exporting.is_some() {
             // The previous export has not been waited for: it still runs.
             return;
         }
