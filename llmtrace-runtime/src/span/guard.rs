@@ -319,7 +319,7 @@ impl Span {
     pub fn finish_capture<R: ?Sized>(&mut self, capture: impl Capture<R>, ret: &R) {
         match &mut *self.state {
             State::Live(rec) => capture.record(rec, ret),
-            State::Tallied { tally, .. } => capture.tally(tally, ret),
+            State::Tallied { tally, .. } => tally_ret(tally, capture, ret),
             _ => {}
         }
         self.end();
@@ -436,6 +436,14 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
     if let Some(host) = installed.and_then(|p| p.output.host()) {
         host.finish(rec);
     }
+}
+
+/// A sampled-out call's return value into its tally: out of line, so that the recording path,
+/// into which the capture closure is inlined, stays as small as without tallies.
+#[cold]
+#[inline(never)]
+fn tally_ret<R: ?Sized>(tally: &mut Tally, capture: impl Capture<R>, ret: &R) {
+    capture.tally(tally, ret);
 }
 
 /// Keeps a span installed as the current context; see [`Span::enter_scope`].
