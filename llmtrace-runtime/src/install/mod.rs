@@ -730,7 +730,11 @@ impl Builder {
             }
         }
         Ok(Installed {
-            sampler: HeadSampler::new(&sampler),
+            sampler: if tally {
+                HeadSampler::new(&sampler).counting_every_call()
+            } else {
+                HeadSampler::new(&sampler)
+            },
             interop: common.interop,
             content: common.content,
             content_limit: common.content_limit,

@@ -116,9 +116,6 @@ impl Span {
             (parent.trace_id, parent.span_id, sampled)
         } else {
             if sampler.never_samples_roots() && !forced(&parent) {
-                if state::tallies() && Tally::counts(callsite) {
-                    return Span::tallied(callsite, 0, 0, false);
-                }
                 return Span::with(State::Off);
             }
             let trace_id = new_trace_id();
@@ -201,11 +198,11 @@ impl Span {
             State::Live(rec) => Some((rec.trace_id, rec.span_id, true)),
             State::Unsampled {
                 trace_id, span_id, ..
-            } => Some((*trace_id, *span_id, false)),
-            State::Tallied {
+            }
+            | State::Tallied {
                 trace_id, span_id, ..
-            } if *trace_id != 0 => Some((*trace_id, *span_id, false)),
-            State::Off | State::Ended | State::Tallied { .. } => None,
+            } => Some((*trace_id, *span_id, false)),
+            State::Off | State::Ended => None,
         }
     }
 
@@ -222,7 +219,6 @@ impl Span {
     pub(crate) fn enter(&mut self) -> Option<Entered<'_>> {
         match &mut *self.state {
             State::Off | State::Ended => None,
-            State::Tallied { trace_id: 0, .. } => None,
             State::Unsampled {
                 trace_id,
                 span_id,

@@ -63,8 +63,8 @@ pub(crate) enum SpanState {
         span_id: u64,
         otel: bool,
     },
-    /// Sampled out, with metrics on: the ids as for `Unsampled` (a zero `trace_id` when there
-    /// are none: children start their own traces), and what the metrics need of the call.
+    /// Sampled out, with metrics on: the ids as for `Unsampled`, and what the metrics need of
+    /// the call.
     Tallied {
         trace_id: u128,
         span_id: u64,
