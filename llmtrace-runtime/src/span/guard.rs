@@ -328,6 +328,30 @@ impl Span {
         self.finish_capture(Tallying::new(capture), ret);
     }
 
+    /// Leaves a sampled-out call out of the metrics: for the spans of another crate's GenAI
+    /// `tracing` spans, whose provider, model and usage arrive as fields only a record takes
+    /// (counted, they would be calls of no model).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn untallied(&mut self) {
+        if let State::Tallied {
+            trace_id,
+            span_id,
+            otel,
+            ..
+        } = *self.state
+        {
+            let tallied = std::mem::replace(
+                &mut *self.state,
+                State::Unsampled {
+                    trace_id,
+                    span_id,
+                    otel,
+                },
+            );
+            drop(tallied);
+        }
+    }
+
     /// Where the call's outcome goes: the record, or a sampled-out call's tally.
     #[inline]
     pub(crate) fn target(&mut self) -> Option<Target<'_>> {
