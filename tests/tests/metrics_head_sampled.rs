@@ -74,9 +74,12 @@ fn has(attrs: &[(String, String)], key: &str, value: &str) -> bool {
     attrs.iter().any(|(k, v)| k == key && v == value)
 }
 
+/// A data point's attributes, as text.
+type Attrs = Vec<(String, String)>;
+
 /// (attributes, count, sum) of each data point of a histogram or the sum of a counter.
-fn points(m: &Metric) -> Vec<(Vec<(String, String)>, u64, f64)> {
-    fn attrs<'a>(it: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> Vec<(String, String)> {
+fn points(m: &Metric) -> Vec<(Attrs, u64, f64)> {
+    fn attrs<'a>(it: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> Attrs {
         it.map(|kv| (kv.key.to_string(), kv.value.to_string()))
             .collect()
     }
@@ -179,7 +182,7 @@ fn lookup_order(n: u64) -> Result<u64, RateLimited> {
 async fn support(n: u64) -> Result<u64, RateLimited> {
     let reply = chat(n, false)?;
     let more = chat_async(n + 1).await;
-    let _ = chat(n, n % 4 == 0);
+    let _ = chat(n, n.is_multiple_of(4));
     lookup_order(reply.input + more.input)
 }
 
@@ -192,7 +195,7 @@ async fn every_call_counts_with_nine_traces_in_ten_sampled_out() {
         // chat(n), chat_async(n + 1), then chat(n) again unless it failed.
         input += n * 10 + (n * 10 + 1);
         output += n + 3;
-        if (n * 10) % 4 == 0 {
+        if (n * 10).is_multiple_of(4) {
             failed += 1;
         } else {
             input += n * 10;

@@ -112,6 +112,7 @@ impl HostExport {
 
 impl Sink for HostExport {
     /// Flushes the host (the provider's processors; a `tracing` subscriber has nothing to flush).
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
     fn flush(&self, timeout: Duration) -> Result<(), Error> {
         #[cfg(feature = "metrics")]
         if let Some(provider) = &self.meter_provider {
