@@ -4,7 +4,7 @@ pub(crate) mod intern;
 mod response;
 
 pub use response::LlmResponse;
-#[cfg(feature = "async-openai-client")]
+#[cfg(all(test, feature = "async-openai"))]
 pub(crate) use response::record_response;
 pub(crate) use response::respond;
 
