@@ -86,7 +86,7 @@ mod tests {
     static CALLSITE: Callsite = Callsite::new(Kind::LlmCall, "chat", "tests", &[], &[], 0);
 
     #[test]
-    fn tallies_from_several_threads_are_drained_once_each() {
+    fn tallies_are_drained_once_each_and_overflow_is_counted() {
         let threads: Vec<_> = (0..3)
             .map(|_| {
                 std::thread::spawn(|| {
@@ -111,6 +111,24 @@ mod tests {
         let mut again = Vec::new();
         drain(&mut again);
         assert!(again.iter().all(|t| !std::ptr::eq(t.callsite, &CALLSITE)));
-        assert_eq!(dropped(), 0);
+
+        // A thread whose ring is full drops what does not fit, and counts it. (In the same
+        // test: a drain running meanwhile would empty the ring.)
+        let before = dropped();
+        std::thread::spawn(|| {
+            for _ in 0..CAPACITY + 10 {
+                push(Tally::new(&CALLSITE, 0));
+            }
+        })
+        .join()
+        .expect("joined");
+        assert_eq!(dropped() - before, 10);
+        let mut out = Vec::new();
+        drain(&mut out);
+        let kept = out
+            .iter()
+            .filter(|t| std::ptr::eq(t.callsite, &CALLSITE))
+            .count();
+        assert_eq!(kept, CAPACITY);
     }
 }

@@ -459,6 +459,11 @@ impl Worker {
     /// Prices the sampled-out calls waiting in their rings and counts them in the metrics
     /// (before the stages run, so that a flush exports their metrics too).
     fn count_sampled_out(&mut self) {
+        // Only a pipeline that tallies has tallies to read (read from the installed settings,
+        // which outlive `disable`: the last flush still reads them).
+        if !crate::state::get().is_some_and(|p| p.tally) {
+            return;
+        }
         if handoff::tally::drain(&mut self.tallies) == 0 {
             return;
         }
