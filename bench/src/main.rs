@@ -17,6 +17,7 @@ mod explorer;
 mod measure;
 mod redaction;
 mod report;
+mod sampled_out_metrics;
 mod serve;
 mod variants;
 mod viewer;

@@ -194,6 +194,11 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         0.1,
     );
     gate(
+        "llmtrace_sampled_out_metrics caller / otel_sdk_off caller",
+        ratio("llmtrace_sampled_out_metrics", "otel_sdk_off", caller),
+        0.25,
+    );
+    gate(
         "llmtrace_not_installed caller / bare caller",
         ratio("llmtrace_not_installed", "bare", caller),
         2.0,

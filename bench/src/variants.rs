@@ -33,6 +33,7 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_workflow",
     "llmtrace_step",
     "llmtrace_sampled_out",
+    "llmtrace_sampled_out_metrics",
     "llmtrace_not_installed",
     "llmtrace_otel_context",
     "llmtrace_otel_context_async",
@@ -498,6 +499,15 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         "llmtrace_sampled_out" => {
             let g = llmtrace_install(llmtrace::Sampler::AlwaysOff, &delivered, queue);
             (Box::new(llm_sync), llmtrace_flush(), false, Box::new(g))
+        }
+        "llmtrace_sampled_out_metrics" => {
+            let g = crate::sampled_out_metrics::install(&delivered, queue);
+            (
+                Box::new(crate::sampled_out_metrics::call),
+                llmtrace_flush(),
+                false,
+                Box::new(g),
+            )
         }
         "llmtrace_not_installed" => (Box::new(llm_sync), none(), false, Box::new(())),
         // Default settings: what a user gets without sizing anything.

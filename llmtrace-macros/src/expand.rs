@@ -62,7 +62,22 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
     let callsite = callsite(kind, args, &func, &private, !captured.is_empty());
     let mut start = start(args, &captured, &root, &private, &l);
     start.extend(kind_start(kind, documents.as_ref(), &root, &private, &l));
-    let capture = capture_closure(kind, args, &func, &root, &private, &l);
+    let (capture, tallies) = capture_closure(kind, args, &func, &root, &private, &l);
+    // Sampled-out calls of these functions still count in the metrics: their capture closure
+    // records into the span's record or the call's tally.
+    let (call_sync, instrumented_new, finish) = if tallies {
+        (
+            quote!(call_sync_tallying),
+            quote!(Instrumented::tallying),
+            quote!(finish_tallying),
+        )
+    } else {
+        (
+            quote!(call_sync),
+            quote!(Instrumented::new),
+            quote!(finish_capture),
+        )
+    };
     let Func {
         attrs,
         vis,
@@ -124,7 +139,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
                     #label: #block
                 };
                 #[allow(unreachable_code)]
-                #span.finish_with(|r| (#capture)(r, &#ret));
+                #span.#finish(#capture, &#ret);
                 #[allow(unreachable_code)]
                 #ret
             }
@@ -134,7 +149,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
             quote! {
                 #callsite
                 #start
-                #private::call_sync(&mut #span, move || #ret_ty #block, #capture)
+                #private::#call_sync(&mut #span, move || #ret_ty #block, #capture)
             }
         }
         Shape::Async => {
@@ -148,7 +163,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
                 // a missing `.await`.
                 #[allow(clippy::async_yields_async)]
                 let #fut = async move #inner;
-                #private::Instrumented::new(#span, #fut, #capture).await
+                #private::#instrumented_new(#span, #fut, #capture).await
             }
         }
         Shape::AsyncTrait => {
@@ -161,7 +176,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
                 Some(wrap) => {
                     quote!(#private::stream::InstrumentedStream::new(#span, #inner, #wrap).await)
                 }
-                None => quote!(#private::Instrumented::new(#span, #inner, #capture).await),
+                None => quote!(#private::#instrumented_new(#span, #inner, #capture).await),
             };
             call.args = syn::parse_quote! {
                 async move {
@@ -442,7 +457,9 @@ pub(crate) fn start(
     }
 }
 
-/// The closure that records the return value (output and error) into the record.
+/// The closure that records the return value (output and error) into the record; and whether
+/// it also reads a sampled-out call's tally (model calls and tools: their metrics count every
+/// call), taking a `Target` rather than the record.
 fn capture_closure(
     kind: Kind,
     args: &Args,
@@ -450,11 +467,13 @@ fn capture_closure(
     root: &TokenStream,
     private: &TokenStream,
     l: &Locals,
-) -> TokenStream {
+) -> (TokenStream, bool) {
     let Locals { rec, ret, .. } = l;
     if func.return_type().is_none() {
-        return quote!(|_: &mut #private::Record, _: &_| {});
+        return (quote!(|_: &mut #private::Record, _: &_| {}), false);
     }
+    let tallies = matches!(kind, Kind::LlmCall | Kind::Embeddings | Kind::Tool);
+    let target = Ident::new("__llmtrace_target", Span::mixed_site());
     // The return type, when it can be written, pins the closure's argument type: method
     // resolution below picks impls by that type, so it must be known here, not inferred later.
     let ret_ty = match func.return_type() {
@@ -463,7 +482,7 @@ fn capture_closure(
     };
     let messages = Ident::new("__llmtrace_messages", Span::mixed_site());
     let model_call = matches!(kind, Kind::LlmCall | Kind::Embeddings);
-    let response = if model_call {
+    let (response, vectors) = if model_call {
         // An embeddings call's response gives usage and the model, never output messages.
         let content = if kind == Kind::LlmCall && output_enabled(kind, args, func) {
             quote!(#private::capture_output())
@@ -484,7 +503,7 @@ fn capture_closure(
                     (&&#private::ret::Ret(#ret)).read_usage(#usage)
                 };
                 let record = quote_spanned! {usage.span()=>
-                    #root::LlmResponse::__llmtrace_record(&#response, #rec, #content)
+                    #root::LlmResponse::__llmtrace_record(&#response, &mut #target, #content)
                 };
                 quote! {
                     let #messages = match #read {
@@ -494,7 +513,7 @@ fn capture_closure(
                 }
             }
             None => quote! {
-                let #messages = (&&&#private::ret::Ret(#ret)).__llmtrace_response(#rec, #content);
+                let #messages = (&&&#private::ret::Ret(#ret)).__llmtrace_response(&mut #target, #content);
             },
         };
         let vectors = (kind == Kind::Embeddings).then(|| {
@@ -505,9 +524,9 @@ fn capture_closure(
                 (&&#root::schema::vectors::Ret(#ret)).__llmtrace_vectors(#rec);
             }
         });
-        quote!(#read #vectors)
+        (read, vectors)
     } else {
-        quote!()
+        (quote!(), None)
     };
     let verdict = (kind == Kind::Guardrail).then(|| {
         // The verdict must be readable: an error here points at the return type.
@@ -564,22 +583,44 @@ fn capture_closure(
             }
         }
     };
-    quote! {
+    let imports = quote! {
+        #[allow(unused_imports)]
+        use #private::ret::{
+            ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _, ErrorViaErrorType as _,
+            OutputNone as _, OutputOk as _, OutputOkUnserializable as _, OutputSerialize as _,
+            ResponseNone as _, ResponseOk as _, ResponseValue as _,
+        };
+        #[allow(unused_imports)]
+        use #root::schema::{UsageFromOk as _, UsageFromValue as _};
+    };
+    if tallies {
+        // The error and the response go to either target; the rest only to a record.
+        let closure = quote! {
+            |mut #target: #private::Target<'_>, #ret: &#ret_ty| {
+                #imports
+                (&&&&#private::ret::Ret(#ret)).__llmtrace_error(&mut #target);
+                #response
+                if let ::core::option::Option::Some(#rec) = #target.record() {
+                    #vectors
+                    #verdict
+                    #output
+                }
+            }
+        };
+        return (closure, true);
+    }
+    let closure = quote! {
         |#rec: &mut #private::Record, #ret: &#ret_ty| {
-            #[allow(unused_imports)]
-            use #private::ret::{
-                ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _, ErrorViaErrorType as _,
-                OutputNone as _, OutputOk as _, OutputOkUnserializable as _, OutputSerialize as _,
-                ResponseNone as _, ResponseOk as _, ResponseValue as _,
-            };
-            #[allow(unused_imports)]
-            use #root::schema::{UsageFromOk as _, UsageFromValue as _};
-            (&&&&#private::ret::Ret(#ret)).__llmtrace_error(#rec);
+            #imports
+            (&&&&#private::ret::Ret(#ret))
+                .__llmtrace_error(&mut #private::Target::Record(&mut *#rec));
             #response
+            #vectors
             #verdict
             #output
         }
-    }
+    };
+    (closure, false)
 }
 
 /// Rewrites `return e` into `break 'label e` and `e?` into a match that breaks with the error,

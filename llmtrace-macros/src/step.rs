@@ -154,7 +154,7 @@ fn expand_checked(args: &Args, body: Expr, is_async: bool) -> TokenStream {
                 ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _, ErrorViaErrorType as _,
                 OutputNone as _, OutputOk as _, OutputOkUnserializable as _, OutputSerialize as _,
             };
-            (&&&&#private::ret::Ret(#ret)).__llmtrace_error(#rec);
+            (&&&&#private::ret::Ret(#ret)).__llmtrace_error(&mut #private::Target::Record(&mut *#rec));
             #record_output
         }
     };

@@ -56,7 +56,7 @@ fn wrap(
                                     ErrorNone as _, ErrorViaDebug as _, ErrorViaDisplay as _,
                                     ErrorViaErrorType as _,
                                 };
-                                (&&&&#private::ret::Ret(&#result)).__llmtrace_error(#rec);
+                                (&&&&#private::ret::Ret(&#result)).__llmtrace_error(&mut #private::Target::Record(&mut *#rec));
                             });
                             match #result {
                                 ::core::result::Result::Err(#error) => {

@@ -339,6 +339,17 @@ async fn time_to_first_chunk_only_for_streams() {
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].count(), 1, "the stream only");
     assert_eq!(points[0].sum(), ttfc_span);
+    // Two chunks with content: one gap after the first, recorded on the span and in the metric.
+    let tpoc_span = stream_span
+        .f64_attr("llmtrace.stream.time_per_output_chunk")
+        .unwrap();
+    assert!(tpoc_span >= 0.0);
+    let tpoc = find(&ex, "gen_ai.client.operation.time_per_output_chunk").expect("recorded");
+    assert_eq!(tpoc.unit(), "s");
+    let points = f64_points(tpoc, "gen_ai.request.model", "gpt-4o-mini");
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].count(), 1, "the stream only");
+    assert_eq!(points[0].sum(), tpoc_span);
     let duration = find(&ex, "gen_ai.client.operation.duration").unwrap();
     let calls_counted: u64 = f64_points(duration, "gen_ai.request.model", "gpt-4o-mini")
         .iter()

@@ -1,7 +1,6 @@
 //! Metrics count every call the export thread receives, including those of traces the tail
 //! sampler then drops: with a tail sampler keeping nothing, no span is exported and every call
-//! is in the metrics. (Calls sampled out by the head sampler are not recorded at all, so they are
-//! not counted.)
+//! is in the metrics. (Calls the head sampler drops count too: `metrics_head_sampled.rs`.)
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 

@@ -6,7 +6,8 @@
 //! cargo run -p llmtrace-examples --bin evaluate_answers
 //! ```
 //!
-//! Each answer's trace is printed as `rag_chatbot` prints it, followed by its score
+//! Each answer's trace is printed as `rag_chatbot` prints it, then the judge's own trace
+//! (`evaluate correctness`, an `#[evaluator]` span linked to the answer), then the score
 //! (`★ correctness 1 (pass)`): the score is recorded on the answer's `support_answer` span after
 //! it ended, as an OpenTelemetry log record carrying its ids (in `./llmtrace-logs.jsonl` beside
 //! `./llmtrace-traces.jsonl`). The tokens and cost per question come from the metrics the export
@@ -54,7 +55,17 @@ const CASES: &[Case] = &[
 ];
 
 /// The deterministic judge: the share of expected phrases the answer contains.
-fn judge(answer: &str, expected: &[&'static str]) -> (f64, Vec<&'static str>) {
+///
+/// Traced as an `evaluate correctness` span of its own trace (the answer's has ended), linked to
+/// the answer it judges. A model called here as an LLM judge (an `#[llm_call]`) would be its
+/// child, marked `llmtrace.evaluation`: its tokens and cost counted on the evaluator, never in
+/// the answer's trace.
+#[llmtrace::evaluator(name = "correctness", links = [judged], skip(judged))]
+fn judge(
+    answer: &str,
+    expected: &[&'static str],
+    judged: &llmtrace::TraceContext,
+) -> (f64, Vec<&'static str>) {
     let answer = answer.to_lowercase();
     let missing: Vec<&'static str> = expected
         .iter()
@@ -103,7 +114,7 @@ async fn main() {
             eprintln!("{}: the bot failed", case.question);
             continue;
         };
-        let (score, missing) = judge(&answer.text, case.expected);
+        let (score, missing) = judge(&answer.text, case.expected, &answer.trace);
         let mut evaluation = llmtrace::evaluation("correctness")
             .score(score)
             .label(if score >= 0.5 { "pass" } else { "fail" });

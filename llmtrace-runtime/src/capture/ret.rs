@@ -12,7 +12,7 @@ use std::fmt::{Debug, Display, Write};
 use serde::Serialize;
 
 use crate::capture;
-use crate::record::{Field, Record, Value};
+use crate::record::{Field, Record, Target, Value};
 use crate::schema::ErrorType;
 use crate::usage::{self, LlmResponse};
 
@@ -20,12 +20,21 @@ use crate::usage::{self, LlmResponse};
 #[derive(Debug)]
 pub struct Ret<'a, T: ?Sized>(pub &'a T);
 
-fn record_error(rec: &mut Record, error_type: std::borrow::Cow<'static, str>, message: Box<str>) {
+/// Records an error: its type and description on a span, its type alone in a sampled-out
+/// call's tally (`message` is not called then).
+fn record_error(
+    target: &mut Target<'_>,
+    error_type: std::borrow::Cow<'static, str>,
+    message: impl FnOnce() -> Box<str>,
+) {
     let error_type = match error_type {
         std::borrow::Cow::Borrowed(s) => Value::Str(s),
         std::borrow::Cow::Owned(s) => Value::String(s.into_boxed_str()),
     };
-    rec.set_error(error_type, Some(message));
+    match target {
+        Target::Record(rec) => rec.set_error(error_type, Some(message())),
+        Target::Tally(tally) => tally.fail(error_type),
+    }
 }
 
 fn type_name_of<E: ?Sized>() -> std::borrow::Cow<'static, str> {
@@ -43,15 +52,15 @@ fn debug(e: &impl Debug) -> Box<str> {
 /// Errors, most specific: `Result<_, E: ErrorType>`.
 pub trait ErrorViaErrorType {
     /// Records the error of an `Err` value.
-    fn __llmtrace_error(&self, rec: &mut Record);
+    fn __llmtrace_error(&self, target: &mut Target<'_>);
 }
 
 impl<T, E: ErrorType> ErrorViaErrorType for &&&Ret<'_, Result<T, E>> {
-    fn __llmtrace_error(&self, rec: &mut Record) {
+    fn __llmtrace_error(&self, target: &mut Target<'_>) {
         if let Err(e) = self.0 {
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.error_type()))
                 .unwrap_or_else(|_| type_name_of::<E>());
-            record_error(rec, code, display(e));
+            record_error(target, code, || display(e));
         }
     }
 }
@@ -59,13 +68,13 @@ impl<T, E: ErrorType> ErrorViaErrorType for &&&Ret<'_, Result<T, E>> {
 /// Errors: `Result<_, E: Display>`.
 pub trait ErrorViaDisplay {
     /// Records the error of an `Err` value.
-    fn __llmtrace_error(&self, rec: &mut Record);
+    fn __llmtrace_error(&self, target: &mut Target<'_>);
 }
 
 impl<T, E: Display> ErrorViaDisplay for &&Ret<'_, Result<T, E>> {
-    fn __llmtrace_error(&self, rec: &mut Record) {
+    fn __llmtrace_error(&self, target: &mut Target<'_>) {
         if let Err(e) = self.0 {
-            record_error(rec, type_name_of::<E>(), display(e));
+            record_error(target, type_name_of::<E>(), || display(e));
         }
     }
 }
@@ -73,13 +82,13 @@ impl<T, E: Display> ErrorViaDisplay for &&Ret<'_, Result<T, E>> {
 /// Errors: `Result<_, E: Debug>`.
 pub trait ErrorViaDebug {
     /// Records the error of an `Err` value.
-    fn __llmtrace_error(&self, rec: &mut Record);
+    fn __llmtrace_error(&self, target: &mut Target<'_>);
 }
 
 impl<T, E: Debug> ErrorViaDebug for &Ret<'_, Result<T, E>> {
-    fn __llmtrace_error(&self, rec: &mut Record) {
+    fn __llmtrace_error(&self, target: &mut Target<'_>) {
         if let Err(e) = self.0 {
-            record_error(rec, type_name_of::<E>(), debug(e));
+            record_error(target, type_name_of::<E>(), || debug(e));
         }
     }
 }
@@ -87,12 +96,12 @@ impl<T, E: Debug> ErrorViaDebug for &Ret<'_, Result<T, E>> {
 /// Errors: anything else has none.
 pub trait ErrorNone {
     /// Records nothing.
-    fn __llmtrace_error(&self, rec: &mut Record);
+    fn __llmtrace_error(&self, target: &mut Target<'_>);
 }
 
 impl<T: ?Sized> ErrorNone for Ret<'_, T> {
     #[inline]
-    fn __llmtrace_error(&self, _rec: &mut Record) {}
+    fn __llmtrace_error(&self, _target: &mut Target<'_>) {}
 }
 
 /// Output, most specific: the `Ok` value of a `Result` whose `Ok` type is serializable.
@@ -147,13 +156,13 @@ impl<T: ?Sized> OutputNone for Ret<'_, T> {
 /// Returns whether output messages were recorded.
 pub trait ResponseOk {
     /// Records the response's usage and details.
-    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+    fn __llmtrace_response(&self, target: &mut Target<'_>, content: bool) -> bool;
 }
 
 impl<T: LlmResponse, E> ResponseOk for &&Ret<'_, Result<T, E>> {
-    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool {
+    fn __llmtrace_response(&self, target: &mut Target<'_>, content: bool) -> bool {
         match self.0 {
-            Ok(v) => usage::record_response(rec, v, content),
+            Ok(v) => usage::respond(target, v, content),
             Err(_) => false,
         }
     }
@@ -162,24 +171,24 @@ impl<T: LlmResponse, E> ResponseOk for &&Ret<'_, Result<T, E>> {
 /// Response: the value implements [`LlmResponse`] (an `Option` of one does too).
 pub trait ResponseValue {
     /// Records the response's usage and details.
-    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+    fn __llmtrace_response(&self, target: &mut Target<'_>, content: bool) -> bool;
 }
 
 impl<T: LlmResponse + ?Sized> ResponseValue for &Ret<'_, T> {
-    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool {
-        usage::record_response(rec, self.0, content)
+    fn __llmtrace_response(&self, target: &mut Target<'_>, content: bool) -> bool {
+        usage::respond(target, self.0, content)
     }
 }
 
 /// Response: anything else reports nothing (the span says usage is missing).
 pub trait ResponseNone {
     /// Records nothing.
-    fn __llmtrace_response(&self, rec: &mut Record, content: bool) -> bool;
+    fn __llmtrace_response(&self, target: &mut Target<'_>, content: bool) -> bool;
 }
 
 impl<T: ?Sized> ResponseNone for Ret<'_, T> {
     #[inline]
-    fn __llmtrace_response(&self, _rec: &mut Record, _content: bool) -> bool {
+    fn __llmtrace_response(&self, _target: &mut Target<'_>, _content: bool) -> bool {
         false
     }
 }

@@ -8,8 +8,8 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::handle::{TraceContext, WithTrace};
-use crate::record::Record;
-use crate::span::Span;
+use crate::record::{Record, Target};
+use crate::span::{Capture, Span, Tallying};
 
 pin_project! {
     /// The future an instrumented `async fn` awaits: it enters the function's span on every
@@ -46,10 +46,27 @@ where
     }
 }
 
+impl<F, T> Instrumented<F, Tallying<T>>
+where
+    F: Future,
+    T: FnOnce(Target<'_>, &F::Output),
+{
+    /// Wraps the body of an `async fn` whose sampled-out calls count in the metrics: `capture`
+    /// records into the span's record or into the call's tally.
+    #[inline]
+    pub fn tallying(span: Span, inner: F, capture: T) -> Self {
+        Instrumented {
+            inner,
+            span,
+            capture: Some(Tallying::new(capture)),
+        }
+    }
+}
+
 impl<F, C> Future for Instrumented<F, C>
 where
     F: Future,
-    C: FnOnce(&mut Record, &F::Output),
+    C: Capture<F::Output>,
 {
     type Output = F::Output;
 
@@ -64,7 +81,7 @@ where
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {
                 if let Some(capture) = this.capture.take() {
-                    this.span.finish_with(|rec| capture(rec, &output));
+                    this.span.finish_capture(capture, &output);
                 }
                 Poll::Ready(output)
             }

@@ -13,6 +13,8 @@
 //! span. Past the budget the record is dropped and counted, or, with [`set_block`], the thread
 //! waits for room a bounded time first.
 
+pub(crate) mod tally;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

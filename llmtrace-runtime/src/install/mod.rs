@@ -483,11 +483,16 @@ impl Builder {
 
     /// Records the GenAI client metrics (`gen_ai.client.token.usage`,
     /// `gen_ai.client.operation.duration` with `error.type`,
-    /// `gen_ai.client.operation.time_to_first_chunk` for streams, `gen_ai.execute_tool.duration`,
-    /// `gen_ai.invoke_agent.*`) and llmtrace's `llmtrace.client.cost` and
-    /// `llmtrace.client.unpriced_calls`, and exports them with `exporter` every `interval` and
-    /// on [`force_flush`](crate::force_flush). They are recorded on the export thread from the
-    /// spans it receives (native mode only), never on the application's.
+    /// `gen_ai.client.operation.time_to_first_chunk` and `.time_per_output_chunk` for streams,
+    /// `gen_ai.execute_tool.duration`, `gen_ai.invoke_agent.*`) and llmtrace's
+    /// `llmtrace.client.cost` and `llmtrace.client.unpriced_calls`, and exports them with
+    /// `exporter` every `interval` and on [`force_flush`](crate::force_flush).
+    ///
+    /// In native mode they are recorded on the export thread, never on the application's, and
+    /// every model and tool call counts, sampled or not: a call the head sampler drops keeps its
+    /// times, usage (read from the return value) and error type in a small tally, handed to the
+    /// export thread without a lock. In the `tracing` and OTel-provider modes they are recorded
+    /// with the other stages on the thread that ends each span, for the spans the host records.
     ///
     /// ```
     /// use llmtrace_runtime as llmtrace;
@@ -597,10 +602,7 @@ impl Builder {
             content_limit,
             redaction: self.redaction.take().unwrap_or_default(),
             #[cfg(feature = "metrics")]
-            metrics: match place {
-                Place::ExportWorker => self.metrics.take().map(|build| build(resource.clone())),
-                Place::EndingThread => None,
-            },
+            metrics: self.metrics.take().map(|build| build(resource.clone())),
             #[cfg(feature = "metrics")]
             latest_metrics: conventions.latest,
         };
@@ -679,6 +681,11 @@ impl Builder {
             self.metrics.is_some() && specs.iter().any(|s| matches!(s, ExporterSpec::Console)),
         );
         let (stages, mapper, common) = self.common(&env, Place::ExportWorker);
+        // With a metrics exporter, sampled-out calls are counted too.
+        #[cfg(feature = "metrics")]
+        let tally = stages.metrics.is_some();
+        #[cfg(not(feature = "metrics"))]
+        let tally = false;
         let sampler = self
             .sampler
             .take()
@@ -723,13 +730,18 @@ impl Builder {
             }
         }
         Ok(Installed {
-            sampler: HeadSampler::new(&sampler),
+            sampler: if tally {
+                HeadSampler::new(&sampler).counting_every_call()
+            } else {
+                HeadSampler::new(&sampler)
+            },
             interop: common.interop,
             content: common.content,
             content_limit: common.content_limit,
             output: Output::Native(Box::new(worker)),
             counters: common.counters,
             flush_timeout: self.flush_timeout,
+            tally,
         })
     }
 
@@ -781,6 +793,8 @@ impl Builder {
             output,
             counters: common.counters,
             flush_timeout: self.flush_timeout,
+            // The host samples: what it drops never reaches llmtrace.
+            tally: false,
         }
     }
 }

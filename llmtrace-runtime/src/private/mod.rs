@@ -13,9 +13,10 @@ pub use crate::capture::InputWriter;
 pub use crate::capture::ret;
 pub use crate::context::Instrumented;
 pub use crate::record::{
-    CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, HOSTED, Kind, Record, TracingCallsite, Value,
+    CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Field, HOSTED, Kind, Record, Target, TracingCallsite,
+    Value,
 };
-pub use crate::span::{Span, SpanScope, call_sync};
+pub use crate::span::{Span, SpanScope, call_sync, call_sync_tallying};
 pub use crate::stages::redact::{Redacted, Redactor};
 #[cfg(feature = "tracing")]
 pub use ::tracing;

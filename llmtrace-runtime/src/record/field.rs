@@ -91,6 +91,9 @@ pub enum Field {
     TimeToFirstChunk,
     /// Number of chunks a streamed response produced.
     ChunkCount,
+    /// Seconds per chunk after the first of a streamed response: from the first chunk with
+    /// content to the last, over the chunks after the first.
+    TimePerOutputChunk,
     /// `gen_ai.usage.input_tokens` (all input tokens, cached ones included).
     InputTokens,
     /// `gen_ai.usage.output_tokens` (all output tokens, reasoning included).
@@ -218,6 +221,7 @@ impl Field {
         Field::FinishReasons,
         Field::TimeToFirstChunk,
         Field::ChunkCount,
+        Field::TimePerOutputChunk,
         Field::InputTokens,
         Field::OutputTokens,
         Field::CacheReadTokens,
@@ -266,6 +270,7 @@ impl Field {
             | Field::FrequencyPenalty
             | Field::PresencePenalty
             | Field::TimeToFirstChunk
+            | Field::TimePerOutputChunk
             | Field::CostInput
             | Field::CostOutput
             | Field::CostCacheRead

@@ -13,6 +13,7 @@ pub(crate) mod ids;
 #[allow(clippy::module_inception)]
 mod record;
 mod scope;
+mod tally;
 mod tokens;
 mod value;
 
@@ -27,6 +28,8 @@ pub(crate) use record::{
     FLAG_SYNC_SCOPE, FLAG_TRUNCATED, Link, Status,
 };
 pub(crate) use scope::{AgentRef, CaptureSink, Scope};
+pub(crate) use tally::Tally;
+pub use tally::Target;
 pub(crate) use tokens::Tokens;
 pub(crate) use value::CAPTURE_FAILED;
 pub use value::Value;

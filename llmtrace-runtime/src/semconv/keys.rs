@@ -190,6 +190,8 @@ pub mod llmtrace {
         COST_UNPRICED = "llmtrace.cost.unpriced";
         /// Chunks a streamed response produced.
         STREAM_CHUNKS = "llmtrace.stream.chunks";
+        /// Seconds per chunk after the first of a streamed response.
+        STREAM_TIME_PER_OUTPUT_CHUNK = "llmtrace.stream.time_per_output_chunk";
         /// Roll-up on the root span.
         TRACE_INPUT_TOKENS = "llmtrace.trace.input_tokens";
         /// Roll-up on the root span.
@@ -271,6 +273,8 @@ pub mod metric {
         CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration";
         /// Histogram `s`: from the request to the first chunk of a streamed response.
         CLIENT_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk";
+        /// Histogram `s`: per chunk after the first of a streamed response.
+        CLIENT_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk";
         /// Histogram `s`: the duration of a tool call.
         EXECUTE_TOOL_DURATION = "gen_ai.execute_tool.duration";
         /// Histogram `s`: the duration of an agent's invocation.

@@ -301,6 +301,7 @@ pub const KEYS: &[Key] = &[
     key(gen_ai::RESPONSE_MODEL, MODEL_CALLS, GenAi, Response, copy(Field::ResponseModel)),
     key(gen_ai::RESPONSE_ID, LLM, GenAi, Response, copy(Field::ResponseId)),
     key(lt::STREAM_CHUNKS, LLM, Llmtrace, Response, copy(Field::ChunkCount)),
+    key(lt::STREAM_TIME_PER_OUTPUT_CHUNK, LLM, Llmtrace, Response, copy(Field::TimePerOutputChunk)),
     key(gen_ai::RESPONSE_FINISH_REASONS, LLM, GenAi, Response, copy(Field::FinishReasons)),
     // The first finish reason.
     key(oi::LLM_FINISH_REASON, LLM, OpenInferenceFull, Response, Derived),

@@ -20,7 +20,7 @@ use super::exporter::{DynSpanExporter, ExporterFactory, Rejections};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
 use crate::mapper::Mapper;
-use crate::record::{Record, clock};
+use crate::record::{Record, Tally, clock};
 use crate::stages::{Drain, Stages};
 use crate::state::{Counters, Error, ExportError, Operation, Sink};
 
@@ -266,6 +266,11 @@ struct Worker {
     max_queue: usize,
     export_timeout: Duration,
     pending: Vec<Record>,
+    /// Sampled-out calls read from their rings, and the records made from them to be priced
+    /// and counted in the metrics (kept from one tick to the next: no allocation in steady
+    /// state).
+    tallies: Vec<Tally>,
+    counted: Vec<Record>,
     scratch: Vec<opentelemetry::KeyValue>,
     /// The last export error since the current flush began, to report it to the flusher.
     flush_error: Option<Error>,
@@ -342,6 +347,8 @@ fn run(
         max_queue: config.max_queue.max(1),
         export_timeout: config.export_timeout,
         pending: Vec::new(),
+        tallies: Vec::new(),
+        counted: Vec::new(),
         scratch: Vec::with_capacity(64),
         flush_error: None,
         stop: control.stop.clone(),
@@ -449,8 +456,26 @@ impl Worker {
         left
     }
 
+    /// Prices the sampled-out calls waiting in their rings and counts them in the metrics
+    /// (before the stages run, so that a flush exports their metrics too).
+    fn count_sampled_out(&mut self) {
+        // Only a pipeline that tallies has tallies to read (read from the installed settings,
+        // which outlive `disable`: the last flush still reads them).
+        if !crate::state::get().is_some_and(|p| p.tally) {
+            return;
+        }
+        if handoff::tally::drain(&mut self.tallies) == 0 {
+            return;
+        }
+        self.counted
+            .extend(self.tallies.drain(..).map(Tally::into_record));
+        self.stages.count(&mut self.counted);
+        self.counted.clear();
+    }
+
     /// Runs pending records through the stages and exports them, in batches.
     fn process(&mut self, flush: bool) {
+        self.count_sampled_out();
         let drain = Drain {
             started: self.drained_at,
         };

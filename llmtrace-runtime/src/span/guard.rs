@@ -6,13 +6,14 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
+use super::{Capture, Tallying};
 use crate::capture;
 use crate::context::{self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
     AgentRef, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PANIC, FLAG_PARENT_EXTERNAL,
-    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Field, Record, Status, Value, clock,
+    FLAG_PARENT_REMOTE, FLAG_SYNC_SCOPE, Field, Record, Status, Tally, Target, Value, clock,
 };
 use crate::state::{
     self, HOST, HeadSampler, Installed, OTEL_CONTEXT, Output, ParentIds, SpanState as State,
@@ -123,6 +124,9 @@ impl Span {
         };
         let span_id = new_span_id();
         if !sampled {
+            if state::tallies() && Tally::counts(callsite) {
+                return Span::tallied(callsite, trace_id, span_id, flags & FLAG_OTEL_CONTEXT != 0);
+            }
             return Span::with(State::Unsampled {
                 trace_id,
                 span_id,
@@ -145,6 +149,17 @@ impl Span {
         }
         record.flags |= flags;
         Span::with(State::Live(record))
+    }
+
+    /// A sampled-out call counted in the metrics: no record, its tally only.
+    #[inline(never)]
+    fn tallied(callsite: &'static Callsite, trace_id: u128, span_id: u64, otel: bool) -> Span {
+        Span::with(State::Tallied {
+            trace_id,
+            span_id,
+            otel,
+            tally: Tally::new(callsite, clock::now()),
+        })
     }
 
     /// A span that records nothing (a stream not yet attached to a call, say).
@@ -183,6 +198,9 @@ impl Span {
             State::Live(rec) => Some((rec.trace_id, rec.span_id, true)),
             State::Unsampled {
                 trace_id, span_id, ..
+            }
+            | State::Tallied {
+                trace_id, span_id, ..
             } => Some((*trace_id, *span_id, false)),
             State::Off | State::Ended => None,
         }
@@ -205,6 +223,12 @@ impl Span {
                 trace_id,
                 span_id,
                 otel,
+            }
+            | State::Tallied {
+                trace_id,
+                span_id,
+                otel,
+                ..
             } => {
                 let mut flags = VALID;
                 if *otel {
@@ -285,10 +309,65 @@ impl Span {
         self.end();
     }
 
+    /// Records the return value with `capture` (into the record, or a sampled-out call's
+    /// tally), then ends the span.
+    #[inline]
+    pub fn finish_capture<R: ?Sized>(&mut self, capture: impl Capture<R>, ret: &R) {
+        match &mut *self.state {
+            State::Live(rec) => capture.record(rec, ret),
+            State::Tallied { tally, .. } => tally_ret(tally, capture, ret),
+            _ => {}
+        }
+        self.end();
+    }
+
+    /// [`finish_capture`](Self::finish_capture) with a closure that records into either
+    /// target.
+    #[inline]
+    pub fn finish_tallying<R: ?Sized>(&mut self, capture: impl FnOnce(Target<'_>, &R), ret: &R) {
+        self.finish_capture(Tallying::new(capture), ret);
+    }
+
+    /// Leaves a sampled-out call out of the metrics: for the spans of another crate's GenAI
+    /// `tracing` spans, whose provider, model and usage arrive as fields only a record takes
+    /// (counted, they would be calls of no model).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn untallied(&mut self) {
+        if let State::Tallied {
+            trace_id,
+            span_id,
+            otel,
+            ..
+        } = *self.state
+        {
+            let tallied = std::mem::replace(
+                &mut *self.state,
+                State::Unsampled {
+                    trace_id,
+                    span_id,
+                    otel,
+                },
+            );
+            drop(tallied);
+        }
+    }
+
+    /// Where the call's outcome goes: the record, or a sampled-out call's tally.
+    #[inline]
+    pub(crate) fn target(&mut self) -> Option<Target<'_>> {
+        match &mut *self.state {
+            State::Live(rec) => Some(Target::Record(rec)),
+            State::Tallied { tally, .. } => Some(Target::Tally(tally)),
+            _ => None,
+        }
+    }
+
     /// Ends the span as failed by a panic with this payload.
     pub(crate) fn finish_panicked(&mut self, payload: &(dyn Any + Send)) {
-        if let State::Live(rec) = &mut *self.state {
-            mark_panicked(rec, panic_message(payload));
+        match &mut *self.state {
+            State::Live(rec) => mark_panicked(rec, panic_message(payload)),
+            State::Tallied { tally, .. } => tally.fail(Value::Str("panic")),
+            _ => {}
         }
         self.end();
     }
@@ -297,6 +376,13 @@ impl Span {
     #[inline]
     pub fn end(&mut self) {
         let State::Live(rec) = &mut *self.state else {
+            if let State::Tallied { tally, .. } = &mut *self.state {
+                tally.end = clock::now();
+                let tally: *mut Tally = tally;
+                // SAFETY: as for the record below: read once, and `state` (`ManuallyDrop`) is
+                // overwritten without dropping it.
+                handoff::tally::push(unsafe { std::ptr::read(tally) });
+            }
             self.state = ManuallyDrop::new(State::Ended);
             return;
         };
@@ -314,7 +400,7 @@ impl Span {
 impl Drop for Span {
     #[inline]
     fn drop(&mut self) {
-        if let State::Live(_) = *self.state {
+        if let State::Live(_) | State::Tallied { .. } = *self.state {
             self.end_unfinished();
         }
     }
@@ -324,12 +410,18 @@ impl Span {
     /// A live span dropped before it was finished: cancelled, or failed by a panic.
     #[cold]
     fn end_unfinished(&mut self) {
-        if let State::Live(rec) = &mut *self.state {
-            if std::thread::panicking() {
-                mark_panicked(rec, None);
-            } else if rec.flags & FLAG_SYNC_SCOPE == 0 {
-                rec.status = Status::Cancelled;
+        match &mut *self.state {
+            State::Live(rec) => {
+                if std::thread::panicking() {
+                    mark_panicked(rec, None);
+                } else if rec.flags & FLAG_SYNC_SCOPE == 0 {
+                    rec.status = Status::Cancelled;
+                }
             }
+            State::Tallied { tally, .. } if std::thread::panicking() => {
+                tally.fail(Value::Str("panic"));
+            }
+            _ => {}
         }
         self.end();
     }
@@ -364,6 +456,14 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
     if let Some(host) = installed.and_then(|p| p.output.host()) {
         host.finish(rec);
     }
+}
+
+/// A sampled-out call's return value into its tally: out of line, so that the recording path,
+/// into which the capture closure is inlined, stays as small as without tallies.
+#[cold]
+#[inline(never)]
+fn tally_ret<R: ?Sized>(tally: &mut Tally, capture: impl Capture<R>, ret: &R) {
+    capture.tally(tally, ret);
 }
 
 /// Keeps a span installed as the current context; see [`Span::enter_scope`].
@@ -409,17 +509,27 @@ pub fn call_sync<R>(
     call_sync_enabled(span, body, capture)
 }
 
-fn call_sync_enabled<R>(
+/// [`call_sync`] for a function whose sampled-out calls count in the metrics: `capture`
+/// records into the span's record or into the call's tally.
+#[inline]
+pub fn call_sync_tallying<R>(
     span: &mut Span,
     body: impl FnOnce() -> R,
-    capture: impl FnOnce(&mut Record, &R),
+    capture: impl FnOnce(Target<'_>, &R),
 ) -> R {
+    if let State::Off = *span.state {
+        return body();
+    }
+    call_sync_enabled(span, body, Tallying::new(capture))
+}
+
+fn call_sync_enabled<R>(span: &mut Span, body: impl FnOnce() -> R, capture: impl Capture<R>) -> R {
     let entered = span.enter();
     let result = catch_unwind(AssertUnwindSafe(body));
     drop(entered);
     match result {
         Ok(ret) => {
-            span.finish_with(|rec| capture(rec, &ret));
+            span.finish_capture(capture, &ret);
             ret
         }
         Err(payload) => {

@@ -1,6 +1,8 @@
 //! The span guard: what the expansions open around an instrumented call, and what hands the
 //! finished record off.
 
+mod capture;
 mod guard;
 
-pub use guard::{Span, SpanScope, call_sync};
+pub(crate) use capture::{Capture, Tallying};
+pub use guard::{Span, SpanScope, call_sync, call_sync_tallying};

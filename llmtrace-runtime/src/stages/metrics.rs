@@ -1,6 +1,7 @@
 //! The GenAI client metrics, recorded on the export worker from the records it drains: never on
 //! the application's thread, and with no lock there. Each record passes this stage once, before
-//! tail sampling, so a trace the tail sampler drops still counts.
+//! tail sampling, so a trace the tail sampler drops still counts; a call the head sampler drops
+//! reaches it as a record made on the export worker from the call's tally ([`Stage::count`]).
 //!
 //! Names, units, bucket boundaries and attributes follow the GenAI conventions (semantic
 //! conventions v1.41 for the client metrics; the GenAI repository for the tool and agent
@@ -43,11 +44,15 @@ const CALL_COUNT_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.
 /// The instruments, made once from the meter provider.
 pub(crate) struct MetricsStage {
     provider: SdkMeterProvider,
+    /// Whether a flush of the stage exports the metrics (on the export worker); where the
+    /// stages run on the thread that ends each span, the host's flush does.
+    exports_on_flush: bool,
     /// The metrics export a flush started, until [`Stage::settle`] waits for it.
     exporting: Option<std::sync::mpsc::Receiver<()>>,
     token_usage: Histogram<u64>,
     duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
+    time_per_output_chunk: Histogram<f64>,
     tool_duration: Histogram<f64>,
     agent_duration: Histogram<f64>,
     agent_inference_calls: Histogram<u64>,
@@ -93,14 +98,16 @@ fn counts(
 }
 
 impl MetricsStage {
-    /// The instruments on `provider`; with `latest`, the latest experimental set too.
-    pub(crate) fn new(provider: SdkMeterProvider, latest: bool) -> Self {
+    /// The instruments on `provider`; with `latest`, the latest experimental set too. With
+    /// `exports_on_flush`, a flush of the stage exports the metrics.
+    pub(crate) fn new(provider: SdkMeterProvider, latest: bool, exports_on_flush: bool) -> Self {
         let meter = provider.meter_with_scope(
             opentelemetry::InstrumentationScope::builder("llmtrace")
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
         MetricsStage {
+            exports_on_flush,
             exporting: None,
             token_usage: counts(
                 &meter,
@@ -112,6 +119,11 @@ impl MetricsStage {
             time_to_first_chunk: seconds(
                 &meter,
                 metric::CLIENT_TIME_TO_FIRST_CHUNK,
+                &DURATION_BUCKETS,
+            ),
+            time_per_output_chunk: seconds(
+                &meter,
+                metric::CLIENT_TIME_PER_OUTPUT_CHUNK,
                 &DURATION_BUCKETS,
             ),
             tool_duration: seconds(&meter, metric::EXECUTE_TOOL_DURATION, &DURATION_BUCKETS),
@@ -203,6 +215,9 @@ impl MetricsStage {
         }
         if let Some(ttfc) = rec.get(Field::TimeToFirstChunk).and_then(float) {
             self.time_to_first_chunk.record(ttfc, &attrs);
+        }
+        if let Some(tpoc) = rec.get(Field::TimePerOutputChunk).and_then(float) {
+            self.time_per_output_chunk.record(tpoc, &attrs);
         }
         push_error(&mut attrs, rec);
         self.duration.record(duration(rec), &attrs);
@@ -392,12 +407,19 @@ impl Stage for MetricsStage {
         }
     }
 
+    /// Sampled-out calls count like recorded ones.
+    fn count(&mut self, records: &mut [Record]) {
+        for rec in records.iter() {
+            self.record(rec);
+        }
+    }
+
     /// Nothing is held; the metrics recorded so far are exported, so that a flush of llmtrace
     /// delivers them too. The export runs on a thread of its own, started here and waited for
     /// in [`Stage::settle`] once the flush's spans are exported, at most [`FLUSH_WAIT`]: a
     /// stalled metrics collector must not hold back the spans.
     fn flush(&mut self, _: &mut Vec<Record>, _: &Counters) {
-        if self.exporting.is_some() {
+        if !self.exports_on_flush || self.exporting.is_some() {
             // The previous export has not been waited for: it still runs.
             return;
         }

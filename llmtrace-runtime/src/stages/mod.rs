@@ -67,6 +67,11 @@ pub(crate) struct Stages {
     /// Redaction and the content limit, last: only what is exported pays for them. It keeps no
     /// state, so the modes that run the stages on many threads run it outside their lock.
     pub(crate) content: ContentStage,
+    /// Where the metrics stage records, in the modes whose stages run where spans end: flushed
+    /// with the host (the stage itself is flushed after every record there, so it does not
+    /// export on flush).
+    #[cfg(feature = "metrics")]
+    pub(crate) meter_provider: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Stages {
@@ -86,10 +91,16 @@ impl Stages {
         // After the cost (the cost counter adds the spans' costs) and the agent totals (the
         // agent metrics count its calls), before tail sampling (a dropped trace still counts).
         #[cfg(feature = "metrics")]
-        if let (Some(provider), Place::ExportWorker) = (config.metrics, place) {
+        let meter_provider = match (&config.metrics, place) {
+            (Some(provider), Place::EndingThread) => Some(provider.clone()),
+            _ => None,
+        };
+        #[cfg(feature = "metrics")]
+        if let Some(provider) = config.metrics {
             held.push(Box::new(metrics::MetricsStage::new(
                 provider,
                 config.latest_metrics,
+                place == Place::ExportWorker,
             )));
         }
         if let Some(tail) = config.tail {
@@ -102,6 +113,8 @@ impl Stages {
         Stages {
             held: Held(held),
             content: ContentStage::new(config.content_limit, config.redaction),
+            #[cfg(feature = "metrics")]
+            meter_provider,
         }
     }
 
@@ -119,6 +132,13 @@ impl Stages {
         let by = std::time::Instant::now() + wait;
         for stage in &mut self.held.0 {
             stage.settle(by.saturating_duration_since(std::time::Instant::now()));
+        }
+    }
+
+    /// Prices sampled-out calls and counts them in the metrics (see [`Stage::count`]).
+    pub(crate) fn count(&mut self, records: &mut [Record]) {
+        for stage in &mut self.held.0 {
+            stage.count(records);
         }
     }
 

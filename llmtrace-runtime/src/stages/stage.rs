@@ -13,6 +13,10 @@ pub(crate) trait Stage: Send + std::fmt::Debug {
     /// moving every record from one list to the next per stage showed in the export thread's
     /// profile.) `drain` says when the records were collected.
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, counters: &Counters);
+    /// Sampled-out calls on their way to the metrics only (records made from their tallies on
+    /// the export worker): a stage that prices or counts calls sees them here; the others never
+    /// do, and nothing is exported.
+    fn count(&mut self, _records: &mut [Record]) {}
     /// Appends everything still held to `records` (flush and shutdown).
     fn flush(&mut self, records: &mut Vec<Record>, counters: &Counters);
     /// Once the flush's spans are exported: waits, at most `wait`, for what the flush started

@@ -70,6 +70,11 @@ pub struct Stats {
     /// Evaluation results of ended spans dropped: too many waiting for export, no log exporter
     /// (the default exporters have one: the JSONL logs file), or the export failed.
     pub evaluations_dropped: u64,
+    /// Sampled-out calls left out of the metrics: their thread's buffer of sampled-out calls
+    /// was full (the export worker fell behind), or the thread was exiting. (With a metrics
+    /// exporter, sampled-out calls still count in the metrics; they are no spans, so not in
+    /// `dropped`.)
+    pub metrics_dropped: u64,
 }
 
 /// Internal counters, shared by the worker and [`stats`].
@@ -148,6 +153,7 @@ impl Counters {
             warnings: warn::WARNINGS.load(Ordering::Relaxed),
             evaluations_logged: super::evaluations::LOGGED.load(Ordering::Relaxed),
             evaluations_dropped: super::evaluations::DROPPED.load(Ordering::Relaxed),
+            metrics_dropped: handoff::tally::dropped(),
         };
         s.dropped = s.dropped_buffer_full
             + s.dropped_queue_full

@@ -29,6 +29,9 @@ pub(crate) use sink::{Host, ParentIds, Sink, SpanState};
 /// Set once a pipeline is installed, cleared at shutdown. The only thing the hot path reads when
 /// llmtrace is not installed.
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Set when sampled-out calls still count in the metrics (native mode with a metrics exporter).
+/// Read only once a call is known to be sampled out.
+static TALLY: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
 /// `Installed::interop` bit: entering a span attaches its ids as the current OpenTelemetry
@@ -53,6 +56,8 @@ pub(crate) struct Installed {
     pub(crate) output: Output,
     pub(crate) counters: Arc<Counters>,
     pub(crate) flush_timeout: Duration,
+    /// Sampled-out calls still count in the metrics: the export worker reads their tallies.
+    pub(crate) tally: bool,
 }
 
 /// Where finished records go: the export mode.
@@ -90,6 +95,12 @@ pub(crate) fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// Whether sampled-out calls still count in the metrics.
+#[inline]
+pub(crate) fn tallies() -> bool {
+    TALLY.load(Ordering::Relaxed)
+}
+
 #[inline]
 pub(crate) fn get() -> Option<&'static Installed> {
     INSTALLED.get()
@@ -118,6 +129,7 @@ pub(crate) fn install(installed: Installed) -> Result<&'static Installed, Instal
     match installed {
         Some(rejected) => Err(rejected),
         None => {
+            TALLY.store(stored.tally, Ordering::Relaxed);
             ENABLED.store(true, Ordering::Release);
             Ok(stored)
         }
@@ -127,6 +139,7 @@ pub(crate) fn install(installed: Installed) -> Result<&'static Installed, Instal
 /// Stops recording new spans.
 pub(crate) fn disable() {
     ENABLED.store(false, Ordering::Release);
+    TALLY.store(false, Ordering::Relaxed);
 }
 
 /// Exports everything recorded so far and flushes the exporters, waiting at most `timeout`.

@@ -69,6 +69,17 @@ impl HeadSampler {
         }
     }
 
+    /// The same decisions, for a pipeline that counts every call in the metrics: a sampler
+    /// that samples no root still decides per trace, so that a sampled-out call reaches the
+    /// branch that tallies it (see `Span::start_sampled`). Without metrics the shortcut of
+    /// [`never_samples_roots`](Self::never_samples_roots) stays.
+    pub(crate) fn counting_every_call(mut self) -> Self {
+        if let RootRule::Off = self.root {
+            self.root = RootRule::Below(0);
+        }
+        self
+    }
+
     /// Roots are never sampled: starting one needs no ids at all.
     #[inline]
     pub(crate) fn never_samples_roots(&self) -> bool {
@@ -116,6 +127,30 @@ mod tests {
             kept += usize::from(otel);
         }
         assert!((350..650).contains(&kept), "kept {kept} of 2000");
+    }
+
+    #[test]
+    fn counting_every_call_decides_per_trace_and_samples_the_same() {
+        let off = HeadSampler::new(&Sampler::AlwaysOff);
+        assert!(off.never_samples_roots());
+        let counting = off.counting_every_call();
+        assert!(!counting.never_samples_roots());
+        for id in [
+            0u128,
+            1,
+            u128::MAX,
+            0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+        ] {
+            assert!(!counting.sample_root(id));
+            assert!(!counting.sample_child(false, id));
+        }
+        // Samplers that decide per trace already are unchanged.
+        let ratio = HeadSampler::new(&Sampler::TraceIdRatio(0.5));
+        let id = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
+        assert_eq!(
+            ratio.counting_every_call().sample_root(id),
+            ratio.sample_root(id)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Error;
-use crate::record::{Callsite, Record, Scope};
+use crate::record::{Callsite, Record, Scope, Tally};
 
 /// What consumes finished records: flushed and shut down through [`force_flush`] and
 /// [`shutdown`].
@@ -62,6 +62,14 @@ pub(crate) enum SpanState {
         trace_id: u128,
         span_id: u64,
         otel: bool,
+    },
+    /// Sampled out, with metrics on: the ids as for `Unsampled`, and what the metrics need of
+    /// the call.
+    Tallied {
+        trace_id: u128,
+        span_id: u64,
+        otel: bool,
+        tally: Tally,
     },
     /// Recording.
     Live(Record),

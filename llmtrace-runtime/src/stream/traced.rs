@@ -34,8 +34,8 @@ pin_project! {
             // Dropped before its end: record what was seen; the span then ends as cancelled
             // (or failed, while unwinding) when it drops.
             if !*this.done {
-                if let Some(rec) = this.span.recording() {
-                    this.acc.write(rec);
+                if let Some(target) = this.span.target() {
+                    this.acc.write_to(target);
                 }
             }
         }
@@ -113,10 +113,10 @@ where
         drop(entered);
         match polled {
             Ok(Poll::Ready(Some(item))) => {
-                if let Some(rec) = this.span.recording() {
+                if let Some(target) = this.span.target() {
                     item.__observe(&mut Observer {
                         acc: this.acc,
-                        rec,
+                        target,
                         capture_text: *this.capture_text,
                     });
                 }
@@ -124,15 +124,17 @@ where
             }
             Ok(Poll::Ready(None)) => {
                 *this.done = true;
-                let acc = this.acc;
-                this.span.finish_with(|rec| acc.write(rec));
+                if let Some(target) = this.span.target() {
+                    this.acc.write_to(target);
+                }
+                this.span.end();
                 Poll::Ready(None)
             }
             Ok(Poll::Pending) => Poll::Pending,
             Err(panic) => {
                 *this.done = true;
-                if let Some(rec) = this.span.recording() {
-                    this.acc.write(rec);
+                if let Some(target) = this.span.target() {
+                    this.acc.write_to(target);
                 }
                 this.span.finish_panicked(&*panic);
                 resume_unwind(panic)

@@ -211,6 +211,7 @@ where
             _ => &WORKFLOW,
         };
         let mut span = Span::start_sampled(callsite, parent, &p.sampler, 0);
+        span.untallied();
         let Some((trace_id, span_id, sampled)) = span.ids() else {
             return;
         };

@@ -4,9 +4,11 @@ pub(crate) mod intern;
 mod response;
 
 pub use response::LlmResponse;
+#[cfg(all(test, feature = "async-openai"))]
 pub(crate) use response::record_response;
+pub(crate) use response::respond;
 
-use crate::record::Record;
+use crate::record::{Field, Record, Tally};
 
 /// Token counts of one model call.
 ///
@@ -85,6 +87,22 @@ impl Usage {
     pub const fn with_reasoning(mut self, tokens: u64) -> Self {
         self.reasoning_tokens = Some(tokens);
         self
+    }
+
+    /// Counts these tokens in a sampled-out call's tally.
+    pub(crate) fn tally(&self, tally: &mut Tally) {
+        let counts = [
+            (Field::InputTokens, self.input_tokens),
+            (Field::OutputTokens, self.output_tokens),
+            (Field::CacheReadTokens, self.cache_read_tokens),
+            (Field::CacheWriteTokens, self.cache_write_tokens),
+            (Field::ReasoningTokens, self.reasoning_tokens),
+        ];
+        for (field, count) in counts {
+            if let Some(n) = count {
+                tally.set_token(field, n);
+            }
+        }
     }
 
     pub(crate) fn record(&self, rec: &mut Record) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Usage;
 use crate::message::{self, Message};
-use crate::record::{Field, Record, Value};
+use crate::record::{Field, Record, Tally, Target, Value};
 
 /// The response of a model call, as an `#[llm_call]` records it.
 ///
@@ -81,8 +81,8 @@ pub trait LlmResponse {
     /// else is reported at the closure with this trait's message, and nowhere else.
     #[doc(hidden)]
     #[inline]
-    fn __llmtrace_record(&self, rec: &mut Record, content: bool) -> bool {
-        record_response(rec, self, content)
+    fn __llmtrace_record(&self, target: &mut Target<'_>, content: bool) -> bool {
+        respond(target, self, content)
     }
 }
 
@@ -144,6 +144,36 @@ macro_rules! forward {
 }
 
 forward!(&T, Box<T>, Arc<T>);
+
+/// Records what `response` reports into the span's record ([`record_response`]), or what the
+/// metrics need of it into a sampled-out call's tally.
+#[inline]
+pub(crate) fn respond<R: LlmResponse + ?Sized>(
+    target: &mut Target<'_>,
+    response: &R,
+    content: bool,
+) -> bool {
+    match target {
+        Target::Record(rec) => record_response(rec, response, content),
+        Target::Tally(tally) => {
+            tally_response(tally, response);
+            false
+        }
+    }
+}
+
+/// Reads the usage and the answering model of a sampled-out call. User code, contained like
+/// [`record_response`]'s.
+fn tally_response<R: LlmResponse + ?Sized>(tally: &mut Tally, response: &R) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(usage) = response.usage() {
+            usage.tally(tally);
+        }
+        if let Some(model) = response.response_model() {
+            tally.response_model = Some(super::intern::name_value(model));
+        }
+    }));
+}
 
 /// Records what `response` reports. Returns whether output messages were recorded (then the
 /// raw return value need not be captured as output too).

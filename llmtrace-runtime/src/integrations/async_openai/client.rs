@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::__private::stream::InstrumentedStream;
 use crate::capture::ret::{ErrorViaErrorType as _, Ret};
 use crate::context::Instrumented;
-use crate::record::{CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Value};
+use crate::record::{CAPTURE_OUTPUT, Callsite, Field, Kind, Record, Target, Value};
 use crate::span::Span;
 use crate::stream::StreamReturn;
 use crate::usage::{self, LlmResponse};
@@ -278,14 +278,15 @@ fn traced_call<T: LlmResponse, F>(
 where
     F: Future<Output = Result<T, OpenAIError>>,
 {
-    Instrumented::new(
+    // Into the span's record, or, for a call sampled out with metrics on, its tally.
+    Instrumented::tallying(
         span,
         call,
-        |rec: &mut Record, out: &Result<T, OpenAIError>| match out {
+        |mut target: Target<'_>, out: &Result<T, OpenAIError>| match out {
             Ok(response) => {
-                usage::record_response(rec, response, crate::state::content().captures());
+                usage::respond(&mut target, response, crate::state::content().captures());
             }
-            Err(_) => (&&&Ret(out)).__llmtrace_error(rec),
+            Err(_) => (&&&Ret(out)).__llmtrace_error(&mut target),
         },
     )
 }
@@ -303,7 +304,7 @@ where
         Ok(stream) => Ok(stream.attach_span(span)),
         Err(e) => {
             let out: Result<(), OpenAIError> = Err(e);
-            span.finish_with(|rec| (&&&Ret(&out)).__llmtrace_error(rec));
+            span.finish_with(|rec| (&&&Ret(&out)).__llmtrace_error(&mut Target::Record(rec)));
             out.map(|()| unreachable!("an error"))
         }
     })

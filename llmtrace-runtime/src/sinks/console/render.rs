@@ -248,6 +248,11 @@ fn span_row(span: &Summary, prefix: String, label: &str) -> Row {
         }),
         None => {}
     }
+    if span.evaluator {
+        notes.push("⚖ judges, not in the trace's totals".to_owned());
+    } else if span.evaluation {
+        notes.push("⚖ judge".to_owned());
+    }
     if let Some(n) = span.attempt {
         notes.push(format!("↻ attempt {n}"));
     }
@@ -600,6 +605,35 @@ mod tests {
                 .unwrap()
                 .ends_with("$0.0100  one  two  trace 4bf92f3577b34da6"),
             "{noted}"
+        );
+    }
+
+    #[test]
+    fn an_evaluator_shows_its_judges_usage_left_out_of_the_totals() {
+        // No roll-up on the root: the totals are summed from the tree, without the judge.
+        let spans = [
+            span(TRACE, 1, 0, "invoke_workflow answer", 0, 1000).workflow("answer"),
+            span(TRACE, 2, 1, "chat gpt-4o", 0, 600)
+                .usage(1200, 300)
+                .cost(0.01),
+            span(TRACE, 3, 1, "evaluate relevance", 600, 1000)
+                .attr(lt::EVALUATOR_INPUT_TOKENS, 40)
+                .attr(lt::EVALUATOR_OUTPUT_TOKENS, 2)
+                .attr(lt::EVALUATOR_COST_USD, 0.001),
+            span(TRACE, 4, 3, "chat gpt-4o-mini", 600, 1000)
+                .usage(40, 2)
+                .cost(0.001)
+                .attr(lt::EVALUATION, true),
+        ];
+        let trees = build(&spans);
+        assert_eq!(trees[0].totals().input_tokens, Some(1200));
+        assert_eq!(trees[0].totals().cost_usd, Some(0.01));
+        assert_eq!(
+            trees[0].to_string(),
+            "answer                  1.00s  1,200 in / 300 out tokens   $0.0100  trace 4bf92f3577b34da6\n\
+             ├─ chat gpt-4o          600ms  1,200 in / 300 out tokens   $0.0100  ◀ slowest\n\
+             └─ evaluate relevance   400ms     40 in /   2 out tokens  $0.00100  ⚖ judges, not in the trace's totals\n\
+             \u{20}  └─ chat gpt-4o-mini  400ms     40 in /   2 out tokens  $0.00100  ⚖ judge\n"
         );
     }
 }

@@ -114,6 +114,12 @@ pub(super) struct Summary {
     pub(super) aggregate: bool,
     /// An agent's own model calls, tool calls and steps.
     pub(super) agent_counts: Option<AgentCounts>,
+    /// An `#[evaluator]`: its usage and cost are its judges' (`llmtrace.evaluator.*`), which the
+    /// trace's totals leave out.
+    pub(super) evaluator: bool,
+    /// A span inside an evaluator (an LLM judge): counted for its evaluator, not in the
+    /// trace's totals (`llmtrace.evaluation`).
+    pub(super) evaluation: bool,
     /// A guardrail's verdict, with its reason.
     pub(super) guardrail: Option<(bool, Option<String>)>,
     /// A reranker's documents: how many it was given, how many it kept.
@@ -156,7 +162,10 @@ impl Summary {
             )),
             _ => None,
         };
-        let aggregate = attrs.int(lt::AGENT_INFERENCE_CALLS).is_some();
+        let evaluator = attrs.int(lt::EVALUATOR_INPUT_TOKENS).is_some()
+            || attrs.int(lt::EVALUATOR_OUTPUT_TOKENS).is_some()
+            || attrs.float(lt::EVALUATOR_COST_USD).is_some();
+        let aggregate = attrs.int(lt::AGENT_INFERENCE_CALLS).is_some() || evaluator;
         Summary {
             span_id: span.span_context.span_id(),
             parent_id: span.parent_span_id,
@@ -165,11 +174,16 @@ impl Summary {
             start: span.start_time,
             end: span.end_time,
             usage: UsageCost {
-                input_tokens: attrs.int(gen_ai::USAGE_INPUT_TOKENS),
-                output_tokens: attrs.int(gen_ai::USAGE_OUTPUT_TOKENS),
+                input_tokens: attrs
+                    .int(gen_ai::USAGE_INPUT_TOKENS)
+                    .or_else(|| attrs.int(lt::EVALUATOR_INPUT_TOKENS)),
+                output_tokens: attrs
+                    .int(gen_ai::USAGE_OUTPUT_TOKENS)
+                    .or_else(|| attrs.int(lt::EVALUATOR_OUTPUT_TOKENS)),
                 cost_usd: attrs
                     .float(oi::LLM_COST_TOTAL)
-                    .or_else(|| attrs.float(lt::AGENT_COST_USD)),
+                    .or_else(|| attrs.float(lt::AGENT_COST_USD))
+                    .or_else(|| attrs.float(lt::EVALUATOR_COST_USD)),
             },
             rollup: UsageCost {
                 input_tokens: attrs.int(lt::TRACE_INPUT_TOKENS),
@@ -191,7 +205,9 @@ impl Summary {
             foreign_parent: span.parent_span_id != SpanId::INVALID
                 && (span.parent_span_is_remote || attrs.bool(lt::PARENT_EXTERNAL) == Some(true)),
             aggregate,
-            agent_counts: aggregate.then(|| AgentCounts {
+            evaluator,
+            evaluation: attrs.bool(lt::EVALUATION).unwrap_or(false),
+            agent_counts: (aggregate && !evaluator).then(|| AgentCounts {
                 inference_calls: attrs.int(lt::AGENT_INFERENCE_CALLS).unwrap_or(0),
                 tool_calls: attrs.int(lt::AGENT_TOOL_CALLS).unwrap_or(0),
                 steps: attrs.int(lt::AGENT_STEPS).unwrap_or(0),
@@ -611,11 +627,12 @@ impl Tree {
     /// (`llmtrace.trace.*`, which count spans this tree may not hold) where it has them, else
     /// the sum over the tree's spans.
     pub fn totals(&self) -> UsageCost {
-        // An agent's usage is its calls' summed: counted with the calls, not again.
+        // An agent's usage is its calls' summed: counted with the calls, not again. An
+        // evaluator's judges judge the trace: not part of what it cost.
         let summed = self
             .nodes
             .iter()
-            .filter(|n| !n.aggregate)
+            .filter(|n| !n.aggregate && !n.evaluation)
             .map(|n| n.usage)
             .sum();
         match self.root {

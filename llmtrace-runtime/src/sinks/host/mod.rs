@@ -45,6 +45,9 @@ pub(crate) struct HostExport {
     counters: Arc<Counters>,
     /// The installed `interop` bits.
     interop: u8,
+    /// Where the metrics stage records: exported on flush.
+    #[cfg(feature = "metrics")]
+    meter_provider: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 #[derive(Debug)]
@@ -80,6 +83,8 @@ impl HostExport {
             mapper,
             counters,
             interop,
+            #[cfg(feature = "metrics")]
+            meter_provider: stages.meter_provider,
         }
     }
 
@@ -107,7 +112,12 @@ impl HostExport {
 
 impl Sink for HostExport {
     /// Flushes the host (the provider's processors; a `tracing` subscriber has nothing to flush).
-    fn flush(&self, _timeout: Duration) -> Result<(), Error> {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        #[cfg(feature = "metrics")]
+        if let Some(provider) = &self.meter_provider {
+            flush_metrics(provider, timeout);
+        }
         match &self.system {
             System::Otel(provider) => provider
                 .flush()
@@ -120,6 +130,24 @@ impl Sink for HostExport {
     /// The host's provider or subscriber belongs to the application: flushed, not shut down.
     fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         self.flush(timeout)
+    }
+}
+
+/// Exports the metrics recorded so far, waiting at most `timeout` (and 2 s): the export runs on
+/// a thread of its own, so that a stalled metrics collector never holds the application's flush
+/// longer.
+#[cfg(feature = "metrics")]
+fn flush_metrics(provider: &opentelemetry_sdk::metrics::SdkMeterProvider, timeout: Duration) {
+    let (done, exported) = std::sync::mpsc::channel();
+    let provider = provider.clone();
+    let started = std::thread::Builder::new()
+        .name("llmtrace-metrics-flush".into())
+        .spawn(move || {
+            let _ = provider.force_flush();
+            let _ = done.send(());
+        });
+    if started.is_ok() {
+        let _ = exported.recv_timeout(timeout.min(Duration::from_secs(2)));
     }
 }
 

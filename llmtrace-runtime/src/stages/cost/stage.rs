@@ -68,6 +68,15 @@ impl Stage for CostStage {
         }
     }
 
+    /// Priced like spans, so that the cost counter covers every call; not counted in
+    /// `unpriced_spans` (they are no spans).
+    fn count(&mut self, records: &mut [Record]) {
+        let pricer = self.pricer();
+        for rec in records.iter_mut() {
+            price_record(pricer, rec);
+        }
+    }
+
     fn flush(&mut self, _records: &mut Vec<Record>, _counters: &Counters) {
         // Records are priced as they pass: nothing is held.
     }
