@@ -16,7 +16,7 @@ mod scope;
 mod tokens;
 mod value;
 
-pub(crate) use bridge::Bridge;
+pub(crate) use bridge::{Bridge, OtelSpan};
 pub(crate) use callsite::CallsiteCache;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
 pub(crate) use evaluation::EvaluationResult;
