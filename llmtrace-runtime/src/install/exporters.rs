@@ -181,6 +181,12 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
             let _ = endpoint;
             Err("OTLP over http/protobuf needs the `otlp-http` feature of llmtrace-runtime".into())
         }),
+        // No rejections over gRPC: opentelemetry-otlp (0.33) reads the collector's
+        // `ExportTraceServiceResponse` inside its exporter and only logs `partial_success`
+        // (`otel_warn!`, compiled in with its `internal-logs` feature only); the transport is a
+        // concrete `tonic::transport::Channel`, which takes no layer that could read the answer,
+        // and an interceptor sees requests only. Spans a gRPC collector rejects count as
+        // exported (see the README).
         OtlpProtocol::Grpc => ExporterFactory::new("the OTLP/gRPC exporter", move || {
             #[cfg(feature = "otlp-grpc")]
             {

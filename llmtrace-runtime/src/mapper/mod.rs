@@ -94,6 +94,25 @@ impl Mapper {
             .name
     }
 
+    /// How many attributes the last span of `callsite` handed to a host span (0 before the
+    /// first).
+    pub(crate) fn host_attributes(&self, callsite: &'static Callsite) -> usize {
+        callsite
+            .cache
+            .get_or_init(|| self.callsite_attrs(callsite))
+            .host_attributes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Notes how many attributes a span of `callsite` handed to a host span.
+    pub(crate) fn note_host_attributes(&self, callsite: &'static Callsite, n: usize) {
+        if let Some(cache) = callsite.cache.get() {
+            cache
+                .host_attributes
+                .store(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// The exportable span of a finished record. `scratch` is reused from call to call so the
     /// attributes are collected once and allocated at their exact size.
     pub(crate) fn to_span_data(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> SpanData {
@@ -138,14 +157,16 @@ impl Mapper {
         let mut out = Out::new(std::mem::take(scratch), self.content);
         let c = &self.conventions;
         let callsite = rec.callsite;
-        let name = if rec.attrs.iter().any(|(f, _)| request::is_request_field(*f)) {
-            request::request(c, rec, &mut out);
-            request::span_name(rec)
-        } else {
-            let cached = callsite.cache.get_or_init(|| self.callsite_attrs(callsite));
-            out.attrs.extend(cached.request.iter().cloned());
-            Cow::Borrowed(cached.name)
-        };
+        // The callsite's cached request attributes come first; they are cloned straight into the
+        // span's list at the end, not into `scratch` and copied again.
+        let (name, cached): (_, &[KeyValue]) =
+            if rec.attrs.iter().any(|(f, _)| request::is_request_field(*f)) {
+                request::request(c, rec, &mut out);
+                (request::span_name(rec), &[])
+            } else {
+                let cached = callsite.cache.get_or_init(|| self.callsite_attrs(callsite));
+                (Cow::Borrowed(cached.name), &cached.request)
+            };
         request::trace_name(c, rec, &mut out);
         status::flags(rec, &mut out);
         let start = rec.start;
@@ -168,7 +189,8 @@ impl Mapper {
         let links = status::links(rec);
         // Exactly sized, so small attribute lists stay within the allocator's thread cache, and
         // moved in one copy (`append`), where collecting a drain moved them one by one.
-        let mut attributes = Vec::with_capacity(out.attrs.len());
+        let mut attributes = Vec::with_capacity(cached.len() + out.attrs.len());
+        attributes.extend_from_slice(cached);
         attributes.append(&mut out.attrs);
         *scratch = out.attrs;
         Mapped {
@@ -192,6 +214,7 @@ impl Mapper {
                 Cow::Owned(name) => Box::leak(name.into_boxed_str()),
             },
             request: out.attrs,
+            host_attributes: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }

@@ -158,6 +158,10 @@ pub(crate) struct CallsiteCache {
     pub(crate) name: &'static str,
     /// The request-side attributes.
     pub(crate) request: Vec<KeyValue>,
+    /// How many attributes the last span of this callsite handed to a host span (OTel-provider
+    /// mode): the next one's list is sized for them when it starts, where growing it one
+    /// attribute at a time cost three reallocations per span.
+    pub(crate) host_attributes: std::sync::atomic::AtomicUsize,
 }
 
 /// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).

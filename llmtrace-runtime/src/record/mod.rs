@@ -17,7 +17,7 @@ mod tally;
 mod tokens;
 mod value;
 
-pub(crate) use bridge::Bridge;
+pub(crate) use bridge::{Bridge, OtelSpan};
 pub(crate) use callsite::CallsiteCache;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
 pub(crate) use evaluation::EvaluationResult;

@@ -481,19 +481,19 @@ impl Worker {
         };
         // Past shutdown's deadline, the worker only counts: stages just give back what they hold
         // (at the final flush), so that shutdown answers in time.
-        self.stages.run(
-            &mut self.pending,
-            &drain,
-            &self.counters,
-            !self.stopped,
-            flush,
-        );
+        let process = !self.stopped;
+        self.stages
+            .run_held(&mut self.pending, &drain, &self.counters, process, flush);
         // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
         let mut pending = std::mem::take(&mut self.pending);
         let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
         // Past shutdown's deadline, records are counted as dropped without being mapped.
         let mut unexported = 0u64;
+        // One pass for the content stage and the mapping, while the record is in cache.
         for record in pending.iter_mut() {
+            if process {
+                self.stages.content.process_record(record, &self.counters);
+            }
             let sink = record.scope.as_ref().and_then(|s| s.capture.clone());
             match sink {
                 Some(sink) => {

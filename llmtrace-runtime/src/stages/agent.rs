@@ -14,9 +14,7 @@
 //! `llmtrace.evaluator.*`. They count for no agent: an evaluator starts its spans outside any
 //! agent (see `Span::begin_evaluator`).
 
-use std::time::Instant;
-
-use super::pending::Pending;
+use super::pending::{Now, Pending};
 use super::stage::{Drain, Stage};
 use crate::record::{Field, Kind, Record, Value};
 use crate::state::Counters;
@@ -96,18 +94,18 @@ fn is_totalled(rec: &Record) -> bool {
 }
 
 impl AgentTotals {
-    fn add(&mut self, rec: &Record, now: Instant) {
+    fn add(&mut self, rec: &Record, now: &mut Now) {
         // An agent's record holds the sum of its calls: its calls are counted themselves.
         if let (Some(evaluator), false) = (evaluator_of(rec), rec.kind() == Kind::Agent) {
             if !self.judges.is_closed(evaluator) {
-                self.judges.add(evaluator, Part::of(rec), now);
+                self.judges.add(evaluator, Part::of(rec), now.get());
             }
         }
         let Some((agent, false)) = agent_of(rec) else {
             return;
         };
         if !self.pending.is_closed(agent) {
-            self.pending.add(agent, Part::of(rec), now);
+            self.pending.add(agent, Part::of(rec), now.get());
         }
     }
 
@@ -208,9 +206,9 @@ impl AgentTotals {
 
 impl Stage for AgentTotals {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
-        let now = Instant::now();
+        let mut now = Now::default();
         for rec in records.iter() {
-            self.add(rec, now);
+            self.add(rec, &mut now);
         }
         // Agents held from the previous read: every span pushed before them has arrived.
         let mut ready = std::mem::take(&mut self.waiting);
@@ -225,8 +223,8 @@ impl Stage for AgentTotals {
             self.total(agent);
         }
         Self::release(records, ready);
-        self.pending.sweep(now);
-        self.judges.sweep(now);
+        self.pending.sweep(&mut now);
+        self.judges.sweep(&mut now);
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {

@@ -142,9 +142,11 @@ impl Stages {
         }
     }
 
-    /// Runs the stages over `records` in place: the stages that keep state ([`Held::run`]),
-    /// then, unless `process` is false, the content stage over what is left.
-    pub(crate) fn run(
+    /// Runs the stages that keep state over `records` in place ([`Held::run`]). The content
+    /// stage is the caller's to run on each record that is left, in the pass that maps it
+    /// (one pass over a read of the rings less: a read holds up to 65,536 records, 16 MB, and
+    /// every pass over it goes to memory).
+    pub(crate) fn run_held(
         &mut self,
         records: &mut Vec<Record>,
         drain: &Drain,
@@ -153,11 +155,6 @@ impl Stages {
         flush: bool,
     ) {
         self.held.run(records, drain, counters, process, flush);
-        if process {
-            for rec in records.iter_mut() {
-                self.content.process_record(rec, counters);
-            }
-        }
     }
 }
 

@@ -12,9 +12,7 @@
 //! counted (the evaluator carries their totals, see the agent stage). In the host modes the stage
 //! sees each span as it ends, so every root is totalled at once.
 
-use std::time::Instant;
-
-use super::pending::Pending;
+use super::pending::{Now, Pending};
 use super::stage::{Drain, Stage};
 use crate::record::{Field, Record, Value};
 use crate::state::Counters;
@@ -59,12 +57,12 @@ pub(crate) struct Rollup {
 }
 
 impl Rollup {
-    fn add(&mut self, rec: &Record, now: Instant) {
+    fn add(&mut self, rec: &Record, now: &mut Now) {
         if self.pending.is_closed(rec.trace_id) || rec.in_evaluator() {
             return;
         }
         if let Some(part) = Contribution::of(rec) {
-            self.pending.add(rec.trace_id, part, now);
+            self.pending.add(rec.trace_id, part, now.get());
         }
     }
 
@@ -97,9 +95,9 @@ impl Rollup {
 
 impl Stage for Rollup {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
-        let now = Instant::now();
+        let mut now = Now::default();
         for rec in records.iter().filter(|r| !r.is_local_root()) {
-            self.add(rec, now);
+            self.add(rec, &mut now);
         }
         // Roots held from the previous read: every child pushed before them has arrived.
         let ready = std::mem::take(&mut self.waiting);
@@ -114,7 +112,7 @@ impl Stage for Rollup {
             self.total(&mut root);
             records.push(root);
         }
-        self.pending.sweep(now);
+        self.pending.sweep(&mut now);
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {

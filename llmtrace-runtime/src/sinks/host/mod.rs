@@ -198,7 +198,10 @@ impl Host for HostExport {
                     let end = clock::to_system_time(rec.end);
                     match bridge {
                         Some(Bridge::Otel(span)) => {
-                            otel::finish(span, self.mapper.map(&mut rec, scratch), end);
+                            let mapped = self.mapper.map(&mut rec, scratch);
+                            self.mapper
+                                .note_host_attributes(rec.callsite, mapped.attributes.len());
+                            otel::finish(span, mapped, end);
                         }
                         #[cfg(feature = "tracing")]
                         Some(Bridge::Tracing(span)) => {

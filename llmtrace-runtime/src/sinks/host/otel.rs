@@ -6,23 +6,23 @@ use std::time::SystemTime;
 
 use std::sync::Arc;
 
-use opentelemetry::global::{BoxedSpan, BoxedTracer};
+use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, InstrumentationScope};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 use crate::context::external::{Ids, external_parent, parent_context};
 use crate::mapper::{Mapped, Mapper, span_kind};
 use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
-    Record, Scope, clock,
+    OtelSpan, Record, Scope, clock,
 };
 use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
 
 /// The tracer of the OTel-provider mode.
 #[derive(Debug)]
 pub(crate) struct Provider {
-    tracer: BoxedTracer,
+    tracer: OtelTracer,
     /// The provider given, to flush; none for the global provider.
     sdk: Option<SdkTracerProvider>,
 }
@@ -37,7 +37,7 @@ impl Provider {
     /// Spans go through `provider`.
     pub(crate) fn sdk(provider: SdkTracerProvider) -> Provider {
         Provider {
-            tracer: BoxedTracer::new(Box::new(provider.tracer_with_scope(Provider::scope()))),
+            tracer: OtelTracer::Sdk(provider.tracer_with_scope(Provider::scope())),
             sdk: Some(provider),
         }
     }
@@ -45,7 +45,7 @@ impl Provider {
     /// Spans go through the global tracer provider, as it is set now.
     pub(crate) fn global() -> Provider {
         Provider {
-            tracer: opentelemetry::global::tracer_with_scope(Provider::scope()),
+            tracer: OtelTracer::Boxed(opentelemetry::global::tracer_with_scope(Provider::scope())),
             sdk: None,
         }
     }
@@ -56,6 +56,13 @@ impl Provider {
             None => Ok(()),
         }
     }
+}
+
+/// The tracer of a provider: the SDK's own type when the builder was given an SDK provider.
+#[derive(Debug)]
+enum OtelTracer {
+    Sdk(SdkTracer),
+    Boxed(BoxedTracer),
 }
 
 /// Starts a span in OTel-provider mode: the provider's sampler decides, and its ids are the
@@ -88,13 +95,29 @@ pub(crate) fn start(
     let now = clock::now();
     // The name the sampler sees is the callsite's; a name that depends on run-time arguments
     // (a model given as an expression) is set when the span ends.
-    let builder = SpanBuilder::from_name(Cow::Borrowed(mapper.callsite_name(callsite)))
+    let mut builder = SpanBuilder::from_name(Cow::Borrowed(mapper.callsite_name(callsite)))
         .with_kind(span_kind(callsite))
         .with_start_time(clock::to_system_time(now));
-    let span = provider.tracer.build_with_context(builder, &parent_cx);
-    let ids = Ids::of_span(span.span_context());
+    // The attributes arrive when the span ends: the SDK keeps this list for them, sized as the
+    // callsite's last span needed (the sampler sees it empty, as it would see none).
+    let sized = mapper.host_attributes(callsite);
+    if sized > 0 {
+        builder.attributes = Some(Vec::with_capacity(sized));
+    }
+    let (span, ids, recording) = match &provider.tracer {
+        OtelTracer::Sdk(tracer) => {
+            let span = Box::new(tracer.build_with_context(builder, &parent_cx));
+            let (ids, recording) = (Ids::of_span(span.span_context()), span.is_recording());
+            (OtelSpan::Sdk(span), ids, recording)
+        }
+        OtelTracer::Boxed(tracer) => {
+            let span = tracer.build_with_context(builder, &parent_cx);
+            let (ids, recording) = (Ids::of_span(span.span_context()), span.is_recording());
+            (OtelSpan::Boxed(span), ids, recording)
+        }
+    };
     let own = ids.span_id != 0 && (ids.span_id != parent_id || parent_id == 0);
-    if !span.is_recording() {
+    if !recording {
         // Sampled out by the provider: children follow through the context.
         return if own {
             SpanState::Unsampled {
@@ -116,7 +139,14 @@ pub(crate) fn start(
 }
 
 /// Ends a provider span with the mapped record.
-pub(crate) fn finish(mut span: BoxedSpan, mapped: Mapped, end: SystemTime) {
+pub(crate) fn finish(span: OtelSpan, mapped: Mapped, end: SystemTime) {
+    match span {
+        OtelSpan::Sdk(mut span) => end_span(&mut *span, mapped, end),
+        OtelSpan::Boxed(mut span) => end_span(&mut span, mapped, end),
+    }
+}
+
+fn end_span(span: &mut impl opentelemetry::trace::Span, mapped: Mapped, end: SystemTime) {
     span.update_name(mapped.name);
     span.set_attributes(mapped.attributes);
     for event in mapped.events {
