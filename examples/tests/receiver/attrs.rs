@@ -4,12 +4,16 @@
 // Each test binary includes this module and reads the types it needs.
 #![allow(dead_code)]
 
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
+// One path per item: the two editions that format this file (it is also included by
+// tests/tests/links_otlp.rs) sort `KeyValue` and `any_value` differently.
+use opentelemetry_proto::tonic::common::v1 as common;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 /// The value of `key` in `attrs`, if present.
-pub(crate) fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+pub(crate) fn attr<'a>(
+    attrs: &'a [common::KeyValue],
+    key: &str,
+) -> Option<&'a common::any_value::Value> {
     attrs
         .iter()
         .find(|kv| kv.key == key)
@@ -20,7 +24,7 @@ pub(crate) fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
 /// The string attribute `key` of `span`.
 pub(crate) fn str_attr<'a>(span: &'a Span, key: &str) -> &'a str {
     match attr(&span.attributes, key) {
-        Some(Value::StringValue(s)) => s,
+        Some(common::any_value::Value::StringValue(s)) => s,
         other => panic!("{}: {key} = {other:?}", span.name),
     }
 }
@@ -28,7 +32,7 @@ pub(crate) fn str_attr<'a>(span: &'a Span, key: &str) -> &'a str {
 /// The integer attribute `key` of `span`.
 pub(crate) fn int_attr(span: &Span, key: &str) -> i64 {
     match attr(&span.attributes, key) {
-        Some(Value::IntValue(i)) => *i,
+        Some(common::any_value::Value::IntValue(i)) => *i,
         other => panic!("{}: {key} = {other:?}", span.name),
     }
 }
@@ -36,7 +40,7 @@ pub(crate) fn int_attr(span: &Span, key: &str) -> i64 {
 /// The float attribute `key` of `span`.
 pub(crate) fn float_attr(span: &Span, key: &str) -> f64 {
     match attr(&span.attributes, key) {
-        Some(Value::DoubleValue(f)) => *f,
+        Some(common::any_value::Value::DoubleValue(f)) => *f,
         other => panic!("{}: {key} = {other:?}", span.name),
     }
 }
