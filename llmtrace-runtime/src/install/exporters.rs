@@ -119,15 +119,32 @@ fn factory(spec: ExporterSpec, otlp_budget: Duration, logs: &mut LogSinks) -> Ex
         }
         ExporterSpec::Otlp { endpoint, protocol } => {
             // Evaluations of ended spans go to the same collector, as log records.
-            #[cfg(feature = "otlp-http")]
-            if protocol == OtlpProtocol::HttpProtobuf {
+            #[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
+            if let Some(transport) = transport(protocol) {
                 logs.push(crate::sinks::logs::otlp::OtlpLogs::new(
                     endpoint.clone(),
+                    transport,
                     otlp_budget,
                 ));
             }
             otlp(endpoint, protocol, otlp_budget)
         }
+    }
+}
+
+/// The transport of the OTLP metrics and logs exporters that follow traces sent with
+/// `protocol`; `None` when this build cannot send them (the feature of the protocol left out:
+/// the traces exporter reports that).
+#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
+pub(crate) fn transport(protocol: OtlpProtocol) -> Option<crate::sinks::logs::otlp::Transport> {
+    use crate::sinks::logs::otlp::Transport;
+    match protocol {
+        #[cfg(feature = "otlp-http")]
+        OtlpProtocol::HttpProtobuf => Some(Transport::Http),
+        #[cfg(feature = "otlp-grpc")]
+        OtlpProtocol::Grpc => Some(Transport::Grpc),
+        #[allow(unreachable_patterns)]
+        _ => None,
     }
 }
 

@@ -631,22 +631,25 @@ impl Builder {
         let from_code = !self.exporters.is_empty();
         let (specs, note) =
             exporters::select(std::mem::take(&mut self.exporters), self.no_exporters, &env);
-        // Metrics go where the traces go: to the OTLP collector (over HTTP; unless
-        // `OTEL_METRICS_EXPORTER=none`), else next to the traces' JSONL file.
-        #[cfg(all(feature = "metrics", feature = "otlp-http"))]
+        // Metrics go where the traces go: to the OTLP collector, over the traces' protocol
+        // (unless `OTEL_METRICS_EXPORTER=none`), else next to the traces' JSONL file.
+        #[cfg(all(feature = "metrics", any(feature = "otlp-http", feature = "otlp-grpc")))]
         if self.metrics.is_none() && !env.metrics_off {
             let otlp = specs.iter().find_map(|spec| match spec {
-                ExporterSpec::Otlp {
-                    endpoint,
-                    protocol: OtlpProtocol::HttpProtobuf,
-                } => Some(endpoint.clone()),
+                ExporterSpec::Otlp { endpoint, protocol } => {
+                    Some((endpoint.clone(), exporters::transport(*protocol)?))
+                }
                 _ => None,
             });
-            if let Some(endpoint) = otlp {
+            if let Some((endpoint, transport)) = otlp {
                 let timeout = env
                     .otlp_timeout
                     .map_or(self.export_timeout, |t| t.min(self.export_timeout));
-                match crate::sinks::otlp_metrics::OtlpMetrics::new(endpoint.as_deref(), timeout) {
+                match crate::sinks::otlp_metrics::OtlpMetrics::new(
+                    endpoint.as_deref(),
+                    transport,
+                    timeout,
+                ) {
                     Ok(exporter) => {
                         let interval = env
                             .metric_interval

@@ -12,7 +12,7 @@ pub(crate) mod jsonl_metrics;
 pub(crate) mod logs;
 #[cfg(feature = "otlp-http")]
 pub(crate) mod otlp_http;
-#[cfg(all(feature = "otlp-http", feature = "metrics"))]
+#[cfg(all(any(feature = "otlp-http", feature = "otlp-grpc"), feature = "metrics"))]
 pub(crate) mod otlp_metrics;
 #[cfg(feature = "metrics")]
 pub(crate) mod summary;

@@ -1,7 +1,8 @@
-//! The metrics over OTLP/HTTP (`/v1/metrics`), with opentelemetry-otlp's metric exporter.
+//! The metrics over OTLP (`/v1/metrics` over HTTP, the metrics service over gRPC), with
+//! opentelemetry-otlp's metric exporter.
 //!
 //! The metrics SDK's periodic reader exports from a thread of its own, which runs no tokio
-//! runtime, while opentelemetry-otlp's HTTP client is asynchronous: each export runs on a
+//! runtime, while opentelemetry-otlp's HTTP and gRPC clients are asynchronous: each export runs on a
 //! current-thread runtime this exporter owns, bounded by the export timeout.
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 
-use super::logs::otlp::signal_endpoint;
+use super::logs::otlp::{Transport, configure};
 
 /// opentelemetry-otlp's metric exporter, on a runtime of its own.
 pub(crate) struct OtlpMetrics {
@@ -27,22 +28,29 @@ impl std::fmt::Debug for OtlpMetrics {
 }
 
 impl OtlpMetrics {
-    /// `traces_endpoint` is the traces endpoint given in code (its metrics endpoint is the same
-    /// with `/v1/metrics`); without one, opentelemetry-otlp reads the standard variables.
-    pub(crate) fn new(traces_endpoint: Option<&str>, timeout: Duration) -> Result<Self, String> {
-        use opentelemetry_otlp::WithExportConfig;
+    /// `traces_endpoint` is the traces endpoint given in code (over HTTP its metrics endpoint is
+    /// the same with `/v1/metrics`; over gRPC, the same address); without one,
+    /// opentelemetry-otlp reads the standard variables.
+    pub(crate) fn new(
+        traces_endpoint: Option<&str>,
+        transport: Transport,
+        timeout: Duration,
+    ) -> Result<Self, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the metrics export runtime: {e}"))?;
+        // The gRPC channel is built lazily on the runtime it is created in: this one.
         let _entered = runtime.enter();
-        let mut builder = opentelemetry_otlp::MetricExporter::builder()
-            .with_http()
-            .with_timeout(timeout);
-        if let Some(e) = traces_endpoint {
-            builder = builder.with_endpoint(signal_endpoint(e, "metrics"));
-        }
-        let inner = builder.build().map_err(|e| e.to_string())?;
+        let endpoint = traces_endpoint.map(|e| transport.endpoint(e, "metrics"));
+        let builder = opentelemetry_otlp::MetricExporter::builder();
+        let built = match transport {
+            #[cfg(feature = "otlp-http")]
+            Transport::Http => configure(builder.with_http(), endpoint, timeout).build(),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc => configure(builder.with_tonic(), endpoint, timeout).build(),
+        };
+        let inner = built.map_err(|e| e.to_string())?;
         drop(_entered);
         Ok(OtlpMetrics {
             inner,

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "jsonl")]
 pub(crate) mod jsonl;
-#[cfg(feature = "otlp-http")]
+#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
 pub(crate) mod otlp;
 
 use std::fmt::Debug;

@@ -1,5 +1,6 @@
-//! Evaluation results over OTLP/HTTP, as log records (`/v1/logs`), with opentelemetry-otlp's
-//! log exporter, called on the export worker's runtime as the span exporters are.
+//! Evaluation results over OTLP, as log records (`/v1/logs` over HTTP, the logs service over
+//! gRPC), with opentelemetry-otlp's log exporter, called on the export worker's runtime as the
+//! span exporters are.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -14,11 +15,49 @@ use crate::evaluation::attributes;
 use crate::record::{EvaluationResult, Value};
 use crate::semconv::keys::event;
 
-/// Writes evaluation results to an OTLP/HTTP collector.
+/// How an OTLP exporter of metrics or logs reaches the collector: the protocol of the traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    #[cfg(feature = "otlp-http")]
+    Http,
+    #[cfg(feature = "otlp-grpc")]
+    Grpc,
+}
+
+impl Transport {
+    /// The endpoint of `signal` beside the traces endpoint given in code: over HTTP each signal
+    /// has its own path; over gRPC the services share the collector's address.
+    #[cfg_attr(not(feature = "otlp-http"), allow(unused_variables))]
+    pub(crate) fn endpoint(self, traces: &str, signal: &str) -> String {
+        match self {
+            #[cfg(feature = "otlp-http")]
+            Transport::Http => signal_endpoint(traces, signal),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc => traces.to_owned(),
+        }
+    }
+}
+
+/// Sets the timeout, and the endpoint when one was given in code, on an exporter builder of
+/// either transport.
+pub(crate) fn configure<B: opentelemetry_otlp::WithExportConfig>(
+    builder: B,
+    endpoint: Option<String>,
+    timeout: Duration,
+) -> B {
+    let builder = builder.with_timeout(timeout);
+    match endpoint {
+        Some(e) => builder.with_endpoint(e),
+        None => builder,
+    }
+}
+
+/// Writes evaluation results to an OTLP collector.
 pub(crate) struct OtlpLogs {
     /// From code only: an endpoint from the environment is resolved by opentelemetry-otlp
-    /// (which appends `/v1/logs` to a base URL).
+    /// (which appends `/v1/logs` to a base URL over HTTP).
     endpoint: Option<String>,
+    transport: Transport,
     timeout: Duration,
     exporter: Option<opentelemetry_otlp::LogExporter>,
     resource_set: bool,
@@ -32,16 +71,22 @@ impl std::fmt::Debug for OtlpLogs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OtlpLogs")
             .field("endpoint", &self.endpoint)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
 
 impl OtlpLogs {
-    /// `endpoint` is the traces endpoint given in code (`…/v1/traces`), whose logs endpoint is
-    /// the same with `/v1/logs`.
-    pub(crate) fn new(traces_endpoint: Option<String>, timeout: Duration) -> Self {
+    /// `traces_endpoint` is the traces endpoint given in code: over HTTP (`…/v1/traces`) the
+    /// logs endpoint is the same with `/v1/logs`; over gRPC it is the same address.
+    pub(crate) fn new(
+        traces_endpoint: Option<String>,
+        transport: Transport,
+        timeout: Duration,
+    ) -> Self {
         OtlpLogs {
-            endpoint: traces_endpoint.map(|e| signal_endpoint(&e, "logs")),
+            endpoint: traces_endpoint.map(|e| transport.endpoint(&e, "logs")),
+            transport,
             timeout,
             exporter: None,
             resource_set: false,
@@ -54,14 +99,15 @@ impl OtlpLogs {
 
     fn exporter(&mut self) -> Result<&mut opentelemetry_otlp::LogExporter, String> {
         if self.exporter.is_none() {
-            use opentelemetry_otlp::WithExportConfig;
-            let mut builder = opentelemetry_otlp::LogExporter::builder()
-                .with_http()
-                .with_timeout(self.timeout);
-            if let Some(e) = &self.endpoint {
-                builder = builder.with_endpoint(e.clone());
-            }
-            self.exporter = Some(builder.build().map_err(|e| e.to_string())?);
+            let builder = opentelemetry_otlp::LogExporter::builder();
+            let (endpoint, timeout) = (self.endpoint.clone(), self.timeout);
+            let built = match self.transport {
+                #[cfg(feature = "otlp-http")]
+                Transport::Http => configure(builder.with_http(), endpoint, timeout).build(),
+                #[cfg(feature = "otlp-grpc")]
+                Transport::Grpc => configure(builder.with_tonic(), endpoint, timeout).build(),
+            };
+            self.exporter = Some(built.map_err(|e| e.to_string())?);
         }
         self.exporter
             .as_mut()
@@ -98,7 +144,8 @@ impl OtlpLogs {
 }
 
 /// `…/v1/traces` → `…/v1/{signal}`; any other URL gets `/v1/{signal}` appended.
-pub(crate) fn signal_endpoint(traces: &str, signal: &str) -> String {
+#[cfg(feature = "otlp-http")]
+fn signal_endpoint(traces: &str, signal: &str) -> String {
     match traces.strip_suffix("/v1/traces") {
         Some(base) => format!("{base}/v1/{signal}"),
         None => format!("{}/v1/{signal}", traces.trim_end_matches('/')),
@@ -137,17 +184,27 @@ impl LogSink for OtlpLogs {
 
 #[cfg(test)]
 mod tests {
-    use super::signal_endpoint;
+    use super::Transport;
 
+    #[cfg(feature = "otlp-http")]
     #[test]
     fn the_logs_endpoint_is_beside_the_traces_endpoint() {
         assert_eq!(
-            signal_endpoint("http://127.0.0.1:4318/v1/traces", "logs"),
+            Transport::Http.endpoint("http://127.0.0.1:4318/v1/traces", "logs"),
             "http://127.0.0.1:4318/v1/logs"
         );
         assert_eq!(
-            signal_endpoint("http://collector:4318/", "metrics"),
+            Transport::Http.endpoint("http://collector:4318/", "metrics"),
             "http://collector:4318/v1/metrics"
+        );
+    }
+
+    #[cfg(feature = "otlp-grpc")]
+    #[test]
+    fn over_grpc_every_signal_goes_to_the_traces_address() {
+        assert_eq!(
+            Transport::Grpc.endpoint("http://127.0.0.1:4317", "logs"),
+            "http://127.0.0.1:4317"
         );
     }
 }
