@@ -6,6 +6,18 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -17,7 +29,8 @@ use tonic::{Request, Response, Status};
 
 type Received = Arc<Mutex<Vec<(Option<String>, ExportTraceServiceRequest)>>>;
 
-struct Collector(Received);
+#[derive(Clone)]
+struct Collector(Received, Arc<Mutex<Vec<ExportMetricsServiceRequest>>>);
 
 #[tonic::async_trait]
 impl TraceService for Collector {
@@ -37,9 +50,38 @@ impl TraceService for Collector {
     }
 }
 
+/// The metrics follow the traces to the collector.
+#[tonic::async_trait]
+impl MetricsService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        self.1.lock().unwrap().push(request.into_inner());
+        Ok(Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+/// Evaluations would go there too, as log records (the example records none).
+#[tonic::async_trait]
+impl LogsService for Collector {
+    async fn export(
+        &self,
+        _request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
+        Ok(Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
 #[test]
 fn example_exports_to_an_otlp_grpc_collector() {
     let received: Received = Arc::default();
+    let metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>> = Arc::default();
+    let collector = Collector(received.clone(), metrics.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -52,7 +94,9 @@ fn example_exports_to_an_otlp_grpc_collector() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = rt.spawn(
         tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(Collector(received.clone())))
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .add_service(MetricsServiceServer::new(collector.clone()))
+            .add_service(LogsServiceServer::new(collector))
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener),
                 async {
@@ -75,6 +119,22 @@ fn example_exports_to_an_otlp_grpc_collector() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "example failed: {stderr}");
     assert!(!stderr.contains("warning"), "unexpected warnings: {stderr}");
+
+    let metric_names: Vec<String> = metrics
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|r| &r.resource_metrics)
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics)
+        .map(|m| m.name.clone())
+        .collect();
+    assert!(
+        metric_names
+            .iter()
+            .any(|n| n == "gen_ai.client.token.usage"),
+        "no token usage metric over gRPC: {metric_names:?}"
+    );
 
     let received = received.lock().unwrap();
     assert!(!received.is_empty(), "nothing reached the gRPC receiver");

@@ -2,8 +2,8 @@
 //! opentelemetry-otlp's metric exporter.
 //!
 //! The metrics SDK's periodic reader exports from a thread of its own, which runs no tokio
-//! runtime, while opentelemetry-otlp's HTTP and gRPC clients are asynchronous: each export runs on a
-//! current-thread runtime this exporter owns, bounded by the export timeout.
+//! runtime, while opentelemetry-otlp's HTTP and gRPC clients are asynchronous: each export runs
+//! on a current-thread runtime this exporter owns, bounded by the export timeout.
 
 use std::time::Duration;
 
