@@ -9,19 +9,23 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::stream;
 use llmtrace::testing::{Capture, SpanDataExt};
-use llmtrace::{StreamChunk, Usage};
+use llmtrace::Usage;
 use llmtrace_runtime as llmtrace;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{
     AggregatedMetrics, HistogramDataPoint, Metric, MetricData, ResourceMetrics,
 };
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{Chunk, RateLimited};
 
 fn exporter() -> &'static InMemoryMetricExporter {
     static EXPORTER: OnceLock<InMemoryMetricExporter> = OnceLock::new();
@@ -98,21 +102,6 @@ fn f64_sum(m: &Metric, model: &str) -> f64 {
             .map(|p| p.value())
             .sum(),
         other => panic!("{} is not an f64 sum: {other:?}", m.name()),
-    }
-}
-
-#[derive(Debug)]
-struct RateLimited;
-
-impl std::fmt::Display for RateLimited {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("429 Too Many Requests")
-    }
-}
-
-impl llmtrace::ErrorType for RateLimited {
-    fn error_type(&self) -> Cow<'static, str> {
-        "rate_limited".into()
     }
 }
 
@@ -281,18 +270,6 @@ fn failed_calls_carry_error_type_on_their_duration() {
         .find(|p| attr(p.attributes(), "gen_ai.token.type").as_deref() == Some("input"))
         .unwrap();
     assert_eq!((input.count(), input.sum()), (2, 200));
-}
-
-#[derive(Clone, Debug)]
-struct Chunk(Option<&'static str>, Option<Usage>);
-
-impl StreamChunk for Chunk {
-    fn text(&self) -> Option<&str> {
-        self.0
-    }
-    fn usage(&self) -> Option<Usage> {
-        self.1
-    }
 }
 
 #[llmtrace::llm_call(provider = "openai", model = "gpt-4o-mini", stream)]

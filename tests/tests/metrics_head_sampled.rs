@@ -8,17 +8,21 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::stream;
-use llmtrace::{LlmResponse, ModelPrice, Sampler, StreamChunk, Usage};
+use llmtrace::{LlmResponse, ModelPrice, Sampler, Usage};
 use llmtrace_runtime as llmtrace;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{Chunk, RateLimited};
 
 /// Traces of each test.
 const TRACES: u64 = 400;
@@ -136,21 +140,6 @@ impl LlmResponse for Reply {
     }
     fn response_model(&self) -> Option<&str> {
         Some("m-priced-2026")
-    }
-}
-
-#[derive(Debug)]
-struct RateLimited;
-
-impl std::fmt::Display for RateLimited {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("429 Too Many Requests")
-    }
-}
-
-impl llmtrace::ErrorType for RateLimited {
-    fn error_type(&self) -> Cow<'static, str> {
-        "rate_limited".into()
     }
 }
 
@@ -286,18 +275,6 @@ async fn every_call_counts_with_nine_traces_in_ten_sampled_out() {
         .expect("a row for the answering model");
     assert_eq!(row.calls, calls - failed);
     assert_eq!(llmtrace::stats().metrics_dropped, 0);
-}
-
-#[derive(Clone, Debug)]
-struct Chunk(Option<&'static str>, Option<Usage>);
-
-impl StreamChunk for Chunk {
-    fn text(&self) -> Option<&str> {
-        self.0
-    }
-    fn usage(&self) -> Option<Usage> {
-        self.1
-    }
 }
 
 #[llmtrace::llm_call(provider = "openai", model = "m-stream", stream)]

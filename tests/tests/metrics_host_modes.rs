@@ -8,7 +8,6 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
@@ -22,6 +21,11 @@ use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::RateLimited;
+
 const MODE: &str = "LLMTRACE_TEST_HOST_MODE";
 
 struct Reply(u64);
@@ -29,21 +33,6 @@ struct Reply(u64);
 impl LlmResponse for Reply {
     fn usage(&self) -> Option<Usage> {
         Some(Usage::new(self.0, self.0 / 10))
-    }
-}
-
-#[derive(Debug)]
-struct RateLimited;
-
-impl std::fmt::Display for RateLimited {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("429 Too Many Requests")
-    }
-}
-
-impl llmtrace::ErrorType for RateLimited {
-    fn error_type(&self) -> Cow<'static, str> {
-        "rate_limited".into()
     }
 }
 
