@@ -12,7 +12,7 @@ mod leaf;
 pub mod ret;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -71,7 +71,15 @@ fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut String, limit: usize) 
 thread_local! {
     /// Where a leaf value is written before it is boxed at its exact size.
     static LEAF_SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The buffer an [`InputWriter`] borrows while it writes, kept for the thread's next call:
+    /// the input is then boxed at its exact size in one allocation, where a buffer of its own
+    /// would be allocated, then shrunk (a second call to the allocator) when boxed.
+    static INPUT_SCRATCH: Cell<String> = const { Cell::new(String::new()) };
 }
+
+/// Largest buffer kept for the thread's next [`InputWriter`]: a larger one (a big parameter
+/// was captured) is freed rather than held for the thread's lifetime.
+const INPUT_SCRATCH_KEPT: usize = 4 * 1024;
 
 /// Builds the JSON object of an instrumented function's captured parameters.
 #[derive(Debug)]
@@ -90,7 +98,9 @@ impl InputWriter {
     /// An empty object.
     #[inline]
     pub fn new() -> Self {
-        let mut buf = String::with_capacity(64);
+        // Taken, not borrowed: a parameter whose `Serialize` calls an instrumented function
+        // finds the cell empty and writes into a buffer of its own.
+        let mut buf = INPUT_SCRATCH.try_with(Cell::take).unwrap_or_default();
         buf.push('{');
         InputWriter {
             buf,
@@ -124,9 +134,14 @@ impl InputWriter {
     /// Stores the object as the span's input.
     pub fn finish(mut self, rec: &mut Record) {
         self.buf.push('}');
-        rec.set(Field::Input, Value::Json(self.buf.into_boxed_str()));
+        rec.set(Field::Input, Value::Json(Box::from(self.buf.as_str())));
         if self.truncated {
             rec.flags |= FLAG_TRUNCATED;
+        }
+        if self.buf.capacity() <= INPUT_SCRATCH_KEPT {
+            self.buf.clear();
+            // Fails only while the thread's locals are being destroyed: the buffer is freed.
+            let _ = INPUT_SCRATCH.try_with(|cell| cell.set(self.buf));
         }
     }
 }
