@@ -90,6 +90,9 @@ pub struct Callsite {
     /// The `tracing` callsite of this function's spans in `tracing` mode (with the `tracing`
     /// feature; `None` otherwise).
     pub(crate) tracing: Option<&'static TracingCallsite>,
+    /// The fields of the `tracing` callsite, and where each mapped key was found last.
+    #[cfg(feature = "tracing")]
+    pub(crate) tracing_fields: OnceLock<TracingFields>,
     /// A value out of range was reported for this function already (once is enough).
     pub(crate) warned: AtomicBool,
     /// Documents with no field read by name were reported for this function already.
@@ -117,6 +120,8 @@ impl Callsite {
             warned: AtomicBool::new(false),
             documents_warned: AtomicBool::new(false),
             tracing: None,
+            #[cfg(feature = "tracing")]
+            tracing_fields: OnceLock::new(),
         }
     }
 
@@ -162,6 +167,64 @@ pub(crate) struct CallsiteCache {
     /// mode): the next one's list is sized for them when it starts, where growing it one
     /// attribute at a time cost three reallocations per span.
     pub(crate) host_attributes: std::sync::atomic::AtomicUsize,
+}
+
+/// The fields a function's `tracing` callsite declares (every key its kind can emit), and for
+/// each position in a mapped span's attribute list, the field found there last time.
+///
+/// `FieldSet::field` compares the key with each declared name in turn, and a model call's
+/// callsite declares about a hundred: looked up that way, a span's dozen attributes cost more
+/// than mapping them. The spans of one function list their keys in the same order, save the
+/// few that are set or not from call to call, so the hint is nearly always right, and checking
+/// it is one comparison.
+#[cfg(feature = "tracing")]
+#[derive(Debug)]
+pub(crate) struct TracingFields {
+    callsite: ::tracing::callsite::Identifier,
+    fields: Box<[::tracing::field::Field]>,
+    hints: [std::sync::atomic::AtomicU16; TracingFields::HINTS],
+}
+
+#[cfg(feature = "tracing")]
+impl TracingFields {
+    /// Positions with a hint; later attributes are looked up in full.
+    const HINTS: usize = 48;
+
+    pub(crate) fn new(meta: &::tracing::Metadata<'_>) -> Self {
+        TracingFields {
+            callsite: meta.callsite(),
+            fields: meta.fields().iter().collect(),
+            hints: std::array::from_fn(|_| std::sync::atomic::AtomicU16::new(0)),
+        }
+    }
+
+    /// Whether these are the fields of `meta`'s callsite.
+    #[inline]
+    pub(crate) fn declares(&self, meta: &::tracing::Metadata<'_>) -> bool {
+        self.callsite == meta.callsite()
+    }
+
+    /// The declared field named `key`, for the attribute at `position` of a mapped list.
+    #[inline]
+    pub(crate) fn find(&self, position: usize, key: &str) -> Option<&::tracing::field::Field> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let hint = self.hints.get(position);
+        if let Some(hint) = hint {
+            let field = self.fields.get(usize::from(hint.load(Relaxed)));
+            if let Some(field) = field.filter(|f| f.name() == key) {
+                return Some(field);
+            }
+        }
+        let (i, field) = self
+            .fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name() == key)?;
+        if let (Some(hint), Ok(i)) = (hint, u16::try_from(i)) {
+            hint.store(i, Relaxed);
+        }
+        Some(field)
+    }
 }
 
 /// The `tracing` callsite type the expansions make (`()` without the `tracing` feature).

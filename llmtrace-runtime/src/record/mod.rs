@@ -19,6 +19,8 @@ mod value;
 
 pub(crate) use bridge::{Bridge, OtelSpan};
 pub(crate) use callsite::CallsiteCache;
+#[cfg(feature = "tracing")]
+pub(crate) use callsite::TracingFields;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
 pub(crate) use evaluation::EvaluationResult;
 pub use field::Field;

@@ -205,7 +205,7 @@ impl Host for HostExport {
                         }
                         #[cfg(feature = "tracing")]
                         Some(Bridge::Tracing(span)) => {
-                            tracing::finish(span, self.mapper.map(&mut rec, scratch));
+                            tracing::finish(span, rec.callsite, self.mapper.map(&mut rec, scratch));
                         }
                         None => return &counters.dropped_no_exporter,
                     }

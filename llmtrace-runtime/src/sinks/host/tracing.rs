@@ -24,7 +24,7 @@ use crate::mapper::Mapped;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
-    Record, Scope, clock,
+    Record, Scope, TracingFields, clock,
 };
 use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
 
@@ -143,11 +143,16 @@ impl Scalar<'_> {
 }
 
 /// Records the mapped record on `span` and closes it.
-pub(crate) fn finish(span: tracing::Span, mapped: Mapped) {
+pub(crate) fn finish(span: tracing::Span, callsite: &'static Callsite, mapped: Mapped) {
     let Some(meta) = span.metadata() else {
         return;
     };
     let fields = meta.fields();
+    // The span's metadata is the callsite's (see `start`): the same fields every time.
+    let declared = callsite
+        .tracing_fields
+        .get_or_init(|| TracingFields::new(meta));
+    let declared = declared.declares(meta).then_some(declared);
     let mut values: Vec<(Field, Scalar<'_>)> = Vec::with_capacity(mapped.attributes.len() + 3);
     // Lists have no `tracing` value, and indexed or run-time keys no declared field: those go
     // to the OpenTelemetry span directly.
@@ -162,7 +167,7 @@ pub(crate) fn finish(span: tracing::Span, mapped: Mapped) {
             values.extend(field(OTEL_STATUS_DESCRIPTION).map(|f| (f, Scalar::Str(description))));
         }
     }
-    for kv in &mapped.attributes {
+    for (position, kv) in mapped.attributes.iter().enumerate() {
         let scalar = match &kv.value {
             opentelemetry::Value::Bool(v) => Some(Scalar::Bool(*v)),
             opentelemetry::Value::I64(v) => Some(Scalar::I64(*v)),
@@ -170,7 +175,12 @@ pub(crate) fn finish(span: tracing::Span, mapped: Mapped) {
             opentelemetry::Value::String(v) => Some(Scalar::Str(v.as_str())),
             _ => None,
         };
-        match (scalar, field(kv.key.as_str())) {
+        let key = kv.key.as_str();
+        let found = match declared {
+            Some(declared) => declared.find(position, key).cloned(),
+            None => field(key),
+        };
+        match (scalar, found) {
             (Some(scalar), Some(f)) => values.push((f, scalar)),
             _ => direct.push(kv),
         }
