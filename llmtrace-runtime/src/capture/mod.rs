@@ -274,6 +274,42 @@ mod tests {
         assert_eq!(short_type_name("Error"), "Error");
     }
 
+    /// A parameter whose `Serialize` captures another function's input (it calls an
+    /// instrumented function) while the outer object is being written: each object gets its own
+    /// fields, and the thread's buffer is left for the next call.
+    #[test]
+    fn an_input_written_inside_another_keeps_both() {
+        use crate::record::{Callsite, Kind};
+        static CALL: Callsite = Callsite::new(Kind::Tool, "t", "m", &[], &[], 0);
+
+        struct Nested;
+        impl Serialize for Nested {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut inner = Record::new(&CALL, 1, 2, 0, None, 0);
+                let mut w = InputWriter::new();
+                w.field("inner", "x\n");
+                w.finish(&mut inner);
+                let json = inner.get(Field::Input).and_then(Value::as_str).unwrap();
+                s.serialize_str(json)
+            }
+        }
+
+        for _ in 0..2 {
+            let mut outer = Record::new(&CALL, 1, 3, 0, None, 0);
+            let mut w = InputWriter::new();
+            w.field("a", &1);
+            w.field("nested", &Nested);
+            w.field("b", "é");
+            w.finish(&mut outer);
+            let json = outer.get(Field::Input).and_then(Value::as_str).unwrap();
+            let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(
+                parsed,
+                serde_json::json!({"a": 1, "nested": "{\"inner\":\"x\\n\"}", "b": "é"})
+            );
+        }
+    }
+
     #[test]
     fn panicking_serialize_is_contained() {
         struct Bomb;
