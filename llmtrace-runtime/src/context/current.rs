@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::handle::TraceContext;
 use super::ids::{SpanId, TraceId};
-use super::thread::{self, with_current_record};
+use super::thread::{self, with_current_record, with_current_tally};
 use crate::record::{Event, Field, Value};
 use crate::semconv::keys::link;
 
@@ -37,14 +37,27 @@ pub fn current() -> CurrentSpan {
     CurrentSpan { _private: () }
 }
 
+/// Into the record, or into the tally of a sampled-out call counted in the metrics (which keeps
+/// only what the metrics read: see `Tally::keeps`).
 #[inline(never)]
 fn set_field(field: Field, value: Value) {
-    with_current_record(|rec| rec.set(field, value));
+    let mut value = Some(value);
+    with_current_record(|rec| {
+        if let Some(v) = value.take() {
+            rec.set(field, v);
+        }
+    });
+    if let Some(v) = value {
+        with_current_tally(|tally| tally.set(field, v));
+    }
 }
 
+/// Into the record, or into the tally of a sampled-out call: its tokens count in the metrics.
 #[inline(never)]
 fn record_usage(usage: crate::Usage) {
-    with_current_record(|rec| usage.record(rec));
+    if with_current_record(|rec| usage.record(rec)).is_none() {
+        with_current_tally(|tally| usage.tally(tally));
+    }
 }
 
 impl CurrentSpan {

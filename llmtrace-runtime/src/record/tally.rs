@@ -1,8 +1,20 @@
 //! What a sampled-out call keeps for the metrics: its callsite, start and end, token counts,
-//! answering model and error type. No span record is built for it; the export worker turns it
-//! into one only to price and count it (see `handoff::tally`).
+//! answering model, error type, the arguments the metrics' attributes read, and an agent's call
+//! counts. No span record is built for it; the stages that price and count calls turn it into
+//! one (see `handoff::tally`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{Callsite, Field, Kind, Record, Status, Tokens, Value};
+
+/// The calls a sampled-out agent made itself (not those of its sub-agents), counted by the
+/// tallies of the calls as they end: shared, because a call can end on another thread.
+#[derive(Debug, Default)]
+pub(crate) struct AgentCalls {
+    inference: AtomicU32,
+    tools: AtomicU32,
+}
 
 /// The metrics of one sampled-out call.
 #[doc(hidden)]
@@ -20,6 +32,13 @@ pub struct Tally {
     pub(crate) time_to_first_chunk: Option<f64>,
     /// Seconds per chunk after the first, for a stream.
     pub(crate) time_per_output_chunk: Option<f64>,
+    /// Arguments given as expressions that the metrics' attributes read (the request model, a
+    /// provider chosen at run time), and a cost recorded by hand.
+    fields: Vec<(Field, Value)>,
+    /// The agent this call works for (see [`Tally::under`]); for an agent, its own calls.
+    agent: Option<Arc<AgentCalls>>,
+    /// An agent's model calls and tools, read when it ends.
+    agent_calls: Option<(u32, u32)>,
 }
 
 impl Tally {
@@ -34,14 +53,83 @@ impl Tally {
             response_model: None,
             time_to_first_chunk: None,
             time_per_output_chunk: None,
+            fields: Vec::new(),
+            agent: None,
+            agent_calls: None,
         }
     }
 
-    /// Whether calls of this kind have metrics: model calls (token usage, durations, cost) and
-    /// tools (their duration).
+    /// Whether calls of this kind have metrics: model calls (token usage, durations, cost),
+    /// tools (their duration) and agents (their duration and call counts).
     #[inline(always)]
     pub(crate) fn counts(callsite: &Callsite) -> bool {
-        matches!(callsite.kind, Kind::LlmCall | Kind::Embeddings | Kind::Tool)
+        matches!(
+            callsite.kind,
+            Kind::LlmCall | Kind::Embeddings | Kind::Tool | Kind::Agent
+        )
+    }
+
+    /// Sets the agent this call counts for, from the tally of the span it started in (`None`
+    /// when that span is not tallied): an agent counts its own calls, an evaluator's calls count
+    /// for no agent (as for recorded spans: see `Span::begin_agent` and the agent stage).
+    pub(crate) fn under(&mut self, parent: Option<&Tally>) {
+        self.agent = match self.callsite.kind {
+            Kind::Agent => Some(Arc::default()),
+            Kind::Evaluator => None,
+            _ => parent.and_then(|p| p.agent.clone()),
+        };
+    }
+
+    /// At the end of the call: counts it for its agent, or, for an agent, reads its counts
+    /// (calls that end after their agent are not counted, as for recorded agents).
+    pub(crate) fn ended(&mut self) {
+        let Some(agent) = &self.agent else {
+            return;
+        };
+        let counter = match self.callsite.kind {
+            Kind::LlmCall => &agent.inference,
+            Kind::Tool => &agent.tools,
+            Kind::Agent => {
+                self.agent_calls = Some((
+                    agent.inference.load(Ordering::Relaxed),
+                    agent.tools.load(Ordering::Relaxed),
+                ));
+                return;
+            }
+            _ => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets a value the metrics read (see [`Tally::keeps`]); tokens go to their counts.
+    pub(crate) fn set(&mut self, field: Field, value: Value) {
+        if let Some(slot) = Tokens::slot(field) {
+            if let Some(n) = value.as_i64().and_then(|n| u64::try_from(n).ok()) {
+                self.tokens.set(slot, n);
+            }
+        } else if Tally::keeps(field) {
+            match self.fields.iter_mut().find(|(f, _)| *f == field) {
+                Some(slot) => slot.1 = value,
+                None => self.fields.push((field, value)),
+            }
+        }
+    }
+
+    /// The fields of a call's arguments or of the manual API that a tally keeps: those the
+    /// metrics' attributes and the cost read. (The expansions record only these into a tally.)
+    pub(crate) fn keeps(field: Field) -> bool {
+        matches!(
+            field,
+            Field::Provider
+                | Field::Model
+                | Field::Operation
+                | Field::ServerAddress
+                | Field::ServerPort
+                | Field::ToolType
+                | Field::AgentName
+                | Field::Name
+                | Field::CostTotal
+        )
     }
 
     /// Marks the call failed with this error type.
@@ -61,6 +149,13 @@ impl Tally {
         let mut rec = Record::new(self.callsite, 0, 0, 0, None, self.start);
         rec.end = self.end;
         rec.tokens = self.tokens;
+        for (field, value) in self.fields {
+            rec.set(field, value);
+        }
+        if let Some((inference, tools)) = self.agent_calls {
+            rec.set(Field::AgentInferenceCalls, Value::I64(inference.into()));
+            rec.set(Field::AgentToolCalls, Value::I64(tools.into()));
+        }
         if let Some(model) = self.response_model {
             rec.set(Field::ResponseModel, model);
         }
@@ -89,6 +184,20 @@ pub enum Target<'a> {
 }
 
 impl Target<'_> {
+    /// Sets a field given as an expression argument; `None` sets nothing. A tally keeps only
+    /// the fields its metrics read.
+    #[inline]
+    pub fn set_opt(&mut self, field: Field, value: Option<Value>) {
+        match self {
+            Target::Record(rec) => rec.set_opt(field, value),
+            Target::Tally(tally) => {
+                if let Some(v) = value {
+                    tally.set(field, v);
+                }
+            }
+        }
+    }
+
     /// The record, when the span is recorded.
     #[inline]
     pub fn record(&mut self) -> Option<&mut Record> {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use super::{Capture, Tallying};
 use crate::capture;
-use crate::context::{self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
+use crate::context::{
+    self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, TALLIED, VALID, external,
+};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
@@ -83,7 +85,12 @@ impl Span {
                     remote: parent.flags & REMOTE != 0,
                 });
                 let detached = parent.flags & DETACHED != 0;
-                return Span::with(host.start(callsite, ids, detached, parent.scope()));
+                let mut state = host.start(callsite, ids, detached, parent.scope());
+                if let State::Tallied { tally, .. } = &mut state {
+                    // SAFETY: see `parent_tally`.
+                    tally.under(unsafe { parent_tally(&parent) });
+                }
+                return Span::with(state);
             }
         }
         let mut flags = if p.interop & OTEL_CONTEXT != 0 {
@@ -124,8 +131,11 @@ impl Span {
         };
         let span_id = new_span_id();
         if !sampled {
-            if state::tallies() && Tally::counts(callsite) {
-                return Span::tallied(callsite, trace_id, span_id, flags & FLAG_OTEL_CONTEXT != 0);
+            // Inside a tallied span every span is tallied, so that calls deep inside a
+            // sampled-out agent still find it (a tally of a kind with no metrics is not counted).
+            if state::tallies() && (Tally::counts(callsite) || parent.flags & TALLIED != 0) {
+                let otel = flags & FLAG_OTEL_CONTEXT != 0;
+                return Span::tallied(callsite, trace_id, span_id, otel, &parent);
             }
             return Span::with(State::Unsampled {
                 trace_id,
@@ -153,12 +163,21 @@ impl Span {
 
     /// A sampled-out call counted in the metrics: no record, its tally only.
     #[inline(never)]
-    fn tallied(callsite: &'static Callsite, trace_id: u128, span_id: u64, otel: bool) -> Span {
+    fn tallied(
+        callsite: &'static Callsite,
+        trace_id: u128,
+        span_id: u64,
+        otel: bool,
+        parent: &Ctx,
+    ) -> Span {
+        let mut tally = Tally::new(callsite, clock::now());
+        // SAFETY: see `parent_tally`.
+        tally.under(unsafe { parent_tally(parent) });
         Span::with(State::Tallied {
             trace_id,
             span_id,
             otel,
-            tally: Tally::new(callsite, clock::now()),
+            tally,
         })
     }
 
@@ -223,12 +242,6 @@ impl Span {
                 trace_id,
                 span_id,
                 otel,
-            }
-            | State::Tallied {
-                trace_id,
-                span_id,
-                otel,
-                ..
             } => {
                 let mut flags = VALID;
                 if *otel {
@@ -242,6 +255,12 @@ impl Span {
                     ..Ctx::EMPTY
                 }))
             }
+            State::Tallied {
+                trace_id,
+                span_id,
+                otel,
+                tally,
+            } => Some(enter_tallied(tally, *trace_id, *span_id, *otel)),
             State::Live(rec) => {
                 let mut flags = VALID | SAMPLED;
                 if rec.flags & (FLAG_OTEL_CONTEXT | FLAG_BRIDGED) != 0 {
@@ -352,9 +371,11 @@ impl Span {
         }
     }
 
-    /// Where the call's outcome goes: the record, or a sampled-out call's tally.
+    /// Where the call's outcome goes: the record, or a sampled-out call's tally. (The
+    /// expansions record the arguments the metrics read through it.)
+    #[doc(hidden)]
     #[inline]
-    pub(crate) fn target(&mut self) -> Option<Target<'_>> {
+    pub fn target(&mut self) -> Option<Target<'_>> {
         match &mut *self.state {
             State::Live(rec) => Some(Target::Record(rec)),
             State::Tallied { tally, .. } => Some(Target::Tally(tally)),
@@ -377,11 +398,10 @@ impl Span {
     pub fn end(&mut self) {
         let State::Live(rec) = &mut *self.state else {
             if let State::Tallied { tally, .. } = &mut *self.state {
-                tally.end = clock::now();
                 let tally: *mut Tally = tally;
                 // SAFETY: as for the record below: read once, and `state` (`ManuallyDrop`) is
                 // overwritten without dropping it.
-                handoff::tally::push(unsafe { std::ptr::read(tally) });
+                end_tallied(unsafe { std::ptr::read(tally) });
             }
             self.state = ManuallyDrop::new(State::Ended);
             return;
@@ -455,6 +475,61 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
     handoff::note_ended_elsewhere();
     if let Some(host) = installed.and_then(|p| p.output.host()) {
         host.finish(rec);
+    }
+}
+
+/// Installs a tallied span's context, pointing at its tally (for `llmtrace::current()` and
+/// the spans started inside it).
+#[inline(never)]
+fn enter_tallied(tally: &mut Tally, trace_id: u128, span_id: u64, otel: bool) -> Entered<'_> {
+    let mut flags = VALID;
+    if otel {
+        external::enter_ids(trace_id, span_id, false);
+        flags |= HOOKED;
+    }
+    let ctx = Ctx {
+        trace_id,
+        span_id,
+        flags,
+        ..Ctx::EMPTY
+    };
+    context::enter_tally(tally, ctx)
+}
+
+/// The tally of the span `parent` is the context of, when it is tallied.
+///
+/// # Safety
+/// `parent` must be the context installed on this thread when the span starting under it
+/// started (read by `context::get` in `Span::start`), and still installed: its tally pointer
+/// then points to the tally borrowed by the installing guard, alive and not otherwise accessed.
+#[inline]
+unsafe fn parent_tally(parent: &Ctx) -> Option<&Tally> {
+    let tally = context::tally_of(parent);
+    // SAFETY: forwarded from the caller; the reference does not outlive the start.
+    (!tally.is_null()).then(|| unsafe { &*tally })
+}
+
+/// A tallied call ended: counted for its agent, then, for a kind with metrics, handed to the
+/// export worker in native mode, or counted on this thread in a host mode (there is no worker
+/// there: the host's stages run where spans end).
+#[inline(never)]
+fn end_tallied(mut tally: Tally) {
+    tally.end = clock::now();
+    tally.ended();
+    if !Tally::counts(tally.callsite) {
+        return;
+    }
+    match state::get() {
+        Some(Installed {
+            output: Output::Native(_),
+            ..
+        }) => handoff::tally::push(tally),
+        Some(p) => {
+            if let Some(host) = p.output.host() {
+                host.count(tally);
+            }
+        }
+        None => {}
     }
 }
 
