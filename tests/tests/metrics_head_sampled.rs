@@ -492,9 +492,14 @@ async fn sampled_out_agents_count_their_own_calls() {
     assert_eq!(total(duration, helper.0, helper.1, None).0, TRACES);
     let inference = find(&ex, "gen_ai.invoke_agent.inference_calls");
     assert_eq!(
-        total(inference, planner.0, planner.1, None),
+        total(
+            inference,
+            planner.0,
+            planner.1,
+            Some(("gen_ai.request.model", "m-agent"))
+        ),
         (TRACES, 3.0 * TRACES as f64),
-        "the planner's own model calls, not the helper's"
+        "the planner's own model calls, not the helper's, under the one model they used"
     );
     assert_eq!(
         total(inference, helper.0, helper.1, None),

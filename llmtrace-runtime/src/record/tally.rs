@@ -3,8 +3,8 @@
 //! counts. No span record is built for it; the stages that price and count calls turn it into
 //! one (see `handoff::tally`).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::{Callsite, Field, Kind, Record, Status, Tokens, Value};
 
@@ -14,6 +14,10 @@ use super::{Callsite, Field, Kind, Record, Status, Tokens, Value};
 pub(crate) struct AgentCalls {
     inference: AtomicU32,
     tools: AtomicU32,
+    /// The model of the first model call, and whether a later one used another: an agent that
+    /// names no model gets the one model all its calls used (as the agent stage does).
+    model: OnceLock<Value>,
+    mixed: AtomicBool,
 }
 
 /// The metrics of one sampled-out call.
@@ -39,6 +43,8 @@ pub struct Tally {
     agent: Option<Arc<AgentCalls>>,
     /// An agent's model calls and tools, read when it ends.
     agent_calls: Option<(u32, u32)>,
+    /// The one model an agent's calls used, read when it ends.
+    agent_model: Option<Value>,
 }
 
 impl Tally {
@@ -56,6 +62,7 @@ impl Tally {
             fields: Vec::new(),
             agent: None,
             agent_calls: None,
+            agent_model: None,
         }
     }
 
@@ -86,19 +93,43 @@ impl Tally {
         let Some(agent) = &self.agent else {
             return;
         };
-        let counter = match self.callsite.kind {
-            Kind::LlmCall => &agent.inference,
-            Kind::Tool => &agent.tools,
+        match self.callsite.kind {
+            Kind::LlmCall => {
+                agent.inference.fetch_add(1, Ordering::Relaxed);
+                let model = self
+                    .response_model
+                    .as_ref()
+                    .or_else(|| self.get(Field::Model));
+                if let Some(model) = model {
+                    let first = agent.model.get_or_init(|| model.clone());
+                    if first.as_str() != model.as_str() {
+                        agent.mixed.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            Kind::Tool => {
+                agent.tools.fetch_add(1, Ordering::Relaxed);
+            }
             Kind::Agent => {
                 self.agent_calls = Some((
                     agent.inference.load(Ordering::Relaxed),
                     agent.tools.load(Ordering::Relaxed),
                 ));
-                return;
+                if !agent.mixed.load(Ordering::Relaxed) {
+                    self.agent_model = agent.model.get().cloned();
+                }
             }
-            _ => return,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+            _ => {}
+        }
+    }
+
+    /// A field set at run time, else the callsite's literal.
+    fn get(&self, field: Field) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
+            .or_else(|| self.callsite.get(field))
     }
 
     /// Sets a value the metrics read (see [`Tally::keeps`]); tokens go to their counts.
@@ -155,6 +186,9 @@ impl Tally {
         if let Some((inference, tools)) = self.agent_calls {
             rec.set(Field::AgentInferenceCalls, Value::I64(inference.into()));
             rec.set(Field::AgentToolCalls, Value::I64(tools.into()));
+        }
+        if let (Some(model), None) = (self.agent_model, rec.get(Field::Model)) {
+            rec.set(Field::Model, model);
         }
         if let Some(model) = self.response_model {
             rec.set(Field::ResponseModel, model);
