@@ -398,10 +398,11 @@ async fn sampled_out_calls_carry_their_run_time_model() {
     );
 }
 
-/// Usage given by hand, not returned: counted whether the call is recorded or not.
+/// Usage and cost given by hand, not returned: counted whether the call is recorded or not.
 #[llmtrace::llm_call(provider = "openai", model = "m-manual")]
 fn chat_manual(n: u64) -> String {
     llmtrace::current().record_usage(Usage::new(n, 2));
+    llmtrace::current().record_cost_usd(0.001);
     format!("answer {n}")
 }
 
@@ -437,6 +438,12 @@ async fn usage_recorded_by_hand_counts_when_sampled_out() {
         Some(("gen_ai.token.type", "output")),
     );
     assert_eq!(out_tokens, (TRACES, 2.0 * TRACES as f64));
+    let cost = total(find(&ex, "llmtrace.client.cost"), model.0, model.1, None).1;
+    let expected = 0.001 * TRACES as f64;
+    assert!(
+        (cost - expected).abs() < 1e-9,
+        "cost {cost} given by hand, expected {expected}"
+    );
 }
 
 #[llmtrace::llm_call(provider = "openai", model = "m-agent")]

@@ -11,7 +11,9 @@ use crate::record::{Event, Field, Value};
 use crate::semconv::keys::link;
 
 /// A handle to the innermost span open on this thread. Every method is a no-op when there is
-/// none, or when the span is not recorded (sampled out, llmtrace not installed).
+/// none, or when the span is not recorded (sampled out, llmtrace not installed); but for a
+/// sampled-out call counted in the metrics, [`record_usage`](Self::record_usage) and
+/// [`record_cost_usd`](Self::record_cost_usd) still count.
 ///
 /// ```
 /// use llmtrace_runtime as llmtrace;
@@ -106,7 +108,8 @@ impl CurrentSpan {
         }
     }
 
-    /// Records token usage reported by the model.
+    /// Records token usage reported by the model. With metrics on, it counts in them even when
+    /// the call is sampled out.
     #[inline(always)]
     pub fn record_usage(&self, usage: crate::Usage) {
         // Not installed, this is one relaxed load; the work stays out of line.
