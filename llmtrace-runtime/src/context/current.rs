@@ -6,8 +6,8 @@ use std::sync::{Mutex, PoisonError};
 
 use super::handle::TraceContext;
 use super::ids::{SpanId, TraceId};
-use super::thread::{self, with_current_record, with_current_tally};
-use crate::record::{Event, Field, Value};
+use super::thread::{self, with_current_record, with_current_target};
+use crate::record::{Event, Field, Target, Value};
 use crate::semconv::keys::link;
 
 /// A handle to the innermost span open on this thread. Every method is a no-op when there is
@@ -43,23 +43,19 @@ pub fn current() -> CurrentSpan {
 /// only what the metrics read: see `Tally::keeps`).
 #[inline(never)]
 fn set_field(field: Field, value: Value) {
-    let mut value = Some(value);
-    with_current_record(|rec| {
-        if let Some(v) = value.take() {
-            rec.set(field, v);
-        }
+    with_current_target(|target| match target {
+        Target::Record(rec) => rec.set(field, value),
+        Target::Tally(tally) => tally.set(field, value),
     });
-    if let Some(v) = value {
-        with_current_tally(|tally| tally.set(field, v));
-    }
 }
 
 /// Into the record, or into the tally of a sampled-out call: its tokens count in the metrics.
 #[inline(never)]
 fn record_usage(usage: crate::Usage) {
-    if with_current_record(|rec| usage.record(rec)).is_none() {
-        with_current_tally(|tally| usage.tally(tally));
-    }
+    with_current_target(|target| match target {
+        Target::Record(rec) => usage.record(rec),
+        Target::Tally(tally) => usage.tally(tally),
+    });
 }
 
 impl CurrentSpan {

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr;
 
-use crate::record::{Record, Scope, Tally};
+use crate::record::{Record, Scope, Tally, Target};
 
 /// The context is valid (there is a current span or remote parent).
 pub(crate) const VALID: u8 = 1;
@@ -135,7 +135,8 @@ pub(crate) fn enter_tally(tally: &mut Tally, mut ctx: Ctx) -> Entered<'_> {
     }
 }
 
-/// The tally `ctx` points at, if any; see [`with_current_tally`] for when it may be used.
+/// The tally `ctx` points at, if any: valid while `ctx` is installed, on its thread (see
+/// [`with_current_target`]).
 #[inline]
 pub(crate) fn tally_of(ctx: &Ctx) -> *mut Tally {
     if ctx.flags & TALLIED != 0 {
@@ -187,16 +188,24 @@ pub(crate) fn with_current_record<R>(f: impl FnOnce(&mut Record) -> R) -> Option
     Some(f(unsafe { &mut *record }))
 }
 
-/// Runs `f` on the tally of the current span, when it is a sampled-out call counted in the
-/// metrics and open on this thread. As for [`with_current_record`], `f` must not re-enter.
-#[inline]
-pub(crate) fn with_current_tally<R>(f: impl FnOnce(&mut Tally) -> R) -> Option<R> {
-    let tally = tally_of(&CURRENT.with(Cell::get));
-    if tally.is_null() {
+/// Runs `f` on the live record of the current span or, for a sampled-out call counted in the
+/// metrics, on its tally; one read of the context either way (the manual API's usage and cost
+/// go to either). As for [`with_current_record`], `f` must not re-enter.
+#[inline(always)]
+pub(crate) fn with_current_target<R>(f: impl FnOnce(Target<'_>) -> R) -> Option<R> {
+    if !crate::state::is_enabled() {
         return None;
     }
-    // SAFETY: as for `with_current_record`: a tally pointer is installed only by `enter_tally`,
-    // whose `Entered` guard holds the unique borrow of the tally and uninstalls the pointer when
-    // dropped; this runs on the installing thread and `f` does not re-enter.
-    Some(f(unsafe { &mut *tally }))
+    let ctx = CURRENT.with(Cell::get);
+    if ctx.record.is_null() {
+        return None;
+    }
+    // SAFETY: as for `with_current_record` (a record) and `enter_tally` (a tally, with
+    // `TALLIED`): the installing guard holds the unique borrow for as long as the pointer is
+    // installed, this runs on the installing thread, and `f` does not re-enter.
+    Some(if ctx.flags & TALLIED != 0 {
+        f(Target::Tally(unsafe { &mut *ctx.record.cast::<Tally>() }))
+    } else {
+        f(Target::Record(unsafe { &mut *ctx.record }))
+    })
 }

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use super::{Capture, Tallying};
 use crate::capture;
-use crate::context::{
-    self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, TALLIED, VALID, external,
-};
+use crate::context::{self, Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, external};
 use crate::handoff;
 use crate::record::ids::{new_span_id, new_trace_id};
 use crate::record::{
@@ -87,8 +85,10 @@ impl Span {
                 let detached = parent.flags & DETACHED != 0;
                 let mut state = host.start(callsite, ids, detached, parent.scope());
                 if let State::Tallied { tally, .. } = &mut state {
-                    // SAFETY: see `parent_tally`.
-                    tally.under(unsafe { parent_tally(&parent) });
+                    // SAFETY: `parent` is the context `Span::start` read on this thread, still
+                    // installed: its tally pointer (if any) points to the tally the installing
+                    // guard borrows, alive and not otherwise accessed during this start.
+                    tally.under(unsafe { context::tally_of(&parent).as_ref() });
                 }
                 return Span::with(state);
             }
@@ -133,9 +133,12 @@ impl Span {
         if !sampled {
             // Inside a tallied span every span is tallied, so that calls deep inside a
             // sampled-out agent still find it (a tally of a kind with no metrics is not counted).
-            if state::tallies() && (Tally::counts(callsite) || parent.flags & TALLIED != 0) {
-                let otel = flags & FLAG_OTEL_CONTEXT != 0;
-                return Span::tallied(callsite, trace_id, span_id, otel, &parent);
+            if state::tallies() {
+                let in_tally = context::tally_of(&parent);
+                if Tally::counts(callsite) || !in_tally.is_null() {
+                    let otel = flags & FLAG_OTEL_CONTEXT != 0;
+                    return Span::tallied(callsite, trace_id, span_id, otel, in_tally);
+                }
             }
             return Span::with(State::Unsampled {
                 trace_id,
@@ -168,11 +171,13 @@ impl Span {
         trace_id: u128,
         span_id: u64,
         otel: bool,
-        parent: &Ctx,
+        in_tally: *mut Tally,
     ) -> Span {
         let mut tally = Tally::new(callsite, clock::now());
-        // SAFETY: see `parent_tally`.
-        tally.under(unsafe { parent_tally(parent) });
+        // SAFETY: `in_tally` is the tally pointer of the context `Span::start` read on this
+        // thread, still installed: it points to the tally the installing guard borrows, alive
+        // and not otherwise accessed during this start.
+        tally.under(unsafe { in_tally.as_ref() });
         Span::with(State::Tallied {
             trace_id,
             span_id,
@@ -480,7 +485,7 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
 
 /// Installs a tallied span's context, pointing at its tally (for `llmtrace::current()` and
 /// the spans started inside it).
-#[inline(never)]
+#[inline]
 fn enter_tallied(tally: &mut Tally, trace_id: u128, span_id: u64, otel: bool) -> Entered<'_> {
     let mut flags = VALID;
     if otel {
@@ -494,19 +499,6 @@ fn enter_tallied(tally: &mut Tally, trace_id: u128, span_id: u64, otel: bool) ->
         ..Ctx::EMPTY
     };
     context::enter_tally(tally, ctx)
-}
-
-/// The tally of the span `parent` is the context of, when it is tallied.
-///
-/// # Safety
-/// `parent` must be the context installed on this thread when the span starting under it
-/// started (read by `context::get` in `Span::start`), and still installed: its tally pointer
-/// then points to the tally borrowed by the installing guard, alive and not otherwise accessed.
-#[inline]
-unsafe fn parent_tally(parent: &Ctx) -> Option<&Tally> {
-    let tally = context::tally_of(parent);
-    // SAFETY: forwarded from the caller; the reference does not outlive the start.
-    (!tally.is_null()).then(|| unsafe { &*tally })
 }
 
 /// A tallied call ended: counted for its agent, then, for a kind with metrics, handed to the
