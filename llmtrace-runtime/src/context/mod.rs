@@ -26,6 +26,6 @@ pub use ids::{SpanId, TraceId};
 pub use scope::{ScopeBuilder, scope};
 pub use text::ParseTraceContextError;
 pub(crate) use thread::{
-    Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, enter_tally, get,
-    tally_of,
+    Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, enter_unrecorded,
+    get, tally_of,
 };

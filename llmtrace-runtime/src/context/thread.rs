@@ -122,13 +122,16 @@ pub(crate) fn enter_record(rec: &mut Record, flags: u8) -> Entered<'_> {
     }
 }
 
-/// Installs the context of a sampled-out call counted in the metrics (`ctx`, which has no
-/// record), pointing at its tally: the borrow keeps the tally in place while the pointer to it
-/// is installed, as for a record.
-#[inline]
-pub(crate) fn enter_tally(tally: &mut Tally, mut ctx: Ctx) -> Entered<'_> {
-    ctx.flags |= TALLIED;
-    ctx.record = (tally as *mut Tally).cast();
+/// Installs the context of a span that is not recorded (`ctx`, which has no record); for a
+/// sampled-out call counted in the metrics, pointing at its `tally`: the borrow keeps the tally
+/// in place while the pointer to it is installed, as for a record. (Inlined where a tally cannot
+/// be, the check of it folds away.)
+#[inline(always)]
+pub(crate) fn enter_unrecorded<'a>(mut ctx: Ctx, tally: Option<&'a mut Tally>) -> Entered<'a> {
+    if let Some(tally) = tally {
+        ctx.flags |= TALLIED;
+        ctx.record = (tally as *mut Tally).cast();
+    }
     Entered {
         prev: CURRENT.with(|c| c.replace(ctx)),
         _borrow: PhantomData,
@@ -200,7 +203,7 @@ pub(crate) fn with_current_target<R>(f: impl FnOnce(Target<'_>) -> R) -> Option<
     if ctx.record.is_null() {
         return None;
     }
-    // SAFETY: as for `with_current_record` (a record) and `enter_tally` (a tally, with
+    // SAFETY: as for `with_current_record` (a record) and `enter_unrecorded` (a tally, with
     // `TALLIED`): the installing guard holds the unique borrow for as long as the pointer is
     // installed, this runs on the installing thread, and `f` does not re-enter.
     Some(if ctx.flags & TALLIED != 0 {

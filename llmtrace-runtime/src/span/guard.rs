@@ -247,25 +247,13 @@ impl Span {
                 trace_id,
                 span_id,
                 otel,
-            } => {
-                let mut flags = VALID;
-                if *otel {
-                    external::enter_ids(*trace_id, *span_id, false);
-                    flags |= HOOKED;
-                }
-                Some(context::enter(Ctx {
-                    trace_id: *trace_id,
-                    span_id: *span_id,
-                    flags,
-                    ..Ctx::EMPTY
-                }))
-            }
+            } => Some(enter_unrecorded(*trace_id, *span_id, *otel, None)),
             State::Tallied {
                 trace_id,
                 span_id,
                 otel,
                 tally,
-            } => Some(enter_tallied(tally, *trace_id, *span_id, *otel)),
+            } => Some(enter_unrecorded(*trace_id, *span_id, *otel, Some(tally))),
             State::Live(rec) => {
                 let mut flags = VALID | SAMPLED;
                 if rec.flags & (FLAG_OTEL_CONTEXT | FLAG_BRIDGED) != 0 {
@@ -483,10 +471,15 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
     }
 }
 
-/// Installs a tallied span's context, pointing at its tally (for `llmtrace::current()` and
-/// the spans started inside it).
-#[inline]
-fn enter_tallied(tally: &mut Tally, trace_id: u128, span_id: u64, otel: bool) -> Entered<'_> {
+/// Installs the context of a span that is not recorded: its ids and, for a tallied one, its
+/// tally (for `llmtrace::current()` and the spans started inside it).
+#[inline(always)]
+fn enter_unrecorded(
+    trace_id: u128,
+    span_id: u64,
+    otel: bool,
+    tally: Option<&mut Tally>,
+) -> Entered<'_> {
     let mut flags = VALID;
     if otel {
         external::enter_ids(trace_id, span_id, false);
@@ -498,7 +491,7 @@ fn enter_tallied(tally: &mut Tally, trace_id: u128, span_id: u64, otel: bool) ->
         flags,
         ..Ctx::EMPTY
     };
-    context::enter_tally(tally, ctx)
+    context::enter_unrecorded(ctx, tally)
 }
 
 /// A tallied call ended: counted for its agent, then, for a kind with metrics, handed to the
