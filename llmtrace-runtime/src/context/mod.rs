@@ -25,7 +25,9 @@ pub use handle::{ContextGuard, TraceContext, WithTrace};
 pub use ids::{SpanId, TraceId};
 pub use scope::{ScopeBuilder, scope};
 pub use text::ParseTraceContextError;
+#[cfg(feature = "tracing")]
+pub(crate) use thread::enter;
 pub(crate) use thread::{
-    Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter, enter_record, enter_unrecorded,
-    get, tally_of,
+    Ctx, DETACHED, Entered, HOOKED, REMOTE, SAMPLED, VALID, enter_record, enter_unrecorded, get,
+    tally_of,
 };
