@@ -392,9 +392,9 @@ impl Span {
         let State::Live(rec) = &mut *self.state else {
             if let State::Tallied { tally, .. } = &mut *self.state {
                 let tally: *mut Tally = tally;
-                // SAFETY: as for the record below: read once, and `state` (`ManuallyDrop`) is
-                // overwritten without dropping it.
-                end_tallied(unsafe { std::ptr::read(tally) });
+                // SAFETY: as for the record below: `end_tallied` moves the tally out (or drops
+                // it) once, and `state` (`ManuallyDrop`) is overwritten without dropping it.
+                unsafe { end_tallied(tally) };
             }
             self.state = ManuallyDrop::new(State::Ended);
             return;
@@ -497,24 +497,33 @@ fn enter_unrecorded(
 /// A tallied call ended: counted for its agent, then, for a kind with metrics, handed to the
 /// export worker in native mode, or counted on this thread in a host mode (there is no worker
 /// there: the host's stages run where spans end).
+///
+/// # Safety
+/// `tally` must point to a valid tally that the caller treats as moved out afterwards. (Taken
+/// in place: moved by value into this call, it would be copied once more on the way to its
+/// ring.)
 #[inline(never)]
-fn end_tallied(mut tally: Tally) {
-    tally.end = clock::now();
-    tally.ended();
-    if !Tally::counts(tally.callsite) {
-        return;
-    }
-    match state::get() {
+unsafe fn end_tallied(tally: *mut Tally) {
+    // SAFETY: valid and not otherwise accessed, from the caller.
+    let t = unsafe { &mut *tally };
+    t.end = clock::now();
+    t.ended();
+    let host = match state::get() {
         Some(Installed {
             output: Output::Native(_),
             ..
-        }) => handoff::tally::push(tally),
-        Some(p) => {
-            if let Some(host) = p.output.host() {
-                host.count(tally);
-            }
+        }) if Tally::counts(t.callsite) => {
+            // SAFETY: read once, from the caller's promise.
+            handoff::tally::push(unsafe { std::ptr::read(tally) });
+            return;
         }
-        None => {}
+        Some(p) if Tally::counts(t.callsite) => p.output.host(),
+        _ => None,
+    };
+    // SAFETY: read once, from the caller's promise (dropped here when nothing counts it).
+    let tally = unsafe { std::ptr::read(tally) };
+    if let Some(host) = host {
+        host.count(tally);
     }
 }
 
