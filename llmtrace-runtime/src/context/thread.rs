@@ -20,8 +20,8 @@ pub(crate) const HOOKED: u8 = 1 << 3;
 /// No parent, on purpose ([`TraceContext::new_trace`]): a span started here begins a new trace,
 /// even inside a span of another tracing system (which it would otherwise take as its parent).
 pub(crate) const DETACHED: u8 = 1 << 4;
-/// `record` points to the tally of a sampled-out call, not to a record (see [`enter_tally`]).
-/// Never captured into a [`TraceContext`].
+/// `record` points to the tally of a sampled-out call, not to a record (see
+/// [`enter_unrecorded`]). Never captured into a `TraceContext`.
 pub(crate) const TALLIED: u8 = 1 << 5;
 
 /// What the current thread is inside of. Plain data, so saving and restoring it is a copy.
