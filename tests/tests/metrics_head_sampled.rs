@@ -466,20 +466,20 @@ fn agent_search(n: u64) -> Vec<String> {
     vec![format!("doc {}", agent_chat(n).input)]
 }
 
-/// A sub-agent: its calls count for it, not for the planner.
-#[llmtrace::agent(name = "helper")]
-fn helper(n: u64) -> u64 {
-    agent_chat(n).input + agent_chat(n).input
+/// A sub-agent, named at run time: its calls count for it, not for the planner.
+#[llmtrace::agent(name = helper_name)]
+fn helper(helper_name: &str, n: u64) -> u64 {
+    agent_chat(n).input + agent_chat(n).input + agent_lookup(n)
 }
 
 /// Per invocation: model calls 1 (its own) + 1 (in the tool) + 1 (in the retrieval) = 3, one
-/// tool, and the helper's two calls counted for the helper.
+/// tool, and the helper's three model calls and one tool counted for the helper.
 #[llmtrace::agent(name = "planner")]
 async fn planner(n: u64) -> u64 {
     let a = agent_chat(n).input;
     let b = agent_lookup(n);
     let c = agent_search(n).len() as u64;
-    a + b + c + helper(n)
+    a + b + c + helper("helper", n)
 }
 
 #[tokio::test]
@@ -510,17 +510,29 @@ async fn sampled_out_agents_count_their_own_calls() {
     );
     assert_eq!(
         total(inference, helper.0, helper.1, None),
-        (TRACES, 2.0 * TRACES as f64)
+        (TRACES, 3.0 * TRACES as f64)
     );
     let tools = find(&ex, "gen_ai.invoke_agent.tool_calls");
     assert_eq!(
         total(tools, planner.0, planner.1, None),
         (TRACES, TRACES as f64)
     );
-    assert_eq!(total(tools, helper.0, helper.1, None), (TRACES, 0.0));
+    assert_eq!(
+        total(tools, helper.0, helper.1, None),
+        (TRACES, TRACES as f64)
+    );
+    // Each agent's tool carries its name (the helper's given at run time), recorded or not.
+    let tool = find(&ex, "gen_ai.execute_tool.duration");
+    for agent in [planner, helper] {
+        assert_eq!(
+            total(tool, "gen_ai.tool.name", "agent_lookup", Some(agent)).0,
+            TRACES,
+            "{agent:?}"
+        );
+    }
     let model_calls = find(&ex, "gen_ai.client.operation.duration");
     assert_eq!(
         total(model_calls, "gen_ai.request.model", "m-agent", None).0,
-        5 * TRACES
+        6 * TRACES
     );
 }

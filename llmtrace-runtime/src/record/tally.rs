@@ -18,6 +18,9 @@ pub(crate) struct AgentCalls {
     /// names no model gets the one model all its calls used (as the agent stage does).
     model: OnceLock<Value>,
     mixed: AtomicBool,
+    /// The agent's name, which its tools carry (`gen_ai.agent.name` on their metrics, as the
+    /// agent's scope gives it to recorded tools).
+    name: OnceLock<Value>,
 }
 
 /// The metrics of one sampled-out call.
@@ -96,7 +99,13 @@ impl Tally {
     #[inline(never)]
     fn join_agent(&mut self, parent: Option<&Tally>) {
         let agent = match self.callsite.kind {
-            Kind::Agent => Arc::default(),
+            Kind::Agent => {
+                let calls = AgentCalls::default();
+                if let Some(name) = self.callsite.get(Field::AgentName) {
+                    let _ = calls.name.set(name.clone());
+                }
+                Arc::new(calls)
+            }
             Kind::Evaluator => return,
             _ => match parent.and_then(|p| p.more.as_ref()?.agent.as_ref()) {
                 Some(agent) => agent.clone(),
@@ -142,6 +151,11 @@ impl Tally {
             }
             Kind::Tool => {
                 agent.tools.fetch_add(1, Ordering::Relaxed);
+                if self.get(Field::AgentName).is_none() {
+                    if let Some(name) = agent.name.get() {
+                        self.set(Field::AgentName, name.clone());
+                    }
+                }
             }
             Kind::Agent => {
                 let more = self.more_mut();
@@ -173,6 +187,12 @@ impl Tally {
                 self.tokens.set(slot, n);
             }
         } else if Tally::keeps(field) {
+            if let (Field::AgentName, Kind::Agent) = (field, self.callsite.kind) {
+                // An agent named at run time: its tools carry the name.
+                if let Some(agent) = self.more.as_ref().and_then(|m| m.agent.as_ref()) {
+                    let _ = agent.name.set(value.clone());
+                }
+            }
             let fields = &mut self.more_mut().fields;
             match fields.iter_mut().find(|(f, _)| *f == field) {
                 Some(slot) => slot.1 = value,
