@@ -60,7 +60,11 @@ pub(crate) fn expand(kind: Kind, args: &Args, func: Func, root: TokenStream) -> 
             .collect()
     };
     let callsite = callsite(kind, args, &func, &private, !captured.is_empty());
-    let mut start = start(args, &captured, &root, &private, &l);
+    let tallied = matches!(
+        kind,
+        Kind::LlmCall | Kind::Embeddings | Kind::Tool | Kind::Agent
+    );
+    let mut start = start(args, &captured, tallied, &root, &private, &l);
     start.extend(kind_start(kind, documents.as_ref(), &root, &private, &l));
     let (capture, tallies) = capture_closure(kind, args, &func, &root, &private, &l);
     // Sampled-out calls of these functions still count in the metrics: their capture closure
@@ -368,10 +372,30 @@ fn kind_start(
     }
 }
 
+/// Whether the tally of a sampled-out call keeps this field (the runtime's `Tally::keeps`):
+/// the metrics' attributes read it.
+fn counted_field(field: &str) -> bool {
+    matches!(
+        field,
+        "Provider"
+            | "Model"
+            | "Operation"
+            | "ServerAddress"
+            | "ServerPort"
+            | "ToolType"
+            | "AgentName"
+            | "Name"
+    )
+}
+
 /// Starts the span; when it records, evaluates expression arguments and captures parameters.
+/// For a kind whose sampled-out calls are `tallied` (counted in the metrics), the expression
+/// arguments the metrics read are evaluated into the tally too; a span that is off or sampled
+/// out without metrics evaluates none.
 pub(crate) fn start(
     args: &Args,
     captured: &[&Ident],
+    tallied: bool,
     root: &TokenStream,
     private: &TokenStream,
     l: &Locals,
@@ -379,10 +403,28 @@ pub(crate) fn start(
     let Locals {
         span, rec, input, ..
     } = l;
+    let target = Ident::new("__llmtrace_args", Span::mixed_site());
+    let counted: Vec<TokenStream> = args
+        .values
+        .iter()
+        .filter(|v| tallied && !matches!(v.spec.ty, ArgType::Expr(_)))
+        .filter(|v| v.spec.field.is_some_and(counted_field))
+        .filter_map(|v| {
+            let field = format_ident!("{}", v.spec.field?);
+            let Val::Expr(expr) = &v.value else {
+                return None;
+            };
+            let conv = format_ident!("{}", v.spec.ty.expr_trait());
+            Some(quote_spanned! {expr.span()=>
+                #target.set_opt(#private::Field::#field, #root::schema::#conv::to_value(&(#expr)));
+            })
+        })
+        .collect();
     let dynamic: Vec<TokenStream> = args
         .values
         .iter()
         .filter(|v| !matches!(v.spec.ty, ArgType::Expr(_)))
+        .filter(|v| !(tallied && v.spec.field.is_some_and(counted_field)))
         .filter_map(|v| {
             let field = format_ident!("{}", v.spec.field?);
             let Val::Expr(expr) = &v.value else {
@@ -441,7 +483,17 @@ pub(crate) fn start(
             }
         }
     };
-    let record = if dynamic.is_empty() && captured.is_empty() {
+    let record = if !counted.is_empty() {
+        quote! {
+            if let ::core::option::Option::Some(mut #target) = #span.target() {
+                #(#counted)*
+                if let ::core::option::Option::Some(#rec) = #target.record() {
+                    #(#dynamic)*
+                    #input_capture
+                }
+            }
+        }
+    } else if dynamic.is_empty() && captured.is_empty() {
         quote!()
     } else {
         quote! {

@@ -138,7 +138,7 @@ fn expand_checked(args: &Args, body: Expr, is_async: bool) -> TokenStream {
         )
         .with_tracing(#private::tracing_callsite!(Step, "step" #(, #custom_keys)*));
     };
-    let start = start(args, &[], &root, &private, &l);
+    let start = start(args, &[], false, &root, &private, &l);
     let Locals { span, rec, ret, .. } = &l;
     let record_output = output.then(|| {
         quote! {

@@ -334,3 +334,205 @@ async fn sampled_out_streams_record_their_chunk_timings() {
     );
     assert_eq!(in_tokens, (2 * TRACES, (22 + 5) as f64 * TRACES as f64));
 }
+
+/// A response that names no answering model (the tests above count the calls answered by
+/// `m-priced-2026`).
+struct Answer {
+    input: u64,
+    output: u64,
+}
+
+impl LlmResponse for Answer {
+    fn usage(&self) -> Option<Usage> {
+        Some(Usage::new(self.input, self.output))
+    }
+}
+
+/// The request model as a run-time expression: evaluated into a sampled-out call's tally too.
+#[llmtrace::llm_call(provider = "openai", model = model, server_address = host)]
+fn chat_dynamic(model: &str, host: &str, n: u64) -> Answer {
+    Answer {
+        input: n,
+        output: 1,
+    }
+}
+
+#[llmtrace::workflow(name = "dynamic")]
+fn dynamic(n: u64) -> u64 {
+    chat_dynamic("m-dynamic", "api.example.test", n).input
+}
+
+#[tokio::test]
+async fn sampled_out_calls_carry_their_run_time_model() {
+    exporters();
+    for n in 1..=TRACES {
+        dynamic(n);
+    }
+    let ex = exported();
+    let kept = exported_traces("invoke_workflow dynamic").len() as u64;
+    assert!(kept < TRACES / 2, "{kept} of {TRACES} traces exported");
+
+    let model = ("gen_ai.request.model", "m-dynamic");
+    let duration = find(&ex, "gen_ai.client.operation.duration");
+    assert_eq!(
+        total(
+            duration,
+            model.0,
+            model.1,
+            Some(("server.address", "api.example.test"))
+        )
+        .0,
+        TRACES,
+        "every call under its request model and server"
+    );
+    let tokens = find(&ex, "gen_ai.client.token.usage");
+    let input = (1..=TRACES).sum::<u64>() as f64;
+    assert_eq!(
+        total(
+            tokens,
+            model.0,
+            model.1,
+            Some(("gen_ai.token.type", "input"))
+        ),
+        (TRACES, input)
+    );
+}
+
+/// Usage and cost given by hand, not returned: counted whether the call is recorded or not.
+#[llmtrace::llm_call(provider = "openai", model = "m-manual")]
+fn chat_manual(n: u64) -> String {
+    llmtrace::current().record_usage(Usage::new(n, 2));
+    llmtrace::current().record_cost_usd(0.001);
+    format!("answer {n}")
+}
+
+#[llmtrace::workflow(name = "manual")]
+fn manual(n: u64) -> usize {
+    chat_manual(n).len()
+}
+
+#[tokio::test]
+async fn usage_recorded_by_hand_counts_when_sampled_out() {
+    exporters();
+    for n in 1..=TRACES {
+        manual(n);
+    }
+    let ex = exported();
+    let kept = exported_traces("invoke_workflow manual").len() as u64;
+    assert!(kept < TRACES / 2, "{kept} of {TRACES} traces exported");
+
+    let model = ("gen_ai.request.model", "m-manual");
+    let tokens = find(&ex, "gen_ai.client.token.usage");
+    let input = (1..=TRACES).sum::<u64>() as f64;
+    let in_tokens = total(
+        tokens,
+        model.0,
+        model.1,
+        Some(("gen_ai.token.type", "input")),
+    );
+    assert_eq!(in_tokens, (TRACES, input), "every call's input tokens");
+    let out_tokens = total(
+        tokens,
+        model.0,
+        model.1,
+        Some(("gen_ai.token.type", "output")),
+    );
+    assert_eq!(out_tokens, (TRACES, 2.0 * TRACES as f64));
+    let cost = total(find(&ex, "llmtrace.client.cost"), model.0, model.1, None).1;
+    let expected = 0.001 * TRACES as f64;
+    assert!(
+        (cost - expected).abs() < 1e-9,
+        "cost {cost} given by hand, expected {expected}"
+    );
+}
+
+#[llmtrace::llm_call(provider = "openai", model = "m-agent")]
+fn agent_chat(n: u64) -> Answer {
+    Answer {
+        input: n,
+        output: 1,
+    }
+}
+
+#[llmtrace::tool]
+fn agent_lookup(n: u64) -> u64 {
+    // A model call inside a tool is still the agent's own.
+    agent_chat(n).input
+}
+
+#[llmtrace::retrieval]
+fn agent_search(n: u64) -> Vec<String> {
+    // Inside a span of a kind with no metrics of its own: still the agent's.
+    vec![format!("doc {}", agent_chat(n).input)]
+}
+
+/// A sub-agent, named at run time: its calls count for it, not for the planner.
+#[llmtrace::agent(name = helper_name)]
+fn helper(helper_name: &str, n: u64) -> u64 {
+    agent_chat(n).input + agent_chat(n).input + agent_lookup(n)
+}
+
+/// Per invocation: model calls 1 (its own) + 1 (in the tool) + 1 (in the retrieval) = 3, one
+/// tool, and the helper's three model calls and one tool counted for the helper.
+#[llmtrace::agent(name = "planner")]
+async fn planner(n: u64) -> u64 {
+    let a = agent_chat(n).input;
+    let b = agent_lookup(n);
+    let c = agent_search(n).len() as u64;
+    a + b + c + helper("helper", n)
+}
+
+#[tokio::test]
+async fn sampled_out_agents_count_their_own_calls() {
+    exporters();
+    for n in 1..=TRACES {
+        planner(n).await;
+    }
+    let ex = exported();
+    let kept = exported_traces("invoke_agent planner").len() as u64;
+    assert!(kept < TRACES / 2, "{kept} of {TRACES} traces exported");
+
+    let planner = ("gen_ai.agent.name", "planner");
+    let helper = ("gen_ai.agent.name", "helper");
+    let duration = find(&ex, "gen_ai.invoke_agent.duration");
+    assert_eq!(total(duration, planner.0, planner.1, None).0, TRACES);
+    assert_eq!(total(duration, helper.0, helper.1, None).0, TRACES);
+    let inference = find(&ex, "gen_ai.invoke_agent.inference_calls");
+    assert_eq!(
+        total(
+            inference,
+            planner.0,
+            planner.1,
+            Some(("gen_ai.request.model", "m-agent"))
+        ),
+        (TRACES, 3.0 * TRACES as f64),
+        "the planner's own model calls, not the helper's, under the one model they used"
+    );
+    assert_eq!(
+        total(inference, helper.0, helper.1, None),
+        (TRACES, 3.0 * TRACES as f64)
+    );
+    let tools = find(&ex, "gen_ai.invoke_agent.tool_calls");
+    assert_eq!(
+        total(tools, planner.0, planner.1, None),
+        (TRACES, TRACES as f64)
+    );
+    assert_eq!(
+        total(tools, helper.0, helper.1, None),
+        (TRACES, TRACES as f64)
+    );
+    // Each agent's tool carries its name (the helper's given at run time), recorded or not.
+    let tool = find(&ex, "gen_ai.execute_tool.duration");
+    for agent in [planner, helper] {
+        assert_eq!(
+            total(tool, "gen_ai.tool.name", "agent_lookup", Some(agent)).0,
+            TRACES,
+            "{agent:?}"
+        );
+    }
+    let model_calls = find(&ex, "gen_ai.client.operation.duration");
+    assert_eq!(
+        total(model_calls, "gen_ai.request.model", "m-agent", None).0,
+        6 * TRACES
+    );
+}

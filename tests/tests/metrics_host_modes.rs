@@ -3,8 +3,12 @@
 //! model and tool calls are counted as in native mode, with their tokens, `error.type` and a
 //! cost counter equal to the trace's roll-up, and a flush of llmtrace exports them.
 //!
+//! A call the host samples out counts too: with an OpenTelemetry sampler that drops nine traces
+//! in ten (OTel-provider mode) or all of them (`tracing` mode, behind tracing-opentelemetry), the
+//! metrics count every call, with its run-time model, usage given by hand, and an agent's calls.
+//!
 //! llmtrace installs once per process, so each mode runs in a child process of this test
-//! binary (the ignored `child` test, run by the others).
+//! binary (the ignored `child` tests, run by the others).
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
@@ -18,7 +22,7 @@ use llmtrace_runtime as llmtrace;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[path = "support/fixtures.rs"]
@@ -148,9 +152,133 @@ fn child() {
     assert_eq!(total(tool, "gen_ai.tool.name", "lookup").0, 1);
 }
 
+/// Traces of the sampled modes.
+const TRACES: u64 = 200;
+
+#[llmtrace::llm_call(provider = "openai", model = model)]
+fn chat_dynamic(model: &str) -> String {
+    llmtrace::current().record_usage(Usage::new(50, 5));
+    model.to_owned()
+}
+
+#[llmtrace::agent(name = "planner")]
+fn planner() -> u64 {
+    let a = chat(1000, false).map_or(0, |r| r.0);
+    let b = chat_dynamic("gpt-4o-mini").len() as u64;
+    lookup(a + b)
+}
+
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child_sampled() {
+    let mode = std::env::var(MODE).expect("run by the other tests");
+    let app = InMemorySpanExporter::default();
+    let sampler = match mode.as_str() {
+        "provider" => Sampler::TraceIdRatioBased(0.1),
+        _ => Sampler::AlwaysOff,
+    };
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_simple_exporter(app.clone())
+        .build();
+    let metrics = InMemoryMetricExporter::default();
+    let env = HashMap::<String, String>::new();
+    let builder = llmtrace::init()
+        .env(env)
+        .metrics_exporter(metrics.clone(), Duration::from_secs(3600));
+    let _guard = match mode.as_str() {
+        "provider" => builder.otel_provider(provider.clone()).install(),
+        "tracing" => {
+            let layer = tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("app"))
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false);
+            let subscriber = tracing_subscriber::registry().with(layer);
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            builder.tracing_mode().install()
+        }
+        other => panic!("unknown mode {other}"),
+    };
+    for _ in 0..TRACES {
+        assert_eq!(support(), 1201);
+        assert_eq!(planner(), 1012);
+    }
+    llmtrace::force_flush(Duration::from_secs(10)).unwrap();
+    provider.force_flush().unwrap();
+    let spans = app.get_finished_spans().unwrap();
+    let roots: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "invoke_workflow support")
+        .collect();
+    assert!(
+        (roots.len() as u64) < TRACES / 2,
+        "{} of {TRACES} traces exported",
+        roots.len()
+    );
+    // The provider samples one trace in ten: some are recorded (their cost is compared below).
+    assert_eq!(mode == "provider", !roots.is_empty());
+
+    let ex = metrics.get_finished_metrics().unwrap();
+    let model = ("gen_ai.request.model", "gpt-4o");
+    let duration = find(&ex, "gen_ai.client.operation.duration");
+    // Three calls in `support`, one in `planner`.
+    assert_eq!(total(duration, model.0, model.1).0, 4 * TRACES);
+    assert_eq!(total(duration, "error.type", "rate_limited").0, TRACES);
+    assert_eq!(
+        total(duration, "gen_ai.request.model", "gpt-4o-mini").0,
+        TRACES,
+        "the run-time model"
+    );
+    let tokens = find(&ex, "gen_ai.client.token.usage");
+    assert_eq!(
+        total(tokens, "gen_ai.token.type", "input"),
+        (4 * TRACES, (1200 + 1000 + 50) as f64 * TRACES as f64),
+        "returned usage and usage given by hand"
+    );
+    let tool = find(&ex, "gen_ai.execute_tool.duration");
+    assert_eq!(total(tool, "gen_ai.tool.name", "lookup").0, 2 * TRACES);
+    let agent = ("gen_ai.agent.name", "planner");
+    assert_eq!(
+        total(find(&ex, "gen_ai.invoke_agent.duration"), agent.0, agent.1).0,
+        TRACES
+    );
+    assert_eq!(
+        total(
+            find(&ex, "gen_ai.invoke_agent.inference_calls"),
+            agent.0,
+            agent.1
+        ),
+        (TRACES, 2.0 * TRACES as f64)
+    );
+    assert_eq!(
+        total(
+            find(&ex, "gen_ai.invoke_agent.tool_calls"),
+            agent.0,
+            agent.1
+        ),
+        (TRACES, TRACES as f64)
+    );
+    // Every trace of `support` costs the same: 1,000 and 200 input tokens (output a tenth),
+    // priced linearly, so `planner`'s call of 1,000 costs 5/6 of it. The counter holds them all.
+    if let Some(root) = roots.first() {
+        let rolled_up = root.f64_attr("llmtrace.trace.cost_usd").expect("priced");
+        let cost = total(find(&ex, "llmtrace.client.cost"), model.0, model.1).1;
+        let expected = rolled_up * (1.0 + 5.0 / 6.0) * TRACES as f64;
+        assert!(
+            (cost - expected).abs() < 1e-9 * expected,
+            "cost counter {cost}, expected {expected}"
+        );
+    }
+}
+
 fn run(mode: &str) {
+    run_child("child", mode);
+}
+
+fn run_child(child: &str, mode: &str) {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--ignored", "--nocapture"])
+        .args(["--exact", child, "--ignored", "--nocapture"])
         .env(MODE, mode)
         .output()
         .unwrap();
@@ -170,4 +298,14 @@ fn provider_mode() {
 #[test]
 fn tracing_mode() {
     run("tracing");
+}
+
+#[test]
+fn provider_mode_counts_what_the_provider_samples_out() {
+    run_child("child_sampled", "provider");
+}
+
+#[test]
+fn tracing_mode_counts_what_the_provider_samples_out() {
+    run_child("child_sampled", "tracing");
 }

@@ -6,12 +6,14 @@ use std::sync::{Mutex, PoisonError};
 
 use super::handle::TraceContext;
 use super::ids::{SpanId, TraceId};
-use super::thread::{self, with_current_record};
-use crate::record::{Event, Field, Value};
+use super::thread::{self, with_current_record, with_current_target};
+use crate::record::{Event, Field, Target, Value};
 use crate::semconv::keys::link;
 
 /// A handle to the innermost span open on this thread. Every method is a no-op when there is
-/// none, or when the span is not recorded (sampled out, llmtrace not installed).
+/// none, or when the span is not recorded (sampled out, llmtrace not installed); but for a
+/// sampled-out call counted in the metrics, [`record_usage`](Self::record_usage) and
+/// [`record_cost_usd`](Self::record_cost_usd) still count.
 ///
 /// ```
 /// use llmtrace_runtime as llmtrace;
@@ -37,14 +39,23 @@ pub fn current() -> CurrentSpan {
     CurrentSpan { _private: () }
 }
 
+/// Into the record, or into the tally of a sampled-out call counted in the metrics (which keeps
+/// only what the metrics read: see `Tally::keeps`).
 #[inline(never)]
 fn set_field(field: Field, value: Value) {
-    with_current_record(|rec| rec.set(field, value));
+    with_current_target(|target| match target {
+        Target::Record(rec) => rec.set(field, value),
+        Target::Tally(tally) => tally.set(field, value),
+    });
 }
 
+/// Into the record, or into the tally of a sampled-out call: its tokens count in the metrics.
 #[inline(never)]
 fn record_usage(usage: crate::Usage) {
-    with_current_record(|rec| usage.record(rec));
+    with_current_target(|target| match target {
+        Target::Record(rec) => usage.record(rec),
+        Target::Tally(tally) => usage.tally(tally),
+    });
 }
 
 impl CurrentSpan {
@@ -93,7 +104,8 @@ impl CurrentSpan {
         }
     }
 
-    /// Records token usage reported by the model.
+    /// Records token usage reported by the model. With metrics on, it counts in them even when
+    /// the call is sampled out.
     #[inline(always)]
     pub fn record_usage(&self, usage: crate::Usage) {
         // Not installed, this is one relaxed load; the work stays out of line.

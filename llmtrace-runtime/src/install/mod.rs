@@ -766,6 +766,11 @@ impl Builder {
             ));
         }
         let (stages, mapper, common) = self.common(&env, Place::EndingThread);
+        // With a metrics exporter, the calls the host samples out are counted too.
+        #[cfg(feature = "metrics")]
+        let tally = stages.metrics.is_some();
+        #[cfg(not(feature = "metrics"))]
+        let tally = false;
         let stages = Stages::new(stages, Place::EndingThread);
         let interop = common.interop | HOST;
         let host = |system| {
@@ -796,8 +801,9 @@ impl Builder {
             output,
             counters: common.counters,
             flush_timeout: self.flush_timeout,
-            // The host samples: what it drops never reaches llmtrace.
-            tally: false,
+            // The host samples; what it drops is tallied where the host says so (`Host::start`)
+            // and counted on the thread that ends it.
+            tally,
         }
     }
 }

@@ -83,7 +83,14 @@ impl Span {
                     remote: parent.flags & REMOTE != 0,
                 });
                 let detached = parent.flags & DETACHED != 0;
-                return Span::with(host.start(callsite, ids, detached, parent.scope()));
+                let mut state = host.start(callsite, ids, detached, parent.scope());
+                if let State::Tallied { tally, .. } = &mut state {
+                    // SAFETY: `parent` is the context `Span::start` read on this thread, still
+                    // installed: its tally pointer (if any) points to the tally the installing
+                    // guard borrows, alive and not otherwise accessed during this start.
+                    tally.under(unsafe { context::tally_of(&parent).as_ref() });
+                }
+                return Span::with(state);
             }
         }
         let mut flags = if p.interop & OTEL_CONTEXT != 0 {
@@ -124,8 +131,14 @@ impl Span {
         };
         let span_id = new_span_id();
         if !sampled {
-            if state::tallies() && Tally::counts(callsite) {
-                return Span::tallied(callsite, trace_id, span_id, flags & FLAG_OTEL_CONTEXT != 0);
+            // Inside a tallied span every span is tallied, so that calls deep inside a
+            // sampled-out agent still find it (a tally of a kind with no metrics is not counted).
+            if state::tallies() {
+                let in_tally = context::tally_of(&parent);
+                if Tally::counts(callsite) || !in_tally.is_null() {
+                    let otel = flags & FLAG_OTEL_CONTEXT != 0;
+                    return Span::tallied(callsite, trace_id, span_id, otel, in_tally);
+                }
             }
             return Span::with(State::Unsampled {
                 trace_id,
@@ -153,12 +166,23 @@ impl Span {
 
     /// A sampled-out call counted in the metrics: no record, its tally only.
     #[inline(never)]
-    fn tallied(callsite: &'static Callsite, trace_id: u128, span_id: u64, otel: bool) -> Span {
+    fn tallied(
+        callsite: &'static Callsite,
+        trace_id: u128,
+        span_id: u64,
+        otel: bool,
+        in_tally: *mut Tally,
+    ) -> Span {
+        let mut tally = Tally::new(callsite, clock::now());
+        // SAFETY: `in_tally` is the tally pointer of the context `Span::start` read on this
+        // thread, still installed: it points to the tally the installing guard borrows, alive
+        // and not otherwise accessed during this start.
+        tally.under(unsafe { in_tally.as_ref() });
         Span::with(State::Tallied {
             trace_id,
             span_id,
             otel,
-            tally: Tally::new(callsite, clock::now()),
+            tally,
         })
     }
 
@@ -223,25 +247,13 @@ impl Span {
                 trace_id,
                 span_id,
                 otel,
-            }
-            | State::Tallied {
+            } => Some(enter_unrecorded(*trace_id, *span_id, *otel, None)),
+            State::Tallied {
                 trace_id,
                 span_id,
                 otel,
-                ..
-            } => {
-                let mut flags = VALID;
-                if *otel {
-                    external::enter_ids(*trace_id, *span_id, false);
-                    flags |= HOOKED;
-                }
-                Some(context::enter(Ctx {
-                    trace_id: *trace_id,
-                    span_id: *span_id,
-                    flags,
-                    ..Ctx::EMPTY
-                }))
-            }
+                tally,
+            } => Some(enter_unrecorded(*trace_id, *span_id, *otel, Some(tally))),
             State::Live(rec) => {
                 let mut flags = VALID | SAMPLED;
                 if rec.flags & (FLAG_OTEL_CONTEXT | FLAG_BRIDGED) != 0 {
@@ -352,9 +364,11 @@ impl Span {
         }
     }
 
-    /// Where the call's outcome goes: the record, or a sampled-out call's tally.
+    /// Where the call's outcome goes: the record, or a sampled-out call's tally. (The
+    /// expansions record the arguments the metrics read through it.)
+    #[doc(hidden)]
     #[inline]
-    pub(crate) fn target(&mut self) -> Option<Target<'_>> {
+    pub fn target(&mut self) -> Option<Target<'_>> {
         match &mut *self.state {
             State::Live(rec) => Some(Target::Record(rec)),
             State::Tallied { tally, .. } => Some(Target::Tally(tally)),
@@ -377,11 +391,10 @@ impl Span {
     pub fn end(&mut self) {
         let State::Live(rec) = &mut *self.state else {
             if let State::Tallied { tally, .. } = &mut *self.state {
-                tally.end = clock::now();
                 let tally: *mut Tally = tally;
-                // SAFETY: as for the record below: read once, and `state` (`ManuallyDrop`) is
-                // overwritten without dropping it.
-                handoff::tally::push(unsafe { std::ptr::read(tally) });
+                // SAFETY: as for the record below: `end_tallied` moves the tally out (or drops
+                // it) once, and `state` (`ManuallyDrop`) is overwritten without dropping it.
+                unsafe { end_tallied(tally) };
             }
             self.state = ManuallyDrop::new(State::Ended);
             return;
@@ -455,6 +468,62 @@ unsafe fn dispatch_elsewhere(record: *mut Record, installed: Option<&'static Ins
     handoff::note_ended_elsewhere();
     if let Some(host) = installed.and_then(|p| p.output.host()) {
         host.finish(rec);
+    }
+}
+
+/// Installs the context of a span that is not recorded: its ids and, for a tallied one, its
+/// tally (for `llmtrace::current()` and the spans started inside it).
+#[inline(always)]
+fn enter_unrecorded(
+    trace_id: u128,
+    span_id: u64,
+    otel: bool,
+    tally: Option<&mut Tally>,
+) -> Entered<'_> {
+    let mut flags = VALID;
+    if otel {
+        external::enter_ids(trace_id, span_id, false);
+        flags |= HOOKED;
+    }
+    let ctx = Ctx {
+        trace_id,
+        span_id,
+        flags,
+        ..Ctx::EMPTY
+    };
+    context::enter_unrecorded(ctx, tally)
+}
+
+/// A tallied call ended: counted for its agent, then, for a kind with metrics, handed to the
+/// export worker in native mode, or counted on this thread in a host mode (there is no worker
+/// there: the host's stages run where spans end).
+///
+/// # Safety
+/// `tally` must point to a valid tally that the caller treats as moved out afterwards. (Taken
+/// in place: moved by value into this call, it would be copied once more on the way to its
+/// ring.)
+#[inline(never)]
+unsafe fn end_tallied(tally: *mut Tally) {
+    // SAFETY: valid and not otherwise accessed, from the caller.
+    let t = unsafe { &mut *tally };
+    t.end = clock::now();
+    t.ended();
+    let host = match state::get() {
+        Some(Installed {
+            output: Output::Native(_),
+            ..
+        }) if Tally::counts(t.callsite) => {
+            // SAFETY: read once, from the caller's promise.
+            handoff::tally::push(unsafe { std::ptr::read(tally) });
+            return;
+        }
+        Some(p) if Tally::counts(t.callsite) => p.output.host(),
+        _ => None,
+    };
+    // SAFETY: read once, from the caller's promise (dropped here when nothing counts it).
+    let tally = unsafe { std::ptr::read(tally) };
+    if let Some(host) = host {
+        host.count(tally);
     }
 }
 

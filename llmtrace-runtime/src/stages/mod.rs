@@ -137,9 +137,7 @@ impl Stages {
 
     /// Prices sampled-out calls and counts them in the metrics (see [`Stage::count`]).
     pub(crate) fn count(&mut self, records: &mut [Record]) {
-        for stage in &mut self.held.0 {
-            stage.count(records);
-        }
+        self.held.count(records);
     }
 
     /// Runs the stages that keep state over `records` in place ([`Held::run`]). The content
@@ -163,6 +161,13 @@ impl Stages {
 pub(crate) struct Held(Vec<Box<dyn Stage>>);
 
 impl Held {
+    /// Prices sampled-out calls and counts them in the metrics (see [`Stage::count`]).
+    pub(crate) fn count(&mut self, records: &mut [Record]) {
+        for stage in &mut self.0 {
+            stage.count(records);
+        }
+    }
+
     /// Runs these stages over `records` in place: each processes them (unless `process` is
     /// false) and then, with `flush`, gives back what it holds.
     pub(crate) fn run(

@@ -35,6 +35,9 @@ pub(crate) trait Host: Sink {
     ) -> SpanState;
     /// A span ended: runs the stages and the mapper, and ends the host's span.
     fn finish(&self, record: Record);
+    /// A call the host sampled out ended, with metrics on: prices it and counts it in the
+    /// metrics (nothing goes to the host).
+    fn count(&self, tally: Tally);
 }
 
 /// The llmtrace span a new span starts under.

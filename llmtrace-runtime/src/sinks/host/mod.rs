@@ -18,7 +18,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 
 use crate::mapper::Mapper;
-use crate::record::{Bridge, Callsite, Record, Scope, clock};
+use crate::record::{Bridge, Callsite, Record, Scope, Tally, clock};
 use crate::stages::content::ContentStage;
 use crate::stages::{self, Drain, Stages};
 use crate::state::{Counters, Error, ExportError, Host, ParentIds, Sink, SpanState};
@@ -171,6 +171,20 @@ impl Host for HostExport {
             ),
             #[cfg(feature = "tracing")]
             System::Tracing => tracing::start(callsite, parent, detached, scope, self.interop),
+        }
+    }
+
+    /// Under the stages' lock, as a recorded span's stages run: a sampled-out call costs its
+    /// ending thread one record built and two stages (cost and metrics), no host span.
+    fn count(&self, tally: Tally) {
+        let counted = catch_unwind(AssertUnwindSafe(|| {
+            let mut rec = [tally.into_record()];
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.stages.count(&mut rec);
+        }));
+        if counted.is_err() {
+            self.counters
+                .report_export_error(0, "a sampled-out call panicked on its way to the metrics");
         }
     }
 

@@ -15,9 +15,9 @@ use crate::context::external::{Ids, external_parent, parent_context};
 use crate::mapper::{Mapped, Mapper, span_kind};
 use crate::record::{
     Bridge, Callsite, FLAG_BRIDGED, FLAG_OTEL_CONTEXT, FLAG_PARENT_EXTERNAL, FLAG_PARENT_REMOTE,
-    OtelSpan, Record, Scope, clock,
+    OtelSpan, Record, Scope, Tally, clock,
 };
-use crate::state::{OTEL_CONTEXT, ParentIds, SpanState};
+use crate::state::{self, OTEL_CONTEXT, ParentIds, SpanState};
 
 /// The tracer of the OTel-provider mode.
 #[derive(Debug)]
@@ -118,15 +118,22 @@ pub(crate) fn start(
     };
     let own = ids.span_id != 0 && (ids.span_id != parent_id || parent_id == 0);
     if !recording {
-        // Sampled out by the provider: children follow through the context.
-        return if own {
-            SpanState::Unsampled {
+        // Sampled out by the provider: children follow through the context; with metrics on,
+        // the call still counts (every kind is tallied, so that the calls inside a sampled-out
+        // agent find it; the guard counts the kinds that have metrics).
+        return match own {
+            true if state::tallies() => SpanState::Tallied {
                 trace_id: ids.trace_id,
                 span_id: ids.span_id,
                 otel,
-            }
-        } else {
-            SpanState::Off
+                tally: Tally::new(callsite, now),
+            },
+            true => SpanState::Unsampled {
+                trace_id: ids.trace_id,
+                span_id: ids.span_id,
+                otel,
+            },
+            false => SpanState::Off,
         };
     }
     if otel {
