@@ -184,9 +184,17 @@ fn child() {
             let id = answer(&tracer, "gpt-4o");
             tracer.in_span("GET /answer", |_| answer(&tracer, "gpt-4o-mini"));
             run_async(&tracer);
+            let returned = std::time::SystemTime::now();
             llmtrace::force_flush(Duration::from_secs(10)).unwrap();
             provider.force_flush().unwrap();
             let spans = app.get_finished_spans().unwrap();
+            // Ended on llmtrace's host thread, at the flush, with the times they ended at.
+            for span in spans
+                .iter()
+                .filter(|s| s.instrumentation_scope.name() == "llmtrace")
+            {
+                assert!(span.end_time <= returned, "{} ended late", span.name);
+            }
 
             let workflow = spans
                 .iter()

@@ -397,7 +397,8 @@ impl Builder {
         self
     }
 
-    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms).
+    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms); in
+    /// the `tracing` and OTel-provider modes, how often ended spans are handed to the host.
     pub fn export_interval(mut self, interval: Duration) -> Self {
         self.tick = interval;
         self
@@ -775,6 +776,7 @@ impl Builder {
                 mapper,
                 common.counters.clone(),
                 interop,
+                self.tick,
             ))
         };
         let output = match std::mem::take(&mut self.mode) {
