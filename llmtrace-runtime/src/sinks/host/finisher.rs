@@ -77,16 +77,17 @@ impl Finisher {
         })
     }
 
-    /// Queues an ended record; gives it back when the queue is full.
+    /// Queues an ended record; gives it back when the queue is full or the thread stopped.
     #[inline]
-    pub(crate) fn push(&self, rec: Record) -> Result<(), Record> {
+    #[must_use = "a record given back is ended by the caller"]
+    pub(crate) fn push(&self, rec: Record) -> Option<Record> {
         let mut queue = self
             .shared
             .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if queue.len() >= MAX_QUEUED || self.shared.stop.load(Ordering::Relaxed) {
-            return Err(rec);
+            return Some(rec);
         }
         queue.push(rec);
         let wake = queue.len() == WAKE_AT;
@@ -94,7 +95,7 @@ impl Finisher {
         if wake {
             self.thread.unpark();
         }
-        Ok(())
+        None
     }
 
     /// Waits until every record queued before this call has been ended, at most `timeout`;
@@ -234,8 +235,8 @@ mod tests {
         let mut given_back = None;
         for id in 0..(2 * MAX_QUEUED as u64) {
             match finisher.push(record(id)) {
-                Ok(()) => accepted += 1,
-                Err(rec) => {
+                None => accepted += 1,
+                Some(rec) => {
                     given_back = Some(rec.span_id);
                     break;
                 }
@@ -278,7 +279,7 @@ mod tests {
         })
         .expect("thread starts");
         for id in 0..10 {
-            finisher.push(record(id)).unwrap();
+            assert!(finisher.push(record(id)).is_none());
         }
         assert!(finisher.flush(Duration::from_secs(60)));
         assert_eq!(ended.load(Ordering::Relaxed), 10);
@@ -287,7 +288,7 @@ mod tests {
 
         finisher.stop(Duration::from_secs(60));
         assert!(
-            finisher.push(record(99)).is_err(),
+            finisher.push(record(99)).is_some(),
             "stopped: the caller ends it"
         );
         assert_eq!(ended.load(Ordering::Relaxed), 10);

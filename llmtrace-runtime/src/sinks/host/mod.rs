@@ -218,8 +218,8 @@ impl Host for HostExport {
         let captured = rec.scope.as_ref().is_some_and(|s| s.capture.is_some());
         let rec = match &self.finisher {
             Some(finisher) if !captured => match finisher.push(rec) {
-                Ok(()) => return,
-                Err(rec) => rec,
+                None => return,
+                Some(rec) => rec,
             },
             _ => rec,
         };
