@@ -178,7 +178,10 @@ fn child() {
                 builder.otel_provider(provider.clone()).install()
             } else {
                 opentelemetry::global::set_tracer_provider(provider.clone());
-                builder.otel_global_provider().install()
+                builder
+                    .otel_global_provider()
+                    .end_host_spans_off_thread(true)
+                    .install()
             };
             let tracer = provider.tracer("app");
             let id = answer(&tracer, "gpt-4o");
@@ -188,7 +191,8 @@ fn child() {
             llmtrace::force_flush(Duration::from_secs(10)).unwrap();
             provider.force_flush().unwrap();
             let spans = app.get_finished_spans().unwrap();
-            // Ended on llmtrace's host thread, at the flush, with the times they ended at.
+            // With the global provider, ended on llmtrace's host thread at the flush; either way
+            // with the times they ended at.
             for span in spans
                 .iter()
                 .filter(|s| s.instrumentation_scope.name() == "llmtrace")

@@ -325,6 +325,7 @@ fn child_tracing() {
     let _guard = llmtrace::init()
         .env(HashMap::<String, String>::new())
         .tracing_mode()
+        .end_host_spans_off_thread(true)
         .install();
 
     let handled_id = handle_request();

@@ -1,4 +1,4 @@
-//! Ends host spans off the application's thread.
+//! Ends host spans off the application's thread (`Builder::end_host_spans_off_thread`).
 //!
 //! What a host mode does when a span ends (the stages, the mapper, setting a dozen attributes
 //! on the host's span, and the host's own end: tracing-opentelemetry's conversion of every
@@ -11,7 +11,8 @@
 //! last exit, which happened on the application's thread. What changes is when the host sees
 //! the span end: at the next round of the thread (the export interval, or sooner when the
 //! queue fills), or on [`crate::force_flush`], which waits for the queue to be drained before
-//! it flushes the host.
+//! it flushes the host. A host flushed or shut down by the application before llmtrace is
+//! flushed misses what is still queued: hence off by default.
 //!
 //! The queue is bounded: past [`MAX_QUEUED`] records, the span is ended on the caller's thread
 //! as before, so a burst costs time, never a span.

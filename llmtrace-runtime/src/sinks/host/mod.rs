@@ -1,8 +1,8 @@
 //! The `tracing` and OTel-provider modes: every recorded span has a counterpart in the host
 //! system (a [`Bridge`] kept in the record), made when the llmtrace span starts, so that the host
 //! sees the right nesting and entries, and entered whenever the llmtrace span is. When the span
-//! ends, the record (which owns the host's span) is queued for llmtrace's host thread
-//! ([`finisher`]); there the same [`Stages`] as native mode run (tail sampling is native only:
+//! ends, on the thread that ends it (or, with `end_host_spans_off_thread`, on llmtrace's host
+//! thread: [`finisher`]), the same [`Stages`] as native mode run (tail sampling is native only:
 //! see [`Stages::new`]), the same mapper turns the record into attributes, events and status,
 //! and those go onto the host span before it ends, with the record's end time.
 
@@ -35,12 +35,13 @@ pub(crate) enum System {
     Tracing,
 }
 
-/// A host system with the stages and the mapper, run on llmtrace's host thread (or where a
-/// span ends, when its queue is full).
+/// A host system with the stages and the mapper, run where a span ends or on llmtrace's host
+/// thread.
 #[derive(Debug)]
 pub(crate) struct HostExport {
     core: Arc<Core>,
-    /// `None` when its thread could not be started: spans then end where they end.
+    /// Off by default; `None` also when its thread could not be started: spans then end where
+    /// they end.
     finisher: Option<finisher::Finisher>,
 }
 
@@ -82,7 +83,7 @@ impl HostExport {
         mapper: Mapper,
         counters: Arc<Counters>,
         interop: u8,
-        interval: Duration,
+        off_thread: Option<Duration>,
     ) -> Self {
         stages.start();
         let core = Arc::new(Core {
@@ -98,8 +99,10 @@ impl HostExport {
             #[cfg(feature = "metrics")]
             meter_provider: stages.meter_provider,
         });
-        let ending = core.clone();
-        let finisher = finisher::Finisher::start(interval, move |rec| ending.finish(rec));
+        let finisher = off_thread.and_then(|interval| {
+            let ending = core.clone();
+            finisher::Finisher::start(interval, move |rec| ending.finish(rec))
+        });
         HostExport { core, finisher }
     }
 }
