@@ -38,7 +38,9 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_otel_context",
     "llmtrace_otel_context_async",
     "llmtrace_tracing_mode",
+    "llmtrace_tracing_mode_off_thread",
     "llmtrace_otel_provider",
+    "llmtrace_otel_provider_off_thread",
     "otel_sdk",
     "otel_sdk_off",
     "tracing_otel",
@@ -396,6 +398,17 @@ pub(crate) struct Prepared {
     _keep: Box<dyn std::any::Any + Send>,
 }
 
+/// The flush of a host mode: the provider's, after llmtrace's when the host's spans end on
+/// llmtrace's host thread (they reach the provider only then).
+fn host_flush(provider: SdkTracerProvider, off_thread: bool) -> Flush {
+    Box::new(move || {
+        if off_thread {
+            llmtrace::force_flush(Duration::from_secs(60)).expect("llmtrace flush");
+        }
+        provider.force_flush().expect("flush");
+    })
+}
+
 fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> SdkTracerProvider {
     let exporter = DroppingExporter {
         received: delivered.clone(),
@@ -573,8 +586,10 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             };
             (call, llmtrace_flush(), true, Box::new(g))
         }
-        // `tracing` mode into the same subscriber stack as `tracing_otel`.
-        "llmtrace_tracing_mode" => {
+        // `tracing` mode into the same subscriber stack as `tracing_otel` (`_off_thread`: the
+        // host's spans ended on llmtrace's host thread, flushed before the provider).
+        "llmtrace_tracing_mode" | "llmtrace_tracing_mode_off_thread" => {
+            let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
             let layer = tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("bench"))
@@ -586,26 +601,27 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             let g = llmtrace::init()
                 .service_name("bench")
                 .tracing_mode()
+                .end_host_spans_off_thread(off_thread)
                 .install();
-            let p = provider.clone();
             (
                 Box::new(llm_sync),
-                Box::new(move || p.force_flush().expect("flush")),
+                host_flush(provider.clone(), off_thread),
                 true,
                 Box::new((g, provider)),
             )
         }
-        // OTel-provider mode through the same provider as `otel_sdk`.
-        "llmtrace_otel_provider" => {
+        // OTel-provider mode through the same provider as `otel_sdk` (`_off_thread` as above).
+        "llmtrace_otel_provider" | "llmtrace_otel_provider_off_thread" => {
+            let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
             let g = llmtrace::init()
                 .service_name("bench")
                 .otel_provider(provider.clone())
+                .end_host_spans_off_thread(off_thread)
                 .install();
-            let p = provider.clone();
             (
                 Box::new(llm_sync),
-                Box::new(move || p.force_flush().expect("flush")),
+                host_flush(provider, off_thread),
                 true,
                 Box::new(g),
             )

@@ -178,15 +178,27 @@ fn child() {
                 builder.otel_provider(provider.clone()).install()
             } else {
                 opentelemetry::global::set_tracer_provider(provider.clone());
-                builder.otel_global_provider().install()
+                builder
+                    .otel_global_provider()
+                    .end_host_spans_off_thread(true)
+                    .install()
             };
             let tracer = provider.tracer("app");
             let id = answer(&tracer, "gpt-4o");
             tracer.in_span("GET /answer", |_| answer(&tracer, "gpt-4o-mini"));
             run_async(&tracer);
+            let returned = std::time::SystemTime::now();
             llmtrace::force_flush(Duration::from_secs(10)).unwrap();
             provider.force_flush().unwrap();
             let spans = app.get_finished_spans().unwrap();
+            // With the global provider, ended on llmtrace's host thread at the flush; either way
+            // with the times they ended at.
+            for span in spans
+                .iter()
+                .filter(|s| s.instrumentation_scope.name() == "llmtrace")
+            {
+                assert!(span.end_time <= returned, "{} ended late", span.name);
+            }
 
             let workflow = spans
                 .iter()

@@ -325,13 +325,19 @@ fn child_tracing() {
     let _guard = llmtrace::init()
         .env(HashMap::<String, String>::new())
         .tracing_mode()
+        .end_host_spans_off_thread(true)
         .install();
 
     let handled_id = handle_request();
     scenario();
+    let returned = std::time::SystemTime::now();
     llmtrace::force_flush(Duration::from_secs(10)).unwrap();
     provider.force_flush().unwrap();
     let app = app.get_finished_spans().unwrap();
+    // Closed on llmtrace's host thread, with the times they were last exited at.
+    for span in &app {
+        assert!(span.end_time <= returned, "{} ended late", span.name);
+    }
 
     let request = by_name(&app, "GET /answer");
     let workflow = by_name(&app, "invoke_workflow handled");

@@ -75,6 +75,8 @@ pub struct Builder {
     max_queue: usize,
     max_batch: usize,
     tick: Duration,
+    /// Host modes: end the host's spans on llmtrace's host thread.
+    host_end_off_thread: bool,
     export_timeout: Duration,
     flush_timeout: Duration,
     mode: ModeChoice,
@@ -136,6 +138,7 @@ impl Default for Builder {
             max_queue: settings::DEFAULT_MAX_QUEUE,
             max_batch: settings::DEFAULT_MAX_BATCH,
             tick: settings::DEFAULT_EXPORT_INTERVAL,
+            host_end_off_thread: false,
             export_timeout: settings::DEFAULT_EXPORT_TIMEOUT,
             flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
             mode: ModeChoice::Native,
@@ -397,7 +400,8 @@ impl Builder {
         self
     }
 
-    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms).
+    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms); in
+    /// the `tracing` and OTel-provider modes, how often ended spans are handed to the host.
     pub fn export_interval(mut self, interval: Duration) -> Self {
         self.tick = interval;
         self
@@ -461,6 +465,42 @@ impl Builder {
     /// Flushing it is left to the application.
     pub fn otel_global_provider(mut self) -> Self {
         self.mode = ModeChoice::OtelGlobalProvider;
+        self
+    }
+
+    /// In the `tracing` and OTel-provider modes, ends the host's spans on a thread of
+    /// llmtrace's instead of the thread that ends the llmtrace span (off by default).
+    ///
+    /// Ending a span in a host mode runs llmtrace's stages and mapper, sets the mapped
+    /// attributes on the host's span and ends it (tracing-opentelemetry's conversion of every
+    /// field, the provider's processors): about as much again as the host's span itself. With
+    /// this on, the ended record is queued and that work is done by llmtrace's host thread, at
+    /// each [`export_interval`](Builder::export_interval), when 1,024 spans wait, and on
+    /// [`force_flush`](crate::force_flush); the host's span keeps the time it ended at. The
+    /// queue holds at most 65,536 spans; past it, spans end on the caller's thread as with this
+    /// off.
+    ///
+    /// The host sees a span end later: **flush llmtrace before the host** (call
+    /// [`force_flush`](crate::force_flush) or drop the guard before the provider's
+    /// `force_flush` or `shutdown`), or the spans still queued are lost.
+    ///
+    /// ```
+    /// use llmtrace_runtime as llmtrace;
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    ///
+    /// let provider = SdkTracerProvider::builder()
+    ///     .with_simple_exporter(InMemorySpanExporter::default())
+    ///     .build();
+    /// let guard = llmtrace::init()
+    ///     .otel_provider(provider.clone())
+    ///     .end_host_spans_off_thread(true)
+    ///     .install();
+    /// // ... the application ...
+    /// drop(guard); // ends the queued spans in the provider
+    /// provider.shutdown().unwrap();
+    /// ```
+    pub fn end_host_spans_off_thread(mut self, on: bool) -> Self {
+        self.host_end_off_thread = on;
         self
     }
 
@@ -780,6 +820,7 @@ impl Builder {
                 mapper,
                 common.counters.clone(),
                 interop,
+                self.host_end_off_thread.then_some(self.tick),
             ))
         };
         let output = match std::mem::take(&mut self.mode) {

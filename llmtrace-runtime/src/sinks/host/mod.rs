@@ -1,10 +1,12 @@
 //! The `tracing` and OTel-provider modes: every recorded span has a counterpart in the host
 //! system (a [`Bridge`] kept in the record), made when the llmtrace span starts, so that the host
 //! sees the right nesting and entries, and entered whenever the llmtrace span is. When the span
-//! ends, on the thread that ends it, the same [`Stages`] as native mode run (tail sampling is
-//! native only: see [`Stages::new`]), the same mapper turns the record into attributes, events
-//! and status, and those go onto the host span before it ends.
+//! ends, on the thread that ends it (or, with `end_host_spans_off_thread`, on llmtrace's host
+//! thread: [`finisher`]), the same [`Stages`] as native mode run (tail sampling is native only:
+//! see [`Stages::new`]), the same mapper turns the record into attributes, events and status,
+//! and those go onto the host span before it ends, with the record's end time.
 
+mod finisher;
 pub(crate) mod otel;
 #[cfg(feature = "tracing")]
 pub(crate) mod tracing;
@@ -21,7 +23,7 @@ use crate::mapper::Mapper;
 use crate::record::{Bridge, Callsite, Record, Scope, Tally, clock};
 use crate::stages::content::ContentStage;
 use crate::stages::{self, Drain, Stages};
-use crate::state::{Counters, Error, ExportError, Host, ParentIds, Sink, SpanState};
+use crate::state::{Counters, Error, ExportError, Host, Operation, ParentIds, Sink, SpanState};
 
 /// Which host system.
 #[derive(Debug)]
@@ -33,9 +35,19 @@ pub(crate) enum System {
     Tracing,
 }
 
-/// A host system with the stages and the mapper, run where spans end.
+/// A host system with the stages and the mapper, run where a span ends or on llmtrace's host
+/// thread.
 #[derive(Debug)]
 pub(crate) struct HostExport {
+    core: Arc<Core>,
+    /// Off by default; `None` also when its thread could not be started: spans then end where
+    /// they end.
+    finisher: Option<finisher::Finisher>,
+}
+
+/// What ends a span in the host.
+#[derive(Debug)]
+struct Core {
     system: System,
     /// The stages that keep state from span to span: under one lock, held briefly.
     held: Mutex<Held>,
@@ -71,9 +83,10 @@ impl HostExport {
         mapper: Mapper,
         counters: Arc<Counters>,
         interop: u8,
+        off_thread: Option<Duration>,
     ) -> Self {
         stages.start();
-        HostExport {
+        let core = Arc::new(Core {
             system,
             held: Mutex::new(Held {
                 stages: stages.held,
@@ -85,9 +98,16 @@ impl HostExport {
             interop,
             #[cfg(feature = "metrics")]
             meter_provider: stages.meter_provider,
-        }
+        });
+        let finisher = off_thread.and_then(|interval| {
+            let ending = core.clone();
+            finisher::Finisher::start(interval, move |rec| ending.finish(rec))
+        });
+        HostExport { core, finisher }
     }
+}
 
+impl Core {
     /// Runs the stages on one ended record.
     fn stages(&self, rec: Record) -> Record {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
@@ -111,7 +131,32 @@ impl HostExport {
 }
 
 impl Sink for HostExport {
-    /// Flushes the host (the provider's processors; a `tracing` subscriber has nothing to flush).
+    /// Ends the spans queued so far, then flushes the host (the provider's processors; a
+    /// `tracing` subscriber has nothing to flush).
+    fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        if let Some(finisher) = &self.finisher {
+            if !finisher.flush(timeout) {
+                return Err(Error::Timeout {
+                    operation: Operation::Flush,
+                    limit: timeout,
+                });
+            }
+        }
+        self.core.flush(timeout)
+    }
+
+    /// The host's provider or subscriber belongs to the application: flushed, not shut down.
+    /// llmtrace's host thread stops once it has ended what is queued; later spans end where
+    /// they end.
+    fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        if let Some(finisher) = &self.finisher {
+            finisher.stop(timeout);
+        }
+        self.core.flush(timeout)
+    }
+}
+
+impl Core {
     #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
     fn flush(&self, timeout: Duration) -> Result<(), Error> {
         #[cfg(feature = "metrics")]
@@ -125,11 +170,6 @@ impl Sink for HostExport {
             #[cfg(feature = "tracing")]
             System::Tracing => Ok(()),
         }
-    }
-
-    /// The host's provider or subscriber belongs to the application: flushed, not shut down.
-    fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        self.flush(timeout)
     }
 }
 
@@ -159,18 +199,19 @@ impl Host for HostExport {
         detached: bool,
         scope: Option<Arc<Scope>>,
     ) -> SpanState {
-        match &self.system {
+        let core = &*self.core;
+        match &core.system {
             System::Otel(provider) => otel::start(
                 provider,
-                &self.mapper,
+                &core.mapper,
                 callsite,
                 parent,
                 detached,
                 scope,
-                self.interop,
+                core.interop,
             ),
             #[cfg(feature = "tracing")]
-            System::Tracing => tracing::start(callsite, parent, detached, scope, self.interop),
+            System::Tracing => tracing::start(callsite, parent, detached, scope, core.interop),
         }
     }
 
@@ -179,15 +220,37 @@ impl Host for HostExport {
     fn count(&self, tally: Tally) {
         let counted = catch_unwind(AssertUnwindSafe(|| {
             let mut rec = [tally.into_record()];
-            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut held = self
+                .core
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             held.stages.count(&mut rec);
         }));
         if counted.is_err() {
-            self.counters
+            self.core
+                .counters
                 .report_export_error(0, "a sampled-out call panicked on its way to the metrics");
         }
     }
 
+    fn finish(&self, rec: Record) {
+        // A test capture's spans end at once: the capture is read as soon as its closure
+        // returns.
+        let captured = rec.scope.as_ref().is_some_and(|s| s.capture.is_some());
+        let rec = match &self.finisher {
+            Some(finisher) if !captured => match finisher.push(rec) {
+                None => return,
+                Some(rec) => rec,
+            },
+            _ => rec,
+        };
+        self.core.finish(rec);
+    }
+}
+
+impl Core {
+    /// Ends one span: the stages, the mapper, the host's span.
     fn finish(&self, mut rec: Record) {
         let counters = &*self.counters;
         counters.drained.fetch_add(1, Ordering::Relaxed);
