@@ -149,9 +149,9 @@ pub(crate) fn transport(protocol: OtlpProtocol) -> Option<crate::sinks::logs::ot
 }
 
 fn jsonl_factory(path: PathBuf) -> ExporterFactory {
-    ExporterFactory::new("the JSONL exporter", move || {
+    ExporterFactory::direct("the JSONL exporter", move || {
         #[cfg(feature = "jsonl")]
-        return Ok(boxed(crate::sinks::jsonl::JsonlExporter::new(path)));
+        return Ok(Box::new(crate::sinks::jsonl::JsonlExporter::new(path)));
         #[cfg(not(feature = "jsonl"))]
         {
             let _ = path;
@@ -171,7 +171,8 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
             // The client reads the collector's answers: what it rejects is noted there.
             let rejections = std::sync::Arc::new(crate::sinks::exporter::Rejections::default());
             let noted = rejections.clone();
-            ExporterFactory::new("the OTLP/HTTP exporter", move || {
+            ExporterFactory::direct("the OTLP/HTTP exporter", move || {
+                use crate::sinks::otlp_http::{Body, OtlpHttpExporter, RejectionsClient};
                 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
                 // As opentelemetry-otlp builds its own client: the request timeout is the
                 // exporter's.
@@ -179,17 +180,16 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
                     .timeout(budget)
                     .build()
                     .map_err(|e| format!("cannot build the OTLP/HTTP client: {e}"))?;
+                let body = std::sync::Arc::new(Body::default());
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
-                    .with_http_client(crate::sinks::otlp_http::RejectionsClient::new(
-                        client, noted,
-                    ))
+                    .with_http_client(RejectionsClient::new(client, noted, body.clone()))
                     .with_timeout(budget)
                     .with_retry_policy(otlp_retry::policy(budget));
                 if let Some(e) = endpoint {
                     builder = builder.with_endpoint(e);
                 }
-                Ok(boxed(builder.build()?))
+                Ok(Box::new(OtlpHttpExporter::new(builder.build()?, body)))
             })
             .with_rejections(rejections)
         }

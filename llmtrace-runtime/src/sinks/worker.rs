@@ -1,6 +1,6 @@
 //! The export worker of native mode: one background thread that owns its own current-thread
 //! runtime, drains the per-thread rings on a short tick and on flush, runs the stages, maps
-//! records to `SpanData` and calls the exporters.
+//! records for export and calls the exporters (which encode them as each needs).
 //!
 //! It never runs on, or blocks, the application's runtime: instrumented code only pushes into its
 //! thread's ring and, once per half ring, unparks this thread.
@@ -14,12 +14,10 @@ use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use opentelemetry_sdk::trace::SpanData;
-
-use super::exporter::{DynSpanExporter, ExporterFactory, Rejections};
+use super::exporter::{Export, ExporterFactory, Rejections};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
-use crate::mapper::Mapper;
+use crate::mapper::{MappedSpan, Mapper};
 use crate::record::{Record, Tally, clock};
 use crate::stages::{Drain, Stages};
 use crate::state::{Counters, Error, ExportError, Operation, Sink};
@@ -255,7 +253,7 @@ impl Sink for WorkerHandle {
 struct Worker {
     /// When the last read of the rings began.
     drained_at: u64,
-    exporters: Vec<Box<dyn DynSpanExporter>>,
+    exporters: Vec<Box<dyn Export>>,
     /// Where each exporter notes the spans its collector rejected, when it can tell.
     rejections: Vec<Option<Arc<Rejections>>>,
     runtime: tokio::runtime::Runtime,
@@ -321,7 +319,7 @@ fn run(
                 .unwrap_or_else(|_| Err("the exporter's factory panicked".into()));
             match built {
                 Ok(mut exporter) => {
-                    exporter.set_resource(config.mapper.resource());
+                    exporter.set_resource(config.mapper.resource(), config.mapper.scope());
                     exporters.push(exporter);
                     rejections.push(rejected);
                 }
@@ -501,7 +499,7 @@ impl Worker {
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
                 None if self.stopped => unexported += 1,
-                None => batch.push(self.mapper.to_span_data(record, &mut self.scratch)),
+                None => batch.push(self.mapper.finish(record, &mut self.scratch)),
             }
             if batch.len() == self.max_batch {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
@@ -524,7 +522,7 @@ impl Worker {
     /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
     /// else dropped (export failed, or shutdown's deadline passed first). Spans the first
     /// exporter's collector rejected while acknowledging the batch are dropped, not exported.
-    fn export(&mut self, mut spans: Vec<SpanData>) {
+    fn export(&mut self, mut spans: Vec<MappedSpan>) {
         let mut n = spans.len() as u64;
         if self.exporters.is_empty() {
             self.counters
@@ -689,8 +687,8 @@ impl Worker {
 /// worker, which would leave every later span uncounted.
 fn call_exporter(
     runtime: &tokio::runtime::Runtime,
-    exporter: &dyn DynSpanExporter,
-    batch: Vec<SpanData>,
+    exporter: &dyn Export,
+    batch: Vec<MappedSpan>,
     timeout: Duration,
     stop: &StopSignal,
 ) -> Outcome {
