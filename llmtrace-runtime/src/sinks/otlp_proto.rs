@@ -142,3 +142,182 @@ fn attributes(kvs: Vec<opentelemetry::KeyValue>) -> Vec<KeyValue> {
         })
         .collect()
 }
+
+#[cfg(all(test, feature = "jsonl"))]
+mod tests {
+    use std::borrow::Cow;
+
+    use opentelemetry::KeyValue as OtelKeyValue;
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use prost::Message;
+
+    use super::*;
+    use crate::mapper::Mapper;
+    use crate::record::{
+        CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Event, FLAG_PARENT_REMOTE, Field, Kind, Link,
+        Record, Value,
+    };
+    use crate::semconv::Conventions;
+    use crate::state::ContentCapture;
+
+    const TRACE: u128 = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c;
+
+    fn callsite(kind: Kind, statics: &'static [(Field, Value)]) -> &'static Callsite {
+        static CUSTOM: [(&str, Value); 1] = [("app.team", Value::Str("search"))];
+        Box::leak(Box::new(Callsite::new(
+            kind,
+            "answer",
+            "app::agent",
+            statics,
+            &CUSTOM,
+            CAPTURE_INPUT | CAPTURE_OUTPUT,
+        )))
+    }
+
+    /// Spans of every shape a batch holds: a model call with content, tokens, an error, a
+    /// remote parent, an event and links; a cancelled tool with an owned output; a retrieval
+    /// with documents (indexed keys); a bare workflow root.
+    fn records(sites: &[&'static Callsite; 4], start: u64) -> Vec<Record> {
+        let mut chat = Record::new(sites[0], TRACE, 0x11, 0x10, None, start);
+        chat.end = start + 1_500_000;
+        chat.flags |= FLAG_PARENT_REMOTE;
+        chat.set(Field::Model, Value::String("gpt-4o-2024-08-06".into()));
+        chat.set(Field::InputTokens, Value::I64(120));
+        chat.set(Field::OutputTokens, Value::I64(7));
+        chat.set(Field::Temperature, Value::F64(0.25));
+        chat.set(
+            Field::InputMessages,
+            Value::Json(
+                r#"[{"role":"user","parts":[{"type":"text","content":"hi \"there\"\n"}]}]"#.into(),
+            ),
+        );
+        chat.set(
+            Field::OutputMessages,
+            Value::Json(
+                r#"[{"role":"assistant","parts":[{"type":"text","content":"é ✓"}]}]"#.into(),
+            ),
+        );
+        chat.set(Field::StopSequences, Value::StrList(&["\n", "END"]));
+        chat.set_error(Value::Str("RateLimit"), Some("429: slow down".into()));
+        chat.set_custom(
+            Cow::Owned("app.request_id".into()),
+            Value::String("r-1".into()),
+        );
+        let extra = chat.extra_mut();
+        extra.events.push(Event {
+            name: Cow::Borrowed("retry"),
+            time: start + 500,
+            attributes: vec![
+                (Cow::Borrowed("attempt"), Value::I64(2)),
+                (Cow::Owned("why".into()), Value::String("overloaded".into())),
+            ],
+        });
+        extra.links.push(Link {
+            trace_id: TRACE ^ 1,
+            span_id: 0x99,
+            sampled: true,
+            remote: true,
+            attributes: vec![(Cow::Borrowed("link.kind"), Value::Str("handoff"))],
+        });
+        extra.links.push(Link {
+            trace_id: TRACE,
+            span_id: 0x12,
+            sampled: false,
+            remote: false,
+            attributes: Vec::new(),
+        });
+
+        let mut tool = Record::new(sites[1], TRACE, 0x12, 0x10, None, start + 10);
+        tool.end = start + 20;
+        tool.status = crate::record::Status::Cancelled;
+        tool.set(Field::Name, Value::String("lookup".into()));
+        tool.set(Field::Input, Value::Json(r#"{"q":"rust"}"#.into()));
+        tool.set(Field::Output, Value::String("found 3".into()));
+
+        let mut retrieval = Record::new(sites[2], TRACE, 0x13, 0x10, None, start + 30);
+        retrieval.end = start + 40;
+        retrieval.set(
+            Field::Documents,
+            Value::Json(
+                r#"[{"id":"d1","score":0.5,"content":"a"},{"id":"d2","score":0.25}]"#.into(),
+            ),
+        );
+
+        let mut root = Record::new(sites[3], TRACE, 0x10, 0, None, start);
+        root.end = start + 2_000_000;
+        vec![chat, tool, retrieval, root]
+    }
+
+    /// The worker's direct encoding gives the same OTLP/JSON line and the same protobuf as
+    /// `SpanData` through opentelemetry-proto's transform, in every content mode.
+    #[test]
+    fn direct_encoding_matches_the_sdk_transform() {
+        static CHAT: [(Field, Value); 2] = [
+            (Field::Provider, Value::Str("openai")),
+            (Field::Operation, Value::Str("chat")),
+        ];
+        let resource = opentelemetry_sdk::Resource::builder_empty()
+            .with_service_name("svc")
+            .with_attribute(OtelKeyValue::new("deployment.environment", "test"))
+            .with_schema_url(
+                Vec::<OtelKeyValue>::new(),
+                "https://opentelemetry.io/schemas/1.0",
+            )
+            .build();
+        for content in [
+            ContentCapture::NoContent,
+            ContentCapture::SpanOnly,
+            ContentCapture::EventOnly,
+            ContentCapture::SpanAndEvent,
+        ] {
+            let mapper = Mapper::new(Conventions::default(), content, resource.clone());
+            let sites = [
+                callsite(Kind::LlmCall, &CHAT),
+                callsite(Kind::Tool, &[]),
+                callsite(Kind::Retrieval, &[]),
+                callsite(Kind::Workflow, &[]),
+            ];
+            let mut scratch = Vec::new();
+            let start = crate::record::clock::now();
+            let via_sdk: Vec<_> = records(&sites, start)
+                .iter_mut()
+                .map(|r| mapper.to_span_data(r, &mut scratch))
+                .collect();
+            let old = ExportTraceServiceRequest {
+                resource_spans: group_spans_by_resource_and_scope(via_sdk, &(&resource).into()),
+            };
+            let direct: Vec<_> = records(&sites, start)
+                .iter_mut()
+                .map(|r| mapper.finish(r, &mut scratch))
+                .collect();
+            let new = Envelope::new(&resource, mapper.scope()).request(direct);
+
+            let (old_json, new_json) = (
+                serde_json::to_string(&old).unwrap(),
+                serde_json::to_string(&new).unwrap(),
+            );
+            assert_eq!(old_json, new_json, "{content:?}");
+            assert_eq!(old.encode_to_vec(), new.encode_to_vec(), "{content:?}");
+
+            // And the line says what it should (so that equal does not mean equally empty).
+            let spans = &new.resource_spans[0].scope_spans[0].spans;
+            assert_eq!(spans.len(), 4);
+            let chat = &spans[0];
+            assert_eq!(chat.status.as_ref().unwrap().message, "429: slow down");
+            assert_eq!(chat.links.len(), 2);
+            assert_eq!(chat.flags, 0x301, "sampled, remote parent");
+            assert!(chat.events.iter().any(|e| e.name == "retry"));
+            assert!(chat.events.iter().any(|e| e.name == "exception"));
+            assert!(new_json.contains(r#""traceId":"0af7651916cd43dd8448eb211c80319c""#));
+            assert!(new_json.contains(r#""parentSpanId":"0000000000000010""#));
+            assert!(new_json.contains(r#""intValue":"120""#));
+            assert!(new_json.contains(r#""schemaUrl":"https://opentelemetry.io/schemas/1.0""#));
+            if content.captures() {
+                assert!(
+                    new_json.contains("found 3") && new_json.contains("rust"),
+                    "{content:?}"
+                );
+            }
+        }
+    }
+}
