@@ -612,9 +612,12 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         }
         "otel_sdk_drain_otlp" => {
             let receiver = crate::receiver::start();
-            use opentelemetry_otlp::WithExportConfig;
+            use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+            // The blocking client, which the batch processor's thread (no async runtime) needs;
+            // opentelemetry-otlp would pick the async one that llmtrace's feature brings in.
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
+                .with_http_client(reqwest::blocking::Client::new())
                 .with_endpoint(receiver.endpoint)
                 .build()
                 .expect("OTLP exporter");

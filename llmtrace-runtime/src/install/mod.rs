@@ -391,7 +391,7 @@ impl Builder {
         self
     }
 
-    /// Spans per export call (default 128).
+    /// Spans per export call (default 512, as the OpenTelemetry SDK's batch processor).
     pub fn max_batch(mut self, spans: usize) -> Self {
         self.max_batch = spans;
         self

@@ -31,7 +31,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::exporter::{Export, ExportFuture};
-use super::otlp_proto::Envelope;
+use super::otlp_proto::Encoder;
 use crate::mapper::MappedSpan;
 
 /// Default cap on one file: 64 MiB.
@@ -78,8 +78,8 @@ pub struct JsonlExporter {
     max_file_bytes: u64,
     max_files: usize,
     resource: ResourceAttributesWithSchema,
-    /// The resource and scope of the worker's spans, encoded without `SpanData`.
-    envelope: Envelope,
+    /// Encodes the worker's spans without `SpanData`.
+    encoder: Mutex<Encoder>,
     state: Mutex<State>,
 }
 
@@ -145,7 +145,7 @@ impl JsonlExporterBuilder {
             max_file_bytes: self.max_file_bytes,
             max_files: self.max_files,
             resource: ResourceAttributesWithSchema::default(),
-            envelope: Envelope::default(),
+            encoder: Mutex::default(),
             state: Mutex::new(State::default()),
         }
     }
@@ -205,7 +205,12 @@ impl JsonlExporter {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write(&encode(&self.envelope.request(batch))?)
+        let line = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .encode(batch, encode)?;
+        self.write(&line)
     }
 
     /// Appends an encoded line.
@@ -422,7 +427,7 @@ impl Export for JsonlExporter {
 
     fn set_resource(&mut self, resource: &Resource, scope: &opentelemetry::InstrumentationScope) {
         self.resource = ResourceAttributesWithSchema::from(resource);
-        self.envelope = Envelope::new(resource, scope);
+        self.encoder = Mutex::new(Encoder::new(resource, scope));
     }
 }
 

@@ -25,7 +25,7 @@ use opentelemetry_sdk::trace::SpanExporter;
 use prost::Message;
 
 use super::exporter::{Export, ExportFuture, Rejections};
-use super::otlp_proto::Envelope;
+use super::otlp_proto::Encoder;
 use crate::mapper::MappedSpan;
 
 /// The body of the export in progress, encoded by the exporter and sent by the client.
@@ -94,7 +94,7 @@ impl<C: HttpClient> HttpClient for RejectionsClient<C> {
 pub(crate) struct OtlpHttpExporter {
     inner: opentelemetry_otlp::SpanExporter,
     body: Arc<Body>,
-    envelope: Envelope,
+    encoder: Mutex<Encoder>,
 }
 
 impl OtlpHttpExporter {
@@ -103,14 +103,18 @@ impl OtlpHttpExporter {
         OtlpHttpExporter {
             inner,
             body,
-            envelope: Envelope::default(),
+            encoder: Mutex::default(),
         }
     }
 }
 
 impl Export for OtlpHttpExporter {
     fn export(&self, batch: Vec<MappedSpan>) -> ExportFuture<'_> {
-        let body = Bytes::from(self.envelope.request(batch).encode_to_vec());
+        let body = self
+            .encoder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .encode(batch, |request| Bytes::from(request.encode_to_vec()));
         Box::pin(async move {
             // Exports are never concurrent: the worker awaits each before the next; one cut
             // short leaves its body, which the next replaces.
@@ -131,7 +135,7 @@ impl Export for OtlpHttpExporter {
 
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
         SpanExporter::set_resource(&mut self.inner, resource);
-        self.envelope = Envelope::new(resource, scope);
+        self.encoder = Mutex::new(Encoder::new(resource, scope));
     }
 }
 

@@ -2,15 +2,20 @@
 //! (JSONL as OTLP/JSON, OTLP/HTTP as protobuf).
 //!
 //! It builds the same messages as opentelemetry-proto's transform of `SpanData`
-//! (`group_spans_by_resource_and_scope`), field for field, without building `SpanData` first,
-//! without the transform's grouping by scope (every span of the worker has llmtrace's scope),
-//! and moving the strings the mapper made instead of copying them.
+//! (`group_spans_by_resource_and_scope`), field for field, without building `SpanData` first and
+//! without the transform's grouping by scope (every span of the worker has llmtrace's scope).
+//!
+//! The messages own every string (keys included), which made allocating and freeing them the
+//! larger part of the conversion: the [`Encoder`] keeps the last batch's messages and writes the
+//! next batch over them, so that in steady state their ids, keys and string values reuse the
+//! buffers of the spans before them. What it holds between exports is one batch's messages, the
+//! size a batch has while it is exported anyway.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, SpanFlags, span, status,
@@ -19,95 +24,188 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 
 use crate::mapper::MappedSpan;
 
-/// The resource and scope every request carries, converted once.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Envelope {
-    resource: Resource,
-    resource_schema_url: String,
-    scope: InstrumentationScope,
-    scope_schema_url: String,
+/// Turns batches of mapped spans into `ExportTraceServiceRequest`s under one resource and scope,
+/// reusing the messages of the batch before (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Encoder {
+    /// One resource, one scope; its spans are the last batch's, kept for their buffers.
+    request: ExportTraceServiceRequest,
+    /// Spans of an earlier, larger batch, set aside while a smaller one is encoded.
+    spare: Vec<Span>,
 }
 
-impl Envelope {
+impl Default for Encoder {
+    fn default() -> Self {
+        Encoder::new(
+            &opentelemetry_sdk::Resource::builder_empty().build(),
+            &opentelemetry::InstrumentationScope::default(),
+        )
+    }
+}
+
+impl Encoder {
     pub(crate) fn new(
         resource: &opentelemetry_sdk::Resource,
         scope: &opentelemetry::InstrumentationScope,
     ) -> Self {
         let resource = ResourceAttributesWithSchema::from(resource);
-        Envelope {
-            resource: Resource {
-                attributes: resource.attributes.0,
-                dropped_attributes_count: 0,
-                entity_refs: vec![],
-            },
-            resource_schema_url: resource.schema_url.unwrap_or_default(),
-            scope: (scope, None).into(),
-            scope_schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: resource.attributes.0,
+                    dropped_attributes_count: 0,
+                    entity_refs: vec![],
+                }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some((scope, None).into()),
+                    spans: Vec::new(),
+                    schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+                }],
+                schema_url: resource.schema_url.unwrap_or_default(),
+            }],
+        };
+        Encoder {
+            request,
+            spare: Vec::new(),
         }
     }
 
-    /// One request holding `batch`, under this resource and scope.
-    pub(crate) fn request(&self, batch: Vec<MappedSpan>) -> ExportTraceServiceRequest {
-        ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(self.resource.clone()),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(self.scope.clone()),
-                    spans: batch.into_iter().map(span).collect(),
-                    schema_url: self.scope_schema_url.clone(),
-                }],
-                schema_url: self.resource_schema_url.clone(),
-            }],
+    /// Calls `encode` with one request holding `batch`, under this resource and scope.
+    pub(crate) fn encode<R>(
+        &mut self,
+        batch: Vec<MappedSpan>,
+        encode: impl FnOnce(&ExportTraceServiceRequest) -> R,
+    ) -> R {
+        let spans = &mut self.request.resource_spans[0].scope_spans[0].spans;
+        spans.append(&mut self.spare);
+        let n = batch.len();
+        for (i, mapped) in batch.into_iter().enumerate() {
+            match spans.get_mut(i) {
+                Some(span) => fill(span, mapped),
+                None => {
+                    let mut span = Span::default();
+                    fill(&mut span, mapped);
+                    spans.push(span);
+                }
+            }
         }
+        self.spare.extend(spans.drain(n..));
+        encode(&self.request)
     }
 }
 
-/// The OTLP span of a mapped span.
-pub(crate) fn span(s: MappedSpan) -> Span {
+/// Writes `s` over `span`, reusing its buffers.
+fn fill(span: &mut Span, s: MappedSpan) {
     let m = s.mapped;
     let mut flags = SpanFlags::ContextHasIsRemoteMask as u32 | 1; // sampled
     if s.parent_remote {
         flags |= SpanFlags::ContextIsRemoteMask as u32;
     }
-    let (code, message) = match m.status {
-        Status::Ok => (status::StatusCode::Ok, String::new()),
-        Status::Unset => (status::StatusCode::Unset, String::new()),
-        Status::Error { description } => (status::StatusCode::Error, description.into_owned()),
-    };
-    Span {
-        trace_id: s.trace_id.to_be_bytes().to_vec(),
-        span_id: s.span_id.to_be_bytes().to_vec(),
-        trace_state: String::new(),
-        parent_span_id: if s.parent_id == 0 {
-            Vec::new()
-        } else {
-            s.parent_id.to_be_bytes().to_vec()
-        },
-        flags,
-        name: m.name.into_owned(),
-        kind: kind(m.kind) as i32,
-        start_time_unix_nano: nanos(s.start),
-        end_time_unix_nano: nanos(s.end),
-        attributes: attributes(m.attributes),
-        dropped_attributes_count: 0,
-        events: m
-            .events
-            .into_iter()
-            .map(|event| span::Event {
-                time_unix_nano: nanos(event.timestamp),
-                name: event.name.into_owned(),
-                attributes: attributes(event.attributes),
-                dropped_attributes_count: event.dropped_attributes_count,
-            })
-            .collect(),
-        dropped_events_count: 0,
-        links: m.links.into_iter().map(span::Link::from).collect(),
-        dropped_links_count: 0,
-        status: Some(opentelemetry_proto::tonic::trace::v1::Status {
-            message,
-            code: code as i32,
-        }),
+    set_bytes(&mut span.trace_id, &s.trace_id.to_be_bytes());
+    set_bytes(&mut span.span_id, &s.span_id.to_be_bytes());
+    span.trace_state.clear();
+    if s.parent_id == 0 {
+        span.parent_span_id.clear();
+    } else {
+        set_bytes(&mut span.parent_span_id, &s.parent_id.to_be_bytes());
     }
+    span.flags = flags;
+    set_str(&mut span.name, &m.name);
+    span.kind = kind(m.kind) as i32;
+    span.start_time_unix_nano = nanos(s.start);
+    span.end_time_unix_nano = nanos(s.end);
+    set_attributes(&mut span.attributes, m.attributes);
+    span.dropped_attributes_count = 0;
+    // Events and links are rare: built anew.
+    span.events.clear();
+    span.events
+        .extend(m.events.into_iter().map(|event| span::Event {
+            time_unix_nano: nanos(event.timestamp),
+            name: event.name.into_owned(),
+            attributes: attributes(event.attributes),
+            dropped_attributes_count: event.dropped_attributes_count,
+        }));
+    span.dropped_events_count = 0;
+    span.links.clear();
+    span.links.extend(m.links.into_iter().map(span::Link::from));
+    span.dropped_links_count = 0;
+    let st = span.status.get_or_insert_with(Default::default);
+    match m.status {
+        Status::Ok => {
+            st.code = status::StatusCode::Ok as i32;
+            st.message.clear();
+        }
+        Status::Unset => {
+            st.code = status::StatusCode::Unset as i32;
+            st.message.clear();
+        }
+        Status::Error { description } => {
+            st.code = status::StatusCode::Error as i32;
+            set_str(&mut st.message, &description);
+        }
+    }
+}
+
+fn set_bytes(to: &mut Vec<u8>, from: &[u8]) {
+    to.clear();
+    to.extend_from_slice(from);
+}
+
+fn set_str(to: &mut String, from: &str) {
+    to.clear();
+    to.push_str(from);
+}
+
+/// Writes `kvs` over `to`, reusing its keys' and string values' buffers.
+fn set_attributes(to: &mut Vec<KeyValue>, kvs: Vec<opentelemetry::KeyValue>) {
+    let n = kvs.len();
+    for (i, kv) in kvs.into_iter().enumerate() {
+        match to.get_mut(i) {
+            Some(slot) => {
+                set_str(&mut slot.key, kv.key.as_str());
+                set_value(&mut slot.value, kv.value);
+            }
+            None => to.push(key_value(kv)),
+        }
+    }
+    to.truncate(n);
+}
+
+fn set_value(slot: &mut Option<AnyValue>, value: opentelemetry::Value) {
+    if let (
+        opentelemetry::Value::String(s),
+        Some(AnyValue {
+            value: Some(any_value::Value::StringValue(to)),
+        }),
+    ) = (&value, &mut *slot)
+    {
+        set_str(to, s.as_str());
+        return;
+    }
+    *slot = Some(any(value));
+}
+
+/// As opentelemetry-proto converts an attribute, moving the strings the mapper made.
+fn key_value(kv: opentelemetry::KeyValue) -> KeyValue {
+    KeyValue {
+        key: kv.key.into(),
+        value: Some(any(kv.value)),
+        key_strindex: 0,
+    }
+}
+
+fn any(value: opentelemetry::Value) -> AnyValue {
+    match value {
+        opentelemetry::Value::String(s) => AnyValue {
+            value: Some(any_value::Value::StringValue(s.into())),
+        },
+        // Arrays go through opentelemetry-proto's conversion.
+        v => v.into(),
+    }
+}
+
+fn attributes(kvs: Vec<opentelemetry::KeyValue>) -> Vec<KeyValue> {
+    kvs.into_iter().map(key_value).collect()
 }
 
 fn kind(kind: SpanKind) -> span::SpanKind {
@@ -124,23 +222,6 @@ fn kind(kind: SpanKind) -> span::SpanKind {
 fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// The attributes, moving the keys and string values the mapper owns (opentelemetry-proto's
-/// conversion copies every string value); arrays go through its conversion.
-fn attributes(kvs: Vec<opentelemetry::KeyValue>) -> Vec<KeyValue> {
-    kvs.into_iter()
-        .map(|kv| KeyValue {
-            key: kv.key.into(),
-            value: Some(match kv.value {
-                opentelemetry::Value::String(s) => AnyValue {
-                    value: Some(any_value::Value::StringValue(s.into())),
-                },
-                v => v.into(),
-            }),
-            key_strindex: 0,
-        })
-        .collect()
 }
 
 #[cfg(all(test, feature = "jsonl"))]
@@ -279,30 +360,46 @@ mod tests {
             ];
             let mut scratch = Vec::new();
             let start = crate::record::clock::now();
-            let via_sdk: Vec<_> = records(&sites, start)
-                .iter_mut()
-                .map(|r| mapper.to_span_data(r, &mut scratch))
-                .collect();
-            let old = ExportTraceServiceRequest {
-                resource_spans: group_spans_by_resource_and_scope(via_sdk, &(&resource).into()),
-            };
-            let direct: Vec<_> = records(&sites, start)
-                .iter_mut()
-                .map(|r| mapper.finish(r, &mut scratch))
-                .collect();
-            let new = Envelope::new(&resource, mapper.scope()).request(direct);
-
-            let (old_json, new_json) = (
-                serde_json::to_string(&old).unwrap(),
-                serde_json::to_string(&new).unwrap(),
-            );
-            assert_eq!(old_json, new_json, "{content:?}");
-            assert_eq!(old.encode_to_vec(), new.encode_to_vec(), "{content:?}");
+            let mut encoder = Encoder::new(&resource, mapper.scope());
+            // The same encoder for batches of other shapes and sizes, so that spans are written
+            // over spans of another kind, over fewer and over more attributes and events.
+            let mut last = None;
+            for pick in [&[0, 1, 2, 3][..], &[3, 2, 1, 0], &[1, 0], &[2, 3, 0, 1]] {
+                let batch = || {
+                    let mut all: Vec<_> = records(&sites, start).into_iter().map(Some).collect();
+                    pick.iter()
+                        .map(|&i| all[i].take().unwrap())
+                        .collect::<Vec<Record>>()
+                };
+                let via_sdk = batch()
+                    .iter_mut()
+                    .map(|r| mapper.to_span_data(r, &mut scratch))
+                    .collect();
+                let old = ExportTraceServiceRequest {
+                    resource_spans: group_spans_by_resource_and_scope(via_sdk, &(&resource).into()),
+                };
+                let direct = batch()
+                    .iter_mut()
+                    .map(|r| mapper.finish(r, &mut scratch))
+                    .collect();
+                let (new_json, new_proto) = encoder.encode(direct, |new| {
+                    (serde_json::to_string(new).unwrap(), new.encode_to_vec())
+                });
+                assert_eq!(
+                    serde_json::to_string(&old).unwrap(),
+                    new_json,
+                    "{content:?} {pick:?}"
+                );
+                assert_eq!(old.encode_to_vec(), new_proto, "{content:?} {pick:?}");
+                last = Some((new_json, new_proto));
+            }
+            let (new_json, new_proto) = last.unwrap();
+            let new = ExportTraceServiceRequest::decode(&new_proto[..]).unwrap();
 
             // And the line says what it should (so that equal does not mean equally empty).
             let spans = &new.resource_spans[0].scope_spans[0].spans;
             assert_eq!(spans.len(), 4);
-            let chat = &spans[0];
+            let chat = &spans[2];
             assert_eq!(chat.status.as_ref().unwrap().message, "429: slow down");
             assert_eq!(chat.links.len(), 2);
             assert_eq!(chat.flags, 0x301, "sampled, remote parent");
