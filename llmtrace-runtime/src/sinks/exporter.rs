@@ -45,10 +45,15 @@ impl<T: SpanExporter + 'static> DynSpanExporter for T {
     }
 }
 
-/// An exporter as the worker calls it: a batch of mapped spans in, each exporter encoding them
-/// in its own form.
+/// An exporter as the worker calls it: the worker adds each mapped span to the batch being built
+/// (each exporter turns it into its own form as it comes), then has the batch exported.
 pub(crate) trait Export: Send + Sync + Debug {
-    fn export(&self, batch: Vec<MappedSpan>) -> ExportFuture<'_>;
+    /// Adds a span to the batch the next [`export`](Export::export) sends.
+    fn add(&mut self, span: MappedSpan);
+    /// Sends the spans added since the last call (or [`discard`](Export::discard)).
+    fn export(&mut self) -> ExportFuture<'_>;
+    /// Drops the spans added since the last call, unsent.
+    fn discard(&mut self);
     fn force_flush(&self) -> OTelSdkResult;
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     /// The resource and instrumentation scope of every span it will export.
@@ -60,6 +65,7 @@ pub(crate) trait Export: Send + Sync + Debug {
 pub(crate) struct SpanDataExporter {
     inner: Box<dyn DynSpanExporter>,
     scope: InstrumentationScope,
+    batch: Vec<SpanData>,
 }
 
 impl SpanDataExporter {
@@ -67,17 +73,25 @@ impl SpanDataExporter {
         SpanDataExporter {
             inner,
             scope: InstrumentationScope::default(),
+            batch: Vec::new(),
         }
     }
 }
 
 impl Export for SpanDataExporter {
-    fn export(&self, batch: Vec<MappedSpan>) -> ExportFuture<'_> {
-        let spans = batch
-            .into_iter()
-            .map(|span| span.into_span_data(&self.scope))
-            .collect();
-        self.inner.export(spans)
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span.into_span_data(&self.scope));
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        // The exporter takes the batch; the next one starts at this one's size.
+        let capacity = self.batch.len();
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
+        self.inner.export(batch)
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
     }
 
     fn force_flush(&self) -> OTelSdkResult {

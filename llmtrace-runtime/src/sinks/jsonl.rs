@@ -80,6 +80,8 @@ pub struct JsonlExporter {
     resource: ResourceAttributesWithSchema,
     /// Encodes the worker's spans without `SpanData`.
     encoder: Mutex<Encoder>,
+    /// The worker's batch in progress.
+    batch: Vec<MappedSpan>,
     state: Mutex<State>,
 }
 
@@ -146,6 +148,7 @@ impl JsonlExporterBuilder {
             max_files: self.max_files,
             resource: ResourceAttributesWithSchema::default(),
             encoder: Mutex::default(),
+            batch: Vec::new(),
             state: Mutex::new(State::default()),
         }
     }
@@ -201,15 +204,15 @@ impl JsonlExporter {
     }
 
     /// Writes the worker's batch as one line, encoded without `SpanData`.
-    fn export_mapped(&self, batch: Vec<MappedSpan>) -> OTelSdkResult {
-        if batch.is_empty() {
+    fn export_mapped(&mut self) -> OTelSdkResult {
+        if self.batch.is_empty() {
             return Ok(());
         }
         let line = self
             .encoder
-            .lock()
+            .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .encode(batch, encode)?;
+            .encode(self.batch.drain(..), encode)?;
         self.write(&line)
     }
 
@@ -412,9 +415,17 @@ impl SpanExporter for JsonlExporter {
 
 /// The path the export worker takes: the same lines, encoded from the mapped spans.
 impl Export for JsonlExporter {
-    fn export(&self, batch: Vec<MappedSpan>) -> ExportFuture<'_> {
-        let result = self.export_mapped(batch);
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span);
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        let result = self.export_mapped();
         Box::pin(std::future::ready(result))
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
     }
 
     fn force_flush(&self) -> OTelSdkResult {

@@ -94,7 +94,9 @@ impl<C: HttpClient> HttpClient for RejectionsClient<C> {
 pub(crate) struct OtlpHttpExporter {
     inner: opentelemetry_otlp::SpanExporter,
     body: Arc<Body>,
-    encoder: Mutex<Encoder>,
+    encoder: Encoder,
+    /// The worker's batch in progress.
+    batch: Vec<MappedSpan>,
 }
 
 impl OtlpHttpExporter {
@@ -103,18 +105,25 @@ impl OtlpHttpExporter {
         OtlpHttpExporter {
             inner,
             body,
-            encoder: Mutex::default(),
+            encoder: Encoder::default(),
+            batch: Vec::new(),
         }
     }
 }
 
 impl Export for OtlpHttpExporter {
-    fn export(&self, batch: Vec<MappedSpan>) -> ExportFuture<'_> {
-        let body = self
-            .encoder
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .encode(batch, |request| Bytes::from(request.encode_to_vec()));
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span);
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        let body = self.encoder.encode(self.batch.drain(..), |request| {
+            Bytes::from(request.encode_to_vec())
+        });
         Box::pin(async move {
             // Exports are never concurrent: the worker awaits each before the next; one cut
             // short leaves its body, which the next replaces.
@@ -135,7 +144,7 @@ impl Export for OtlpHttpExporter {
 
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
         SpanExporter::set_resource(&mut self.inner, resource);
-        self.encoder = Mutex::new(Encoder::new(resource, scope));
+        self.encoder = Encoder::new(resource, scope);
     }
 }
 

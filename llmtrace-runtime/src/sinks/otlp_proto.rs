@@ -73,13 +73,14 @@ impl Encoder {
     /// Calls `encode` with one request holding `batch`, under this resource and scope.
     pub(crate) fn encode<R>(
         &mut self,
-        batch: Vec<MappedSpan>,
+        batch: impl IntoIterator<Item = MappedSpan>,
         encode: impl FnOnce(&ExportTraceServiceRequest) -> R,
     ) -> R {
         let spans = &mut self.request.resource_spans[0].scope_spans[0].spans;
         spans.append(&mut self.spare);
-        let n = batch.len();
+        let mut n = 0;
         for (i, mapped) in batch.into_iter().enumerate() {
+            n = i + 1;
             match spans.get_mut(i) {
                 Some(span) => fill(span, mapped),
                 None => {
@@ -378,7 +379,7 @@ mod tests {
                 let old = ExportTraceServiceRequest {
                     resource_spans: group_spans_by_resource_and_scope(via_sdk, &(&resource).into()),
                 };
-                let direct = batch()
+                let direct: Vec<_> = batch()
                     .iter_mut()
                     .map(|r| mapper.finish(r, &mut scratch))
                     .collect();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::exporter::{Export, ExporterFactory, Rejections};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
-use crate::mapper::{MappedSpan, Mapper};
+use crate::mapper::Mapper;
 use crate::record::{Record, Tally, clock};
 use crate::stages::{Drain, Stages};
 use crate::state::{Counters, Error, ExportError, Operation, Sink};
@@ -484,7 +484,8 @@ impl Worker {
             .run_held(&mut self.pending, &drain, &self.counters, process, flush);
         // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
         let mut pending = std::mem::take(&mut self.pending);
-        let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
+        // Spans added to the exporters' batch in progress.
+        let mut batched = 0u64;
         // Past shutdown's deadline, records are counted as dropped without being mapped.
         let mut unexported = 0u64;
         // One pass for the content stage and the mapping, while the record is in cache.
@@ -499,15 +500,25 @@ impl Worker {
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
                 None if self.stopped => unexported += 1,
-                None => batch.push(self.mapper.finish(record, &mut self.scratch)),
+                None => {
+                    let span = self.mapper.finish(record, &mut self.scratch);
+                    // The exporters before the last get copies.
+                    if let Some((last, others)) = self.exporters.split_last_mut() {
+                        for exporter in others {
+                            exporter.add(span.clone());
+                        }
+                        last.add(span);
+                    }
+                    batched += 1;
+                }
             }
-            if batch.len() == self.max_batch {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
-                self.export(full);
+            if batched == self.max_batch as u64 {
+                self.export(batched);
+                batched = 0;
             }
         }
-        if !batch.is_empty() {
-            self.export(batch);
+        if batched > 0 {
+            self.export(batched);
         }
         if unexported > 0 {
             self.note_stopped();
@@ -519,11 +530,11 @@ impl Worker {
         self.pending = pending;
     }
 
-    /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
-    /// else dropped (export failed, or shutdown's deadline passed first). Spans the first
-    /// exporter's collector rejected while acknowledging the batch are dropped, not exported.
-    fn export(&mut self, mut spans: Vec<MappedSpan>) {
-        let mut n = spans.len() as u64;
+    /// Exports the batch of `n` spans added to the exporters, and counts it once: exported when
+    /// the first exporter acknowledged it, else dropped (export failed, or shutdown's deadline
+    /// passed first). Spans the first exporter's collector rejected while acknowledging the batch
+    /// are dropped, not exported.
+    fn export(&mut self, mut n: u64) {
         if self.exporters.is_empty() {
             self.counters
                 .dropped_no_exporter
@@ -534,29 +545,24 @@ impl Worker {
             self.stopped = true;
         }
         if self.stopped {
+            for exporter in &mut self.exporters {
+                exporter.discard();
+            }
             self.note_stopped();
             self.counters
                 .dropped_shutdown
                 .fetch_add(n, Ordering::Relaxed);
             return;
         }
-        // A span counts as exported when the first exporter accepted it; the others get copies.
-        let last = self.exporters.len() - 1;
         let mut first = Outcome::Stopped;
         let mut rejected = 0;
-        for (i, exporter) in self.exporters.iter().enumerate() {
+        for (i, exporter) in self.exporters.iter_mut().enumerate() {
             let notes = self.rejections[i].as_deref();
             // Left by a call cut short: not this batch's.
             let _ = notes.map(Rejections::take);
-            let batch = if i == last {
-                std::mem::take(&mut spans)
-            } else {
-                spans.clone()
-            };
             let outcome = call_exporter(
                 &self.runtime,
-                &**exporter,
-                batch,
+                &mut **exporter,
                 self.export_timeout,
                 &self.stop,
             );
@@ -585,6 +591,10 @@ impl Worker {
                 // No time is left for the other exporters either.
                 break;
             }
+        }
+        // The exporters the deadline left uncalled still hold the batch.
+        for exporter in &mut self.exporters {
+            exporter.discard();
         }
         if rejected > 0 {
             self.counters
@@ -687,14 +697,17 @@ impl Worker {
 /// worker, which would leave every later span uncounted.
 fn call_exporter(
     runtime: &tokio::runtime::Runtime,
-    exporter: &dyn Export,
-    batch: Vec<MappedSpan>,
+    exporter: &mut dyn Export,
     timeout: Duration,
     stop: &StopSignal,
 ) -> Outcome {
     let panicked = |_| Outcome::Failed("the exporter panicked".into());
     let timeout_at = Instant::now() + timeout;
-    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(|| exporter.export(batch))) {
+    let call = move || {
+        let exporter = exporter;
+        exporter.export()
+    };
+    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(call)) {
         Ok(export) => export,
         Err(payload) => return panicked(payload),
     };
