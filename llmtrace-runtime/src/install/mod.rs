@@ -178,7 +178,7 @@ impl Builder {
     /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
     /// Exporters chosen in code replace those the environment would choose.
     ///
-    /// An [`export::JsonlExporter`](crate::export::JsonlExporter) receives the spans as the
+    /// An `export::JsonlExporter` receives the spans as the
     /// default JSONL file does, encoded straight into OTLP/JSON; any other exporter receives
     /// them as `SpanData`.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
