@@ -178,9 +178,8 @@ impl Builder {
     /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
     /// Exporters chosen in code replace those the environment would choose.
     ///
-    /// An `export::JsonlExporter` receives the spans as the
-    /// default JSONL file does, encoded straight into OTLP/JSON; any other exporter receives
-    /// them as `SpanData`.
+    /// An `export::JsonlExporter` receives the spans as the default JSONL file does, encoded
+    /// straight into OTLP/JSON; any other exporter receives them as `SpanData`.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
         let mut exporter = Some(exporter);
