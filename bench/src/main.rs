@@ -15,6 +15,7 @@
 
 mod explorer;
 mod measure;
+mod receiver;
 mod redaction;
 mod report;
 mod sampled_out_metrics;

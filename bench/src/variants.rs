@@ -52,6 +52,9 @@ pub(crate) const VARIANTS: &[&str] = &[
     "otel_sdk_sustained",
     "llmtrace_drain",
     "otel_sdk_drain",
+    "llmtrace_drain_otlp",
+    "otel_sdk_drain_otlp",
+    "llmtrace_drain_jsonl",
 ];
 
 /// How a variant is driven (see `measure::run`).
@@ -82,7 +85,7 @@ pub(crate) fn load(variant: &str) -> Load {
         Load::Burst
     } else if variant.ends_with("_sustained") {
         Load::Sustained
-    } else if variant.ends_with("_drain") {
+    } else if variant.contains("_drain") {
         Load::Drain
     } else {
         Load::Batches
@@ -100,6 +103,39 @@ impl SpanExporter for DroppingExporter {
         self.received
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// Counts the spans of the batches its exporter acknowledged (the receiver answered `200`).
+#[derive(Debug)]
+struct Acknowledged<E> {
+    inner: E,
+    received: Arc<AtomicU64>,
+}
+
+impl<E: SpanExporter> SpanExporter for Acknowledged<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let n = batch.len() as u64;
+        self.inner.export(batch).await?;
+        self.received.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// The JSONL file of `llmtrace_drain_jsonl`, removed (with its rotations) when the variant ends.
+struct TempJsonl(std::path::PathBuf);
+
+impl Drop for TempJsonl {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -413,6 +449,15 @@ fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> 
     let exporter = DroppingExporter {
         received: delivered.clone(),
     };
+    otel_provider_with(sampler, exporter, queue)
+}
+
+/// The SDK's batch processor around `exporter`: batches of 512, the given queue.
+fn otel_provider_with<E: SpanExporter + 'static>(
+    sampler: Sampler,
+    exporter: E,
+    queue: usize,
+) -> SdkTracerProvider {
     let processor = BatchSpanProcessor::builder(exporter)
         .with_batch_config(
             BatchConfigBuilder::default()
@@ -544,6 +589,67 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
                 })
                 .install();
             (Box::new(llm_sync), llmtrace_flush(), true, Box::new(g))
+        }
+        // The built-in exporters, as a user gets them: OTLP/HTTP protobuf into a receiver on
+        // 127.0.0.1 (the other side: the SDK's batch processor with opentelemetry-otlp's
+        // exporter), and the default JSONL file. Delivered: what the exporter acknowledged.
+        "llmtrace_drain_otlp" | "llmtrace_drain_jsonl" => {
+            let builder = llmtrace::init()
+                .service_name("bench")
+                .buffer_budget((DRAIN_SPANS * 300).next_power_of_two());
+            let (builder, keep): (_, Keep) = if name == "llmtrace_drain_otlp" {
+                let receiver = crate::receiver::start();
+                (
+                    builder.otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, receiver.endpoint),
+                    Box::new(receiver.bytes),
+                )
+            } else {
+                let dir =
+                    std::env::temp_dir().join(format!("llmtrace-bench-{}", std::process::id()));
+                (
+                    builder.jsonl(dir.join("traces.jsonl")),
+                    Box::new(TempJsonl(dir)),
+                )
+            };
+            let g = builder.install();
+            let d = delivered.clone();
+            (
+                Box::new(llm_sync),
+                Box::new(move || {
+                    llmtrace::force_flush(Duration::from_secs(60)).expect("flush");
+                    d.store(llmtrace::stats().exported, Ordering::Relaxed);
+                }),
+                true,
+                Box::new((g, keep)),
+            )
+        }
+        "otel_sdk_drain_otlp" => {
+            let receiver = crate::receiver::start();
+            use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+            // The blocking client, which the batch processor's thread (no async runtime) needs;
+            // opentelemetry-otlp would pick the async one that llmtrace's feature brings in.
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_http_client(reqwest::blocking::Client::new())
+                .with_endpoint(receiver.endpoint)
+                .build()
+                .expect("OTLP exporter");
+            let provider = otel_provider_with(
+                Sampler::AlwaysOn,
+                Acknowledged {
+                    inner: exporter,
+                    received: delivered.clone(),
+                },
+                DRAIN_SPANS,
+            );
+            let tracer = provider.tracer("bench");
+            let p = provider.clone();
+            (
+                Box::new(move || otel_call(&tracer)),
+                Box::new(move || p.force_flush().expect("flush")),
+                true,
+                Box::new((provider, receiver.bytes)),
+            )
         }
         "otel_sdk_drain" => {
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, DRAIN_SPANS);

@@ -49,6 +49,9 @@ fn jsonl_writer_child() {
         .build();
     let guard = llmtrace::init()
         .service_name(format!("writer-{writer}"))
+        // Lines of 128 spans (about 70 KiB), well under the cap: a line larger than the cap is
+        // written alone in its file, over it.
+        .max_batch(128)
         .with_exporter(exporter)
         .install();
     for n in 0..SPANS {

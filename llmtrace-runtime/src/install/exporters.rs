@@ -149,15 +149,29 @@ pub(crate) fn transport(protocol: OtlpProtocol) -> Option<crate::sinks::logs::ot
 }
 
 fn jsonl_factory(path: PathBuf) -> ExporterFactory {
-    ExporterFactory::new("the JSONL exporter", move || {
+    ExporterFactory::direct("the JSONL exporter", move || {
         #[cfg(feature = "jsonl")]
-        return Ok(boxed(crate::sinks::jsonl::JsonlExporter::new(path)));
+        return Ok(Box::new(crate::sinks::jsonl::JsonlExporter::new(path)));
         #[cfg(not(feature = "jsonl"))]
         {
             let _ = path;
             Err("it needs the `jsonl` feature of llmtrace-runtime".into())
         }
     })
+}
+
+/// Whether opentelemetry-otlp compresses its HTTP bodies: it reads
+/// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` or `OTEL_EXPORTER_OTLP_COMPRESSION` itself (and
+/// fails to build without its `gzip-http` or `zstd-http` feature, which an application's own
+/// dependency on it can turn on).
+#[cfg(feature = "otlp-http")]
+fn compressed_by_otlp() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ]
+    .iter()
+    .any(|key| std::env::var(key).is_ok_and(|v| !v.trim().is_empty()))
 }
 
 #[cfg_attr(
@@ -171,7 +185,8 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
             // The client reads the collector's answers: what it rejects is noted there.
             let rejections = std::sync::Arc::new(crate::sinks::exporter::Rejections::default());
             let noted = rejections.clone();
-            ExporterFactory::new("the OTLP/HTTP exporter", move || {
+            ExporterFactory::direct("the OTLP/HTTP exporter", move || {
+                use crate::sinks::otlp_http::{Body, OtlpHttpExporter, RejectionsClient};
                 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
                 // As opentelemetry-otlp builds its own client: the request timeout is the
                 // exporter's.
@@ -179,17 +194,24 @@ fn otlp(endpoint: Option<String>, protocol: OtlpProtocol, budget: Duration) -> E
                     .timeout(budget)
                     .build()
                     .map_err(|e| format!("cannot build the OTLP/HTTP client: {e}"))?;
+                let body = std::sync::Arc::new(Body::default());
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
-                    .with_http_client(crate::sinks::otlp_http::RejectionsClient::new(
-                        client, noted,
-                    ))
+                    .with_http_client(RejectionsClient::new(client, noted, body.clone()))
                     .with_timeout(budget)
                     .with_retry_policy(otlp_retry::policy(budget));
                 if let Some(e) = endpoint {
                     builder = builder.with_endpoint(e);
                 }
-                Ok(boxed(builder.build()?))
+                if compressed_by_otlp() {
+                    // The body must be the one opentelemetry-otlp compresses: the spans go to
+                    // it as `SpanData` (the client passes a request with no body of ours
+                    // through as it is).
+                    let exporter =
+                        crate::sinks::exporter::SpanDataExporter::new(Box::new(builder.build()?));
+                    return Ok(Box::new(exporter));
+                }
+                Ok(Box::new(OtlpHttpExporter::new(builder.build()?, body)))
             })
             .with_rejections(rejections)
         }

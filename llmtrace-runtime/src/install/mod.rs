@@ -180,13 +180,31 @@ impl Builder {
 
     /// Adds an exporter. Every `opentelemetry_sdk` `SpanExporter` works; several can be added.
     /// Exporters chosen in code replace those the environment would choose.
+    ///
+    /// An `export::JsonlExporter` receives the spans as the default JSONL file does, encoded
+    /// straight into OTLP/JSON; any other exporter receives them as `SpanData`.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
-        self.exporters
-            .push(ExporterSpec::Custom(ExporterFactory::new(
-                name,
-                move || Ok(Box::new(exporter) as Box<dyn DynSpanExporter>),
-            )));
+        let mut exporter = Some(exporter);
+        #[cfg(feature = "jsonl")]
+        if let Some(jsonl) = (&mut exporter as &mut dyn std::any::Any)
+            .downcast_mut::<Option<crate::sinks::jsonl::JsonlExporter>>()
+            .and_then(Option::take)
+        {
+            self.exporters
+                .push(ExporterSpec::Custom(ExporterFactory::direct(
+                    name,
+                    move || Ok(Box::new(jsonl)),
+                )));
+            return self;
+        }
+        if let Some(exporter) = exporter {
+            self.exporters
+                .push(ExporterSpec::Custom(ExporterFactory::new(
+                    name,
+                    move || Ok(Box::new(exporter) as Box<dyn DynSpanExporter>),
+                )));
+        }
         self
     }
 
@@ -394,7 +412,7 @@ impl Builder {
         self
     }
 
-    /// Spans per export call (default 128).
+    /// Spans per export call (default 512, as the OpenTelemetry SDK's batch processor).
     pub fn max_batch(mut self, spans: usize) -> Self {
         self.max_batch = spans;
         self
@@ -864,4 +882,30 @@ enum Exporters {
     LeaveOutFailed,
     /// Fail the installation when it was given in code (`try_install`).
     AllOrNothing,
+}
+
+#[cfg(all(test, feature = "jsonl"))]
+mod tests {
+    use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+    use super::*;
+
+    /// A `JsonlExporter` given to the builder takes the mapped spans as they are; any other
+    /// exporter is called with `SpanData`.
+    #[test]
+    fn a_jsonl_exporter_given_in_code_skips_span_data() {
+        let builder = init()
+            .with_exporter(crate::sinks::jsonl::JsonlExporter::new("unused.jsonl"))
+            .with_exporter(InMemorySpanExporter::default());
+        let built: Vec<String> = builder
+            .exporters
+            .into_iter()
+            .map(|spec| match spec {
+                ExporterSpec::Custom(factory) => format!("{:?}", (factory.build)().unwrap()),
+                _ => unreachable!("only exporters given in code"),
+            })
+            .collect();
+        assert!(built[0].starts_with("JsonlExporter"), "{}", built[0]);
+        assert!(built[1].starts_with("SpanDataExporter"), "{}", built[1]);
+    }
 }

@@ -18,6 +18,7 @@
 //! span (measured on a model call).
 
 use std::borrow::Cow;
+use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status as OtelStatus, TraceFlags};
 use opentelemetry::trace::{TraceId, TraceState};
@@ -54,7 +55,7 @@ pub(crate) struct Mapper {
 }
 
 /// The output of [`Mapper::map`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Mapped {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
@@ -63,6 +64,58 @@ pub(crate) struct Mapped {
     /// The span's links (an agent's handoff, a retry's failed attempt, ...).
     pub(crate) links: Vec<opentelemetry::trace::Link>,
     pub(crate) status: OtelStatus,
+}
+
+/// A finished span ready for an exporter: the output of [`Mapper::finish`].
+#[derive(Clone, Debug)]
+pub(crate) struct MappedSpan {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    /// 0 for a root.
+    pub(crate) parent_id: u64,
+    /// The parent came from another process (a propagated context).
+    pub(crate) parent_remote: bool,
+    pub(crate) start: SystemTime,
+    pub(crate) end: SystemTime,
+    pub(crate) mapped: Mapped,
+}
+
+impl MappedSpan {
+    /// The span as `opentelemetry_sdk` hands it to a `SpanExporter`.
+    pub(crate) fn into_span_data(self, scope: &InstrumentationScope) -> SpanData {
+        let parent_span_id = if self.parent_id == 0 {
+            SpanId::INVALID
+        } else {
+            SpanId::from(self.parent_id)
+        };
+        let span_context = SpanContext::new(
+            TraceId::from(self.trace_id),
+            SpanId::from(self.span_id),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        let mapped = self.mapped;
+        let mut events = SpanEvents::default();
+        events.events = mapped.events;
+        let mut links = SpanLinks::default();
+        links.links = mapped.links;
+        SpanData {
+            span_context,
+            parent_span_id,
+            parent_span_is_remote: self.parent_remote,
+            span_kind: mapped.kind,
+            name: mapped.name,
+            start_time: self.start,
+            end_time: self.end,
+            attributes: mapped.attributes,
+            dropped_attributes_count: 0,
+            events,
+            links,
+            status: mapped.status,
+            instrumentation_scope: scope.clone(),
+        }
+    }
 }
 
 impl Mapper {
@@ -113,41 +166,32 @@ impl Mapper {
         }
     }
 
-    /// The exportable span of a finished record. `scratch` is reused from call to call so the
-    /// attributes are collected once and allocated at their exact size.
+    /// The instrumentation scope of every span (`llmtrace` and its version).
+    pub(crate) fn scope(&self) -> &InstrumentationScope {
+        &self.scope
+    }
+
+    /// The exportable span of a finished record, as `opentelemetry_sdk`'s exporters take it.
+    /// `scratch` is reused from call to call so the attributes are collected once and allocated
+    /// at their exact size.
     pub(crate) fn to_span_data(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> SpanData {
-        let parent_span_id = if rec.parent_id == 0 {
-            SpanId::INVALID
-        } else {
-            SpanId::from(rec.parent_id)
-        };
-        let span_context = SpanContext::new(
-            TraceId::from(rec.trace_id),
-            SpanId::from(rec.span_id),
-            TraceFlags::SAMPLED,
-            false,
-            TraceState::default(),
-        );
+        self.finish(rec, scratch).into_span_data(&self.scope)
+    }
+
+    /// A finished record mapped for export: its ids and times, and what [`Mapper::map`] gives.
+    /// Exporters turn it into their own form (`SpanData`, or OTLP messages directly).
+    pub(crate) fn finish(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> MappedSpan {
+        let (trace_id, span_id, parent_id) = (rec.trace_id, rec.span_id, rec.parent_id);
         let (start, end, remote) = (rec.start, rec.end, rec.flags & FLAG_PARENT_REMOTE != 0);
         let mapped = self.map(rec, scratch);
-        let mut events = SpanEvents::default();
-        events.events = mapped.events;
-        let mut links = SpanLinks::default();
-        links.links = mapped.links;
-        SpanData {
-            span_context,
-            parent_span_id,
-            parent_span_is_remote: remote,
-            span_kind: mapped.kind,
-            name: mapped.name,
-            start_time: clock::to_system_time(start),
-            end_time: clock::to_system_time(end),
-            attributes: mapped.attributes,
-            dropped_attributes_count: 0,
-            events,
-            links,
-            status: mapped.status,
-            instrumentation_scope: self.scope.clone(),
+        MappedSpan {
+            trace_id,
+            span_id,
+            parent_id,
+            parent_remote: remote,
+            start: clock::to_system_time(start),
+            end: clock::to_system_time(end),
+            mapped,
         }
     }
 

@@ -1,5 +1,7 @@
-//! An object-safe view of `opentelemetry_sdk`'s `SpanExporter`, so the worker can hold any
-//! number of exporters of different types.
+//! The exporters the worker calls, behind one object-safe trait ([`Export`]), in two kinds:
+//! any `opentelemetry_sdk` `SpanExporter` (the user's, the console, OTLP/gRPC), which receives
+//! `SpanData` ([`SpanDataExporter`]); and the built-in exporters that encode the mapped spans
+//! straight into OTLP messages (JSONL, OTLP/HTTP), skipping `SpanData` and the SDK's transform.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -7,9 +9,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use crate::mapper::MappedSpan;
 
 /// A boxed export future.
 pub(crate) type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
@@ -40,6 +45,69 @@ impl<T: SpanExporter + 'static> DynSpanExporter for T {
     }
 }
 
+/// An exporter as the worker calls it: the worker adds each mapped span to the batch being built
+/// (each exporter turns it into its own form as it comes), then has the batch exported.
+pub(crate) trait Export: Send + Sync + Debug {
+    /// Adds a span to the batch the next [`export`](Export::export) sends.
+    fn add(&mut self, span: MappedSpan);
+    /// Sends the spans added since the last call (or [`discard`](Export::discard)).
+    fn export(&mut self) -> ExportFuture<'_>;
+    /// Drops the spans added since the last call, unsent.
+    fn discard(&mut self);
+    fn force_flush(&self) -> OTelSdkResult;
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
+    /// The resource and instrumentation scope of every span it will export.
+    fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope);
+}
+
+/// A `SpanExporter` behind [`Export`]: each span becomes `SpanData`, as the SDK would hand it.
+#[derive(Debug)]
+pub(crate) struct SpanDataExporter {
+    inner: Box<dyn DynSpanExporter>,
+    scope: InstrumentationScope,
+    batch: Vec<SpanData>,
+}
+
+impl SpanDataExporter {
+    pub(crate) fn new(inner: Box<dyn DynSpanExporter>) -> Self {
+        SpanDataExporter {
+            inner,
+            scope: InstrumentationScope::default(),
+            batch: Vec::new(),
+        }
+    }
+}
+
+impl Export for SpanDataExporter {
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span.into_span_data(&self.scope));
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        // The exporter takes the batch; the next one starts at this one's size.
+        let capacity = self.batch.len();
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
+        self.inner.export(batch)
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
+        self.inner.set_resource(resource);
+        self.scope = scope.clone();
+    }
+}
+
 /// Why an exporter could not be built.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -48,16 +116,27 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) struct ExporterFactory {
     /// What the exporter is, for messages: `OTLP/HTTP exporter`, `console exporter`, ...
     pub(crate) name: String,
-    pub(crate) build: Box<dyn FnOnce() -> Result<Box<dyn DynSpanExporter>, BoxError> + Send>,
+    pub(crate) build: Box<dyn FnOnce() -> Result<Box<dyn Export>, BoxError> + Send>,
     /// Where the exporter notes the spans its collector rejected in an export it acknowledged
     /// (OTLP's `partial_success`), for the worker to count after each call.
     pub(crate) rejections: Option<Arc<Rejections>>,
 }
 
 impl ExporterFactory {
+    /// A factory of a `SpanExporter`, which receives `SpanData`.
     pub(crate) fn new(
         name: impl Into<String>,
         build: impl FnOnce() -> Result<Box<dyn DynSpanExporter>, BoxError> + Send + 'static,
+    ) -> Self {
+        Self::direct(name, move || {
+            build().map(|e| Box::new(SpanDataExporter::new(e)) as Box<dyn Export>)
+        })
+    }
+
+    /// A factory of an exporter that takes the mapped spans as they are.
+    pub(crate) fn direct(
+        name: impl Into<String>,
+        build: impl FnOnce() -> Result<Box<dyn Export>, BoxError> + Send + 'static,
     ) -> Self {
         ExporterFactory {
             name: name.into(),

@@ -2,9 +2,11 @@
 //! `ExportTraceServiceRequest`, the format the OpenTelemetry Collector's `file` exporter writes
 //! and its `otlpjsonfile` receiver reads back.
 //!
-//! The encoding is not written here: spans go through `opentelemetry-proto`'s transform (grouped
-//! by resource and instrumentation scope) and its serde support (hex ids, camelCase names, 64-bit
-//! integers as strings), so the lines follow the OTLP/JSON rules as that crate implements them.
+//! The encoding is not written here: spans become `opentelemetry-proto`'s messages (directly from
+//! the mapped spans when the worker calls it, `sinks::otlp_proto`; through that crate's transform
+//! of `SpanData` when it is used as a `SpanExporter`), written by its serde support (hex ids,
+//! camelCase names, 64-bit integers as strings), so the lines follow the OTLP/JSON rules as that
+//! crate implements them.
 //!
 //! The file is capped: when a line would push it past `max_file_bytes`, it is rotated
 //! (`traces.jsonl` becomes `traces.1.jsonl`, `traces.1.jsonl` becomes `traces.2.jsonl`, ...) and
@@ -27,6 +29,10 @@ use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_sc
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+use super::exporter::{Export, ExportFuture};
+use super::otlp_proto::Encoder;
+use crate::mapper::MappedSpan;
 
 /// Default cap on one file: 64 MiB.
 const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -72,6 +78,10 @@ pub struct JsonlExporter {
     max_file_bytes: u64,
     max_files: usize,
     resource: ResourceAttributesWithSchema,
+    /// Encodes the worker's spans without `SpanData`.
+    encoder: Mutex<Encoder>,
+    /// The worker's batch in progress.
+    batch: Vec<MappedSpan>,
     state: Mutex<State>,
 }
 
@@ -137,6 +147,8 @@ impl JsonlExporterBuilder {
             max_file_bytes: self.max_file_bytes,
             max_files: self.max_files,
             resource: ResourceAttributesWithSchema::default(),
+            encoder: Mutex::default(),
+            batch: Vec::new(),
             state: Mutex::new(State::default()),
         }
     }
@@ -185,28 +197,45 @@ impl JsonlExporter {
             // An empty request carries nothing; a line of it would only be noise.
             return Ok(());
         }
-        let line = self.encode(batch)?;
+        let line = encode(&ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
+        })?;
+        self.write(&line)
+    }
+
+    /// Writes the worker's batch as one line, encoded without `SpanData`.
+    fn export_mapped(&mut self) -> OTelSdkResult {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let line = self
+            .encoder
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .encode(self.batch.drain(..), encode)?;
+        self.write(&line)
+    }
+
+    /// Appends an encoded line.
+    fn write(&self, line: &[u8]) -> OTelSdkResult {
         let mut state = self.lock();
         if state.shut_down {
             return Err(OTelSdkError::AlreadyShutdown);
         }
         // The pipeline reports a failure once (and again only if it changes), then that export
         // recovered; here it only has to say exactly what failed.
-        self.append(&mut state, &line)
+        self.append(&mut state, line)
             .map_err(|failure| OTelSdkError::InternalFailure(failure.to_string()))
     }
 
-    /// The batch as one OTLP/JSON request followed by a newline (serde_json escapes newlines
-    /// inside strings, so the line has none).
-    fn encode(&self, batch: Vec<SpanData>) -> Result<Vec<u8>, OTelSdkError> {
-        let request = ExportTraceServiceRequest {
-            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
-        };
-        let mut line = serde_json::to_vec(&request).map_err(|e| {
-            OTelSdkError::InternalFailure(format!("cannot encode spans as OTLP/JSON: {e}"))
-        })?;
-        line.push(b'\n');
-        Ok(line)
+    fn close(&self) -> OTelSdkResult {
+        let mut state = self.lock();
+        if state.shut_down {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        state.shut_down = true;
+        state.file = None;
+        Ok(())
     }
 
     /// Appends the line, opening and rotating the file as needed, under the file's lock. The
@@ -281,6 +310,16 @@ impl JsonlExporter {
         }
         rename_if_exists(&self.path, &rotated_path(&self.path, 1))
     }
+}
+
+/// The request as one line of OTLP/JSON followed by a newline (serde_json escapes newlines
+/// inside strings, so the line has none).
+fn encode(request: &ExportTraceServiceRequest) -> Result<Vec<u8>, OTelSdkError> {
+    let mut line = serde_json::to_vec(request).map_err(|e| {
+        OTelSdkError::InternalFailure(format!("cannot encode spans as OTLP/JSON: {e}"))
+    })?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// Appends `line` to `file`, which holds `len` bytes. A failed write is cut back off, so a line
@@ -366,17 +405,40 @@ impl SpanExporter for JsonlExporter {
 
     /// Closes the file; later exports fail with `AlreadyShutdown`.
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        let mut state = self.lock();
-        if state.shut_down {
-            return Err(OTelSdkError::AlreadyShutdown);
-        }
-        state.shut_down = true;
-        state.file = None;
-        Ok(())
+        self.close()
     }
 
     fn set_resource(&mut self, resource: &Resource) {
         self.resource = ResourceAttributesWithSchema::from(resource);
+    }
+}
+
+/// The path the export worker takes: the same lines, encoded from the mapped spans.
+impl Export for JsonlExporter {
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span);
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        let result = self.export_mapped();
+        Box::pin(std::future::ready(result))
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        self.close()
+    }
+
+    fn set_resource(&mut self, resource: &Resource, scope: &opentelemetry::InstrumentationScope) {
+        self.resource = ResourceAttributesWithSchema::from(resource);
+        self.encoder = Mutex::new(Encoder::new(resource, scope));
     }
 }
 

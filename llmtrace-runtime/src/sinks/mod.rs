@@ -14,6 +14,8 @@ pub(crate) mod logs;
 pub(crate) mod otlp_http;
 #[cfg(all(any(feature = "otlp-http", feature = "otlp-grpc"), feature = "metrics"))]
 pub(crate) mod otlp_metrics;
+#[cfg(any(feature = "jsonl", feature = "otlp-http"))]
+pub(crate) mod otlp_proto;
 #[cfg(feature = "metrics")]
 pub(crate) mod summary;
 pub(crate) mod worker;

@@ -5,31 +5,74 @@
 //! answer (protobuf or JSON, by its content type) before handing it back, and notes what was
 //! rejected in the exporter's [`Rejections`], which the worker reads after each export: those
 //! spans are counted as dropped, not exported, and the collector's message is reported.
+//!
+//! The spans are encoded here ([`OtlpHttpExporter`]): the mapped spans go straight into
+//! opentelemetry-proto's messages and prost's encoding, without `SpanData` and the SDK's
+//! transform. The request is still sent by opentelemetry-otlp's exporter, which keeps what it
+//! does around the body: the endpoint and headers from code or the environment, the timeout, the
+//! retries and their backoff (`Retry-After` included). It is called with an empty batch, and the
+//! client puts the encoded body in place of the empty one it builds, on every attempt.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::SpanExporter;
 use prost::Message;
 
-use super::exporter::Rejections;
+use super::exporter::{Export, ExportFuture, Rejections};
+use super::otlp_proto::Encoder;
+use crate::mapper::MappedSpan;
 
-/// An HTTP client that notes the `partial_success` of every successful answer.
+/// The body of the export in progress, encoded by the exporter and sent by the client.
+#[derive(Debug, Default)]
+pub(crate) struct Body(Mutex<Option<Bytes>>);
+
+impl Body {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Bytes>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An HTTP client that sends the encoded body of the export in progress, if any, and notes the
+/// `partial_success` of every successful answer.
 #[derive(Debug)]
 pub(crate) struct RejectionsClient<C> {
     inner: C,
     rejections: Arc<Rejections>,
+    body: Arc<Body>,
 }
 
 impl<C> RejectionsClient<C> {
-    pub(crate) fn new(inner: C, rejections: Arc<Rejections>) -> Self {
-        RejectionsClient { inner, rejections }
+    pub(crate) fn new(inner: C, rejections: Arc<Rejections>, body: Arc<Body>) -> Self {
+        RejectionsClient {
+            inner,
+            rejections,
+            body,
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl<C: HttpClient> HttpClient for RejectionsClient<C> {
-    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+    async fn send_bytes(&self, mut request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        if let Some(body) = self.body.lock().clone() {
+            // The body is uncompressed protobuf: a request built for another encoding or
+            // compressed (the installer sends compressed exports the `SpanData` way, so this
+            // is a guard) fails rather than going out with a body its headers do not describe.
+            let protobuf = request
+                .headers()
+                .get("content-type")
+                .is_some_and(|v| v.as_bytes() == b"application/x-protobuf");
+            if !protobuf || request.headers().contains_key("content-encoding") {
+                return Err("the OTLP/HTTP exporter sends uncompressed protobuf only".into());
+            }
+            *request.body_mut() = body;
+        }
         let response = self.inner.send_bytes(request).await?;
         if response.status().is_success() {
             let content_type = response
@@ -41,6 +84,67 @@ impl<C: HttpClient> HttpClient for RejectionsClient<C> {
             }
         }
         Ok(response)
+    }
+}
+
+/// The OTLP/HTTP traces exporter: encodes the worker's spans as a protobuf
+/// `ExportTraceServiceRequest` and sends it through opentelemetry-otlp's exporter (see the module
+/// docs).
+#[derive(Debug)]
+pub(crate) struct OtlpHttpExporter {
+    inner: opentelemetry_otlp::SpanExporter,
+    body: Arc<Body>,
+    encoder: Encoder,
+    /// The worker's batch in progress.
+    batch: Vec<MappedSpan>,
+}
+
+impl OtlpHttpExporter {
+    /// `inner` sends through a [`RejectionsClient`] sharing `body`.
+    pub(crate) fn new(inner: opentelemetry_otlp::SpanExporter, body: Arc<Body>) -> Self {
+        OtlpHttpExporter {
+            inner,
+            body,
+            encoder: Encoder::default(),
+            batch: Vec::new(),
+        }
+    }
+}
+
+impl Export for OtlpHttpExporter {
+    fn add(&mut self, span: MappedSpan) {
+        self.batch.push(span);
+    }
+
+    fn discard(&mut self) {
+        self.batch.clear();
+    }
+
+    fn export(&mut self) -> ExportFuture<'_> {
+        let body = self.encoder.encode(self.batch.drain(..), |request| {
+            Bytes::from(request.encode_to_vec())
+        });
+        Box::pin(async move {
+            // Exports are never concurrent: the worker awaits each before the next; one cut
+            // short leaves its body, which the next replaces.
+            *self.body.lock() = Some(body);
+            let result = SpanExporter::export(&self.inner, Vec::new()).await;
+            *self.body.lock() = None;
+            result
+        })
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        SpanExporter::force_flush(&self.inner)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        SpanExporter::shutdown_with_timeout(&self.inner, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
+        SpanExporter::set_resource(&mut self.inner, resource);
+        self.encoder = Encoder::new(resource, scope);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The export worker of native mode: one background thread that owns its own current-thread
 //! runtime, drains the per-thread rings on a short tick and on flush, runs the stages, maps
-//! records to `SpanData` and calls the exporters.
+//! records for export and calls the exporters (which encode them as each needs).
 //!
 //! It never runs on, or blocks, the application's runtime: instrumented code only pushes into its
 //! thread's ring and, once per half ring, unparks this thread.
@@ -14,9 +14,7 @@ use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use opentelemetry_sdk::trace::SpanData;
-
-use super::exporter::{DynSpanExporter, ExporterFactory, Rejections};
+use super::exporter::{Export, ExporterFactory, Rejections};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
 use crate::mapper::Mapper;
@@ -255,7 +253,7 @@ impl Sink for WorkerHandle {
 struct Worker {
     /// When the last read of the rings began.
     drained_at: u64,
-    exporters: Vec<Box<dyn DynSpanExporter>>,
+    exporters: Vec<Box<dyn Export>>,
     /// Where each exporter notes the spans its collector rejected, when it can tell.
     rejections: Vec<Option<Arc<Rejections>>>,
     runtime: tokio::runtime::Runtime,
@@ -321,7 +319,7 @@ fn run(
                 .unwrap_or_else(|_| Err("the exporter's factory panicked".into()));
             match built {
                 Ok(mut exporter) => {
-                    exporter.set_resource(config.mapper.resource());
+                    exporter.set_resource(config.mapper.resource(), config.mapper.scope());
                     exporters.push(exporter);
                     rejections.push(rejected);
                 }
@@ -486,7 +484,8 @@ impl Worker {
             .run_held(&mut self.pending, &drain, &self.counters, process, flush);
         // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
         let mut pending = std::mem::take(&mut self.pending);
-        let mut batch = Vec::with_capacity(self.max_batch.min(pending.len()));
+        // Spans added to the exporters' batch in progress.
+        let mut batched = 0u64;
         // Past shutdown's deadline, records are counted as dropped without being mapped.
         let mut unexported = 0u64;
         // One pass for the content stage and the mapping, while the record is in cache.
@@ -501,15 +500,25 @@ impl Worker {
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
                 None if self.stopped => unexported += 1,
-                None => batch.push(self.mapper.to_span_data(record, &mut self.scratch)),
+                None => {
+                    let span = self.mapper.finish(record, &mut self.scratch);
+                    // The exporters before the last get copies.
+                    if let Some((last, others)) = self.exporters.split_last_mut() {
+                        for exporter in others {
+                            exporter.add(span.clone());
+                        }
+                        last.add(span);
+                    }
+                    batched += 1;
+                }
             }
-            if batch.len() == self.max_batch {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
-                self.export(full);
+            if batched == self.max_batch as u64 {
+                self.export(batched);
+                batched = 0;
             }
         }
-        if !batch.is_empty() {
-            self.export(batch);
+        if batched > 0 {
+            self.export(batched);
         }
         if unexported > 0 {
             self.note_stopped();
@@ -521,11 +530,11 @@ impl Worker {
         self.pending = pending;
     }
 
-    /// Exports one batch and counts it once: exported when the first exporter acknowledged it,
-    /// else dropped (export failed, or shutdown's deadline passed first). Spans the first
-    /// exporter's collector rejected while acknowledging the batch are dropped, not exported.
-    fn export(&mut self, mut spans: Vec<SpanData>) {
-        let mut n = spans.len() as u64;
+    /// Exports the batch of `n` spans added to the exporters, and counts it once: exported when
+    /// the first exporter acknowledged it, else dropped (export failed, or shutdown's deadline
+    /// passed first). Spans the first exporter's collector rejected while acknowledging the batch
+    /// are dropped, not exported.
+    fn export(&mut self, mut n: u64) {
         if self.exporters.is_empty() {
             self.counters
                 .dropped_no_exporter
@@ -536,29 +545,24 @@ impl Worker {
             self.stopped = true;
         }
         if self.stopped {
+            for exporter in &mut self.exporters {
+                exporter.discard();
+            }
             self.note_stopped();
             self.counters
                 .dropped_shutdown
                 .fetch_add(n, Ordering::Relaxed);
             return;
         }
-        // A span counts as exported when the first exporter accepted it; the others get copies.
-        let last = self.exporters.len() - 1;
         let mut first = Outcome::Stopped;
         let mut rejected = 0;
-        for (i, exporter) in self.exporters.iter().enumerate() {
+        for (i, exporter) in self.exporters.iter_mut().enumerate() {
             let notes = self.rejections[i].as_deref();
             // Left by a call cut short: not this batch's.
             let _ = notes.map(Rejections::take);
-            let batch = if i == last {
-                std::mem::take(&mut spans)
-            } else {
-                spans.clone()
-            };
             let outcome = call_exporter(
                 &self.runtime,
-                &**exporter,
-                batch,
+                &mut **exporter,
                 self.export_timeout,
                 &self.stop,
             );
@@ -587,6 +591,10 @@ impl Worker {
                 // No time is left for the other exporters either.
                 break;
             }
+        }
+        // The exporters the deadline left uncalled still hold the batch.
+        for exporter in &mut self.exporters {
+            exporter.discard();
         }
         if rejected > 0 {
             self.counters
@@ -689,14 +697,17 @@ impl Worker {
 /// worker, which would leave every later span uncounted.
 fn call_exporter(
     runtime: &tokio::runtime::Runtime,
-    exporter: &dyn DynSpanExporter,
-    batch: Vec<SpanData>,
+    exporter: &mut dyn Export,
     timeout: Duration,
     stop: &StopSignal,
 ) -> Outcome {
     let panicked = |_| Outcome::Failed("the exporter panicked".into());
     let timeout_at = Instant::now() + timeout;
-    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(|| exporter.export(batch))) {
+    let call = move || {
+        let exporter = exporter;
+        exporter.export()
+    };
+    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(call)) {
         Ok(export) => export,
         Err(payload) => return panicked(payload),
     };

@@ -131,8 +131,10 @@ pub(crate) const DEFAULT_BUFFER_BUDGET: usize = crate::handoff::DEFAULT_BUDGET;
 pub(crate) const MIN_BUFFER_CAPACITY: usize = 16;
 /// Spans the export worker holds at most.
 pub(crate) const DEFAULT_MAX_QUEUE: usize = 65_536;
-/// Spans per export call.
-pub(crate) const DEFAULT_MAX_BATCH: usize = 128;
+/// Spans per export call: the OpenTelemetry SDK's default (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
+/// Over OTLP each call is a request, whose round trip the worker waits for: with 128 a drain made
+/// four times as many.
+pub(crate) const DEFAULT_MAX_BATCH: usize = 512;
 /// How often the worker reads the rings when nothing wakes it.
 pub(crate) const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_millis(100);
 /// How long one export call may take.
