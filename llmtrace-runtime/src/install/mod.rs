@@ -185,6 +185,7 @@ impl Builder {
     /// straight into OTLP/JSON; any other exporter receives them as `SpanData`.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         let name = format!("exporter {} given to the builder", self.exporters.len() + 1);
+        #[cfg_attr(not(feature = "jsonl"), allow(unused_mut))]
         let mut exporter = Some(exporter);
         #[cfg(feature = "jsonl")]
         if let Some(jsonl) = (&mut exporter as &mut dyn std::any::Any)
