@@ -144,16 +144,26 @@ impl<C: Config> Client<C> {
         Embeddings { client: self }
     }
 
-    /// Starts a span of `callsite` and lets `request` record the request's side of it.
-    fn start(&self, callsite: &'static Callsite, request: impl FnOnce(&mut Record)) -> Span {
+    /// Starts a span of `callsite` for `model` and lets `request` record the rest of the
+    /// request's side. The provider, server and model are what the metrics read: a call sampled
+    /// out with metrics on keeps them in its tally too.
+    fn start(
+        &self,
+        callsite: &'static Callsite,
+        model: Option<&str>,
+        request: impl FnOnce(&mut Record),
+    ) -> Span {
         let mut span = Span::start(callsite);
-        if let Some(rec) = span.recording() {
-            rec.set(Field::Provider, Value::Str(self.provider));
+        if let Some(mut target) = span.target() {
+            target.set_opt(Field::Provider, Some(Value::Str(self.provider)));
             if let Some((host, port)) = &self.server {
-                rec.set(Field::ServerAddress, Value::String(host.clone()));
-                rec.set(Field::ServerPort, Value::I64(i64::from(*port)));
+                target.set_opt(Field::ServerAddress, Some(Value::String(host.clone())));
+                target.set_opt(Field::ServerPort, Some(Value::I64(i64::from(*port))));
             }
-            request(rec);
+            target.set_opt(Field::Model, model.map(usage::intern::name_value));
+            if let Some(rec) = target.record() {
+                request(rec);
+            }
         }
         span
     }
@@ -183,9 +193,9 @@ impl<C: Config> Chat<'_, C> {
         &self,
         request: CreateChatCompletionRequest,
     ) -> Result<CreateChatCompletionResponse, OpenAIError> {
-        let span = self
-            .client
-            .start(&CHAT, |rec| chat_request(rec, &request, false));
+        let span = self.client.start(&CHAT, Some(&request.model), |rec| {
+            chat_request(rec, &request, false)
+        });
         let call = async move { self.client.inner.chat().create(request).await };
         traced_call(span, call).await
     }
@@ -196,9 +206,9 @@ impl<C: Config> Chat<'_, C> {
         &self,
         request: CreateChatCompletionRequest,
     ) -> Result<ChatCompletionResponseStream, OpenAIError> {
-        let span = self
-            .client
-            .start(&CHAT, |rec| chat_request(rec, &request, true));
+        let span = self.client.start(&CHAT, Some(&request.model), |rec| {
+            chat_request(rec, &request, true)
+        });
         let call = async move { self.client.inner.chat().create_stream(request).await };
         traced_stream(span, call).await
     }
@@ -215,7 +225,9 @@ impl<C: Config> Responses<'_, C> {
     pub async fn create(&self, request: CreateResponse) -> Result<Response, OpenAIError> {
         let span = self
             .client
-            .start(&RESPONSES, |rec| responses_request(rec, &request, false));
+            .start(&RESPONSES, request.model.as_deref(), |rec| {
+                responses_request(rec, &request, false)
+            });
         let call = async move { self.client.inner.responses().create(request).await };
         traced_call(span, call).await
     }
@@ -228,7 +240,9 @@ impl<C: Config> Responses<'_, C> {
     ) -> Result<ResponseStream, OpenAIError> {
         let span = self
             .client
-            .start(&RESPONSES, |rec| responses_request(rec, &request, true));
+            .start(&RESPONSES, request.model.as_deref(), |rec| {
+                responses_request(rec, &request, true)
+            });
         let call = async move { self.client.inner.responses().create_stream(request).await };
         traced_stream(span, call).await
     }
@@ -246,8 +260,7 @@ impl<C: Config> Embeddings<'_, C> {
         &self,
         request: CreateEmbeddingRequest,
     ) -> Result<CreateEmbeddingResponse, OpenAIError> {
-        let span = self.client.start(&EMBEDDINGS, |rec| {
-            rec.set(Field::Model, usage::intern::name_value(&request.model));
+        let span = self.client.start(&EMBEDDINGS, Some(&request.model), |rec| {
             if crate::state::content().captures() {
                 crate::capture::record_json(rec, Field::Input, &request.input);
             }
@@ -351,7 +364,6 @@ fn tool_definitions<T: Serialize>(rec: &mut Record, tools: Option<&[T]>) {
 // `max_tokens` and `seed` are deprecated by OpenAI but still sent, and honoured, by many callers.
 #[allow(deprecated)]
 fn chat_request(rec: &mut Record, req: &CreateChatCompletionRequest, stream: bool) {
-    rec.set(Field::Model, usage::intern::name_value(&req.model));
     set_f32(rec, Field::Temperature, req.temperature);
     set_f32(rec, Field::TopP, req.top_p);
     set_f32(rec, Field::PresencePenalty, req.presence_penalty);
@@ -387,9 +399,6 @@ fn chat_request(rec: &mut Record, req: &CreateChatCompletionRequest, stream: boo
 }
 
 fn responses_request(rec: &mut Record, req: &CreateResponse, stream: bool) {
-    if let Some(model) = &req.model {
-        rec.set(Field::Model, usage::intern::name_value(model));
-    }
     set_f32(rec, Field::Temperature, req.temperature);
     set_f32(rec, Field::TopP, req.top_p);
     rec.set_opt(Field::MaxTokens, req.max_output_tokens.map(Value::from));
