@@ -372,8 +372,9 @@ fn kind_start(
     }
 }
 
-/// Whether the tally of a sampled-out call keeps this field (the runtime's `Tally::keeps`):
-/// the metrics' attributes read it.
+/// Whether the tally of a sampled-out call keeps this field (the runtime's `Tally::keeps`, but
+/// the cost, which no argument sets): the metrics' attributes read it. A test checks the two
+/// lists agree.
 fn counted_field(field: &str) -> bool {
     matches!(
         field,
@@ -742,4 +743,22 @@ fn with_span(tokens: TokenStream, span: Span) -> TokenStream {
             t
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The arguments evaluated into a sampled-out call's tally are the fields the runtime's
+    /// tally keeps: one more here would be evaluated and thrown away, one fewer would leave the
+    /// metrics without it.
+    #[test]
+    fn counted_fields_are_those_a_tally_keeps() {
+        for field in llmtrace_runtime::Field::ALL {
+            let name = format!("{field:?}");
+            assert_eq!(
+                super::counted_field(&name),
+                llmtrace_runtime::__private::tally_keeps(field),
+                "`Field::{name}`: `counted_field` and `Tally::keeps` disagree"
+            );
+        }
+    }
 }

@@ -29,6 +29,12 @@ pub fn capture_input(callsite: &Callsite) -> bool {
     callsite.options & CAPTURE_INPUT != 0 && crate::state::content().captures()
 }
 
+/// Whether a sampled-out call's tally keeps `field` when an expansion records it (the
+/// expansions' list of such fields is checked against this).
+pub fn tally_keeps(field: Field) -> bool {
+    crate::record::Tally::keeps(field) && field != Field::CostTotal
+}
+
 /// Whether return values are captured now.
 #[inline]
 pub fn capture_output() -> bool {

@@ -203,7 +203,8 @@ impl Tally {
 
     /// The fields of a call's arguments or of the manual API that a tally keeps: those the
     /// metrics' attributes and the cost read. (The expansions record only these into a tally:
-    /// `counted_field` in llmtrace-macros' `expand.rs` lists the same, but the cost.)
+    /// `counted_field` in llmtrace-macros' `expand.rs` lists the same, but the cost; a test there
+    /// checks it.)
     pub(crate) fn keeps(field: Field) -> bool {
         matches!(
             field,
