@@ -9,7 +9,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident};
 
 use crate::ast::{Func, Shape, async_trait_inner};
-use crate::attr::Args;
+use crate::attr::{ArgValue, Args};
 use crate::kind::{ArgType, Kind};
 use crate::value::{Lit, Val};
 
@@ -405,38 +405,27 @@ pub(crate) fn start(
         span, rec, input, ..
     } = l;
     let target = Ident::new("__llmtrace_args", Span::mixed_site());
-    let counted: Vec<TokenStream> = args
-        .values
-        .iter()
-        .filter(|v| tallied && !matches!(v.spec.ty, ArgType::Expr(_)))
-        .filter(|v| v.spec.field.is_some_and(counted_field))
-        .filter_map(|v| {
-            let field = format_ident!("{}", v.spec.field?);
-            let Val::Expr(expr) = &v.value else {
-                return None;
-            };
-            let conv = format_ident!("{}", v.spec.ty.expr_trait());
-            Some(quote_spanned! {expr.span()=>
-                #target.set_opt(#private::Field::#field, #root::schema::#conv::to_value(&(#expr)));
-            })
+    // An expression argument, set on `into` (the record, or the record or tally); spanned at
+    // the expression, so a type mismatch is reported there.
+    let set = |v: &&ArgValue, into: &Ident| {
+        let field = format_ident!("{}", v.spec.field?);
+        let Val::Expr(expr) = &v.value else {
+            return None;
+        };
+        let conv = format_ident!("{}", v.spec.ty.expr_trait());
+        Some(quote_spanned! {expr.span()=>
+            #into.set_opt(#private::Field::#field, #root::schema::#conv::to_value(&(#expr)));
         })
-        .collect();
-    let dynamic: Vec<TokenStream> = args
+    };
+    let (counted, recorded): (Vec<&ArgValue>, Vec<&ArgValue>) = args
         .values
         .iter()
         .filter(|v| !matches!(v.spec.ty, ArgType::Expr(_)))
-        .filter(|v| !(tallied && v.spec.field.is_some_and(counted_field)))
-        .filter_map(|v| {
-            let field = format_ident!("{}", v.spec.field?);
-            let Val::Expr(expr) = &v.value else {
-                return None;
-            };
-            let conv = format_ident!("{}", v.spec.ty.expr_trait());
-            // Spanned at the expression, so a type mismatch is reported there.
-            Some(quote_spanned! {expr.span()=>
-                #rec.set_opt(#private::Field::#field, #root::schema::#conv::to_value(&(#expr)));
-            })
-        })
+        .partition(|v| tallied && v.spec.field.is_some_and(counted_field));
+    let counted: Vec<TokenStream> = counted.iter().filter_map(|v| set(v, &target)).collect();
+    let dynamic: Vec<TokenStream> = recorded
+        .iter()
+        .filter_map(|v| set(v, rec))
         .chain(args.custom.iter().filter_map(|c| {
             let Val::Expr(expr) = &c.value else {
                 return None;
