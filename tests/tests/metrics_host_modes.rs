@@ -97,21 +97,14 @@ fn total(m: &Metric, key: &str, value: &str) -> (u64, f64) {
     }
 }
 
-#[test]
-#[ignore = "run by the other tests in a child process"]
-fn child() {
-    let mode = std::env::var(MODE).expect("run by the other tests");
-    let app = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(app.clone())
-        .build();
+/// Installs llmtrace in host mode `mode` over `provider`, with an in-memory metrics exporter
+/// that only a flush exports to.
+fn install(mode: &str, provider: &SdkTracerProvider) -> (InMemoryMetricExporter, llmtrace::Guard) {
     let metrics = InMemoryMetricExporter::default();
-    let env = HashMap::<String, String>::new();
     let builder = llmtrace::init()
-        .env(env)
-        // Long: only the flush exports.
+        .env(HashMap::<String, String>::new())
         .metrics_exporter(metrics.clone(), Duration::from_secs(3600));
-    let _guard = match mode.as_str() {
+    let guard = match mode {
         "provider" => builder.otel_provider(provider.clone()).install(),
         "tracing" => {
             let layer = tracing_opentelemetry::layer()
@@ -125,6 +118,18 @@ fn child() {
         }
         other => panic!("unknown mode {other}"),
     };
+    (metrics, guard)
+}
+
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child() {
+    let mode = std::env::var(MODE).expect("run by the other tests");
+    let app = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(app.clone())
+        .build();
+    let (metrics, _guard) = install(&mode, &provider);
     assert_eq!(support(), 1201);
     llmtrace::force_flush(Duration::from_secs(10)).unwrap();
     provider.force_flush().unwrap();
@@ -181,25 +186,7 @@ fn child_sampled() {
         .with_sampler(sampler)
         .with_simple_exporter(app.clone())
         .build();
-    let metrics = InMemoryMetricExporter::default();
-    let env = HashMap::<String, String>::new();
-    let builder = llmtrace::init()
-        .env(env)
-        .metrics_exporter(metrics.clone(), Duration::from_secs(3600));
-    let _guard = match mode.as_str() {
-        "provider" => builder.otel_provider(provider.clone()).install(),
-        "tracing" => {
-            let layer = tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer("app"))
-                .with_location(false)
-                .with_threads(false)
-                .with_tracked_inactivity(false);
-            let subscriber = tracing_subscriber::registry().with(layer);
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            builder.tracing_mode().install()
-        }
-        other => panic!("unknown mode {other}"),
-    };
+    let (metrics, _guard) = install(&mode, &provider);
     for _ in 0..TRACES {
         assert_eq!(support(), 1201);
         assert_eq!(planner(), 1012);
