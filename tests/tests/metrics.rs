@@ -417,3 +417,69 @@ fn tool_and_agent_metrics() {
         .count();
     assert_eq!(failed, 1);
 }
+
+#[llmtrace::llm_call(provider = "openai", model = "m-many-servers", server_address = host)]
+fn many_servers(host: &str, fail: bool) -> Result<String, RateLimited> {
+    if fail {
+        return Err(RateLimited);
+    }
+    llmtrace::current().record_usage(Usage::new(7, 3));
+    Ok(host.to_owned())
+}
+
+/// The metrics stage binds at most 256 attribute sets to their aggregators; calls of further
+/// sets are recorded with their attribute lists. Both must count the same. (300 servers: 600
+/// token-usage series with the other tests', under the SDK's limit of 2,000 per instrument; one
+/// model, so one row of the summary.)
+#[test]
+fn attribute_sets_past_the_bound_ones_count_the_same() {
+    exporter();
+    const SERVERS: usize = 300;
+    let capture = Capture::new();
+    capture.in_scope(|| {
+        for i in 0..SERVERS {
+            let host = format!("h{i}.example");
+            many_servers(&host, false).unwrap();
+            many_servers(&host, false).unwrap();
+            many_servers(&host, i % 2 == 0).ok();
+        }
+    });
+    assert_eq!(capture.spans().len(), SERVERS * 3);
+
+    let ex = exported();
+    let usage = find(&ex, "gen_ai.client.token.usage").expect("token usage recorded");
+    let duration = find(&ex, "gen_ai.client.operation.duration").expect("durations recorded");
+    for i in [0, 1, 100, 254, 255, 256, 257, 298, 299] {
+        let host = format!("h{i}.example");
+        let points: Vec<_> = u64_points(usage, "m-many-servers")
+            .into_iter()
+            .filter(|p| has(p.attributes(), "server.address", &host))
+            .collect();
+        assert_eq!(points.len(), 2, "{host}: one series per token type");
+        for point in &points {
+            let token_type = attr(point.attributes(), "gen_ai.token.type").unwrap();
+            let calls = if i % 2 == 0 { 2 } else { 3 };
+            let per_call = if token_type == "input" { 7 } else { 3 };
+            assert_eq!(point.count(), calls, "{host} {token_type}");
+            assert_eq!(point.sum(), calls * per_call, "{host} {token_type}");
+        }
+        let durations = f64_points(duration, "server.address", &host);
+        let failed: Vec<_> = durations
+            .iter()
+            .filter(|p| attr(p.attributes(), "error.type").is_some())
+            .collect();
+        assert_eq!(
+            durations.iter().map(|p| p.count()).sum::<u64>(),
+            3,
+            "{host}: every call"
+        );
+        assert_eq!(failed.len(), usize::from(i % 2 == 0), "{host}");
+        if let Some(failed) = failed.first() {
+            assert_eq!(failed.count(), 1);
+            assert_eq!(
+                attr(failed.attributes(), "error.type").as_deref(),
+                Some("rate_limited")
+            );
+        }
+    }
+}

@@ -2,22 +2,19 @@
 //! rate-limited calls, tokens, cost, and samples of latency and time to first chunk for their
 //! percentiles. Filled by the metrics stage on the export worker, read by the application.
 
-use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 /// Latency samples kept per model; past it, reservoir sampling keeps a uniform sample.
 pub(crate) const SAMPLES_KEPT: usize = 4096;
-/// Models summarised at most (the rest are counted under the last row's provider as `…`).
+/// Models summarised at most; a further model is not summarised.
 const MODELS_KEPT: usize = 256;
 
-/// One model call, as the summary counts it.
+/// One model call, as the summary counts it (its provider and model are its [`row`]).
 #[derive(Debug)]
-pub(crate) struct CallSample {
-    pub(crate) provider: String,
-    pub(crate) model: String,
+pub(crate) struct CallSample<'a> {
     pub(crate) seconds: f64,
     pub(crate) ttft: Option<f64>,
-    pub(crate) error_type: Option<String>,
+    pub(crate) error_type: Option<&'a str>,
     pub(crate) input_tokens: Option<u64>,
     pub(crate) output_tokens: Option<u64>,
     pub(crate) cost: Option<f64>,
@@ -71,18 +68,38 @@ impl Samples {
     }
 }
 
-static BOOK: Mutex<BTreeMap<(String, String), ModelBook>> = Mutex::new(BTreeMap::new());
+/// The rows, in the order they were first seen; a row's index never changes, so the metrics
+/// stage finds a call's row once per provider and model, not once per call.
+static BOOK: Mutex<Vec<((String, String), ModelBook)>> = Mutex::new(Vec::new());
 
-/// Counts one model call.
-pub(crate) fn add(call: CallSample) {
+/// The row of `provider` and `model`, added if new; `None` once [`MODELS_KEPT`] rows exist
+/// (a further model is not summarised).
+pub(crate) fn row(provider: &str, model: &str) -> Option<usize> {
     let mut book = BOOK.lock().unwrap_or_else(PoisonError::into_inner);
-    let key = (call.provider, call.model);
-    if !book.contains_key(&key) && book.len() >= MODELS_KEPT {
-        return;
+    if let Some(i) = book
+        .iter()
+        .position(|((p, m), _)| p == provider && m == model)
+    {
+        return Some(i);
     }
-    let row = book.entry(key).or_default();
+    if book.len() >= MODELS_KEPT {
+        return None;
+    }
+    book.push((
+        (provider.to_owned(), model.to_owned()),
+        ModelBook::default(),
+    ));
+    Some(book.len() - 1)
+}
+
+/// Counts one model call in `row` (from [`row`]).
+pub(crate) fn add(row: usize, call: &CallSample<'_>) {
+    let mut book = BOOK.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some((_, row)) = book.get_mut(row) else {
+        return;
+    };
     row.calls += 1;
-    if let Some(error) = &call.error_type {
+    if let Some(error) = call.error_type {
         row.errors += 1;
         if error == "rate_limited" {
             row.rate_limited += 1;
@@ -101,13 +118,11 @@ pub(crate) fn add(call: CallSample) {
     }
 }
 
-/// Every provider and model seen, in order.
+/// Every provider and model seen, sorted by provider, then model.
 pub(crate) fn snapshot() -> Vec<((String, String), ModelBook)> {
-    BOOK.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut rows = BOOK.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
 }
 
 #[cfg(test)]

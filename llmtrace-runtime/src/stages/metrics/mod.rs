@@ -8,19 +8,20 @@
 //! metrics). Cost and unpriced calls are llmtrace's own counters, priced by the cost stage that
 //! runs before this one, so the cost counter adds up to the spans' costs.
 
-use std::borrow::Cow;
+mod sets;
+
 use std::time::Duration;
 
-use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 use super::{Drain, Stage};
 use crate::record::{Field, Kind, Record, Status, Value, clock};
 use crate::semconv as derived;
-use crate::semconv::keys::{gen_ai, metric, metric_attr};
+use crate::semconv::keys::metric;
 use crate::state::Counters;
 use crate::state::summary::{self, CallSample};
+use sets::{Part, Set, Sets, Slots};
 
 /// How long a flush waits for the metrics export.
 const FLUSH_WAIT: Duration = Duration::from_secs(2);
@@ -41,7 +42,7 @@ const AGENT_DURATION_BUCKETS: [f64; 13] = [
 /// Calls per agent invocation.
 const CALL_COUNT_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 
-/// The instruments, made once from the meter provider.
+/// The instruments, and the attribute sets bound to them (see [`sets`]).
 pub(crate) struct MetricsStage {
     provider: SdkMeterProvider,
     /// Whether a flush of the stage exports the metrics (on the export worker); where the
@@ -49,6 +50,12 @@ pub(crate) struct MetricsStage {
     exports_on_flush: bool,
     /// The metrics export a flush started, until [`Stage::settle`] waits for it.
     exporting: Option<std::sync::mpsc::Receiver<()>>,
+    instruments: Instruments,
+    sets: Sets,
+}
+
+/// The instruments, made once from the meter provider.
+struct Instruments {
     token_usage: Histogram<u64>,
     duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
@@ -106,9 +113,7 @@ impl MetricsStage {
                 .with_version(env!("CARGO_PKG_VERSION"))
                 .build(),
         );
-        MetricsStage {
-            exports_on_flush,
-            exporting: None,
+        let instruments = Instruments {
             token_usage: counts(
                 &meter,
                 metric::CLIENT_TOKEN_USAGE,
@@ -153,11 +158,17 @@ impl MetricsStage {
                 .with_unit("{call}")
                 .build(),
             latest: latest.then(|| Latest::new(&meter)),
+        };
+        MetricsStage {
             provider,
+            exports_on_flush,
+            exporting: None,
+            instruments,
+            sets: Sets::default(),
         }
     }
 
-    fn record(&self, rec: &Record) {
+    fn record(&mut self, rec: &Record) {
         match rec.kind() {
             Kind::LlmCall | Kind::Embeddings => self.model_call(rec),
             Kind::Tool => self.tool_call(rec),
@@ -166,125 +177,161 @@ impl MetricsStage {
         }
     }
 
-    /// A model call: the client metrics, cost and unpriced calls.
-    fn model_call(&self, rec: &Record) {
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new(
-            gen_ai::OPERATION_NAME,
-            derived::operation(rec).to_owned(),
-        ));
-        // Required by the conventions; a call that names none is counted under `_OTHER`.
-        attrs.push(KeyValue::new(
-            gen_ai::PROVIDER_NAME,
-            string(rec, Field::Provider).unwrap_or(Cow::Borrowed("_OTHER")),
-        ));
-        push_string(&mut attrs, rec, Field::Model, gen_ai::REQUEST_MODEL);
-        push_string(
-            &mut attrs,
-            rec,
-            Field::ResponseModel,
-            gen_ai::RESPONSE_MODEL,
-        );
-        // The cost's attributes: provider, request and response model, operation.
-        let priced = attrs.len();
-        push_string(
-            &mut attrs,
-            rec,
-            Field::ServerAddress,
-            gen_ai::SERVER_ADDRESS,
-        );
-        if let Some(port) = rec.get(Field::ServerPort).and_then(int) {
-            attrs.push(KeyValue::new(gen_ai::SERVER_PORT, port));
-        }
+    /// A model call: the client metrics, cost and unpriced calls, and the summary.
+    fn model_call(&mut self, rec: &Record) {
+        let operation = derived::operation(rec);
+        let provider = string(rec, Field::Provider);
+        let error = error_type(rec);
+        let set = Set::Model {
+            operation,
+            provider,
+            model: string(rec, Field::Model),
+            response_model: string(rec, Field::ResponseModel),
+            server: string(rec, Field::ServerAddress),
+            port: rec.get(Field::ServerPort).and_then(int),
+            error,
+        };
+        let mut slots = self.sets.get(&set);
+        let ins = &self.instruments;
+        let attrs = |part| move || set.attributes(part);
 
-        let common = attrs.len();
-        if let (Some(latest), Kind::LlmCall) = (&self.latest, rec.kind()) {
-            if derived::operation(rec) != "embeddings" {
-                latest.record(rec, &mut attrs);
+        if let (Some(latest), Kind::LlmCall) = (&ins.latest, rec.kind()) {
+            if operation != "embeddings" {
+                latest.record(rec, &set, slots.as_deref_mut());
             }
         }
-        for (field, token_type) in [
-            (Field::InputTokens, "input"),
-            (Field::OutputTokens, "output"),
-        ] {
-            if let Some(n) = rec.token(field) {
-                attrs.push(KeyValue::new(metric_attr::TOKEN_TYPE, token_type));
-                self.token_usage.record(n, &attrs);
-                attrs.truncate(common);
-            }
+        if let Some(n) = rec.token(Field::InputTokens) {
+            sets::record(
+                &ins.token_usage,
+                slots.as_deref_mut().map(|s| &mut s.input_tokens),
+                attrs(Part::TokenType("input")),
+                n,
+            );
         }
-        if let Some(ttfc) = rec.get(Field::TimeToFirstChunk).and_then(float) {
-            self.time_to_first_chunk.record(ttfc, &attrs);
+        if let Some(n) = rec.token(Field::OutputTokens) {
+            sets::record(
+                &ins.token_usage,
+                slots.as_deref_mut().map(|s| &mut s.output_tokens),
+                attrs(Part::TokenType("output")),
+                n,
+            );
+        }
+        let ttfc = rec.get(Field::TimeToFirstChunk).and_then(float);
+        if let Some(ttfc) = ttfc {
+            sets::record(
+                &ins.time_to_first_chunk,
+                slots.as_deref_mut().map(|s| &mut s.time_to_first_chunk),
+                attrs(Part::Common),
+                ttfc,
+            );
         }
         if let Some(tpoc) = rec.get(Field::TimePerOutputChunk).and_then(float) {
-            self.time_per_output_chunk.record(tpoc, &attrs);
+            sets::record(
+                &ins.time_per_output_chunk,
+                slots.as_deref_mut().map(|s| &mut s.time_per_output_chunk),
+                attrs(Part::Common),
+                tpoc,
+            );
         }
-        push_error(&mut attrs, rec);
-        self.duration.record(duration(rec), &attrs);
-
-        attrs.truncate(priced);
+        let seconds = duration(rec);
+        sets::record(
+            &ins.duration,
+            slots.as_deref_mut().map(|s| &mut s.duration),
+            attrs(Part::Outcome),
+            seconds,
+        );
         let cost = rec.get(Field::CostTotal).and_then(float);
         if let Some(usd) = cost {
-            self.cost.add(usd, &attrs);
+            sets::add(
+                &ins.cost,
+                slots.as_deref_mut().map(|s| &mut s.cost),
+                attrs(Part::Priced),
+                usd,
+            );
         }
         if matches!(rec.get(Field::Unpriced), Some(Value::Bool(true))) {
-            self.unpriced.add(1, &attrs);
+            sets::add(
+                &ins.unpriced,
+                slots.as_deref_mut().map(|s| &mut s.unpriced),
+                attrs(Part::Priced),
+                1,
+            );
         }
-        summary::add(CallSample {
-            provider: string(rec, Field::Provider)
-                .unwrap_or_default()
-                .into_owned(),
-            model: string(rec, Field::ResponseModel)
-                .or_else(|| string(rec, Field::Model))
-                .unwrap_or_default()
-                .into_owned(),
-            seconds: duration(rec),
-            ttft: rec.get(Field::TimeToFirstChunk).and_then(float),
-            error_type: (rec.status == Status::Error).then(|| {
-                string(rec, Field::ErrorType)
-                    .unwrap_or(Cow::Borrowed("_OTHER"))
-                    .into_owned()
-            }),
-            input_tokens: rec.token(Field::InputTokens),
-            output_tokens: rec.token(Field::OutputTokens),
-            cost,
-        });
+
+        let row = || {
+            let model = string(rec, Field::ResponseModel).or_else(|| string(rec, Field::Model));
+            summary::row(provider.unwrap_or_default(), model.unwrap_or_default())
+        };
+        let row = match slots {
+            Some(slots) => *slots.summary_row.get_or_insert_with(row),
+            None => row(),
+        };
+        if let Some(row) = row {
+            summary::add(
+                row,
+                &CallSample {
+                    seconds,
+                    ttft: ttfc,
+                    error_type: error,
+                    input_tokens: rec.token(Field::InputTokens),
+                    output_tokens: rec.token(Field::OutputTokens),
+                    cost,
+                },
+            );
+        }
     }
 
-    fn tool_call(&self, rec: &Record) {
-        let mut attrs = Vec::with_capacity(5);
-        attrs.push(KeyValue::new(gen_ai::OPERATION_NAME, "execute_tool"));
-        attrs.push(KeyValue::new(
-            gen_ai::TOOL_NAME,
-            derived::name(rec).as_str().unwrap_or_default().to_owned(),
-        ));
-        push_string(&mut attrs, rec, Field::ToolType, gen_ai::TOOL_TYPE);
-        push_agent_name(&mut attrs, rec);
-        push_error(&mut attrs, rec);
-        self.tool_duration.record(duration(rec), &attrs);
+    fn tool_call(&mut self, rec: &Record) {
+        let set = Set::Tool {
+            name: match rec.get(Field::Name) {
+                Some(name) => name.as_str().unwrap_or_default(),
+                None => rec.callsite.fn_name,
+            },
+            tool_type: string(rec, Field::ToolType),
+            agent: agent_name(rec),
+            error: error_type(rec),
+        };
+        let slots = self.sets.get(&set);
+        sets::record(
+            &self.instruments.tool_duration,
+            slots.map(|s| &mut s.duration),
+            || set.attributes(Part::Outcome),
+            duration(rec),
+        );
     }
 
-    fn agent(&self, rec: &Record) {
-        let mut attrs = Vec::with_capacity(5);
-        attrs.push(KeyValue::new(
-            gen_ai::OPERATION_NAME,
-            derived::operation(rec).to_owned(),
-        ));
-        push_string(&mut attrs, rec, Field::Provider, gen_ai::PROVIDER_NAME);
-        push_agent_name(&mut attrs, rec);
-        push_string(&mut attrs, rec, Field::Model, gen_ai::REQUEST_MODEL);
-        let common = attrs.len();
+    fn agent(&mut self, rec: &Record) {
+        let set = Set::Agent {
+            operation: derived::operation(rec),
+            provider: string(rec, Field::Provider),
+            agent: agent_name(rec),
+            model: string(rec, Field::Model),
+            error: error_type(rec),
+        };
+        let mut slots = self.sets.get(&set);
+        let ins = &self.instruments;
         if let Some(n) = rec.get(Field::AgentInferenceCalls).and_then(int) {
-            self.agent_inference_calls
-                .record(u64::try_from(n).unwrap_or(0), &attrs);
+            sets::record(
+                &ins.agent_inference_calls,
+                slots.as_deref_mut().map(|s| &mut s.agent_inference_calls),
+                || set.attributes(Part::Common),
+                u64::try_from(n).unwrap_or(0),
+            );
         }
         if let Some(n) = rec.get(Field::AgentToolCalls).and_then(int) {
-            self.agent_tool_calls
-                .record(u64::try_from(n).unwrap_or(0), &attrs);
+            sets::record(
+                &ins.agent_tool_calls,
+                slots.as_deref_mut().map(|s| &mut s.agent_tool_calls),
+                || set.attributes(Part::Common),
+                u64::try_from(n).unwrap_or(0),
+            );
         }
-        push_error(&mut attrs, rec);
-        self.agent_duration.record(duration(rec), &attrs);
-        attrs.truncate(common);
+        sets::record(
+            &ins.agent_duration,
+            slots.map(|s| &mut s.duration),
+            || set.attributes(Part::Outcome),
+            duration(rec),
+        );
     }
 }
 
@@ -322,21 +369,27 @@ impl Latest {
     /// `unknown` (llmtrace records no per-modality breakdown). Input and output are counted for
     /// every call, 0 when no usage came back, as the conventions ask; the breakdowns only when
     /// reported.
-    fn record(&self, rec: &Record, attrs: &mut Vec<KeyValue>) {
-        let common = attrs.len();
-        push_error(attrs, rec);
-        self.duration.record(duration(rec), attrs);
-        attrs.truncate(common);
-        attrs.push(KeyValue::new(metric_attr::TOKEN_MODALITY, "unknown"));
-        for (field, counter) in &self.usage {
+    fn record(&self, rec: &Record, set: &Set<&str>, mut slots: Option<&mut Slots>) {
+        sets::record(
+            &self.duration,
+            slots.as_deref_mut().map(|s| &mut s.latest_duration),
+            || set.attributes(Part::Outcome),
+            duration(rec),
+        );
+        for (i, (field, counter)) in self.usage.iter().enumerate() {
             let always = matches!(field, Field::InputTokens | Field::OutputTokens);
-            match rec.token(*field) {
-                Some(n) => counter.add(n, attrs),
-                None if always => counter.add(0, attrs),
-                None => {}
-            }
+            let n = match rec.token(*field) {
+                Some(n) => n,
+                None if always => 0,
+                None => continue,
+            };
+            sets::add(
+                counter,
+                slots.as_deref_mut().map(|s| &mut s.latest_usage[i]),
+                || set.attributes(Part::Modality),
+                n,
+            );
         }
-        attrs.truncate(common);
     }
 }
 
@@ -345,44 +398,31 @@ fn duration(rec: &Record) -> f64 {
     Duration::from_nanos(clock::nanos_between(rec.start, rec.end)).as_secs_f64()
 }
 
-fn string(rec: &Record, field: Field) -> Option<Cow<'static, str>> {
+fn string(rec: &Record, field: Field) -> Option<&str> {
     match rec.get(field)? {
-        Value::Str(s) => Some(Cow::Borrowed(s)),
-        Value::String(s) => Some(Cow::Owned(s.to_string())),
+        Value::Str(s) => Some(s),
+        Value::String(s) => Some(s),
         _ => None,
     }
 }
 
-fn push_string(attrs: &mut Vec<KeyValue>, rec: &Record, field: Field, key: &'static str) {
-    if let Some(v) = string(rec, field) {
-        attrs.push(KeyValue::new(key, v));
-    }
-}
-
-fn push_agent_name(attrs: &mut Vec<KeyValue>, rec: &Record) {
-    let name = string(rec, Field::AgentName).or_else(|| {
+/// The agent the span is part of: its own name, else its innermost agent's.
+fn agent_name(rec: &Record) -> Option<&str> {
+    string(rec, Field::AgentName).or_else(|| {
         rec.scope
             .as_ref()
             .and_then(|s| s.agent.as_ref())
             .and_then(|a| match &a.name {
-                Some(Value::Str(s)) => Some(Cow::Borrowed(*s)),
-                Some(Value::String(s)) => Some(Cow::Owned(s.to_string())),
+                Some(Value::Str(s)) => Some(*s),
+                Some(Value::String(s)) => Some(&**s),
                 _ => None,
             })
-    });
-    if let Some(name) = name {
-        attrs.push(KeyValue::new(gen_ai::AGENT_NAME, name));
-    }
+    })
 }
 
-/// `error.type` on a failed operation: the error's type, `_OTHER` when it gave none.
-fn push_error(attrs: &mut Vec<KeyValue>, rec: &Record) {
-    if rec.status == Status::Error {
-        attrs.push(KeyValue::new(
-            gen_ai::ERROR_TYPE,
-            string(rec, Field::ErrorType).unwrap_or(Cow::Borrowed("_OTHER")),
-        ));
-    }
+/// `error.type` of a failed operation: the error's type, `_OTHER` when it gave none.
+fn error_type(rec: &Record) -> Option<&str> {
+    (rec.status == Status::Error).then(|| string(rec, Field::ErrorType).unwrap_or("_OTHER"))
 }
 
 fn float(v: &Value) -> Option<f64> {
