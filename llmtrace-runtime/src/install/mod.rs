@@ -407,7 +407,8 @@ impl Builder {
         self
     }
 
-    /// Spans the export worker holds at most (default 65536).
+    /// Spans the export worker reads from the threads' buffers at a time (default 4096); the
+    /// rest waits in the buffers, within their budget.
     pub fn max_queue(mut self, spans: usize) -> Self {
         self.max_queue = spans;
         self

@@ -262,6 +262,8 @@ struct Worker {
     counters: Arc<Counters>,
     max_batch: usize,
     max_queue: usize,
+    /// Spans added to the exporters and not yet exported (see [`Worker::process`]).
+    batched: u64,
     export_timeout: Duration,
     pending: Vec<Record>,
     /// Sampled-out calls read from their rings, and the records made from them to be priced
@@ -343,6 +345,7 @@ fn run(
         counters: config.counters,
         max_batch: config.max_batch.max(1),
         max_queue: config.max_queue.max(1),
+        batched: 0,
         export_timeout: config.export_timeout,
         pending: Vec::new(),
         tallies: Vec::new(),
@@ -364,7 +367,7 @@ fn run(
         // the spans exported just below, before the request is handled.
         worker.flush_error = None;
         more = worker.drain();
-        worker.process(false);
+        worker.process(false, more);
         // After the spans of this round, so that the console has their traces.
         worker.export_logs();
         // Before answering a flush, so that a caller reading the counters sees the warning too.
@@ -471,8 +474,10 @@ impl Worker {
         self.counted.clear();
     }
 
-    /// Runs pending records through the stages and exports them, in batches.
-    fn process(&mut self, flush: bool) {
+    /// Runs pending records through the stages and exports them, in batches. With `more` (the
+    /// rings hold more, read next), a last batch short of the batch size waits for their spans
+    /// rather than going out as a request of its own.
+    fn process(&mut self, flush: bool, more: bool) {
         self.count_sampled_out();
         let drain = Drain {
             started: self.drained_at,
@@ -484,8 +489,8 @@ impl Worker {
             .run_held(&mut self.pending, &drain, &self.counters, process, flush);
         // `pending` keeps its capacity from one tick to the next: no allocation in steady state.
         let mut pending = std::mem::take(&mut self.pending);
-        // Spans added to the exporters' batch in progress.
-        let mut batched = 0u64;
+        // Spans added to the exporters' batch in progress (some may be from the read before).
+        let mut batched = std::mem::take(&mut self.batched);
         // Past shutdown's deadline, records are counted as dropped without being mapped.
         let mut unexported = 0u64;
         // One pass for the content stage and the mapping, while the record is in cache.
@@ -517,8 +522,10 @@ impl Worker {
                 batched = 0;
             }
         }
-        if batched > 0 {
+        if batched > 0 && (flush || !more) {
             self.export(batched);
+        } else {
+            self.batched = batched;
         }
         if unexported > 0 {
             self.note_stopped();
@@ -629,9 +636,9 @@ impl Worker {
         let mut rounds = REGISTRY.reserved() / handoff::SLOT_BYTES / self.max_queue + 1;
         while self.drain() && !self.stopped && rounds > 0 {
             rounds -= 1;
-            self.process(false);
+            self.process(false, true);
         }
-        self.process(true);
+        self.process(true, false);
         self.export_logs();
         let mut result = match self.flush_error.take() {
             Some(e) => Err(e),

