@@ -10,6 +10,8 @@ pub(crate) mod content;
 pub(crate) mod cost;
 #[cfg(feature = "metrics")]
 mod metrics;
+#[cfg(feature = "metrics")]
+pub(crate) use metrics::export_in_background as export_metrics_in_background;
 mod params;
 mod pending;
 pub(crate) mod redact;

@@ -178,15 +178,7 @@ impl Core {
 /// longer.
 #[cfg(feature = "metrics")]
 fn flush_metrics(provider: &opentelemetry_sdk::metrics::SdkMeterProvider, timeout: Duration) {
-    let (done, exported) = std::sync::mpsc::channel();
-    let provider = provider.clone();
-    let started = std::thread::Builder::new()
-        .name("llmtrace-metrics-flush".into())
-        .spawn(move || {
-            let _ = provider.force_flush();
-            let _ = done.send(());
-        });
-    if started.is_ok() {
+    if let Some(exported) = crate::stages::export_metrics_in_background(provider) {
         let _ = exported.recv_timeout(timeout.min(Duration::from_secs(2)));
     }
 }

@@ -201,7 +201,7 @@ impl MetricsStage {
             }
         }
         if let Some(n) = rec.token(Field::InputTokens) {
-            sets::record(
+            sets::measure(
                 &ins.token_usage,
                 slots.as_deref_mut().map(|s| &mut s.input_tokens),
                 attrs(Part::TokenType("input")),
@@ -209,7 +209,7 @@ impl MetricsStage {
             );
         }
         if let Some(n) = rec.token(Field::OutputTokens) {
-            sets::record(
+            sets::measure(
                 &ins.token_usage,
                 slots.as_deref_mut().map(|s| &mut s.output_tokens),
                 attrs(Part::TokenType("output")),
@@ -218,7 +218,7 @@ impl MetricsStage {
         }
         let ttfc = rec.get(Field::TimeToFirstChunk).and_then(float);
         if let Some(ttfc) = ttfc {
-            sets::record(
+            sets::measure(
                 &ins.time_to_first_chunk,
                 slots.as_deref_mut().map(|s| &mut s.time_to_first_chunk),
                 attrs(Part::Common),
@@ -226,7 +226,7 @@ impl MetricsStage {
             );
         }
         if let Some(tpoc) = rec.get(Field::TimePerOutputChunk).and_then(float) {
-            sets::record(
+            sets::measure(
                 &ins.time_per_output_chunk,
                 slots.as_deref_mut().map(|s| &mut s.time_per_output_chunk),
                 attrs(Part::Common),
@@ -234,7 +234,7 @@ impl MetricsStage {
             );
         }
         let seconds = duration(rec);
-        sets::record(
+        sets::measure(
             &ins.duration,
             slots.as_deref_mut().map(|s| &mut s.duration),
             attrs(Part::Outcome),
@@ -242,7 +242,7 @@ impl MetricsStage {
         );
         let cost = rec.get(Field::CostTotal).and_then(float);
         if let Some(usd) = cost {
-            sets::add(
+            sets::measure(
                 &ins.cost,
                 slots.as_deref_mut().map(|s| &mut s.cost),
                 attrs(Part::Priced),
@@ -250,7 +250,7 @@ impl MetricsStage {
             );
         }
         if matches!(rec.get(Field::Unpriced), Some(Value::Bool(true))) {
-            sets::add(
+            sets::measure(
                 &ins.unpriced,
                 slots.as_deref_mut().map(|s| &mut s.unpriced),
                 attrs(Part::Priced),
@@ -292,7 +292,7 @@ impl MetricsStage {
             error: error_type(rec),
         };
         let slots = self.sets.get(&set);
-        sets::record(
+        sets::measure(
             &self.instruments.tool_duration,
             slots.map(|s| &mut s.duration),
             || set.attributes(Part::Outcome),
@@ -311,7 +311,7 @@ impl MetricsStage {
         let mut slots = self.sets.get(&set);
         let ins = &self.instruments;
         if let Some(n) = rec.get(Field::AgentInferenceCalls).and_then(int) {
-            sets::record(
+            sets::measure(
                 &ins.agent_inference_calls,
                 slots.as_deref_mut().map(|s| &mut s.agent_inference_calls),
                 || set.attributes(Part::Common),
@@ -319,14 +319,14 @@ impl MetricsStage {
             );
         }
         if let Some(n) = rec.get(Field::AgentToolCalls).and_then(int) {
-            sets::record(
+            sets::measure(
                 &ins.agent_tool_calls,
                 slots.as_deref_mut().map(|s| &mut s.agent_tool_calls),
                 || set.attributes(Part::Common),
                 u64::try_from(n).unwrap_or(0),
             );
         }
-        sets::record(
+        sets::measure(
             &ins.agent_duration,
             slots.map(|s| &mut s.duration),
             || set.attributes(Part::Outcome),
@@ -370,7 +370,7 @@ impl Latest {
     /// every call, 0 when no usage came back, as the conventions ask; the breakdowns only when
     /// reported.
     fn record(&self, rec: &Record, set: &Set<&str>, mut slots: Option<&mut Slots>) {
-        sets::record(
+        sets::measure(
             &self.duration,
             slots.as_deref_mut().map(|s| &mut s.latest_duration),
             || set.attributes(Part::Outcome),
@@ -383,7 +383,7 @@ impl Latest {
                 None if always => 0,
                 None => continue,
             };
-            sets::add(
+            sets::measure(
                 counter,
                 slots.as_deref_mut().map(|s| &mut s.latest_usage[i]),
                 || set.attributes(Part::Modality),
@@ -391,6 +391,23 @@ impl Latest {
             );
         }
     }
+}
+
+/// Starts exporting the metrics recorded so far on a thread of its own, so that a stalled metrics
+/// collector holds no one; the receiver hears when it is done (or that it never started: `None`).
+pub(crate) fn export_in_background(
+    provider: &SdkMeterProvider,
+) -> Option<std::sync::mpsc::Receiver<()>> {
+    let (done, exported) = std::sync::mpsc::channel();
+    let provider = provider.clone();
+    std::thread::Builder::new()
+        .name("llmtrace-metrics-flush".into())
+        .spawn(move || {
+            let _ = provider.force_flush();
+            let _ = done.send(());
+        })
+        .ok()
+        .map(|_| exported)
 }
 
 /// The span's duration in seconds.
@@ -463,17 +480,7 @@ impl Stage for MetricsStage {
             // The previous export has not been waited for: it still runs.
             return;
         }
-        let (done, exported) = std::sync::mpsc::channel();
-        let provider = self.provider.clone();
-        let started = std::thread::Builder::new()
-            .name("llmtrace-metrics-flush".into())
-            .spawn(move || {
-                let _ = provider.force_flush();
-                let _ = done.send(());
-            });
-        if started.is_ok() {
-            self.exporting = Some(exported);
-        }
+        self.exporting = export_in_background(&self.provider);
     }
 
     fn settle(&mut self, wait: Duration) {

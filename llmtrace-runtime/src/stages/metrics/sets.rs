@@ -273,34 +273,49 @@ impl Sets {
     }
 }
 
-/// Records `value` on `slot`'s bound histogram, binding it to `attributes` first if needed;
-/// without a slot (the set is not bound), on `histogram` under `attributes`.
-pub(super) fn record<T: Copy>(
-    histogram: &Histogram<T>,
-    slot: Option<&mut Option<BoundHistogram<T>>>,
-    attributes: impl FnOnce() -> Vec<KeyValue>,
-    value: T,
-) {
-    match slot {
-        Some(slot) => slot
-            .get_or_insert_with(|| histogram.bind(&attributes()))
-            .record(value),
-        None => histogram.record(value, &attributes()),
-    }
+/// A histogram or a counter: recorded under an attribute list, or bound to one.
+pub(super) trait Instrument<T> {
+    type Bound;
+    fn bind(&self, attributes: &[KeyValue]) -> Self::Bound;
+    fn measure(&self, value: T, attributes: &[KeyValue]);
+    fn measure_bound(bound: &Self::Bound, value: T);
 }
 
-/// As [`record`], for a counter.
-pub(super) fn add<T: Copy>(
-    counter: &Counter<T>,
-    slot: Option<&mut Option<BoundCounter<T>>>,
+/// `Instrument` for an instrument type, its bound type, and the method both record with.
+macro_rules! instrument {
+    ($instrument:ident, $bound:ident, $method:ident) => {
+        impl<T> Instrument<T> for $instrument<T> {
+            type Bound = $bound<T>;
+            fn bind(&self, attributes: &[KeyValue]) -> $bound<T> {
+                $instrument::bind(self, attributes)
+            }
+            fn measure(&self, value: T, attributes: &[KeyValue]) {
+                self.$method(value, attributes);
+            }
+            fn measure_bound(bound: &$bound<T>, value: T) {
+                bound.$method(value);
+            }
+        }
+    };
+}
+
+instrument!(Histogram, BoundHistogram, record);
+instrument!(Counter, BoundCounter, add);
+
+/// Records `value` on `slot`'s bound instrument, binding it to `attributes` first if needed;
+/// without a slot (the set is not bound), on `instrument` under `attributes`.
+pub(super) fn measure<T, I: Instrument<T>>(
+    instrument: &I,
+    slot: Option<&mut Option<I::Bound>>,
     attributes: impl FnOnce() -> Vec<KeyValue>,
     value: T,
 ) {
     match slot {
-        Some(slot) => slot
-            .get_or_insert_with(|| counter.bind(&attributes()))
-            .add(value),
-        None => counter.add(value, &attributes()),
+        Some(slot) => I::measure_bound(
+            slot.get_or_insert_with(|| instrument.bind(&attributes())),
+            value,
+        ),
+        None => instrument.measure(value, &attributes()),
     }
 }
 
