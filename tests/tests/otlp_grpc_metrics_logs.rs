@@ -5,80 +5,15 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use llmtrace::{OtlpProtocol, Recorded, TraceContext};
 use llmtrace_runtime as llmtrace;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use tonic::{Request, Response, Status};
 
-/// What the receiver got, per signal.
-#[derive(Default)]
-struct Received {
-    traces: Vec<ExportTraceServiceRequest>,
-    metrics: Vec<ExportMetricsServiceRequest>,
-    logs: Vec<ExportLogsServiceRequest>,
-}
+#[path = "support/grpc_collector.rs"]
+mod grpc_collector;
 
-#[derive(Clone, Default)]
-struct Collector(Arc<Mutex<Received>>);
-
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        self.0.lock().unwrap().traces.push(request.into_inner());
-        Ok(Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Collector {
-    async fn export(
-        &self,
-        request: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        self.0.lock().unwrap().metrics.push(request.into_inner());
-        Ok(Response::new(ExportMetricsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Collector {
-    async fn export(
-        &self,
-        request: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.0.lock().unwrap().logs.push(request.into_inner());
-        Ok(Response::new(ExportLogsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
+use grpc_collector::GrpcCollector;
 
 #[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
 fn chat(prompt: &str) -> String {
@@ -93,34 +28,11 @@ fn answer(question: &str) -> (String, TraceContext) {
 
 #[test]
 fn metrics_and_evaluation_logs_follow_the_traces_over_grpc() {
-    let collector = Collector::default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector.clone()))
-            .add_service(MetricsServiceServer::new(collector.clone()))
-            .add_service(LogsServiceServer::new(collector.clone()))
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(listener),
-                async {
-                    // Stops when told, or after a minute whatever happens.
-                    let _ = tokio::time::timeout(Duration::from_secs(60), stopped).await;
-                },
-            ),
-    );
+    let collector = GrpcCollector::start();
 
     let guard = llmtrace::init()
         .service_name("otlp-grpc-signals")
-        .otlp_endpoint(OtlpProtocol::Grpc, format!("http://{addr}"))
+        .otlp_endpoint(OtlpProtocol::Grpc, collector.endpoint.clone())
         .install();
 
     let (_, judged) = answer("where is my order?");
@@ -134,7 +46,7 @@ fn metrics_and_evaluation_logs_follow_the_traces_over_grpc() {
     // Bounded wait for the three signals (the metrics reader exports on its own thread).
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let got = collector.0.lock().unwrap();
+        let got = collector.received();
         if !got.traces.is_empty() && !got.metrics.is_empty() && !got.logs.is_empty() {
             break;
         }
@@ -142,10 +54,7 @@ fn metrics_and_evaluation_logs_follow_the_traces_over_grpc() {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(guard);
-    let _ = stop.send(());
-    let _ = rt.block_on(server);
-
-    let got = collector.0.lock().unwrap();
+    let got = collector.stop();
     assert!(!got.traces.is_empty(), "no traces");
 
     let metric_names: Vec<&str> = got
