@@ -11,11 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use llmtrace::{OtlpProtocol, Recorded, TraceContext};
+use llmtrace::OtlpProtocol;
 use llmtrace_runtime as llmtrace;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
+
+#[path = "support/signals.rs"]
+mod signals;
 
 /// The requests received: (path, body).
 type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -132,17 +135,6 @@ fn serve(mut stream: TcpStream, kept: &Mutex<Vec<(String, Vec<u8>)>>, stop: &Ato
     }
 }
 
-#[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
-fn chat(prompt: &str) -> String {
-    llmtrace::current().record_usage(llmtrace::Usage::new(120, 12));
-    format!("echo: {prompt}")
-}
-
-#[llmtrace::workflow(name = "support_answer")]
-fn answer(question: &str) -> (String, TraceContext) {
-    (chat(question), llmtrace::current().context())
-}
-
 #[test]
 fn metrics_and_evaluation_logs_go_to_the_collector() {
     let receiver = Receiver::start();
@@ -154,13 +146,7 @@ fn metrics_and_evaluation_logs_go_to_the_collector() {
         )
         .install();
 
-    let (_, judged) = answer("where is my order?");
-    let recorded = llmtrace::evaluation("relevance")
-        .score(0.82)
-        .label("relevant")
-        .record_on(&judged);
-    assert_eq!(recorded, Recorded::LogRecord);
-    llmtrace::force_flush(Duration::from_secs(10)).expect("flush");
+    let judged = signals::answer_and_judge();
 
     // Bounded wait for the three signals (the metrics reader exports on its own thread).
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -172,54 +158,16 @@ fn metrics_and_evaluation_logs_go_to_the_collector() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!receiver.bodies("/v1/traces").is_empty(), "no traces");
-
-    let metric_names: Vec<String> = receiver
+    let metrics: Vec<_> = receiver
         .bodies("/v1/metrics")
         .iter()
         .map(|b| ExportMetricsServiceRequest::decode(b.as_slice()).expect("a metrics request"))
-        .flat_map(|r| r.resource_metrics)
-        .flat_map(|rm| rm.scope_metrics)
-        .flat_map(|sm| sm.metrics)
-        .map(|m| m.name)
         .collect();
-    for name in [
-        "gen_ai.client.token.usage",
-        "gen_ai.client.operation.duration",
-        "llmtrace.client.cost",
-    ] {
-        assert!(
-            metric_names.iter().any(|n| n == name),
-            "{name} not received: {metric_names:?}"
-        );
-    }
-
-    let records: Vec<_> = receiver
+    let logs: Vec<_> = receiver
         .bodies("/v1/logs")
         .iter()
         .map(|b| ExportLogsServiceRequest::decode(b.as_slice()).expect("a logs request"))
-        .flat_map(|r| r.resource_logs)
-        .flat_map(|rl| rl.scope_logs)
-        .flat_map(|sl| sl.log_records)
         .collect();
-    assert_eq!(records.len(), 1, "{records:?}");
-    let record = &records[0];
-    assert_eq!(record.event_name, "gen_ai.evaluation.result");
-    assert_eq!(
-        record.trace_id,
-        judged.trace_id().unwrap().0.to_be_bytes().to_vec()
-    );
-    assert_eq!(
-        record.span_id,
-        judged.span_id().unwrap().0.to_be_bytes().to_vec()
-    );
-    let names: Vec<&str> = record.attributes.iter().map(|kv| kv.key.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "gen_ai.evaluation.name",
-            "gen_ai.evaluation.score.value",
-            "gen_ai.evaluation.score.label"
-        ]
-    );
+    signals::check(&metrics, &logs, &judged);
     drop(guard);
 }
