@@ -8,18 +8,15 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::process::Command;
 use std::time::Duration;
 
 use llmtrace::testing::SpanDataExt;
 use llmtrace::TraceContext;
 use llmtrace_runtime as llmtrace;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use tracing_subscriber::layer::SubscriberExt;
 
-const MODE: &str = "LLMTRACE_TEST_HOST_MODE";
+#[path = "support/host_mode.rs"]
+mod host_mode;
 
 #[llmtrace::agent(name = "planner")]
 fn planner(topic: &str) -> String {
@@ -112,29 +109,12 @@ fn check(spans: &[SpanData]) {
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child() {
-    let mode = std::env::var(MODE).expect("run by the other tests");
+    let mode = host_mode::mode();
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
         .build();
-    let env = HashMap::<String, String>::new();
-    let _guard = match mode.as_str() {
-        "provider" => llmtrace::init()
-            .env(env)
-            .otel_provider(provider.clone())
-            .install(),
-        "tracing" => {
-            let layer = tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer("app"))
-                .with_location(false)
-                .with_threads(false)
-                .with_tracked_inactivity(false);
-            let subscriber = tracing_subscriber::registry().with(layer);
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            llmtrace::init().env(env).tracing_mode().install()
-        }
-        other => panic!("unknown mode {other}"),
-    };
+    let _guard = host_mode::install(llmtrace::init(), &mode, &provider);
     assert!(planner("tides").contains("<html/>"));
     llmtrace::force_flush(Duration::from_secs(10)).unwrap();
     provider.force_flush().unwrap();
@@ -142,17 +122,7 @@ fn child() {
 }
 
 fn run(mode: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--ignored", "--nocapture"])
-        .env(MODE, mode)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "mode {mode}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    host_mode::run_child("child", mode);
 }
 
 #[test]

@@ -12,25 +12,21 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::process::Command;
 use std::time::Duration;
 
 use llmtrace::testing::SpanDataExt;
 use llmtrace::{LlmResponse, Usage};
 use llmtrace_runtime as llmtrace;
-use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
-use tracing_subscriber::layer::SubscriberExt;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/host_mode.rs"]
+mod host_mode;
 
 use fixtures::RateLimited;
-
-const MODE: &str = "LLMTRACE_TEST_HOST_MODE";
 
 struct Reply(u64);
 
@@ -101,30 +97,14 @@ fn total(m: &Metric, key: &str, value: &str) -> (u64, f64) {
 /// that only a flush exports to.
 fn install(mode: &str, provider: &SdkTracerProvider) -> (InMemoryMetricExporter, llmtrace::Guard) {
     let metrics = InMemoryMetricExporter::default();
-    let builder = llmtrace::init()
-        .env(HashMap::<String, String>::new())
-        .metrics_exporter(metrics.clone(), Duration::from_secs(3600));
-    let guard = match mode {
-        "provider" => builder.otel_provider(provider.clone()).install(),
-        "tracing" => {
-            let layer = tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer("app"))
-                .with_location(false)
-                .with_threads(false)
-                .with_tracked_inactivity(false);
-            let subscriber = tracing_subscriber::registry().with(layer);
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-            builder.tracing_mode().install()
-        }
-        other => panic!("unknown mode {other}"),
-    };
-    (metrics, guard)
+    let builder = llmtrace::init().metrics_exporter(metrics.clone(), Duration::from_secs(3600));
+    (metrics, host_mode::install(builder, mode, provider))
 }
 
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child() {
-    let mode = std::env::var(MODE).expect("run by the other tests");
+    let mode = host_mode::mode();
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
@@ -176,7 +156,7 @@ fn planner() -> u64 {
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child_sampled() {
-    let mode = std::env::var(MODE).expect("run by the other tests");
+    let mode = host_mode::mode();
     let app = InMemorySpanExporter::default();
     let sampler = match mode.as_str() {
         "provider" => Sampler::TraceIdRatioBased(0.1),
@@ -260,21 +240,7 @@ fn child_sampled() {
 }
 
 fn run(mode: &str) {
-    run_child("child", mode);
-}
-
-fn run_child(child: &str, mode: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", child, "--ignored", "--nocapture"])
-        .env(MODE, mode)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "mode {mode}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    host_mode::run_child("child", mode);
 }
 
 #[test]
@@ -289,10 +255,10 @@ fn tracing_mode() {
 
 #[test]
 fn provider_mode_counts_what_the_provider_samples_out() {
-    run_child("child_sampled", "provider");
+    host_mode::run_child("child_sampled", "provider");
 }
 
 #[test]
 fn tracing_mode_counts_what_the_provider_samples_out() {
-    run_child("child_sampled", "tracing");
+    host_mode::run_child("child_sampled", "tracing");
 }
