@@ -66,7 +66,7 @@ impl Leaf<'_> {
 
 /// A JSON string, escaped as serde_json escapes it: `"`, `\` and the control characters below
 /// U+0020 (with the short forms `\b \t \n \f \r`).
-fn escape(s: &str, out: &mut String) {
+pub(crate) fn escape(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push('"');

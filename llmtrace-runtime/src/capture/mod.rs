@@ -9,6 +9,8 @@
 mod bounded;
 pub(crate) mod json;
 mod leaf;
+
+pub(crate) use leaf::escape as escape_json;
 pub mod ret;
 
 use std::borrow::Cow;

@@ -31,7 +31,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use super::exporter::{Export, ExportFuture};
-use super::otlp_proto::Encoder;
+use super::otlp_json::JsonEncoder;
 use crate::mapper::MappedSpan;
 
 /// Default cap on one file: 64 MiB.
@@ -78,8 +78,8 @@ pub struct JsonlExporter {
     max_file_bytes: u64,
     max_files: usize,
     resource: ResourceAttributesWithSchema,
-    /// Encodes the worker's spans without `SpanData`.
-    encoder: Mutex<Encoder>,
+    /// Writes the worker's spans without `SpanData` (its line is reused from batch to batch).
+    encoder: Mutex<JsonEncoder>,
     /// The worker's batch in progress.
     batch: Vec<MappedSpan>,
     state: Mutex<State>,
@@ -208,12 +208,12 @@ impl JsonlExporter {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let line = self
-            .encoder
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .encode(self.batch.drain(..), encode)?;
-        self.write(&line)
+        let result = {
+            let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
+            self.write(encoder.encode(&self.batch))
+        };
+        self.batch.clear();
+        result
     }
 
     /// Appends an encoded line.
@@ -438,7 +438,7 @@ impl Export for JsonlExporter {
 
     fn set_resource(&mut self, resource: &Resource, scope: &opentelemetry::InstrumentationScope) {
         self.resource = ResourceAttributesWithSchema::from(resource);
-        self.encoder = Mutex::new(Encoder::new(resource, scope));
+        self.encoder = Mutex::new(JsonEncoder::new(resource, scope));
     }
 }
 

@@ -12,6 +12,8 @@ pub(crate) mod jsonl_metrics;
 pub(crate) mod logs;
 #[cfg(feature = "otlp-http")]
 pub(crate) mod otlp_http;
+#[cfg(feature = "jsonl")]
+pub(crate) mod otlp_json;
 #[cfg(all(any(feature = "otlp-http", feature = "otlp-grpc"), feature = "metrics"))]
 pub(crate) mod otlp_metrics;
 #[cfg(any(feature = "jsonl", feature = "otlp-http"))]

@@ -362,6 +362,7 @@ mod tests {
             let mut scratch = Vec::new();
             let start = crate::record::clock::now();
             let mut encoder = Encoder::new(&resource, mapper.scope());
+            let mut json = super::super::otlp_json::JsonEncoder::new(&resource, mapper.scope());
             // The same encoder for batches of other shapes and sizes, so that spans are written
             // over spans of another kind, over fewer and over more attributes and events.
             let mut last = None;
@@ -383,6 +384,13 @@ mod tests {
                     .iter_mut()
                     .map(|r| mapper.finish(r, &mut scratch))
                     .collect();
+                // The JSONL exporter's own writer: the same line, newline added.
+                let line = json.encode(&direct).to_vec();
+                assert_eq!(
+                    String::from_utf8(line).unwrap(),
+                    serde_json::to_string(&old).unwrap() + "\n",
+                    "{content:?} {pick:?}"
+                );
                 let (new_json, new_proto) = encoder.encode(direct, |new| {
                     (serde_json::to_string(new).unwrap(), new.encode_to_vec())
                 });
