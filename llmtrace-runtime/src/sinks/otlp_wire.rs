@@ -14,10 +14,12 @@
 //! leaves them out, a oneof's value written even when it is the default). The tests check it on
 //! every shape of span and attribute value the mapper makes.
 
+use std::time::SystemTime;
+
 use opentelemetry::trace::{Event, Link, Status};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
+use prost::encoding::{WireType, encode_varint, encoded_len_varint, key_len};
 
 use super::otlp_proto::{empty_request, kind, nanos, span_flags};
 use crate::mapper::MappedSpan;
@@ -34,10 +36,7 @@ pub(crate) struct WireEncoder {
     scope: Vec<u8>,
     /// `ScopeSpans.schema_url`, with its key and length; empty when the field is.
     scope_schema: Vec<u8>,
-    /// The batch's message lengths, in the order the writing pass writes them.
-    lens: Vec<u32>,
-    /// The trace states of the batch's links, one after the other.
-    states: String,
+    sizes: Sizes,
 }
 
 impl Default for WireEncoder {
@@ -63,8 +62,7 @@ impl WireEncoder {
             resource_schema: Vec::new(),
             scope: Vec::new(),
             scope_schema: Vec::new(),
-            lens: Vec::new(),
-            states: String::new(),
+            sizes: Sizes::default(),
         };
         if let Some(resource) = &resource_spans.resource {
             prost::encoding::message::encode(1, resource, &mut encoder.resource);
@@ -79,11 +77,13 @@ impl WireEncoder {
 
     /// The encoded `ExportTraceServiceRequest` of `batch`.
     pub(crate) fn encode(&mut self, batch: &[MappedSpan]) -> Vec<u8> {
-        self.lens.clear();
-        self.states.clear();
+        let sizes = &mut self.sizes;
+        sizes.lens.clear();
+        sizes.times.clear();
+        sizes.states.clear();
         let mut spans = 0;
         for span in batch {
-            spans += field(2, size_span(span, &mut self.lens, &mut self.states));
+            spans += field(2, sizes.span(span));
         }
         let scope_spans = self.scope.len() + spans + self.scope_schema.len();
         let resource_spans =
@@ -95,208 +95,242 @@ impl WireEncoder {
         buf.extend_from_slice(&self.resource);
         put_len(2, scope_spans, &mut buf);
         buf.extend_from_slice(&self.scope);
-        let mut lens = Lens {
-            lens: self.lens.iter(),
-            states: &self.states,
+        let mut writer = Writer {
+            lens: sizes.lens.iter(),
+            times: sizes.times.iter(),
+            states: &sizes.states,
+            buf: &mut buf,
         };
         for span in batch {
-            write_span(span, &mut lens, &mut buf);
+            writer.span(span);
         }
+        debug_assert!(writer.lens.next().is_none() && writer.times.next().is_none());
+        debug_assert!(writer.states.is_empty());
         buf.extend_from_slice(&self.scope_schema);
         buf.extend_from_slice(&self.resource_schema);
-        debug_assert!(lens.lens.next().is_none() && lens.states.is_empty());
         debug_assert_eq!(buf.len(), total);
         buf
     }
 }
 
-/// The sizing pass's results, read back in the order it left them.
-struct Lens<'a> {
-    lens: std::slice::Iter<'a, u32>,
-    /// The trace states not written yet.
-    states: &'a str,
+/// What the sizing pass leaves for the writing pass, in the order the writing pass reads it.
+/// Kept from one batch to the next, for its buffers.
+#[derive(Debug, Default)]
+struct Sizes {
+    /// The content lengths of the batch's messages (a message's taken before its children's).
+    /// They fit in a `u32`: protobuf messages are limited to 2 GiB.
+    lens: Vec<u32>,
+    /// The batch's times, in nanoseconds since the epoch.
+    times: Vec<u64>,
+    /// The trace states of the batch's links, one after the other.
+    states: String,
 }
 
-impl<'a> Lens<'a> {
-    fn next(&mut self) -> usize {
+// Sizing: each method returns the length of a message's content and leaves it in `lens`.
+impl Sizes {
+    fn reserve(&mut self) -> usize {
+        self.lens.push(0);
+        self.lens.len() - 1
+    }
+
+    fn set(&mut self, slot: usize, len: usize) -> usize {
+        self.lens[slot] = len as u32;
+        len
+    }
+
+    fn time(&mut self, time: SystemTime) -> u64 {
+        let nanos = nanos(time);
+        self.times.push(nanos);
+        nanos
+    }
+
+    fn span(&mut self, span: &MappedSpan) -> usize {
+        let slot = self.reserve();
+        let m = &span.mapped;
+        let mut n = field(1, 16) + field(2, 8);
+        if span.parent_id != 0 {
+            n += field(4, 8);
+        }
+        n += str_len(5, &m.name)
+            + varint_len(6, kind(&m.kind) as i32 as u64)
+            + fixed_len(7, 8, self.time(span.start))
+            + fixed_len(8, 8, self.time(span.end));
+        for kv in &m.attributes {
+            n += field(9, self.key_value(kv));
+        }
+        for event in &m.events {
+            n += field(11, self.event(event));
+        }
+        for link in &m.links {
+            n += field(13, self.link(link));
+        }
+        n += field(15, self.status(&m.status));
+        n += fixed_len(16, 4, span_flags(span.parent_remote).into());
+        self.set(slot, n)
+    }
+
+    fn key_value(&mut self, kv: &KeyValue) -> usize {
+        let slot = self.reserve();
+        let n = str_len(1, kv.key.as_str()) + field(2, self.value(&kv.value));
+        self.set(slot, n)
+    }
+
+    /// An `AnyValue`'s content.
+    fn value(&mut self, value: &Value) -> usize {
+        let slot = self.reserve();
+        let n = match any(value) {
+            Any::Scalar(scalar) => scalar.len(),
+            Any::Array(array) => {
+                let inner = self.reserve();
+                let mut n = 0;
+                each(array, |element| {
+                    self.lens.push(element.len() as u32);
+                    n += field(1, element.len());
+                });
+                field(5, self.set(inner, n))
+            }
+            Any::Unknown => 0,
+        };
+        self.set(slot, n)
+    }
+
+    fn event(&mut self, event: &Event) -> usize {
+        let slot = self.reserve();
+        let mut n = fixed_len(1, 8, self.time(event.timestamp)) + str_len(2, &event.name);
+        for kv in &event.attributes {
+            n += field(3, self.key_value(kv));
+        }
+        n += varint_len(4, event.dropped_attributes_count.into());
+        self.set(slot, n)
+    }
+
+    fn link(&mut self, link: &Link) -> usize {
+        let slot = self.reserve();
+        // `TraceState` shows its entries only as a header; an empty one allocates nothing.
+        let state = link.span_context.trace_state().header();
+        self.states.push_str(&state);
+        self.lens.push(state.len() as u32);
+        let mut n = field(1, 16) + field(2, 8) + str_len(3, &state);
+        for kv in &link.attributes {
+            n += field(4, self.key_value(kv));
+        }
+        n += varint_len(5, link.dropped_attributes_count.into())
+            + fixed_len(6, 4, link_flags(link).into());
+        self.set(slot, n)
+    }
+
+    fn status(&mut self, status: &Status) -> usize {
+        let (code, message) = code_and_message(status);
+        let n = str_len(2, message) + varint_len(3, code as i32 as u64);
+        self.lens.push(n as u32);
+        n
+    }
+}
+
+/// The writing pass: the same walk as the sizing pass, reading what it left.
+struct Writer<'a> {
+    lens: std::slice::Iter<'a, u32>,
+    times: std::slice::Iter<'a, u64>,
+    /// The trace states not written yet.
+    states: &'a str,
+    buf: &'a mut Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    fn len(&mut self) -> usize {
         self.lens.next().map_or(0, |&n| n as usize)
     }
 
+    fn time(&mut self) -> u64 {
+        self.times.next().copied().unwrap_or(0)
+    }
+
     fn state(&mut self) -> &'a str {
-        let (state, rest) = self.states.split_at(self.next());
+        let (state, rest) = self.states.split_at(self.len());
         self.states = rest;
         state
     }
-}
 
-// Sizing: each function returns the length of a message's content and leaves it in `lens` (a
-// slot taken before its children's, so that the writing pass finds it first). Lengths fit in a
-// `u32`: protobuf messages are limited to 2 GiB.
-
-fn reserve(lens: &mut Vec<u32>) -> usize {
-    lens.push(0);
-    lens.len() - 1
-}
-
-fn set(lens: &mut [u32], slot: usize, len: usize) -> usize {
-    lens[slot] = len as u32;
-    len
-}
-
-fn size_span(span: &MappedSpan, lens: &mut Vec<u32>, states: &mut String) -> usize {
-    let slot = reserve(lens);
-    let m = &span.mapped;
-    let mut n = field(1, 16) + field(2, 8);
-    if span.parent_id != 0 {
-        n += field(4, 8);
+    /// The key and length of a message field, its length from the sizing pass.
+    fn message(&mut self, tag: u32) {
+        let len = self.len();
+        put_len(tag, len, self.buf);
     }
-    n += str_len(5, &m.name)
-        + varint_len(6, kind(&m.kind) as i32 as u64)
-        + fixed_len(7, 8, nanos(span.start))
-        + fixed_len(8, 8, nanos(span.end));
-    for kv in &m.attributes {
-        n += field(9, size_key_value(kv, lens));
-    }
-    for event in &m.events {
-        n += field(11, size_event(event, lens));
-    }
-    for link in &m.links {
-        n += field(13, size_link(link, lens, states));
-    }
-    n += field(15, size_status(&m.status, lens));
-    n += fixed_len(16, 4, span_flags(span.parent_remote).into());
-    set(lens, slot, n)
-}
 
-fn size_key_value(kv: &KeyValue, lens: &mut Vec<u32>) -> usize {
-    let slot = reserve(lens);
-    let n = str_len(1, kv.key.as_str()) + field(2, size_value(&kv.value, lens));
-    set(lens, slot, n)
-}
-
-/// An `AnyValue`'s content.
-fn size_value(value: &Value, lens: &mut Vec<u32>) -> usize {
-    let slot = reserve(lens);
-    let n = match any(value) {
-        Any::Scalar(scalar) => scalar.len(),
-        Any::Array(array) => {
-            let inner = reserve(lens);
-            let mut n = 0;
-            each(array, |element| {
-                lens.push(element.len() as u32);
-                n += field(1, element.len());
-            });
-            field(5, set(lens, inner, n))
+    fn span(&mut self, span: &MappedSpan) {
+        self.message(2);
+        let m = &span.mapped;
+        put_bytes(1, &span.trace_id.to_be_bytes(), self.buf);
+        put_bytes(2, &span.span_id.to_be_bytes(), self.buf);
+        if span.parent_id != 0 {
+            put_bytes(4, &span.parent_id.to_be_bytes(), self.buf);
         }
-        Any::Unknown => 0,
-    };
-    set(lens, slot, n)
-}
-
-fn size_event(event: &Event, lens: &mut Vec<u32>) -> usize {
-    let slot = reserve(lens);
-    let mut n = fixed_len(1, 8, nanos(event.timestamp)) + str_len(2, &event.name);
-    for kv in &event.attributes {
-        n += field(3, size_key_value(kv, lens));
-    }
-    n += varint_len(4, event.dropped_attributes_count.into());
-    set(lens, slot, n)
-}
-
-fn size_link(link: &Link, lens: &mut Vec<u32>, states: &mut String) -> usize {
-    let slot = reserve(lens);
-    // `TraceState` shows its entries only as a header; an empty one allocates nothing.
-    let state = link.span_context.trace_state().header();
-    states.push_str(&state);
-    lens.push(state.len() as u32);
-    let mut n = field(1, 16) + field(2, 8) + str_len(3, &state);
-    for kv in &link.attributes {
-        n += field(4, size_key_value(kv, lens));
-    }
-    n += varint_len(5, link.dropped_attributes_count.into())
-        + fixed_len(6, 4, link_flags(link).into());
-    set(lens, slot, n)
-}
-
-fn size_status(status: &Status, lens: &mut Vec<u32>) -> usize {
-    let (code, message) = code_and_message(status);
-    let n = str_len(2, message) + varint_len(3, code as i32 as u64);
-    lens.push(n as u32);
-    n
-}
-
-// Writing: the same walk, each message's length read from `lens`.
-
-fn write_span(span: &MappedSpan, lens: &mut Lens<'_>, buf: &mut Vec<u8>) {
-    put_len(2, lens.next(), buf);
-    let m = &span.mapped;
-    put_bytes(1, &span.trace_id.to_be_bytes(), buf);
-    put_bytes(2, &span.span_id.to_be_bytes(), buf);
-    if span.parent_id != 0 {
-        put_bytes(4, &span.parent_id.to_be_bytes(), buf);
-    }
-    put_str(5, &m.name, buf);
-    put_varint(6, kind(&m.kind) as i32 as u64, buf);
-    put_fixed64(7, nanos(span.start), buf);
-    put_fixed64(8, nanos(span.end), buf);
-    for kv in &m.attributes {
-        write_key_value(9, kv, lens, buf);
-    }
-    for event in &m.events {
-        write_event(event, lens, buf);
-    }
-    for link in &m.links {
-        write_link(link, lens, buf);
-    }
-    write_status(&m.status, lens, buf);
-    put_fixed32(16, span_flags(span.parent_remote), buf);
-}
-
-fn write_key_value(tag: u32, kv: &KeyValue, lens: &mut Lens<'_>, buf: &mut Vec<u8>) {
-    put_len(tag, lens.next(), buf);
-    put_str(1, kv.key.as_str(), buf);
-    put_len(2, lens.next(), buf);
-    match any(&kv.value) {
-        Any::Scalar(scalar) => scalar.write(buf),
-        Any::Array(array) => {
-            put_len(5, lens.next(), buf);
-            each(array, |element| {
-                put_len(1, lens.next(), buf);
-                element.write(buf);
-            });
+        put_str(5, &m.name, self.buf);
+        put_varint(6, kind(&m.kind) as i32 as u64, self.buf);
+        let (start, end) = (self.time(), self.time());
+        put_fixed64(7, start, self.buf);
+        put_fixed64(8, end, self.buf);
+        for kv in &m.attributes {
+            self.key_value(9, kv);
         }
-        Any::Unknown => {}
+        for event in &m.events {
+            self.event(event);
+        }
+        for link in &m.links {
+            self.link(link);
+        }
+        self.status(&m.status);
+        put_fixed32(16, span_flags(span.parent_remote), self.buf);
     }
-}
 
-fn write_event(event: &Event, lens: &mut Lens<'_>, buf: &mut Vec<u8>) {
-    put_len(11, lens.next(), buf);
-    put_fixed64(1, nanos(event.timestamp), buf);
-    put_str(2, &event.name, buf);
-    for kv in &event.attributes {
-        write_key_value(3, kv, lens, buf);
+    fn key_value(&mut self, tag: u32, kv: &KeyValue) {
+        self.message(tag);
+        put_str(1, kv.key.as_str(), self.buf);
+        self.message(2);
+        match any(&kv.value) {
+            Any::Scalar(scalar) => scalar.write(self.buf),
+            Any::Array(array) => {
+                self.message(5);
+                each(array, |element| {
+                    self.message(1);
+                    element.write(self.buf);
+                });
+            }
+            Any::Unknown => {}
+        }
     }
-    put_varint(4, event.dropped_attributes_count.into(), buf);
-}
 
-fn write_link(link: &Link, lens: &mut Lens<'_>, buf: &mut Vec<u8>) {
-    put_len(13, lens.next(), buf);
-    let context = &link.span_context;
-    put_bytes(1, &context.trace_id().to_bytes(), buf);
-    put_bytes(2, &context.span_id().to_bytes(), buf);
-    put_str(3, lens.state(), buf);
-    for kv in &link.attributes {
-        write_key_value(4, kv, lens, buf);
+    fn event(&mut self, event: &Event) {
+        self.message(11);
+        let time = self.time();
+        put_fixed64(1, time, self.buf);
+        put_str(2, &event.name, self.buf);
+        for kv in &event.attributes {
+            self.key_value(3, kv);
+        }
+        put_varint(4, event.dropped_attributes_count.into(), self.buf);
     }
-    put_varint(5, link.dropped_attributes_count.into(), buf);
-    put_fixed32(6, link_flags(link), buf);
-}
 
-fn write_status(status: &Status, lens: &mut Lens<'_>, buf: &mut Vec<u8>) {
-    put_len(15, lens.next(), buf);
-    let (code, message) = code_and_message(status);
-    put_str(2, message, buf);
-    put_varint(3, code as i32 as u64, buf);
+    fn link(&mut self, link: &Link) {
+        self.message(13);
+        let context = &link.span_context;
+        put_bytes(1, &context.trace_id().to_bytes(), self.buf);
+        put_bytes(2, &context.span_id().to_bytes(), self.buf);
+        let state = self.state();
+        put_str(3, state, self.buf);
+        for kv in &link.attributes {
+            self.key_value(4, kv);
+        }
+        put_varint(5, link.dropped_attributes_count.into(), self.buf);
+        put_fixed32(6, link_flags(link), self.buf);
+    }
+
+    fn status(&mut self, status: &Status) {
+        self.message(15);
+        let (code, message) = code_and_message(status);
+        put_str(2, message, self.buf);
+        put_varint(3, code as i32 as u64, self.buf);
+    }
 }
 
 // What the message path converts, read in place.
@@ -361,15 +395,15 @@ impl Scalar<'_> {
                 buf.extend_from_slice(s.as_bytes());
             }
             Scalar::Bool(b) => {
-                encode_key(2, WireType::Varint, buf);
-                encode_varint(u64::from(b), buf);
+                put_key(2, WireType::Varint, buf);
+                buf.push(u8::from(b));
             }
             Scalar::Int(i) => {
-                encode_key(3, WireType::Varint, buf);
-                encode_varint(i as u64, buf);
+                put_key(3, WireType::Varint, buf);
+                put_varint_value(i as u64, buf);
             }
             Scalar::Double(x) => {
-                encode_key(4, WireType::SixtyFourBit, buf);
+                put_key(4, WireType::SixtyFourBit, buf);
                 buf.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -423,9 +457,25 @@ fn fixed_len(tag: u32, width: usize, value: u64) -> usize {
     if value == 0 { 0 } else { key_len(tag) + width }
 }
 
+/// A key or a length: most are one byte, which prost's `encode_varint`, left out of line, writes
+/// in a loop.
+#[inline(always)]
+fn put_varint_value(value: u64, buf: &mut Vec<u8>) {
+    if value < 0x80 {
+        buf.push(value as u8);
+    } else {
+        encode_varint(value, buf);
+    }
+}
+
+#[inline(always)]
+fn put_key(tag: u32, wire_type: WireType, buf: &mut Vec<u8>) {
+    put_varint_value(u64::from(tag << 3 | wire_type as u32), buf);
+}
+
 fn put_len(tag: u32, len: usize, buf: &mut Vec<u8>) {
-    encode_key(tag, WireType::LengthDelimited, buf);
-    encode_varint(len as u64, buf);
+    put_key(tag, WireType::LengthDelimited, buf);
+    put_varint_value(len as u64, buf);
 }
 
 fn put_bytes(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
@@ -441,21 +491,21 @@ fn put_str(tag: u32, s: &str, buf: &mut Vec<u8>) {
 
 fn put_varint(tag: u32, value: u64, buf: &mut Vec<u8>) {
     if value != 0 {
-        encode_key(tag, WireType::Varint, buf);
-        encode_varint(value, buf);
+        put_key(tag, WireType::Varint, buf);
+        put_varint_value(value, buf);
     }
 }
 
 fn put_fixed64(tag: u32, value: u64, buf: &mut Vec<u8>) {
     if value != 0 {
-        encode_key(tag, WireType::SixtyFourBit, buf);
+        put_key(tag, WireType::SixtyFourBit, buf);
         buf.extend_from_slice(&value.to_le_bytes());
     }
 }
 
 fn put_fixed32(tag: u32, value: u32, buf: &mut Vec<u8>) {
     if value != 0 {
-        encode_key(tag, WireType::ThirtyTwoBit, buf);
+        put_key(tag, WireType::ThirtyTwoBit, buf);
         buf.extend_from_slice(&value.to_le_bytes());
     }
 }
@@ -733,10 +783,13 @@ mod tests {
         assert_eq!(request.resource_spans[0].scope_spans[0].spans.len(), 1_000);
         assert!(wire.encode(&batch).len() > 1 << 21);
 
-        let lens = wire.lens.as_ptr();
-        let capacity = wire.lens.capacity();
+        let lens = wire.sizes.lens.as_ptr();
+        let capacity = wire.sizes.lens.capacity();
         check(&mut wire, &mut messages, &batch[..10]);
         check(&mut wire, &mut messages, &batch);
-        assert_eq!((wire.lens.as_ptr(), wire.lens.capacity()), (lens, capacity));
+        assert_eq!(
+            (wire.sizes.lens.as_ptr(), wire.sizes.lens.capacity()),
+            (lens, capacity)
+        );
     }
 }
