@@ -139,7 +139,10 @@ fn fill(span: &mut Span, s: MappedSpan) {
     span.kind = kind(&m.kind) as i32;
     span.start_time_unix_nano = nanos(s.start);
     span.end_time_unix_nano = nanos(s.end);
-    set_attributes(&mut span.attributes, m.attributes);
+    set_attributes(
+        &mut span.attributes,
+        s.request.iter().cloned().chain(m.attributes),
+    );
     span.dropped_attributes_count = 0;
     // Events and links are rare: built anew.
     span.events.clear();
@@ -185,9 +188,10 @@ fn set_str(to: &mut String, from: &str) {
 
 /// Writes `kvs` over `to`, reusing its keys' and string values' buffers.
 #[cfg(any(feature = "jsonl", test))]
-fn set_attributes(to: &mut Vec<KeyValue>, kvs: Vec<opentelemetry::KeyValue>) {
-    let n = kvs.len();
+fn set_attributes(to: &mut Vec<KeyValue>, kvs: impl IntoIterator<Item = opentelemetry::KeyValue>) {
+    let mut n = 0;
     for (i, kv) in kvs.into_iter().enumerate() {
+        n = i + 1;
         match to.get_mut(i) {
             Some(slot) => {
                 set_str(&mut slot.key, kv.key.as_str());

@@ -155,7 +155,7 @@ impl Sizes {
             + varint_len(6, kind(&m.kind) as i32 as u64)
             + fixed_len(7, 8, self.time(span.start))
             + fixed_len(8, 8, self.time(span.end));
-        for kv in &m.attributes {
+        for kv in span.request.iter().chain(&m.attributes) {
             n += field(9, self.key_value(kv));
         }
         for event in &m.events {
@@ -270,7 +270,7 @@ impl<'a> Writer<'a> {
         let (start, end) = (self.time(), self.time());
         put_fixed64(7, start, self.buf);
         put_fixed64(8, end, self.buf);
-        for kv in &m.attributes {
+        for kv in span.request.iter().chain(&m.attributes) {
             self.key_value(9, kv);
         }
         for event in &m.events {
@@ -625,6 +625,7 @@ mod tests {
             parent_remote,
             start: at(1_700_000_000_000_000_000),
             end: at(1_700_000_000_000_500_000),
+            request: &[],
             mapped,
         }
     }
@@ -705,7 +706,10 @@ mod tests {
             link(TraceState::default(), TraceFlags::NOT_SAMPLED, false),
         ];
         server.links[1].dropped_attributes_count = 2;
-        let server = span(2, 1, true, server);
+        let mut server = span(2, 1, true, server);
+        // A callsite's cached request attributes, before the span's own.
+        server.request = Box::leak(vec![KeyValue::new("request", "cached")].into_boxed_slice());
+        server.mapped.attributes = vec![KeyValue::new("response", 1i64)];
 
         let empty_error = Status::Error {
             description: "".into(),
@@ -736,6 +740,8 @@ mod tests {
         assert_eq!(spans[0].attributes.len(), every_value().len());
         assert_eq!(spans[0].start_time_unix_nano, 0);
         assert_eq!(spans[1].flags, 0x301);
+        let keys: Vec<_> = spans[1].attributes.iter().map(|kv| &kv.key[..]).collect();
+        assert_eq!(keys, ["request", "response"]);
         assert_eq!(spans[1].links[0].trace_state, "vendor=a,other=b");
         assert_eq!(spans[1].links[0].flags, 0x301);
         assert_eq!(spans[1].links[1].flags, 0x100);
