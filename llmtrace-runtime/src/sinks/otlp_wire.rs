@@ -7,13 +7,16 @@
 //! each attribute was sized three or four times. Here a first pass sizes each nested message once,
 //! into a list of lengths that is kept between batches, and a second writes the bytes with prost's
 //! encoding primitives into a buffer of the exact size. The resource and the scope are the same
-//! for every batch: they are encoded once, when the exporter gets them.
+//! for every batch: they are encoded once, when the exporter gets them. So are a callsite's cached
+//! request attributes (`MappedSpan::request`), the same for all its spans: encoded the first time
+//! a span of that callsite comes, then copied.
 //!
 //! The invariant: the bytes are prost's encoding of the messages `otlp_proto::Encoder` builds for
 //! the same batch, byte for byte (fields in tag order, the proto3 defaults left out where prost
 //! leaves them out, a oneof's value written even when it is the default). The tests check it on
 //! every shape of span and attribute value the mapper makes.
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{Event, Link, Status};
@@ -37,6 +40,7 @@ pub(crate) struct WireEncoder {
     /// `ScopeSpans.schema_url`, with its key and length; empty when the field is.
     scope_schema: Vec<u8>,
     sizes: Sizes,
+    requests: Requests,
 }
 
 impl Default for WireEncoder {
@@ -63,6 +67,7 @@ impl WireEncoder {
             scope: Vec::new(),
             scope_schema: Vec::new(),
             sizes: Sizes::default(),
+            requests: Requests::default(),
         };
         if let Some(resource) = &resource_spans.resource {
             prost::encoding::message::encode(1, resource, &mut encoder.resource);
@@ -81,9 +86,10 @@ impl WireEncoder {
         sizes.lens.clear();
         sizes.times.clear();
         sizes.states.clear();
+        sizes.requests.clear();
         let mut spans = 0;
         for span in batch {
-            spans += field(2, sizes.span(span));
+            spans += field(2, sizes.span(span, &mut self.requests));
         }
         let scope_spans = self.scope.len() + spans + self.scope_schema.len();
         let resource_spans =
@@ -99,13 +105,15 @@ impl WireEncoder {
             lens: sizes.lens.iter(),
             times: sizes.times.iter(),
             states: &sizes.states,
+            requests: sizes.requests.iter(),
+            encoded: &self.requests.encoded,
             buf: &mut buf,
         };
         for span in batch {
             writer.span(span);
         }
         debug_assert!(writer.lens.next().is_none() && writer.times.next().is_none());
-        debug_assert!(writer.states.is_empty());
+        debug_assert!(writer.states.is_empty() && writer.requests.next().is_none());
         buf.extend_from_slice(&self.scope_schema);
         buf.extend_from_slice(&self.resource_schema);
         debug_assert_eq!(buf.len(), total);
@@ -124,6 +132,59 @@ struct Sizes {
     times: Vec<u64>,
     /// The trace states of the batch's links, one after the other.
     states: String,
+    /// For each span with cached request attributes, where [`Requests`] keeps them encoded.
+    requests: Vec<u32>,
+}
+
+/// Callsites' cached request attributes (`MappedSpan::request`), encoded once each as the span
+/// attributes they are. A list lives as long as the process and never changes, so its address
+/// and length name it.
+#[derive(Debug, Default)]
+struct Requests {
+    index: HashMap<(usize, usize), u32>,
+    encoded: Vec<Vec<u8>>,
+    /// The list looked up last: most spans in a row come from one callsite.
+    last: Option<((usize, usize), u32)>,
+}
+
+impl Requests {
+    /// Where `request`, not empty, is kept encoded.
+    fn get(&mut self, request: &'static [KeyValue]) -> u32 {
+        let key = (request.as_ptr() as usize, request.len());
+        match self.last {
+            Some((last, at)) if last == key => return at,
+            _ => {}
+        }
+        let at = *self.index.entry(key).or_insert_with(|| {
+            self.encoded.push(encode_attributes(request));
+            (self.encoded.len() - 1) as u32
+        });
+        self.last = Some((key, at));
+        at
+    }
+}
+
+/// `attributes` as a span's attribute fields.
+fn encode_attributes(attributes: &[KeyValue]) -> Vec<u8> {
+    let mut sizes = Sizes::default();
+    let len: usize = attributes
+        .iter()
+        .map(|kv| field(9, sizes.key_value(kv)))
+        .sum();
+    let mut buf = Vec::with_capacity(len);
+    let mut writer = Writer {
+        lens: sizes.lens.iter(),
+        times: sizes.times.iter(),
+        states: &sizes.states,
+        requests: sizes.requests.iter(),
+        encoded: &[],
+        buf: &mut buf,
+    };
+    for kv in attributes {
+        writer.key_value(9, kv);
+    }
+    debug_assert_eq!(buf.len(), len);
+    buf
 }
 
 // Sizing: each method returns the length of a message's content and leaves it in `lens`.
@@ -144,7 +205,7 @@ impl Sizes {
         nanos
     }
 
-    fn span(&mut self, span: &MappedSpan) -> usize {
+    fn span(&mut self, span: &MappedSpan, requests: &mut Requests) -> usize {
         let slot = self.reserve();
         let m = &span.mapped;
         let mut n = field(1, 16) + field(2, 8);
@@ -155,7 +216,12 @@ impl Sizes {
             + varint_len(6, kind(&m.kind) as i32 as u64)
             + fixed_len(7, 8, self.time(span.start))
             + fixed_len(8, 8, self.time(span.end));
-        for kv in span.request.iter().chain(&m.attributes) {
+        if !span.request.is_empty() {
+            let at = requests.get(span.request);
+            self.requests.push(at);
+            n += requests.encoded[at as usize].len();
+        }
+        for kv in &m.attributes {
             n += field(9, self.key_value(kv));
         }
         for event in &m.events {
@@ -233,6 +299,8 @@ struct Writer<'a> {
     times: std::slice::Iter<'a, u64>,
     /// The trace states not written yet.
     states: &'a str,
+    requests: std::slice::Iter<'a, u32>,
+    encoded: &'a [Vec<u8>],
     buf: &'a mut Vec<u8>,
 }
 
@@ -270,7 +338,11 @@ impl<'a> Writer<'a> {
         let (start, end) = (self.time(), self.time());
         put_fixed64(7, start, self.buf);
         put_fixed64(8, end, self.buf);
-        for kv in span.request.iter().chain(&m.attributes) {
+        if !span.request.is_empty() {
+            let at = self.requests.next().map_or(0, |&at| at as usize);
+            self.buf.extend_from_slice(&self.encoded[at]);
+        }
+        for kv in &m.attributes {
             self.key_value(9, kv);
         }
         for event in &m.events {
@@ -761,6 +833,14 @@ mod tests {
     /// encoder's buffers reused from one batch to the next.
     #[test]
     fn a_large_batch_is_written_as_prost_writes_it() {
+        // Two callsites' cached request attributes, one with a value over 127 bytes, taking
+        // turns unevenly.
+        let mut long = every_value();
+        long.push(KeyValue::new("long.request", "v".repeat(200)));
+        let requests: [&'static [KeyValue]; 2] = [
+            Box::leak(vec![KeyValue::new("gen_ai.provider.name", "openai")].into_boxed_slice()),
+            Box::leak(long.into_boxed_slice()),
+        ];
         let mut batch = Vec::new();
         for i in 0..1_000u64 {
             let mut m = mapped(
@@ -779,7 +859,11 @@ mod tests {
                 m.events = vec![Event::new("e", at(i + 1), every_value(), 0)];
                 m.status = Status::error("z".repeat(300));
             }
-            batch.push(span(i + 1, 0, false, m));
+            let mut span = span(i + 1, 0, false, m);
+            if i % 7 != 0 {
+                span.request = requests[usize::from(i % 3 == 0)];
+            }
+            batch.push(span);
         }
         let resource = resource();
         let scope = opentelemetry::InstrumentationScope::default();
@@ -797,5 +881,7 @@ mod tests {
             (wire.sizes.lens.as_ptr(), wire.sizes.lens.capacity()),
             (lens, capacity)
         );
+        // Each list of request attributes encoded once, over all the batches.
+        assert_eq!(wire.requests.encoded.len(), 2);
     }
 }
