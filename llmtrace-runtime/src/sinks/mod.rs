@@ -18,6 +18,8 @@ pub(crate) mod otlp_json;
 pub(crate) mod otlp_metrics;
 #[cfg(any(feature = "jsonl", feature = "otlp-http"))]
 pub(crate) mod otlp_proto;
+#[cfg(feature = "otlp-http")]
+pub(crate) mod otlp_wire;
 #[cfg(feature = "metrics")]
 pub(crate) mod summary;
 pub(crate) mod worker;

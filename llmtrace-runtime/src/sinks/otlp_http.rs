@@ -6,9 +6,9 @@
 //! rejected in the exporter's [`Rejections`], which the worker reads after each export: those
 //! spans are counted as dropped, not exported, and the collector's message is reported.
 //!
-//! The spans are encoded here ([`OtlpHttpExporter`]): the mapped spans go straight into
-//! opentelemetry-proto's messages and prost's encoding, without `SpanData` and the SDK's
-//! transform. The request is still sent by opentelemetry-otlp's exporter, which keeps what it
+//! The spans are encoded here ([`OtlpHttpExporter`]): the mapped spans are written straight as
+//! protobuf (`sinks::otlp_wire`), without `SpanData`, the SDK's transform or opentelemetry-proto's
+//! messages. The request is still sent by opentelemetry-otlp's exporter, which keeps what it
 //! does around the body: the endpoint and headers from code or the environment, the timeout, the
 //! retries and their backoff (`Retry-After` included). It is called with an empty batch, and the
 //! client puts the encoded body in place of the empty one it builds, on every attempt.
@@ -25,7 +25,7 @@ use opentelemetry_sdk::trace::SpanExporter;
 use prost::Message;
 
 use super::exporter::{Export, ExportFuture, Rejections};
-use super::otlp_proto::Encoder;
+use super::otlp_wire::WireEncoder;
 use crate::mapper::MappedSpan;
 
 /// The body of the export in progress, encoded by the exporter and sent by the client.
@@ -94,7 +94,7 @@ impl<C: HttpClient> HttpClient for RejectionsClient<C> {
 pub(crate) struct OtlpHttpExporter {
     inner: opentelemetry_otlp::SpanExporter,
     body: Arc<Body>,
-    encoder: Encoder,
+    encoder: WireEncoder,
     /// The worker's batch in progress.
     batch: Vec<MappedSpan>,
 }
@@ -105,7 +105,7 @@ impl OtlpHttpExporter {
         OtlpHttpExporter {
             inner,
             body,
-            encoder: Encoder::default(),
+            encoder: WireEncoder::default(),
             batch: Vec::new(),
         }
     }
@@ -121,9 +121,8 @@ impl Export for OtlpHttpExporter {
     }
 
     fn export(&mut self) -> ExportFuture<'_> {
-        let body = self.encoder.encode(self.batch.drain(..), |request| {
-            Bytes::from(request.encode_to_vec())
-        });
+        let body = Bytes::from(self.encoder.encode(&self.batch));
+        self.batch.clear();
         Box::pin(async move {
             // Exports are never concurrent: the worker awaits each before the next; one cut
             // short leaves its body, which the next replaces.
@@ -144,7 +143,7 @@ impl Export for OtlpHttpExporter {
 
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
         SpanExporter::set_resource(&mut self.inner, resource);
-        self.encoder = Encoder::new(resource, scope);
+        self.encoder = WireEncoder::new(resource, scope);
     }
 }
 

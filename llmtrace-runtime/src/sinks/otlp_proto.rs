@@ -1,5 +1,7 @@
-//! Mapped spans straight into opentelemetry-proto's OTLP messages, for the built-in exporters
-//! (JSONL as OTLP/JSON, OTLP/HTTP as protobuf).
+//! Mapped spans straight into opentelemetry-proto's OTLP messages, for the JSONL exporter, which
+//! writes them as OTLP/JSON through their serde support. The OTLP/HTTP exporter writes its
+//! protobuf without these messages (`sinks::otlp_wire`), with the conversions defined here (ids,
+//! kind, times, flags, the resource and scope), into the bytes prost gives for these messages.
 //!
 //! It builds the same messages as opentelemetry-proto's transform of `SpanData`
 //! (`group_spans_by_resource_and_scope`), field for field, without building `SpanData` first and
@@ -13,19 +15,25 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{SpanKind, Status};
+use opentelemetry::trace::SpanKind;
+#[cfg(any(feature = "jsonl", test))]
+use opentelemetry::trace::Status;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+#[cfg(any(feature = "jsonl", test))]
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{
-    ResourceSpans, ScopeSpans, Span, SpanFlags, span, status,
-};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, SpanFlags, span};
+#[cfg(any(feature = "jsonl", test))]
+use opentelemetry_proto::tonic::trace::v1::{Span, status};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 
+#[cfg(any(feature = "jsonl", test))]
 use crate::mapper::MappedSpan;
 
 /// Turns batches of mapped spans into `ExportTraceServiceRequest`s under one resource and scope,
-/// reusing the messages of the batch before (see the module docs).
+/// reusing the messages of the batch before (see the module docs). Only the JSONL exporter
+/// encodes them; in OTLP/HTTP's protobuf they are the reference `otlp_wire`'s tests compare with.
+#[cfg(any(feature = "jsonl", test))]
 #[derive(Debug)]
 pub(crate) struct Encoder {
     /// One resource, one scope; its spans are the last batch's, kept for their buffers.
@@ -34,6 +42,7 @@ pub(crate) struct Encoder {
     spare: Vec<Span>,
 }
 
+#[cfg(any(feature = "jsonl", test))]
 impl Default for Encoder {
     fn default() -> Self {
         Encoder::new(
@@ -43,29 +52,14 @@ impl Default for Encoder {
     }
 }
 
+#[cfg(any(feature = "jsonl", test))]
 impl Encoder {
     pub(crate) fn new(
         resource: &opentelemetry_sdk::Resource,
         scope: &opentelemetry::InstrumentationScope,
     ) -> Self {
-        let resource = ResourceAttributesWithSchema::from(resource);
-        let request = ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(Resource {
-                    attributes: resource.attributes.0,
-                    dropped_attributes_count: 0,
-                    entity_refs: vec![],
-                }),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some((scope, None).into()),
-                    spans: Vec::new(),
-                    schema_url: scope.schema_url().unwrap_or_default().to_owned(),
-                }],
-                schema_url: resource.schema_url.unwrap_or_default(),
-            }],
-        };
         Encoder {
-            request,
+            request: empty_request(resource, scope),
             spare: Vec::new(),
         }
     }
@@ -95,13 +89,43 @@ impl Encoder {
     }
 }
 
-/// Writes `s` over `span`, reusing its buffers.
-fn fill(span: &mut Span, s: MappedSpan) {
-    let m = s.mapped;
+/// The request of a batch of no spans: one resource, one scope.
+pub(super) fn empty_request(
+    resource: &opentelemetry_sdk::Resource,
+    scope: &opentelemetry::InstrumentationScope,
+) -> ExportTraceServiceRequest {
+    let resource = ResourceAttributesWithSchema::from(resource);
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: resource.attributes.0,
+                dropped_attributes_count: 0,
+                entity_refs: vec![],
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some((scope, None).into()),
+                spans: Vec::new(),
+                schema_url: scope.schema_url().unwrap_or_default().to_owned(),
+            }],
+            schema_url: resource.schema_url.unwrap_or_default(),
+        }],
+    }
+}
+
+/// A span's flags: sampled, and whether its parent is remote.
+pub(super) fn span_flags(parent_remote: bool) -> u32 {
     let mut flags = SpanFlags::ContextHasIsRemoteMask as u32 | 1; // sampled
-    if s.parent_remote {
+    if parent_remote {
         flags |= SpanFlags::ContextIsRemoteMask as u32;
     }
+    flags
+}
+
+/// Writes `s` over `span`, reusing its buffers.
+#[cfg(any(feature = "jsonl", test))]
+fn fill(span: &mut Span, s: MappedSpan) {
+    let m = s.mapped;
+    let flags = span_flags(s.parent_remote);
     set_bytes(&mut span.trace_id, &s.trace_id.to_be_bytes());
     set_bytes(&mut span.span_id, &s.span_id.to_be_bytes());
     span.trace_state.clear();
@@ -112,10 +136,13 @@ fn fill(span: &mut Span, s: MappedSpan) {
     }
     span.flags = flags;
     set_str(&mut span.name, &m.name);
-    span.kind = kind(m.kind) as i32;
+    span.kind = kind(&m.kind) as i32;
     span.start_time_unix_nano = nanos(s.start);
     span.end_time_unix_nano = nanos(s.end);
-    set_attributes(&mut span.attributes, m.attributes);
+    set_attributes(
+        &mut span.attributes,
+        s.request.iter().cloned().chain(m.attributes),
+    );
     span.dropped_attributes_count = 0;
     // Events and links are rare: built anew.
     span.events.clear();
@@ -147,20 +174,24 @@ fn fill(span: &mut Span, s: MappedSpan) {
     }
 }
 
+#[cfg(any(feature = "jsonl", test))]
 fn set_bytes(to: &mut Vec<u8>, from: &[u8]) {
     to.clear();
     to.extend_from_slice(from);
 }
 
+#[cfg(any(feature = "jsonl", test))]
 fn set_str(to: &mut String, from: &str) {
     to.clear();
     to.push_str(from);
 }
 
 /// Writes `kvs` over `to`, reusing its keys' and string values' buffers.
-fn set_attributes(to: &mut Vec<KeyValue>, kvs: Vec<opentelemetry::KeyValue>) {
-    let n = kvs.len();
+#[cfg(any(feature = "jsonl", test))]
+fn set_attributes(to: &mut Vec<KeyValue>, kvs: impl IntoIterator<Item = opentelemetry::KeyValue>) {
+    let mut n = 0;
     for (i, kv) in kvs.into_iter().enumerate() {
+        n = i + 1;
         match to.get_mut(i) {
             Some(slot) => {
                 set_str(&mut slot.key, kv.key.as_str());
@@ -172,6 +203,7 @@ fn set_attributes(to: &mut Vec<KeyValue>, kvs: Vec<opentelemetry::KeyValue>) {
     to.truncate(n);
 }
 
+#[cfg(any(feature = "jsonl", test))]
 fn set_value(slot: &mut Option<AnyValue>, value: opentelemetry::Value) {
     if let (
         opentelemetry::Value::String(s),
@@ -187,6 +219,7 @@ fn set_value(slot: &mut Option<AnyValue>, value: opentelemetry::Value) {
 }
 
 /// As opentelemetry-proto converts an attribute, moving the strings the mapper made.
+#[cfg(any(feature = "jsonl", test))]
 fn key_value(kv: opentelemetry::KeyValue) -> KeyValue {
     KeyValue {
         key: kv.key.into(),
@@ -195,6 +228,7 @@ fn key_value(kv: opentelemetry::KeyValue) -> KeyValue {
     }
 }
 
+#[cfg(any(feature = "jsonl", test))]
 fn any(value: opentelemetry::Value) -> AnyValue {
     match value {
         opentelemetry::Value::String(s) => AnyValue {
@@ -205,11 +239,12 @@ fn any(value: opentelemetry::Value) -> AnyValue {
     }
 }
 
+#[cfg(any(feature = "jsonl", test))]
 fn attributes(kvs: Vec<opentelemetry::KeyValue>) -> Vec<KeyValue> {
     kvs.into_iter().map(key_value).collect()
 }
 
-fn kind(kind: SpanKind) -> span::SpanKind {
+pub(super) fn kind(kind: &SpanKind) -> span::SpanKind {
     match kind {
         SpanKind::Client => span::SpanKind::Client,
         SpanKind::Server => span::SpanKind::Server,
@@ -220,27 +255,57 @@ fn kind(kind: SpanKind) -> span::SpanKind {
 }
 
 /// As opentelemetry-proto converts a timestamp (a time before the epoch is 0).
-fn nanos(time: SystemTime) -> u64 {
+pub(super) fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-#[cfg(all(test, feature = "jsonl"))]
-mod tests {
+/// Records of every shape a batch holds and the resource they are exported under, for the tests
+/// of both encodings.
+#[cfg(test)]
+pub(super) mod test_records {
     use std::borrow::Cow;
 
-    use opentelemetry::KeyValue as OtelKeyValue;
-    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
-    use prost::Message;
+    use opentelemetry::KeyValue;
 
-    use super::*;
-    use crate::mapper::Mapper;
     use crate::record::{
         CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, Event, FLAG_PARENT_REMOTE, Field, Kind, Link,
         Record, Value,
     };
-    use crate::semconv::Conventions;
     use crate::state::ContentCapture;
+
+    pub(crate) const CONTENT_MODES: [ContentCapture; 4] = [
+        ContentCapture::NoContent,
+        ContentCapture::SpanOnly,
+        ContentCapture::EventOnly,
+        ContentCapture::SpanAndEvent,
+    ];
+
+    /// A service name, an attribute and a schema URL.
+    pub(crate) fn resource() -> opentelemetry_sdk::Resource {
+        opentelemetry_sdk::Resource::builder_empty()
+            .with_service_name("svc")
+            .with_attribute(KeyValue::new("deployment.environment", "test"))
+            .with_schema_url(
+                Vec::<KeyValue>::new(),
+                "https://opentelemetry.io/schemas/1.0",
+            )
+            .build()
+    }
+
+    /// The callsites of [`records`]: a model call, a tool, a retrieval, a workflow.
+    pub(crate) fn sites() -> [&'static Callsite; 4] {
+        static CHAT: [(Field, Value); 2] = [
+            (Field::Provider, Value::Str("openai")),
+            (Field::Operation, Value::Str("chat")),
+        ];
+        [
+            callsite(Kind::LlmCall, &CHAT),
+            callsite(Kind::Tool, &[]),
+            callsite(Kind::Retrieval, &[]),
+            callsite(Kind::Workflow, &[]),
+        ]
+    }
 
     const TRACE: u128 = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c;
 
@@ -259,7 +324,7 @@ mod tests {
     /// Spans of every shape a batch holds: a model call with content, tokens, an error, a
     /// remote parent, an event and links; a cancelled tool with an owned output; a retrieval
     /// with documents (indexed keys); a bare workflow root.
-    fn records(sites: &[&'static Callsite; 4], start: u64) -> Vec<Record> {
+    pub(crate) fn records(sites: &[&'static Callsite; 4], start: u64) -> Vec<Record> {
         let mut chat = Record::new(sites[0], TRACE, 0x11, 0x10, None, start);
         chat.end = start + 1_500_000;
         chat.flags |= FLAG_PARENT_REMOTE;
@@ -329,36 +394,27 @@ mod tests {
         root.end = start + 2_000_000;
         vec![chat, tool, retrieval, root]
     }
+}
+
+#[cfg(all(test, feature = "jsonl"))]
+mod tests {
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use prost::Message;
+
+    use super::test_records::{CONTENT_MODES, records, resource, sites};
+    use super::*;
+    use crate::mapper::Mapper;
+    use crate::record::Record;
+    use crate::semconv::Conventions;
 
     /// The worker's direct encoding gives the same OTLP/JSON line and the same protobuf as
     /// `SpanData` through opentelemetry-proto's transform, in every content mode.
     #[test]
     fn direct_encoding_matches_the_sdk_transform() {
-        static CHAT: [(Field, Value); 2] = [
-            (Field::Provider, Value::Str("openai")),
-            (Field::Operation, Value::Str("chat")),
-        ];
-        let resource = opentelemetry_sdk::Resource::builder_empty()
-            .with_service_name("svc")
-            .with_attribute(OtelKeyValue::new("deployment.environment", "test"))
-            .with_schema_url(
-                Vec::<OtelKeyValue>::new(),
-                "https://opentelemetry.io/schemas/1.0",
-            )
-            .build();
-        for content in [
-            ContentCapture::NoContent,
-            ContentCapture::SpanOnly,
-            ContentCapture::EventOnly,
-            ContentCapture::SpanAndEvent,
-        ] {
+        let resource = resource();
+        for content in CONTENT_MODES {
             let mapper = Mapper::new(Conventions::default(), content, resource.clone());
-            let sites = [
-                callsite(Kind::LlmCall, &CHAT),
-                callsite(Kind::Tool, &[]),
-                callsite(Kind::Retrieval, &[]),
-                callsite(Kind::Workflow, &[]),
-            ];
+            let sites = sites();
             let mut scratch = Vec::new();
             let start = crate::record::clock::now();
             let mut encoder = Encoder::new(&resource, mapper.scope());
