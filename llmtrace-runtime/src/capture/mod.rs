@@ -10,6 +10,7 @@ mod bounded;
 pub(crate) mod json;
 mod leaf;
 
+#[cfg(feature = "jsonl")]
 pub(crate) use leaf::escape as escape_json;
 pub mod ret;
 

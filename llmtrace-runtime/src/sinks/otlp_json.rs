@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use opentelemetry::trace::{Event, Link, SpanKind, Status};
 use opentelemetry::{Array, KeyValue, Value};
 
-use super::otlp_proto::Encoder;
+use super::otlp_proto::{empty_request, span_flags};
 use crate::capture::escape_json as escape;
 use crate::mapper::MappedSpan;
 
@@ -47,9 +47,7 @@ impl JsonEncoder {
     ) -> Self {
         // The request without spans, as serde writes it, cut where the spans go. Keys and
         // strings are quoted and escaped, so the first `"spans":[]` is the field itself.
-        let empty = Encoder::new(resource, scope).encode(std::iter::empty(), |request| {
-            serde_json::to_string(request).unwrap_or_default()
-        });
+        let empty = serde_json::to_string(&empty_request(resource, scope)).unwrap_or_default();
         const SPANS: &str = "\"spans\":[";
         let at = empty
             .find("\"spans\":[]")
@@ -90,8 +88,7 @@ fn write_span(out: &mut String, s: &MappedSpan) {
         hex(out, &s.parent_id.to_be_bytes());
     }
     out.push_str("\",\"flags\":");
-    // Sampled, and whether the parent is remote is known (opentelemetry-proto's span flags).
-    int(out, if s.parent_remote { 0x301 } else { 0x101 });
+    int(out, span_flags(s.parent_remote));
     out.push_str(",\"name\":");
     escape(&m.name, out);
     out.push_str(",\"kind\":");
@@ -101,7 +98,8 @@ fn write_span(out: &mut String, s: &MappedSpan) {
     out.push_str("\",\"endTimeUnixNano\":\"");
     int(out, nanos(s.end));
     out.push_str("\",\"attributes\":");
-    attributes(out, &m.attributes);
+    // The callsite's request attributes come first.
+    attributes(out, s.request.iter().chain(&m.attributes));
     out.push_str(",\"droppedAttributesCount\":0,\"events\":[");
     for (i, event) in m.events.iter().enumerate() {
         if i > 0 {
@@ -162,9 +160,9 @@ fn write_link(out: &mut String, link: &Link) {
     out.push('}');
 }
 
-fn attributes(out: &mut String, kvs: &[KeyValue]) {
+fn attributes<'a>(out: &mut String, kvs: impl IntoIterator<Item = &'a KeyValue>) {
     out.push('[');
-    for (i, kv) in kvs.iter().enumerate() {
+    for (i, kv) in kvs.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -260,19 +258,11 @@ fn hex(out: &mut String, bytes: &[u8]) {
 
 /// The protobuf enum's number of a span kind.
 fn kind(kind: &SpanKind) -> i32 {
-    match kind {
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
-    }
+    super::otlp_proto::kind(kind) as i32
 }
 
-/// As opentelemetry-proto converts a timestamp (a time before the epoch is 0).
 fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
+    super::otlp_proto::nanos(time)
 }
 
 #[cfg(all(test, feature = "jsonl"))]

@@ -1,39 +1,34 @@
-//! Mapped spans straight into opentelemetry-proto's OTLP messages, for the JSONL exporter, which
-//! writes them as OTLP/JSON through their serde support. The OTLP/HTTP exporter writes its
-//! protobuf without these messages (`sinks::otlp_wire`), with the conversions defined here (ids,
-//! kind, times, flags, the resource and scope), into the bytes prost gives for these messages.
+//! The conversions both built-in OTLP writers share (ids, kind, times, flags, the resource and
+//! scope), and, in tests, the message path they are checked against.
 //!
-//! It builds the same messages as opentelemetry-proto's transform of `SpanData`
-//! (`group_spans_by_resource_and_scope`), field for field, without building `SpanData` first and
-//! without the transform's grouping by scope (every span of the worker has llmtrace's scope).
-//!
-//! The messages own every string (keys included), which made allocating and freeing them the
-//! larger part of the conversion: the [`Encoder`] keeps the last batch's messages and writes the
-//! next batch over them, so that in steady state their ids, keys and string values reuse the
-//! buffers of the spans before them. What it holds between exports is one batch's messages, the
-//! size a batch has while it is exported anyway.
+//! The OTLP/HTTP exporter writes its protobuf (`sinks::otlp_wire`) and the JSONL exporter its
+//! OTLP/JSON lines (`sinks::otlp_json`) straight from the mapped spans. Each writes, byte for
+//! byte, what the [`Encoder`] here gives: opentelemetry-proto's messages, filled from the mapped
+//! spans as opentelemetry-proto's transform of `SpanData` fills them
+//! (`group_spans_by_resource_and_scope`), encoded by prost or serialized by serde. That path is
+//! the reference of their tests, and is itself tested against the transform.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::SpanKind;
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 use opentelemetry::trace::Status;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, SpanFlags, span};
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 use opentelemetry_proto::tonic::trace::v1::{Span, status};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 use crate::mapper::MappedSpan;
 
-/// Turns batches of mapped spans into `ExportTraceServiceRequest`s under one resource and scope,
-/// reusing the messages of the batch before (see the module docs). Only the JSONL exporter
-/// encodes them; in OTLP/HTTP's protobuf they are the reference `otlp_wire`'s tests compare with.
-#[cfg(any(feature = "jsonl", test))]
+/// The message path (see the module docs): batches of mapped spans into one
+/// `ExportTraceServiceRequest` under one resource and scope, each batch written over the
+/// messages of the batch before.
+#[cfg(test)]
 #[derive(Debug)]
 pub(crate) struct Encoder {
     /// One resource, one scope; its spans are the last batch's, kept for their buffers.
@@ -42,7 +37,7 @@ pub(crate) struct Encoder {
     spare: Vec<Span>,
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 impl Default for Encoder {
     fn default() -> Self {
         Encoder::new(
@@ -52,7 +47,7 @@ impl Default for Encoder {
     }
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 impl Encoder {
     pub(crate) fn new(
         resource: &opentelemetry_sdk::Resource,
@@ -122,7 +117,7 @@ pub(super) fn span_flags(parent_remote: bool) -> u32 {
 }
 
 /// Writes `s` over `span`, reusing its buffers.
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn fill(span: &mut Span, s: MappedSpan) {
     let m = s.mapped;
     let flags = span_flags(s.parent_remote);
@@ -174,20 +169,20 @@ fn fill(span: &mut Span, s: MappedSpan) {
     }
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn set_bytes(to: &mut Vec<u8>, from: &[u8]) {
     to.clear();
     to.extend_from_slice(from);
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn set_str(to: &mut String, from: &str) {
     to.clear();
     to.push_str(from);
 }
 
 /// Writes `kvs` over `to`, reusing its keys' and string values' buffers.
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn set_attributes(to: &mut Vec<KeyValue>, kvs: impl IntoIterator<Item = opentelemetry::KeyValue>) {
     let mut n = 0;
     for (i, kv) in kvs.into_iter().enumerate() {
@@ -203,7 +198,7 @@ fn set_attributes(to: &mut Vec<KeyValue>, kvs: impl IntoIterator<Item = opentele
     to.truncate(n);
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn set_value(slot: &mut Option<AnyValue>, value: opentelemetry::Value) {
     if let (
         opentelemetry::Value::String(s),
@@ -219,7 +214,7 @@ fn set_value(slot: &mut Option<AnyValue>, value: opentelemetry::Value) {
 }
 
 /// As opentelemetry-proto converts an attribute, moving the strings the mapper made.
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn key_value(kv: opentelemetry::KeyValue) -> KeyValue {
     KeyValue {
         key: kv.key.into(),
@@ -228,7 +223,7 @@ fn key_value(kv: opentelemetry::KeyValue) -> KeyValue {
     }
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn any(value: opentelemetry::Value) -> AnyValue {
     match value {
         opentelemetry::Value::String(s) => AnyValue {
@@ -239,7 +234,7 @@ fn any(value: opentelemetry::Value) -> AnyValue {
     }
 }
 
-#[cfg(any(feature = "jsonl", test))]
+#[cfg(test)]
 fn attributes(kvs: Vec<opentelemetry::KeyValue>) -> Vec<KeyValue> {
     kvs.into_iter().map(key_value).collect()
 }
