@@ -11,10 +11,13 @@ const MODELS_KEPT: usize = 256;
 
 /// One model call, as the summary counts it (its provider and model are its [`row`]).
 #[derive(Debug)]
-pub(crate) struct CallSample<'a> {
+pub(crate) struct CallSample {
     pub(crate) seconds: f64,
     pub(crate) ttft: Option<f64>,
-    pub(crate) error_type: Option<&'a str>,
+    /// The call failed.
+    pub(crate) error: bool,
+    /// It failed with `error.type` `rate_limited`.
+    pub(crate) rate_limited: bool,
     pub(crate) input_tokens: Option<u64>,
     pub(crate) output_tokens: Option<u64>,
     pub(crate) cost: Option<f64>,
@@ -92,19 +95,20 @@ pub(crate) fn row(provider: &str, model: &str) -> Option<usize> {
     Some(book.len() - 1)
 }
 
-/// Counts one model call in `row` (from [`row`]).
-pub(crate) fn add(row: usize, call: &CallSample<'_>) {
+/// Counts model calls, each in its row (from [`row`]): under one lock, once per batch.
+pub(crate) fn add(calls: &[(usize, CallSample)]) {
     let mut book = BOOK.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some((_, row)) = book.get_mut(row) else {
-        return;
-    };
-    row.calls += 1;
-    if let Some(error) = call.error_type {
-        row.errors += 1;
-        if error == "rate_limited" {
-            row.rate_limited += 1;
+    for (row, call) in calls {
+        if let Some((_, row)) = book.get_mut(*row) {
+            count(row, call);
         }
     }
+}
+
+fn count(row: &mut ModelBook, call: &CallSample) {
+    row.calls += 1;
+    row.errors += u64::from(call.error);
+    row.rate_limited += u64::from(call.rate_limited);
     row.input_tokens += call.input_tokens.unwrap_or(0);
     row.output_tokens += call.output_tokens.unwrap_or(0);
     match call.cost {

@@ -52,6 +52,8 @@ pub(crate) struct MetricsStage {
     exporting: Option<std::sync::mpsc::Receiver<()>>,
     instruments: Instruments,
     sets: Sets,
+    /// The model calls of the batch in progress, counted in the summary at its end.
+    calls: Vec<(usize, CallSample)>,
 }
 
 /// The instruments, made once from the meter provider.
@@ -165,6 +167,17 @@ impl MetricsStage {
             exporting: None,
             instruments,
             sets: Sets::default(),
+            calls: Vec::new(),
+        }
+    }
+
+    fn record_all(&mut self, records: &[Record]) {
+        for rec in records {
+            self.record(rec);
+        }
+        if !self.calls.is_empty() {
+            summary::add(&self.calls);
+            self.calls.clear();
         }
     }
 
@@ -193,6 +206,9 @@ impl MetricsStage {
         };
         let mut slots = self.sets.get(&set);
         let ins = &self.instruments;
+        // By reference: a closure holding a copy of the set (over a hundred bytes) would copy
+        // it for every point, bound or not.
+        let set = &set;
         let attrs = |part| move || set.attributes(part);
 
         if let (Some(latest), Kind::LlmCall) = (&ins.latest, rec.kind()) {
@@ -267,17 +283,18 @@ impl MetricsStage {
             None => row(),
         };
         if let Some(row) = row {
-            summary::add(
+            self.calls.push((
                 row,
-                &CallSample {
+                CallSample {
                     seconds,
                     ttft: ttfc,
-                    error_type: error,
+                    error: error.is_some(),
+                    rate_limited: error == Some("rate_limited"),
                     input_tokens: rec.token(Field::InputTokens),
                     output_tokens: rec.token(Field::OutputTokens),
                     cost,
                 },
-            );
+            ));
         }
     }
 
@@ -459,16 +476,12 @@ fn int(v: &Value) -> Option<i64> {
 
 impl Stage for MetricsStage {
     fn process(&mut self, records: &mut Vec<Record>, _: &Drain, _: &Counters) {
-        for rec in records.iter() {
-            self.record(rec);
-        }
+        self.record_all(records);
     }
 
     /// Sampled-out calls count like recorded ones.
     fn count(&mut self, records: &mut [Record]) {
-        for rec in records.iter() {
-            self.record(rec);
-        }
+        self.record_all(records);
     }
 
     /// Nothing is held; the metrics recorded so far are exported, so that a flush of llmtrace
