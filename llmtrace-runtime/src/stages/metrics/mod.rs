@@ -213,7 +213,7 @@ impl MetricsStage {
 
         if let (Some(latest), Kind::LlmCall) = (&ins.latest, rec.kind()) {
             if operation != "embeddings" {
-                latest.record(rec, &set, slots.as_deref_mut());
+                latest.record(rec, set, slots.as_deref_mut());
             }
         }
         if let Some(n) = rec.token(Field::InputTokens) {
