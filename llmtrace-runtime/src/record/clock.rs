@@ -4,12 +4,14 @@
 //! once, off the caller's thread, when the record is exported.
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 struct Anchor {
     clock: quanta::Clock,
     raw: u64,
     wall: SystemTime,
+    /// `wall` in nanoseconds since the Unix epoch (0 for a clock set before it).
+    unix_nanos: u64,
 }
 
 static ANCHOR: OnceLock<Anchor> = OnceLock::new();
@@ -19,10 +21,14 @@ fn anchor() -> &'static Anchor {
         // Calibration takes a few milliseconds: `install` pays it, not the first span.
         let clock = quanta::Clock::new();
         let raw = clock.raw();
+        let wall = SystemTime::now();
         Anchor {
             clock,
             raw,
-            wall: SystemTime::now(),
+            wall,
+            unix_nanos: wall
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
         }
     })
 }
@@ -42,6 +48,13 @@ pub(crate) fn now() -> u64 {
 pub(crate) fn to_system_time(raw: u64) -> SystemTime {
     let a = anchor();
     a.wall + Duration::from_nanos(a.clock.delta_as_nanos(a.raw, raw))
+}
+
+/// Wall-clock time of a raw timestamp, in nanoseconds since the Unix epoch.
+pub(crate) fn to_unix_nanos(raw: u64) -> u64 {
+    let a = anchor();
+    a.unix_nanos
+        .saturating_add(a.clock.delta_as_nanos(a.raw, raw))
 }
 
 /// Nanoseconds from `start` to `end` (zero if `end` is not after `start`).
@@ -65,6 +78,8 @@ mod tests {
         let elapsed = nanos_between(a, b);
         assert!((15_000_000..200_000_000).contains(&elapsed), "{elapsed} ns");
         let (ta, tb) = (to_system_time(a), to_system_time(b));
+        let unix = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        assert_eq!((to_unix_nanos(a), to_unix_nanos(b)), (unix(ta), unix(tb)));
         assert!(tb > ta);
         let slack = Duration::from_millis(5);
         assert!(

@@ -94,9 +94,9 @@ fn write_span(out: &mut String, s: &MappedSpan) {
     out.push_str(",\"kind\":");
     int(out, kind(&m.kind));
     out.push_str(",\"startTimeUnixNano\":\"");
-    int(out, nanos(s.start));
+    int(out, s.start);
     out.push_str("\",\"endTimeUnixNano\":\"");
-    int(out, nanos(s.end));
+    int(out, s.end);
     out.push_str("\",\"attributes\":");
     // The callsite's request attributes come first.
     attributes(out, s.request.iter().chain(&m.attributes));

@@ -132,8 +132,8 @@ fn fill(span: &mut Span, s: MappedSpan) {
     span.flags = flags;
     set_str(&mut span.name, &m.name);
     span.kind = kind(&m.kind) as i32;
-    span.start_time_unix_nano = nanos(s.start);
-    span.end_time_unix_nano = nanos(s.end);
+    span.start_time_unix_nano = s.start;
+    span.end_time_unix_nano = s.end;
     set_attributes(
         &mut span.attributes,
         s.request.iter().cloned().chain(m.attributes),
