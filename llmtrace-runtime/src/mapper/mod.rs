@@ -188,16 +188,23 @@ impl Mapper {
     /// `scratch` is reused from call to call so the attributes are collected once and allocated
     /// at their exact size.
     pub(crate) fn to_span_data(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> SpanData {
-        self.finish(rec, scratch).into_span_data(&self.scope)
+        self.finish(rec, scratch, true).into_span_data(&self.scope)
     }
 
-    /// A finished record mapped for export: its ids and times, and what [`Mapper::map`] gives,
-    /// the callsite's cached request attributes borrowed apart (`MappedSpan::request`).
-    /// Exporters turn it into their own form (`SpanData`, OTLP messages, or OTLP bytes directly).
-    pub(crate) fn finish(&self, rec: &mut Record, scratch: &mut Vec<KeyValue>) -> MappedSpan {
+    /// A finished record mapped for export: its ids and times, and what [`Mapper::map`] gives.
+    /// Exporters turn it into their own form (`SpanData`, or OTLP bytes directly). The callsite's
+    /// cached request attributes are borrowed apart (`MappedSpan::request`), unless
+    /// `inline_request`: then they are cloned into the span's list, as `SpanData` holds them
+    /// (made at the list's exact size at once, where copying them in later took a second list).
+    pub(crate) fn finish(
+        &self,
+        rec: &mut Record,
+        scratch: &mut Vec<KeyValue>,
+        inline_request: bool,
+    ) -> MappedSpan {
         let (trace_id, span_id, parent_id) = (rec.trace_id, rec.span_id, rec.parent_id);
         let (start, end, remote) = (rec.start, rec.end, rec.flags & FLAG_PARENT_REMOTE != 0);
-        let (request, mapped) = self.map_with(rec, scratch, false);
+        let (request, mapped) = self.map_with(rec, scratch, inline_request);
         MappedSpan {
             trace_id,
             span_id,
@@ -524,10 +531,16 @@ mod tests {
                     // copies; they come first.
                     let mut again = Record::new(literal, 1, 2, 0, None, 0);
                     again.set(Field::ResponseId, Value::Str("r"));
-                    let span = m.finish(&mut again, &mut Vec::new());
+                    let span = m.finish(&mut again, &mut Vec::new(), false);
                     assert!(!span.request.is_empty(), "{kind:?} {c:?}");
                     let all = span.request.iter().chain(&span.mapped.attributes);
                     assert!(all.eq(&b.attributes), "{kind:?} {c:?}");
+                    // For `SpanData`, in the span's own list.
+                    let mut inline = Record::new(literal, 1, 2, 0, None, 0);
+                    inline.set(Field::ResponseId, Value::Str("r"));
+                    let span = m.finish(&mut inline, &mut Vec::new(), true);
+                    assert!(span.request.is_empty(), "{kind:?} {c:?}");
+                    assert_eq!(span.mapped.attributes, b.attributes, "{kind:?} {c:?}");
                 }
             }
         }

@@ -58,6 +58,12 @@ pub(crate) trait Export: Send + Sync + Debug {
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     /// The resource and instrumentation scope of every span it will export.
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope);
+    /// Whether the spans this exporter is given become `SpanData`, whose attribute list holds
+    /// the callsite's request attributes too: the worker then maps them into the list at once
+    /// (`Mapper::finish`) rather than borrowed apart.
+    fn inline_request(&self) -> bool {
+        false
+    }
 }
 
 /// A `SpanExporter` behind [`Export`]: each span becomes `SpanData`, as the SDK would hand it.
@@ -105,6 +111,10 @@ impl Export for SpanDataExporter {
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
         self.inner.set_resource(resource);
         self.scope = scope.clone();
+    }
+
+    fn inline_request(&self) -> bool {
+        true
     }
 }
 

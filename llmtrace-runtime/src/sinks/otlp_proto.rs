@@ -433,7 +433,7 @@ mod tests {
                 };
                 let direct: Vec<_> = batch()
                     .iter_mut()
-                    .map(|r| mapper.finish(r, &mut scratch))
+                    .map(|r| mapper.finish(r, &mut scratch, false))
                     .collect();
                 // The JSONL exporter's own writer: the same line, newline added.
                 let line = json.encode(&direct).to_vec();

@@ -643,7 +643,7 @@ mod tests {
                     .map(|&i| all[i].take().unwrap())
                     .collect::<Vec<Record>>()
                     .iter_mut()
-                    .map(|r| mapper.finish(r, &mut scratch))
+                    .map(|r| mapper.finish(r, &mut scratch, false))
                     .collect();
                 let request = check(&mut wire, &mut messages, &batch);
                 let spans = &request.resource_spans[0].scope_spans[0].spans;

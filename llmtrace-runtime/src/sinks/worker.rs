@@ -264,6 +264,8 @@ struct Worker {
     max_queue: usize,
     /// Spans added to the exporters and not yet exported (see [`Worker::process`]).
     batched: u64,
+    /// An exporter takes `SpanData` ([`Export::inline_request`]).
+    inline_request: bool,
     export_timeout: Duration,
     pending: Vec<Record>,
     /// Sampled-out calls read from their rings, and the records made from them to be priced
@@ -310,7 +312,7 @@ fn run(
             return;
         }
     };
-    let mut exporters = Vec::new();
+    let mut exporters: Vec<Box<dyn Export>> = Vec::new();
     let mut rejections = Vec::new();
     let mut not_started = Vec::new();
     {
@@ -333,6 +335,7 @@ fn run(
         }
     }
     let _ = started.send(Ok(not_started));
+    let inline_request = exporters.iter().any(|e| e.inline_request());
     let mut stages = config.stages;
     stages.start();
     let mut worker = Worker {
@@ -346,6 +349,7 @@ fn run(
         max_batch: config.max_batch.max(1),
         max_queue: config.max_queue.max(1),
         batched: 0,
+        inline_request,
         export_timeout: config.export_timeout,
         pending: Vec::new(),
         tallies: Vec::new(),
@@ -506,7 +510,9 @@ impl Worker {
                 }
                 None if self.stopped => unexported += 1,
                 None => {
-                    let span = self.mapper.finish(record, &mut self.scratch);
+                    let span = self
+                        .mapper
+                        .finish(record, &mut self.scratch, self.inline_request);
                     // The exporters before the last get copies.
                     if let Some((last, others)) = self.exporters.split_last_mut() {
                         for exporter in others {
