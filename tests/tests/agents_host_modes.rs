@@ -15,6 +15,8 @@ use llmtrace::TraceContext;
 use llmtrace_runtime as llmtrace;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 
+#[path = "support/child_process.rs"]
+mod child_process;
 #[path = "support/host_mode.rs"]
 mod host_mode;
 
@@ -109,7 +111,7 @@ fn check(spans: &[SpanData]) {
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child() {
-    let mode = host_mode::mode();
+    let mode = child_process::mode();
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
@@ -122,7 +124,7 @@ fn child() {
 }
 
 fn run(mode: &str) {
-    host_mode::run_child("child", mode);
+    child_process::run_child("child", mode);
 }
 
 #[test]

@@ -21,6 +21,8 @@ use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, Re
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
 
+#[path = "support/child_process.rs"]
+mod child_process;
 #[path = "support/fixtures.rs"]
 mod fixtures;
 #[path = "support/host_mode.rs"]
@@ -104,7 +106,7 @@ fn install(mode: &str, provider: &SdkTracerProvider) -> (InMemoryMetricExporter,
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child() {
-    let mode = host_mode::mode();
+    let mode = child_process::mode();
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
@@ -156,7 +158,7 @@ fn planner() -> u64 {
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child_sampled() {
-    let mode = host_mode::mode();
+    let mode = child_process::mode();
     let app = InMemorySpanExporter::default();
     let sampler = match mode.as_str() {
         "provider" => Sampler::TraceIdRatioBased(0.1),
@@ -240,7 +242,7 @@ fn child_sampled() {
 }
 
 fn run(mode: &str) {
-    host_mode::run_child("child", mode);
+    child_process::run_child("child", mode);
 }
 
 #[test]
@@ -255,10 +257,10 @@ fn tracing_mode() {
 
 #[test]
 fn provider_mode_counts_what_the_provider_samples_out() {
-    host_mode::run_child("child_sampled", "provider");
+    child_process::run_child("child_sampled", "provider");
 }
 
 #[test]
 fn tracing_mode_counts_what_the_provider_samples_out() {
-    host_mode::run_child("child_sampled", "tracing");
+    child_process::run_child("child_sampled", "tracing");
 }

@@ -9,7 +9,6 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::Duration;
 
 use llmtrace::testing::SpanDataExt;
@@ -20,11 +19,11 @@ use opentelemetry_sdk::trace::{
     InMemorySpanExporter, Sampler, SdkTracer, SdkTracerProvider, SpanData,
 };
 
+#[path = "support/child_process.rs"]
+mod child_process;
 #[path = "support/tree.rs"]
 mod tree;
 use tree::{assert_child, by_name};
-
-const MODE: &str = "LLMTRACE_TEST_OTEL_MODE";
 
 // ---- the instrumented application --------------------------------------------------------------
 
@@ -105,7 +104,7 @@ fn empty_env() -> HashMap<String, String> {
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child() {
-    let mode = std::env::var(MODE).expect("run by the other tests");
+    let mode = child_process::mode();
     let app = InMemorySpanExporter::default();
     match mode.as_str() {
         "native" | "native_off" => {
@@ -277,17 +276,7 @@ fn child() {
 // ---- the tests ---------------------------------------------------------------------------------
 
 fn run(mode: &str) {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--ignored", "--nocapture"])
-        .env(MODE, mode)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "mode {mode}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    child_process::run_child("child", mode);
 }
 
 #[test]

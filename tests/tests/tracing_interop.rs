@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,11 +22,12 @@ use serde_json::{json, Value as Json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 
+#[path = "support/child_process.rs"]
+mod child_process;
 #[path = "support/tree.rs"]
 mod tree;
 use tree::{assert_child, by_name};
 
-const MODE: &str = "LLMTRACE_TEST_TRACING_MODE";
 const DUMP: &str = "SPANS: ";
 
 // ---- the instrumented application --------------------------------------------------------------
@@ -247,7 +247,7 @@ fn print_dump(spans: &[SpanData], handled: &SpanData) {
 #[test]
 #[ignore = "run by `native_mode` in a child process"]
 fn child_native() {
-    assert_eq!(std::env::var(MODE).as_deref(), Ok("native"));
+    assert_eq!(child_process::mode(), "native");
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
@@ -304,7 +304,7 @@ fn child_native() {
 #[test]
 #[ignore = "run by `tracing_mode` in a child process"]
 fn child_tracing() {
-    assert_eq!(std::env::var(MODE).as_deref(), Ok("tracing"));
+    assert_eq!(child_process::mode(), "tracing");
     let app = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(app.clone())
@@ -387,23 +387,7 @@ fn child_tracing() {
 
 /// Runs a child and returns its span dump.
 fn run(child: &str, mode: &str) -> Json {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            child,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(MODE, mode)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{child}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = child_process::run_child(child, mode);
     let line = stdout
         .lines()
         .find_map(|l| l.split_once(DUMP).map(|(_, d)| d))
