@@ -144,8 +144,7 @@ impl Stages {
 
     /// Runs the stages that keep state over `records` in place ([`Held::run`]). The content
     /// stage is the caller's to run on each record that is left, in the pass that maps it
-    /// (one pass over a read of the rings less: a read holds up to 65,536 records, 16 MB, and
-    /// every pass over it goes to memory).
+    /// (one pass over a read of the rings less).
     pub(crate) fn run_held(
         &mut self,
         records: &mut Vec<Record>,
