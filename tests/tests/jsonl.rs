@@ -7,28 +7,16 @@
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use llmtrace_runtime as llmtrace;
 use serde_json::Value;
 
-#[llmtrace::workflow(name = "answer")]
-fn answer(question: &str) -> Result<String, String> {
-    let weather = lookup_weather("Paris")?;
-    chat(&format!("{question} ({weather})"))
-}
+#[path = "support/jsonl_file.rs"]
+mod jsonl_file;
 
-#[llmtrace::tool]
-fn lookup_weather(city: &str) -> Result<String, String> {
-    Ok(format!("sunny in {city}"))
-}
-
-#[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
-fn chat(prompt: &str) -> Result<String, String> {
-    llmtrace::current().record_usage(llmtrace::Usage::new(412, 38));
-    Ok(format!("answer to {prompt}"))
-}
+use jsonl_file::{answer, attr, requests, str_attr};
 
 /// A fresh directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -45,38 +33,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Every line of the file as JSON, each checked to be one OTLP/JSON request.
-fn requests(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).expect("the JSONL file exists");
-    assert!(text.ends_with('\n'), "every line is terminated");
-    text.lines()
-        .map(|line| {
-            let request: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}"));
-            assert!(
-                request["resourceSpans"].is_array(),
-                "not an ExportTraceServiceRequest: {line}"
-            );
-            request
-        })
-        .collect()
-}
-
-/// The string value of attribute `key` in an OTLP/JSON attribute list.
-fn attr<'a>(attributes: &'a Value, key: &str) -> &'a Value {
-    attributes
-        .as_array()
-        .and_then(|kvs| kvs.iter().find(|kv| kv["key"] == key))
-        .map(|kv| &kv["value"])
-        .unwrap_or_else(|| panic!("no attribute {key} in {attributes}"))
-}
-
-fn str_attr<'a>(span: &'a Value, key: &str) -> &'a str {
-    attr(&span["attributes"], key)["stringValue"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} is not a string in {span}"))
 }
 
 /// Spans of every request, with the resource's `service.name` checked on the way.

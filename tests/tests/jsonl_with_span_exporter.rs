@@ -10,30 +10,15 @@ use std::time::Duration;
 use llmtrace_runtime as llmtrace;
 use serde_json::Value;
 
-#[llmtrace::workflow(name = "answer")]
-fn answer(question: &str) -> Result<String, String> {
-    let weather = lookup_weather("Paris")?;
-    chat(&format!("{question} ({weather})"))
-}
+#[path = "support/jsonl_file.rs"]
+mod jsonl_file;
 
-#[llmtrace::tool]
-fn lookup_weather(city: &str) -> Result<String, String> {
-    Ok(format!("sunny in {city}"))
-}
-
-#[llmtrace::llm_call(provider = "openai", model = "gpt-4o")]
-fn chat(prompt: &str) -> Result<String, String> {
-    llmtrace::current().record_usage(llmtrace::Usage::new(412, 38));
-    llmtrace::current().add_event("retry", [("attempt", 2)]);
-    Ok(format!("answer to {prompt}"))
-}
+use jsonl_file::{answer, requests, str_attr};
 
 /// Every span of every line of the file.
 fn spans(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).expect("the JSONL file exists");
     let mut out = Vec::new();
-    for line in text.lines() {
-        let request: Value = serde_json::from_str(line).expect("a JSON line");
+    for request in requests(path) {
         for rs in request["resourceSpans"].as_array().unwrap() {
             for ss in rs["scopeSpans"].as_array().unwrap() {
                 out.extend(ss["spans"].as_array().unwrap().iter().cloned());
@@ -41,16 +26,6 @@ fn spans(path: &Path) -> Vec<Value> {
         }
     }
     out
-}
-
-fn str_attr<'a>(span: &'a Value, key: &str) -> &'a str {
-    span["attributes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|kv| kv["key"] == key)
-        .and_then(|kv| kv["value"]["stringValue"].as_str())
-        .unwrap_or_else(|| panic!("no string {key} on {span}"))
 }
 
 /// The file's spans are the spans the other exporter receives: ids, names, times, attributes,

@@ -52,6 +52,7 @@ impl JsonEncoder {
         let at = empty
             .find("\"spans\":[]")
             .map_or(empty.len(), |i| i + SPANS.len());
+        debug_assert!(at < empty.len(), "no list of spans in {empty}");
         let mut tail = empty[at..].to_owned();
         tail.push('\n');
         JsonEncoder {

@@ -316,10 +316,20 @@ pub(super) mod test_records {
         )))
     }
 
+    /// The records of [`records`] at the positions `pick`, in that order.
+    pub(crate) fn picked(
+        sites: &[&'static Callsite; 4],
+        start: u64,
+        pick: &[usize],
+    ) -> Vec<Record> {
+        let mut all: Vec<_> = records(sites, start).into_iter().map(Some).collect();
+        pick.iter().map(|&i| all[i].take().unwrap()).collect()
+    }
+
     /// Spans of every shape a batch holds: a model call with content, tokens, an error, a
     /// remote parent, an event and links; a cancelled tool with an owned output; a retrieval
     /// with documents (indexed keys); a bare workflow root.
-    pub(crate) fn records(sites: &[&'static Callsite; 4], start: u64) -> Vec<Record> {
+    fn records(sites: &[&'static Callsite; 4], start: u64) -> Vec<Record> {
         let mut chat = Record::new(sites[0], TRACE, 0x11, 0x10, None, start);
         chat.end = start + 1_500_000;
         chat.flags |= FLAG_PARENT_REMOTE;
@@ -396,10 +406,9 @@ mod tests {
     use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
     use prost::Message;
 
-    use super::test_records::{CONTENT_MODES, records, resource, sites};
+    use super::test_records::{CONTENT_MODES, picked, resource, sites};
     use super::*;
     use crate::mapper::Mapper;
-    use crate::record::Record;
     use crate::semconv::Conventions;
 
     /// The worker's direct encoding gives the same OTLP/JSON line and the same protobuf as
@@ -418,12 +427,7 @@ mod tests {
             // over spans of another kind, over fewer and over more attributes and events.
             let mut last = None;
             for pick in [&[0, 1, 2, 3][..], &[3, 2, 1, 0], &[1, 0], &[2, 3, 0, 1]] {
-                let batch = || {
-                    let mut all: Vec<_> = records(&sites, start).into_iter().map(Some).collect();
-                    pick.iter()
-                        .map(|&i| all[i].take().unwrap())
-                        .collect::<Vec<Record>>()
-                };
+                let batch = || picked(&sites, start, pick);
                 let via_sdk = batch()
                     .iter_mut()
                     .map(|r| mapper.to_span_data(r, &mut scratch))

@@ -597,10 +597,9 @@ mod tests {
 
     use super::*;
     use crate::mapper::{Mapped, Mapper};
-    use crate::record::Record;
     use crate::semconv::Conventions;
     use crate::sinks::otlp_proto::Encoder;
-    use crate::sinks::otlp_proto::test_records::{CONTENT_MODES, records, resource, sites};
+    use crate::sinks::otlp_proto::test_records::{CONTENT_MODES, picked, resource, sites};
 
     /// Encodes `batch` both ways: the bytes must be prost's encoding of the messages, and decode
     /// back to them.
@@ -637,11 +636,7 @@ mod tests {
                 &[1, 0],
                 &[2, 3, 0, 1],
             ] {
-                let mut all: Vec<_> = records(&sites, start).into_iter().map(Some).collect();
-                let batch: Vec<_> = pick
-                    .iter()
-                    .map(|&i| all[i].take().unwrap())
-                    .collect::<Vec<Record>>()
+                let batch: Vec<_> = picked(&sites, start, pick)
                     .iter_mut()
                     .map(|r| mapper.finish(r, &mut scratch, false))
                     .collect();
