@@ -156,7 +156,7 @@ pub use context::{
 pub use evaluation::{Evaluation, Feedback, Recorded, evaluation, feedback};
 pub use install::{Builder, EnvSource, Guard, OtlpProtocol, ProcessEnv, init};
 pub use message::{Message, Messages, Modality, Part, Role};
-pub use record::{Field, Kind, Value};
+pub use record::{Captured, Field, Kind, Value};
 pub use schema::{Document, EmbeddingVectors, ErrorType, GuardrailOutcome, Verdict};
 pub use semconv::Conventions;
 #[cfg(feature = "metrics")]

@@ -1,22 +1,29 @@
-//! JSON for the values most parameters and return values are: strings, integers, floats, bools,
-//! chars, unit and `None` (also inside `Some` and newtype structs), written straight into the
-//! destination without serde_json's serializer, the size cap's bookkeeping or a buffer of their
-//! own. The output is byte for byte what the capped serializer writes for them.
+//! The values most parameters and return values are: strings, integers, floats, bools, chars,
+//! unit and `None` (also inside `Some` and newtype structs), copied typed into the captured
+//! content ([`Captured`](super::Captured)) without formatting any JSON, which is written where
+//! the stages run. The JSON is byte for byte what the capped serializer writes for them.
 //!
 //! Any other value (a sequence, a map, a struct, bytes, an enum with data) makes the leaf
-//! serializer give up before it writes anything, and so does a leaf longer than the room left:
+//! serializer give up before it writes anything, and so does a string longer than the room left:
 //! the caller then takes the capped serializer, which cuts it.
 
 use std::fmt;
 
 use serde::ser::{Impossible, Serialize, Serializer};
 
-/// Writes `value` as JSON at the end of `out` when it is a leaf whose JSON takes at most
-/// `room` bytes; otherwise leaves `out` as it was and returns false.
+use crate::record::captured::Writer;
+
+/// Writes `value` at the end of `out` when it is a leaf (a string only when its JSON can take at
+/// most `room` bytes); otherwise leaves `out` as it was and returns false.
 #[inline]
-pub(crate) fn write<T: Serialize + ?Sized>(value: &T, out: &mut String, room: usize) -> bool {
+pub(crate) fn write<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, room: usize) -> bool {
     let start = out.len();
-    let written = value.serialize(Leaf { out, room }).is_ok() && out.len() - start <= room;
+    let written = value
+        .serialize(Leaf {
+            out: Writer(out),
+            room,
+        })
+        .is_ok();
     if !written {
         out.truncate(start);
     }
@@ -42,90 +49,33 @@ impl serde::ser::Error for NotLeaf {
 }
 
 struct Leaf<'a> {
-    out: &'a mut String,
+    out: Writer<'a>,
     room: usize,
 }
 
 impl Leaf<'_> {
     #[inline]
-    fn int(self, v: impl itoa::Integer) -> Result<(), NotLeaf> {
-        self.out.push_str(itoa::Buffer::new().format(v));
+    fn str(mut self, s: &str) -> Result<(), NotLeaf> {
+        // Its JSON is at least this long: a string that does not fit as it is will not fit
+        // escaped. (One that fits only unescaped is cut where the stages run, as it would be here.)
+        if s.len() + 2 > self.room {
+            return Err(NotLeaf);
+        }
+        self.out.str(s);
         Ok(())
     }
 
     #[inline]
-    fn str(self, s: &str) -> Result<(), NotLeaf> {
-        // Escaping makes it longer: a string that does not fit as it is will not fit escaped.
-        if s.len() + 2 > self.room {
-            return Err(NotLeaf);
-        }
-        escape(s, self.out);
+    fn i64(mut self, v: i64) -> Result<(), NotLeaf> {
+        self.out.i64(v);
         Ok(())
     }
-}
 
-/// A JSON string, escaped as serde_json escapes it: `"`, `\` and the control characters below
-/// U+0020 (with the short forms `\b \t \n \f \r`).
-pub(crate) fn escape(s: &str, out: &mut String) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push('"');
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Most text has nothing to escape: skip it eight bytes at a time.
-        if let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if !needs_escape(word) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        let short = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        // `i` is at an ASCII byte: a character boundary.
-        out.push_str(&s[start..i]);
-        if short.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(short);
-        }
-        i += 1;
-        start = i;
+    #[inline]
+    fn u64(mut self, v: u64) -> Result<(), NotLeaf> {
+        self.out.u64(v);
+        Ok(())
     }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-/// Whether one of the eight bytes of `word` is escaped in a JSON string: a control character,
-/// `"` or `\`. (The bit tricks of "Bit Twiddling Hacks": each test is exact for "any byte".)
-#[inline(always)]
-fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte below `n` (n <= 0x80) borrows into its high bit when `n` is subtracted.
-    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
-    let zero = |v: u64| below(v, 1);
-    below(word, 0x20)
-        | zero(word ^ (ONES * u64::from(b'"')))
-        | zero(word ^ (ONES * u64::from(b'\\')))
-        != 0
 }
 
 impl Serializer for Leaf<'_> {
@@ -139,55 +89,58 @@ impl Serializer for Leaf<'_> {
     type SerializeStruct = Impossible<(), NotLeaf>;
     type SerializeStructVariant = Impossible<(), NotLeaf>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), NotLeaf> {
-        self.out.push_str(if v { "true" } else { "false" });
+    fn serialize_bool(mut self, v: bool) -> Result<(), NotLeaf> {
+        self.out.bool(v);
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.i64(v.into())
     }
     fn serialize_i16(self, v: i16) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.i64(v.into())
     }
     fn serialize_i32(self, v: i32) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.i64(v)
     }
-    fn serialize_i128(self, v: i128) -> Result<(), NotLeaf> {
-        self.int(v)
+    fn serialize_i128(mut self, v: i128) -> Result<(), NotLeaf> {
+        match i64::try_from(v) {
+            Ok(v) => self.i64(v),
+            Err(_) => {
+                self.out.json(itoa::Buffer::new().format(v));
+                Ok(())
+            }
+        }
     }
     fn serialize_u8(self, v: u8) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.u64(v.into())
     }
     fn serialize_u16(self, v: u16) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.u64(v.into())
     }
     fn serialize_u32(self, v: u32) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<(), NotLeaf> {
-        self.int(v)
+        self.u64(v)
     }
-    fn serialize_u128(self, v: u128) -> Result<(), NotLeaf> {
-        self.int(v)
-    }
-    // As serde_json: the shortest form that reads back, `null` when not finite.
-    fn serialize_f32(self, v: f32) -> Result<(), NotLeaf> {
-        if v.is_finite() {
-            self.out.push_str(ryu::Buffer::new().format_finite(v));
-        } else {
-            self.out.push_str("null");
+    fn serialize_u128(mut self, v: u128) -> Result<(), NotLeaf> {
+        match u64::try_from(v) {
+            Ok(v) => self.u64(v),
+            Err(_) => {
+                self.out.json(itoa::Buffer::new().format(v));
+                Ok(())
+            }
         }
+    }
+    fn serialize_f32(mut self, v: f32) -> Result<(), NotLeaf> {
+        self.out.f32(v);
         Ok(())
     }
-    fn serialize_f64(self, v: f64) -> Result<(), NotLeaf> {
-        if v.is_finite() {
-            self.out.push_str(ryu::Buffer::new().format_finite(v));
-        } else {
-            self.out.push_str("null");
-        }
+    fn serialize_f64(mut self, v: f64) -> Result<(), NotLeaf> {
+        self.out.f64(v);
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), NotLeaf> {
@@ -205,8 +158,8 @@ impl Serializer for Leaf<'_> {
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), NotLeaf> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<(), NotLeaf> {
-        self.out.push_str("null");
+    fn serialize_unit(mut self) -> Result<(), NotLeaf> {
+        self.out.null();
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), NotLeaf> {
@@ -281,14 +234,15 @@ mod tests {
 
     use super::*;
 
-    /// The leaf's JSON, checked to be what the capped serializer writes.
+    /// The leaf's JSON as the stages write it, checked to be what the capped serializer writes.
     fn leaf<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-        let mut out = String::from("prefix");
+        let mut out = Vec::new();
+        Writer::start_value(&mut out);
         if !write(value, &mut out, 1 << 20) {
-            assert_eq!(out, "prefix", "a value not written leaves no trace");
+            assert_eq!(out.len(), 1, "a value not written leaves no trace");
             return None;
         }
-        let json = out.strip_prefix("prefix").unwrap().to_owned();
+        let json = Writer::finish(&out).to_json();
         let (capped, truncated) = super::super::json::to_string_capped(value, 1 << 20).unwrap();
         assert_eq!(json, capped);
         assert!(!truncated);
@@ -314,6 +268,12 @@ mod tests {
         assert_eq!(leaf(&true).as_deref(), Some("true"));
         assert_eq!(leaf(&-42_i64).as_deref(), Some("-42"));
         assert_eq!(leaf(&u128::MAX).as_deref(), Some(&*u128::MAX.to_string()));
+        assert_eq!(leaf(&i128::MIN).as_deref(), Some(&*i128::MIN.to_string()));
+        assert_eq!(leaf(&-7_i128).as_deref(), Some("-7"));
+        assert_eq!(leaf(&u64::MAX).as_deref(), Some(&*u64::MAX.to_string()));
+        assert_eq!(leaf(&i64::MIN).as_deref(), Some(&*i64::MIN.to_string()));
+        assert_eq!(leaf(&0.1_f32).as_deref(), Some("0.1"));
+        assert_eq!(leaf(&f32::NEG_INFINITY).as_deref(), Some("null"));
         assert_eq!(leaf(&0.3_f64).as_deref(), Some("0.3"));
         assert_eq!(leaf(&1.0_f32).as_deref(), Some("1.0"));
         assert_eq!(leaf(&f64::NAN).as_deref(), Some("null"));
@@ -345,23 +305,20 @@ mod tests {
             s in "[a-z\"\\\\\\x00-\\x1f\\x7fé→😀 ]{0,40}",
         ) {
             let mut out = String::new();
-            escape(&s, &mut out);
-            proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+            crate::record::escape_json(&s, &mut out);
+            proptest::prop_assert_eq!(&out, &serde_json::to_string(&s).unwrap());
+            // Kept typed, then written where the stages run: the same text.
+            proptest::prop_assert_eq!(leaf(s.as_str()), Some(out));
         }
     }
 
     #[test]
-    fn a_leaf_longer_than_the_room_is_left_to_the_capped_serializer() {
-        let mut out = String::new();
+    fn a_string_longer_than_the_room_is_left_to_the_capped_serializer() {
+        let mut out = Vec::new();
         assert!(!write("abcdef", &mut out, 7));
         assert!(out.is_empty());
         assert!(write("abcde", &mut out, 7));
-        assert_eq!(out, "\"abcde\"");
-        // Fits unescaped, not escaped.
-        let mut out = String::new();
-        assert!(!write("\n\n\n", &mut out, 6));
-        assert!(out.is_empty());
-        assert!(!write(&123_456_u32, &mut out, 5));
-        assert!(out.is_empty());
+        // Numbers are a few bytes: always kept.
+        assert!(write(&123_456_u32, &mut out, 5));
     }
 }

@@ -1,18 +1,17 @@
 //! Capturing content on the caller's thread: parameters, return values and error messages,
 //! serialized with serde into size-capped, panic-safe JSON.
 //!
-//! Parameters are borrowed and may be moved by the body, so they are serialized when the span
-//! starts; this is the only JSON work done on the hot path, and only when content is captured.
-//! Leaves (strings, numbers, bools) are written straight into their destination (`leaf`); the
-//! rest goes through the capped serializer (`json`).
+//! Parameters are borrowed and may be moved by the body, so they are captured when the span
+//! starts. Leaves (strings, numbers, bools) are copied typed (`leaf`) and written as JSON where
+//! the stages run ([`Captured`](crate::Captured)); the rest is serialized on the caller's thread by the capped
+//! serializer (`json`), the only JSON work done there.
 
 mod bounded;
 pub(crate) mod json;
 mod leaf;
-
-#[cfg(feature = "jsonl")]
-pub(crate) use leaf::escape as escape_json;
 pub mod ret;
+
+use crate::record::captured::Writer;
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -52,42 +51,46 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T, limit: usize) -> (String, b
     }
 }
 
-/// Appends `value` as JSON of at most about `limit` bytes to `out`: a leaf directly, anything
-/// else through the capped serializer. Returns whether it was cut; a panicking or failing
-/// `Serialize` yields `"<capture failed>"`.
-fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut String, limit: usize) -> bool {
+/// Appends `value` to the captured content in `out`: a leaf typed, anything else as JSON of at
+/// most about `limit` bytes from the capped serializer. Returns whether it was cut; a panicking
+/// or failing `Serialize` yields `"<capture failed>"`.
+fn write_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, limit: usize) -> bool {
     let start = out.len();
     match catch_unwind(AssertUnwindSafe(|| leaf::write(value, out, limit))) {
         Ok(true) => return false,
         Ok(false) => {}
         Err(_) => {
             out.truncate(start);
-            let _ = write!(out, "\"{CAPTURE_FAILED}\"");
+            Writer(out).json(FAILED_JSON);
             return false;
         }
     }
     let (json, truncated) = json(value, limit);
-    out.push_str(&json);
+    Writer(out).json(&json);
     truncated
 }
 
+/// [`CAPTURE_FAILED`] as a JSON string.
+const FAILED_JSON: &str = "\"<capture failed>\"";
+
 thread_local! {
-    /// Where a leaf value is written before it is boxed at its exact size.
-    static LEAF_SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Where a single value is written before it is boxed at its exact size.
+    static VALUE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// The buffer an [`InputWriter`] borrows while it writes, kept for the thread's next call:
     /// the input is then boxed at its exact size in one allocation, where a buffer of its own
     /// would be allocated, then shrunk (a second call to the allocator) when boxed.
-    static INPUT_SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+    static INPUT_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// Largest buffer kept for the thread's next [`InputWriter`]: a larger one (a big parameter
 /// was captured) is freed rather than held for the thread's lifetime.
 const INPUT_SCRATCH_KEPT: usize = 4 * 1024;
 
-/// Builds the JSON object of an instrumented function's captured parameters.
+/// Captures an instrumented function's parameters: the JSON object of them, as the stages will
+/// write it.
 #[derive(Debug)]
 pub struct InputWriter {
-    buf: String,
+    buf: Vec<u8>,
     truncated: bool,
 }
 
@@ -104,7 +107,7 @@ impl InputWriter {
         // Taken, not borrowed: a parameter whose `Serialize` calls an instrumented function
         // finds the cell empty and writes into a buffer of its own.
         let mut buf = INPUT_SCRATCH.try_with(Cell::take).unwrap_or_default();
-        buf.push('{');
+        Writer::start_object(&mut buf);
         InputWriter {
             buf,
             truncated: false,
@@ -114,61 +117,51 @@ impl InputWriter {
     /// Adds one parameter.
     pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
         let remaining = capture_limit().saturating_sub(self.buf.len());
-        if self.buf.len() > 1 {
-            self.buf.push(',');
-        }
-        // Parameter names are Rust identifiers: no escaping needed.
-        self.buf.push('"');
-        self.buf.push_str(name);
-        self.buf.push_str("\":");
-        self.truncated |= write_json(value, &mut self.buf, remaining.max(16));
+        Writer(&mut self.buf).name(name);
+        self.truncated |= write_value(value, &mut self.buf, remaining.max(16));
     }
 
     /// Adds one parameter as a redaction marker (`redact(..)` in the macro).
     pub fn redacted(&mut self, name: &str) {
-        if self.buf.len() > 1 {
-            self.buf.push(',');
-        }
-        self.buf.push('"');
-        self.buf.push_str(name);
-        self.buf.push_str("\":\"[REDACTED]\"");
+        let mut w = Writer(&mut self.buf);
+        w.name(name);
+        w.str("[REDACTED]");
     }
 
     /// Stores the object as the span's input.
     pub fn finish(mut self, rec: &mut Record) {
-        self.buf.push('}');
-        rec.set(Field::Input, Value::Json(Box::from(self.buf.as_str())));
+        rec.set(Field::Input, Value::Captured(Writer::finish(&self.buf)));
         if self.truncated {
             rec.flags |= FLAG_TRUNCATED;
         }
         if self.buf.capacity() <= INPUT_SCRATCH_KEPT {
-            self.buf.clear();
             // Fails only while the thread's locals are being destroyed: the buffer is freed.
-            let _ = INPUT_SCRATCH.try_with(|cell| cell.set(self.buf));
+            let _ = INPUT_SCRATCH.try_with(|cell| cell.set(std::mem::take(&mut self.buf)));
         }
     }
 }
 
-/// Records a serializable value as JSON in `field`.
+/// Records a serializable value in `field`: a leaf typed, written as JSON where the stages
+/// run, anything else as JSON now.
 pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
     let limit = capture_limit();
     // A leaf is boxed at its size, in one allocation.
-    let leaf = LEAF_SCRATCH
+    let leaf = VALUE_SCRATCH
         .try_with(|scratch| {
             let mut scratch = scratch.try_borrow_mut().ok()?;
-            scratch.clear();
+            Writer::start_value(&mut scratch);
             let written =
                 catch_unwind(AssertUnwindSafe(|| leaf::write(value, &mut scratch, limit)));
             match written {
-                Ok(true) => Some(Box::<str>::from(scratch.as_str())),
+                Ok(true) => Some(Value::Captured(Writer::finish(&scratch))),
                 Ok(false) => None,
-                Err(_) => Some(format!("\"{CAPTURE_FAILED}\"").into_boxed_str()),
+                Err(_) => Some(Value::Json(FAILED_JSON.into())),
             }
         })
         .ok()
         .flatten();
-    if let Some(json) = leaf {
-        rec.set(field, Value::Json(json));
+    if let Some(leaf) = leaf {
+        rec.set(field, leaf);
         return;
     }
     let (json, truncated) = json(value, limit);
@@ -258,6 +251,13 @@ pub(crate) fn short_type_name(full: &'static str) -> Cow<'static, str> {
 mod tests {
     use super::*;
 
+    fn input_json(rec: &Record) -> String {
+        match rec.get(Field::Input) {
+            Some(Value::Captured(c)) => c.to_json(),
+            other => panic!("not captured: {other:?}"),
+        }
+    }
+
     #[test]
     fn error_type_names() {
         assert_eq!(short_type_name("my_app::AppError"), "AppError");
@@ -292,8 +292,7 @@ mod tests {
                 let mut w = InputWriter::new();
                 w.field("inner", "x\n");
                 w.finish(&mut inner);
-                let json = inner.get(Field::Input).and_then(Value::as_str).unwrap();
-                s.serialize_str(json)
+                s.serialize_str(&input_json(&inner))
             }
         }
 
@@ -304,8 +303,7 @@ mod tests {
             w.field("nested", &Nested);
             w.field("b", "é");
             w.finish(&mut outer);
-            let json = outer.get(Field::Input).and_then(Value::as_str).unwrap();
-            let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+            let parsed: serde_json::Value = serde_json::from_str(&input_json(&outer)).unwrap();
             assert_eq!(
                 parsed,
                 serde_json::json!({"a": 1, "nested": "{\"inner\":\"x\\n\"}", "b": "é"})

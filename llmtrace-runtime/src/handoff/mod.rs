@@ -394,8 +394,11 @@ pub(crate) unsafe fn push_from(record: *mut Record) {
         let (slot, _) = chunk.as_mut_slices();
         // SAFETY: the caller hands the record over; it is read exactly once, here.
         slot[0].write(unsafe { std::ptr::read(record) });
+        let next = slot.as_ptr().wrapping_add(1);
         // SAFETY: the one slot of the chunk was initialized just above.
         unsafe { chunk.commit_all() };
+        // The next record goes there (or, past the ring's end, to its start).
+        crate::record::prefetch::for_write(next.cast(), size_of::<Record>());
         buf.since_wake += 1;
         if buf.since_wake >= buf.wake_every {
             buf.since_wake = 0;

@@ -47,6 +47,7 @@ pub(crate) fn to_json(v: &Value) -> Json {
         Value::Str(s) => Json::from(*s),
         Value::String(s) => Json::from(&**s),
         Value::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::from(&**s)),
+        Value::Captured(c) => serde_json::from_str(&c.to_json()).unwrap_or(Json::Null),
         Value::StrList(l) => Json::from(l.to_vec()),
         Value::StringList(l) => l.iter().map(|s| Json::from(&**s)).collect(),
     }

@@ -306,7 +306,7 @@ enum Io {
 impl From<Value> for Io {
     fn from(v: Value) -> Self {
         match v {
-            Value::Json(_) => Io::Json(v.into()),
+            Value::Json(_) | Value::Captured(_) => Io::Json(v.into()),
             other => Io::Text(other.into()),
         }
     }

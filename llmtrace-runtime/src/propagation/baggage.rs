@@ -101,7 +101,7 @@ fn scalar(value: &Value) -> Option<Cow<'_, str>> {
         Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         Value::I64(i) => Some(Cow::Owned(i.to_string())),
         Value::F64(f) => Some(Cow::Owned(f.to_string())),
-        Value::Json(_) | Value::StrList(_) | Value::StringList(_) => None,
+        Value::Json(_) | Value::Captured(_) | Value::StrList(_) | Value::StringList(_) => None,
     }
 }
 

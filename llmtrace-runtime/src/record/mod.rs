@@ -6,6 +6,7 @@
 
 mod bridge;
 mod callsite;
+pub(crate) mod captured;
 pub(crate) mod clock;
 mod evaluation;
 mod field;
@@ -22,6 +23,8 @@ pub(crate) use callsite::CallsiteCache;
 #[cfg(feature = "tracing")]
 pub(crate) use callsite::TracingFields;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
+pub use captured::Captured;
+pub(crate) use captured::escape as escape_json;
 pub(crate) use evaluation::EvaluationResult;
 pub use field::Field;
 pub use record::Record;
@@ -35,3 +38,4 @@ pub use tally::Target;
 pub(crate) use tokens::Tokens;
 pub(crate) use value::CAPTURE_FAILED;
 pub use value::Value;
+pub(crate) mod prefetch;

@@ -25,6 +25,9 @@ pub enum Value {
     String(Box<str>),
     /// A JSON document, already serialized (content such as inputs, outputs, messages).
     Json(Box<str>),
+    /// Content captured on the caller's thread, written as JSON by the content stage, which
+    /// replaces it with [`Value::Json`]: exporters never see it.
+    Captured(super::Captured),
     /// A list of strings known at compile time.
     StrList(&'static [&'static str]),
     /// An owned list of strings.
@@ -68,6 +71,7 @@ impl fmt::Debug for Value {
             Value::Str(v) => v.fmt(f),
             Value::String(v) => v.fmt(f),
             Value::Json(v) => write!(f, "json({v})"),
+            Value::Captured(v) => v.fmt(f),
             Value::StrList(v) => v.fmt(f),
             Value::StringList(v) => v.fmt(f),
         }
@@ -208,6 +212,7 @@ impl From<Value> for opentelemetry::Value {
             Value::F64(f) => f.into(),
             Value::Str(s) => s.into(),
             Value::String(s) | Value::Json(s) => String::from(s).into(),
+            Value::Captured(c) => c.to_json().into(),
             Value::StrList(l) => opentelemetry::Value::Array(Array::String(
                 l.iter().map(|s| StringValue::from(*s)).collect(),
             )),

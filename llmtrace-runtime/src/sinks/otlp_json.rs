@@ -18,8 +18,8 @@ use opentelemetry::trace::{Event, Link, SpanKind, Status};
 use opentelemetry::{Array, KeyValue, Value};
 
 use super::otlp_proto::{empty_request, span_flags};
-use crate::capture::escape_json as escape;
 use crate::mapper::MappedSpan;
+use crate::record::escape_json as escape;
 
 /// Writes batches of mapped spans as OTLP/JSON lines (see the module docs).
 #[derive(Debug)]

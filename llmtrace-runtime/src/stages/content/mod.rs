@@ -56,6 +56,9 @@ impl ContentStage {
 
     /// Redacts and cuts one value; `true` when it was cut.
     fn clean(&self, value: &mut Value, json: bool, counters: &Counters) -> bool {
+        if let Value::Captured(captured) = value {
+            *value = Value::Json(captured.json());
+        }
         let text: &str = match value {
             Value::String(s) | Value::Json(s) => s,
             // Literals are the program's own text, not captured content.
@@ -103,7 +106,11 @@ impl ContentStage {
         counters: &Counters,
     ) -> bool {
         let Some(r) = &self.redactor else {
-            return self.clean(value, matches!(value, Value::Json(_)), counters);
+            return self.clean(
+                value,
+                matches!(value, Value::Json(_) | Value::Captured(_)),
+                counters,
+            );
         };
         if let Some(marker) = r.field_marker(key) {
             if !matches!(value, Value::Bool(_)) {
@@ -115,7 +122,11 @@ impl ContentStage {
         if let Cow::Owned(text) = key {
             self.redact_owned(text, counters);
         }
-        self.clean(value, matches!(value, Value::Json(_)), counters)
+        self.clean(
+            value,
+            matches!(value, Value::Json(_) | Value::Captured(_)),
+            counters,
+        )
     }
 
     /// Redacts text set at run time in place.
@@ -135,7 +146,7 @@ impl ContentStage {
         let mut cut = false;
         for (field, value) in rec.attrs.iter_mut() {
             if CONTENT.contains(field) {
-                let json = matches!(value, Value::Json(_));
+                let json = matches!(value, Value::Json(_) | Value::Captured(_));
                 cut |= self.clean(value, json, counters);
             }
         }

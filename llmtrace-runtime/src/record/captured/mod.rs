@@ -1,0 +1,349 @@
+//! Content captured on the caller's thread in a typed form, written out as JSON where the
+//! stages run.
+//!
+//! Formatting JSON is most of what capturing a parameter costs: escaping strings, writing
+//! numbers in decimal, quoting the parameters' names. None of it has to happen on the caller's
+//! thread, which only has to keep the values, since the function may move or drop them. So the
+//! caller copies each leaf (a string's bytes, a number's bits) after a one-byte tag, into the
+//! thread's chunk of captured content (`arena`), and the content stage, the first to read it,
+//! writes the JSON. The JSON is byte for byte what the capped serializer would have written on
+//! the caller's thread.
+//!
+//! Values that are not leaves (structs, sequences, maps) are still serialized on the caller's
+//! thread, by the capped serializer, and kept as the JSON text it wrote.
+
+use std::cell::RefCell;
+use std::fmt;
+
+mod arena;
+mod escape;
+
+use arena::Stored;
+pub(crate) use escape::escape;
+
+/// What a [`Captured`] holds: one value, or an object of named values (a function's
+/// parameters).
+mod shape {
+    pub(super) const VALUE: u8 = 0;
+    pub(super) const OBJECT: u8 = 1;
+}
+
+/// The tag before each value.
+mod tag {
+    pub(super) const NULL: u8 = 0;
+    pub(super) const TRUE: u8 = 1;
+    pub(super) const FALSE: u8 = 2;
+    /// Eight bytes, little-endian.
+    pub(super) const I64: u8 = 3;
+    pub(super) const U64: u8 = 4;
+    pub(super) const F64: u8 = 5;
+    /// Four bytes, little-endian.
+    pub(super) const F32: u8 = 6;
+    /// A length (four bytes, little-endian), then the string's UTF-8 bytes, unescaped.
+    pub(super) const STR: u8 = 7;
+    /// A length, then JSON text, written as it is.
+    pub(super) const JSON: u8 = 8;
+}
+
+/// Captured content, kept typed until it is written as JSON (see the module docs).
+///
+/// It is what a span's input, output and other JSON content fields hold from the moment they
+/// are captured to the content stage, which replaces it with [`Value::Json`](crate::Value::Json)
+/// before redaction; exporters never see it.
+#[derive(Clone)]
+pub struct Captured(Stored);
+
+impl PartialEq for Captured {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.bytes() == other.0.bytes()
+    }
+}
+
+impl Eq for Captured {}
+
+impl Captured {
+    /// The JSON text of the content.
+    ///
+    /// ```
+    /// # use llmtrace_runtime as llmtrace;
+    /// # fn check(captured: &llmtrace::Captured) {
+    /// let json: String = captured.to_json();
+    /// # }
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(self.0.bytes().len() + 16);
+        self.write_json(&mut out);
+        out
+    }
+
+    /// The JSON text of the content, boxed at its size (written in a buffer the thread keeps).
+    pub(crate) fn json(&self) -> Box<str> {
+        thread_local! {
+            static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        SCRATCH
+            .try_with(|scratch| {
+                let mut scratch = scratch.try_borrow_mut().ok()?;
+                scratch.clear();
+                self.write_json(&mut scratch);
+                let json = Box::from(scratch.as_str());
+                // A big value's buffer is not held for the thread's lifetime.
+                if scratch.capacity() > 64 * 1024 {
+                    *scratch = String::new();
+                }
+                Some(json)
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| self.to_json().into_boxed_str())
+    }
+
+    /// Writes the JSON text of the content at the end of `out`.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        let bytes = self.0.bytes();
+        let mut r = Reader { bytes, at: 1 };
+        match bytes.first() {
+            Some(&shape::OBJECT) => {
+                out.push('{');
+                let mut first = true;
+                while r.at < r.bytes.len() {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    // Parameter names are Rust identifiers: no escaping needed.
+                    out.push('"');
+                    out.push_str(r.str());
+                    out.push_str("\":");
+                    r.value(out);
+                }
+                out.push('}');
+            }
+            _ => {
+                if r.at < r.bytes.len() {
+                    r.value(out);
+                } else {
+                    out.push_str("null");
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Captured {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "captured({})", self.to_json())
+    }
+}
+
+/// Writes captured values: the caller's side of the format.
+#[derive(Debug)]
+pub(crate) struct Writer<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl Writer<'_> {
+    /// Starts an object of named values in an empty buffer.
+    pub(crate) fn start_object(buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.push(shape::OBJECT);
+    }
+
+    /// Starts one value in an empty buffer.
+    pub(crate) fn start_value(buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.push(shape::VALUE);
+    }
+
+    /// The content written into `buf` since it was started.
+    pub(crate) fn finish(buf: &[u8]) -> Captured {
+        Captured(Stored::new(buf))
+    }
+
+    /// The name of the object's next value.
+    #[inline]
+    pub(crate) fn name(&mut self, name: &str) {
+        self.bytes(name.as_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn null(&mut self) {
+        self.0.push(tag::NULL);
+    }
+
+    #[inline]
+    pub(crate) fn bool(&mut self, v: bool) {
+        self.0.push(if v { tag::TRUE } else { tag::FALSE });
+    }
+
+    #[inline]
+    pub(crate) fn i64(&mut self, v: i64) {
+        self.word(tag::I64, v.to_le_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.word(tag::U64, v.to_le_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn f64(&mut self, v: f64) {
+        self.word(tag::F64, v.to_le_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn f32(&mut self, v: f32) {
+        self.0.push(tag::F32);
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// A string, escaped when written out.
+    #[inline]
+    pub(crate) fn str(&mut self, s: &str) {
+        self.0.push(tag::STR);
+        self.bytes(s.as_bytes());
+    }
+
+    /// JSON text, written out as it is.
+    #[inline]
+    pub(crate) fn json(&mut self, json: &str) {
+        self.0.push(tag::JSON);
+        self.bytes(json.as_bytes());
+    }
+
+    #[inline]
+    fn word(&mut self, tag: u8, bytes: [u8; 8]) {
+        let mut item = [0u8; 9];
+        item[0] = tag;
+        item[1..].copy_from_slice(&bytes);
+        self.0.extend_from_slice(&item);
+    }
+
+    #[inline]
+    fn bytes(&mut self, bytes: &[u8]) {
+        // Captured content is bounded by the capture limit, far below 4 GiB.
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.0.reserve(4 + bytes.len());
+        self.0.extend_from_slice(&len.to_le_bytes());
+        self.0.extend_from_slice(&bytes[..len as usize]);
+    }
+}
+
+/// Reads captured values back, in the order [`Writer`] wrote them.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        if let Some(b) = self.bytes.get(self.at..self.at + N) {
+            out.copy_from_slice(b);
+        }
+        self.at += N;
+        out
+    }
+
+    fn raw(&mut self) -> &'a [u8] {
+        let len = u32::from_le_bytes(self.take::<4>()) as usize;
+        let end = (self.at + len).min(self.bytes.len());
+        let raw = self.bytes.get(self.at..end).unwrap_or_default();
+        self.at = end;
+        raw
+    }
+
+    /// The bytes were copied from a `&str`; a cut inside a character cannot happen (the writer
+    /// never cuts), but would give the valid prefix rather than a panic.
+    fn str(&mut self) -> &'a str {
+        let raw = self.raw();
+        match std::str::from_utf8(raw) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+
+    fn value(&mut self, out: &mut String) {
+        let Some(&t) = self.bytes.get(self.at) else {
+            out.push_str("null");
+            return;
+        };
+        self.at += 1;
+        match t {
+            tag::TRUE => out.push_str("true"),
+            tag::FALSE => out.push_str("false"),
+            tag::I64 => out.push_str(itoa::Buffer::new().format(i64::from_le_bytes(self.take()))),
+            tag::U64 => out.push_str(itoa::Buffer::new().format(u64::from_le_bytes(self.take()))),
+            // As serde_json: the shortest form that reads back, `null` when not finite.
+            tag::F64 => float(f64::from_le_bytes(self.take()), out),
+            tag::F32 => {
+                let v = f32::from_le_bytes(self.take());
+                if v.is_finite() {
+                    out.push_str(ryu::Buffer::new().format_finite(v));
+                } else {
+                    out.push_str("null");
+                }
+            }
+            tag::STR => escape(self.str(), out),
+            tag::JSON => out.push_str(self.str()),
+            _ => out.push_str("null"),
+        }
+    }
+}
+
+fn float(v: f64, out: &mut String) {
+    if v.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(v));
+    } else {
+        out.push_str("null");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tag_is_written_back_as_json() {
+        let mut buf = Vec::new();
+        Writer::start_object(&mut buf);
+        let mut w = Writer(&mut buf);
+        for (name, write) in [
+            ("n", &(|w: &mut Writer| w.null()) as &dyn Fn(&mut Writer)),
+            ("t", &|w| w.bool(true)),
+            ("f", &|w| w.bool(false)),
+            ("i", &|w| w.i64(i64::MIN)),
+            ("u", &|w| w.u64(u64::MAX)),
+            ("d", &|w| w.f64(0.1)),
+            ("nan", &|w| w.f64(f64::NAN)),
+            ("s", &|w| w.f32(1.5)),
+            ("str", &|w| w.str("a \"b\"\n→")),
+            ("j", &|w| w.json("[1,{\"a\":2}]")),
+        ] {
+            w.name(name);
+            write(&mut w);
+        }
+        let json = Writer::finish(&buf).to_json();
+        assert_eq!(
+            json,
+            format!(
+                "{{\"n\":null,\"t\":true,\"f\":false,\"i\":{},\"u\":{},\"d\":0.1,\"nan\":null,\
+                 \"s\":1.5,\"str\":\"a \\\"b\\\"\\n→\",\"j\":[1,{{\"a\":2}}]}}",
+                i64::MIN,
+                u64::MAX
+            )
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["str"], "a \"b\"\n→");
+    }
+
+    #[test]
+    fn empty_shapes() {
+        let mut buf = Vec::new();
+        Writer::start_object(&mut buf);
+        assert_eq!(Writer::finish(&buf).to_json(), "{}");
+        Writer::start_value(&mut buf);
+        assert_eq!(Writer::finish(&buf).to_json(), "null");
+        Writer::start_value(&mut buf);
+        Writer(&mut buf).str("x");
+        assert_eq!(Writer::finish(&buf).to_json(), "\"x\"");
+    }
+}
