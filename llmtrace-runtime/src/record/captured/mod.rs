@@ -307,7 +307,10 @@ mod tests {
         Writer::start_object(&mut buf);
         let mut w = Writer(&mut buf);
         for (name, write) in [
-            ("n", &(|w: &mut Writer| w.null()) as &dyn Fn(&mut Writer)),
+            (
+                "n",
+                &(|w: &mut Writer<'_>| w.null()) as &dyn Fn(&mut Writer<'_>),
+            ),
             ("t", &|w| w.bool(true)),
             ("f", &|w| w.bool(false)),
             ("i", &|w| w.i64(i64::MIN)),
