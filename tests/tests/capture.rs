@@ -330,3 +330,81 @@ fn retrieval_documents_are_read_by_common_field_names() {
         serde_json::from_str(docs[0]["content"].as_str().unwrap()).unwrap();
     assert_eq!(content, serde_json::json!({"title": "Refunds", "rank": 1}));
 }
+
+#[llmtrace::tool(name = "echo")]
+fn echo(text: &str, n: u64, ratio: f32, flag: bool, note: Option<&str>) -> String {
+    format!("{text}/{n}")
+}
+
+#[derive(Serialize)]
+struct EchoArgs<'a> {
+    text: &'a str,
+    n: u64,
+    ratio: f32,
+    flag: bool,
+    note: Option<&'a str>,
+}
+
+/// Text of every length up to past the size a thread's shared chunk takes (2 KiB), with
+/// characters JSON escapes and multi-byte ones.
+fn echo_text(thread: usize, i: usize) -> String {
+    let unit = ["a\"b", "\\", "\n", "é", "→", "😀", " plain words ", "\u{1}"][(thread + i) % 8];
+    unit.repeat(i * 7 % 700)
+}
+
+/// Values kept typed in each thread's chunks and written as JSON on the export thread: every
+/// span, from threads that end before their spans are exported, with content of every size
+/// (chunks filled and moved on from, content given a chunk of its own), reads back as
+/// serde_json writes the same values.
+#[test]
+fn captured_values_from_many_threads_read_back_exactly() {
+    const THREADS: usize = 4;
+    const SPANS: usize = 1_500;
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let cap = Capture::new();
+                cap.in_scope(|| {
+                    for i in 0..SPANS {
+                        let note = (i % 3 == 0).then_some("n");
+                        echo(
+                            &echo_text(t, i),
+                            i as u64 * 31,
+                            0.1 * i as f32,
+                            i % 2 == 0,
+                            note,
+                        );
+                    }
+                });
+                cap
+            })
+        })
+        .collect();
+    for (t, thread) in threads.into_iter().enumerate() {
+        let cap = thread.join().unwrap();
+        let spans = cap.spans();
+        assert_eq!(spans.len(), SPANS);
+        for (i, span) in spans.iter().enumerate() {
+            let text = echo_text(t, i);
+            let note = (i % 3 == 0).then_some("n");
+            // The parameters in order, as serde_json writes them.
+            let expected = serde_json::to_string(&EchoArgs {
+                text: &text,
+                n: i as u64 * 31,
+                ratio: 0.1 * i as f32,
+                flag: i % 2 == 0,
+                note,
+            })
+            .unwrap();
+            assert_eq!(
+                str_attr(span, "gen_ai.tool.call.arguments"),
+                expected,
+                "thread {t}, span {i}"
+            );
+            assert_eq!(
+                str_attr(span, "gen_ai.tool.call.result"),
+                serde_json::to_string(&format!("{text}/{}", i as u64 * 31)).unwrap()
+            );
+        }
+    }
+}

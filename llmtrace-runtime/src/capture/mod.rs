@@ -31,8 +31,14 @@ const REDACTION_MARGIN: usize = 8 * 1024;
 /// redaction margin.
 #[inline]
 pub(crate) fn capture_limit() -> usize {
-    crate::state::content_limit().saturating_add(REDACTION_MARGIN)
+    crate::state::content_limit()
+        .saturating_add(REDACTION_MARGIN)
+        .min(MAX_CAPTURE)
 }
+
+/// Most captured of one value, whatever the content limit: captured content is stored with
+/// 32-bit lengths (`record/captured/`).
+const MAX_CAPTURE: usize = 1 << 30;
 
 /// Largest status description (an error's or a panic's message) exported, in bytes. The
 /// content stage cuts to it, after redaction.

@@ -235,6 +235,9 @@ fn shared(current: &Current, bytes: &[u8]) -> Stored {
 
 /// A chunk of its own, retired at once with its one reference.
 fn own(bytes: &[u8]) -> Stored {
+    // Captured content is bounded far below 4 GiB (`capture::MAX_CAPTURE`); past it, cut
+    // rather than fail.
+    let bytes = &bytes[..bytes.len().min(u32::MAX as usize)];
     let chunk = Chunk::new(bytes.len(), 1);
     // SAFETY: the chunk's content holds `bytes.len()` bytes.
     unsafe {
@@ -243,7 +246,7 @@ fn own(bytes: &[u8]) -> Stored {
     Stored {
         chunk,
         start: 0,
-        len: u32::try_from(bytes.len()).expect("captured content is bounded"),
+        len: bytes.len() as u32,
     }
 }
 

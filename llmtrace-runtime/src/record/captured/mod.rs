@@ -273,14 +273,13 @@ impl<'a> Reader<'a> {
             tag::I64 => out.push_str(itoa::Buffer::new().format(i64::from_le_bytes(self.take()))),
             tag::U64 => out.push_str(itoa::Buffer::new().format(u64::from_le_bytes(self.take()))),
             // As serde_json: the shortest form that reads back, `null` when not finite.
-            tag::F64 => float(f64::from_le_bytes(self.take()), out),
+            tag::F64 => {
+                let v = f64::from_le_bytes(self.take());
+                float(v, v.is_finite(), out);
+            }
             tag::F32 => {
                 let v = f32::from_le_bytes(self.take());
-                if v.is_finite() {
-                    out.push_str(ryu::Buffer::new().format_finite(v));
-                } else {
-                    out.push_str("null");
-                }
+                float(v, v.is_finite(), out);
             }
             tag::STR => escape(self.str(), out),
             tag::JSON => out.push_str(self.str()),
@@ -289,8 +288,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn float(v: f64, out: &mut String) {
-    if v.is_finite() {
+fn float(v: impl ryu::Float, finite: bool, out: &mut String) {
+    if finite {
         out.push_str(ryu::Buffer::new().format_finite(v));
     } else {
         out.push_str("null");
