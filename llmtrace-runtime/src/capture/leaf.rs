@@ -11,19 +11,20 @@ use std::fmt;
 
 use serde::ser::{Impossible, Serialize, Serializer};
 
-use crate::record::captured::Writer;
+use crate::record::captured::{Buf, Writer};
 
 /// Writes `value` at the end of `out` when it is a leaf (a string only when its JSON can take at
 /// most `room` bytes); otherwise leaves `out` as it was and returns false.
 #[inline]
-pub(crate) fn write<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, room: usize) -> bool {
+pub(crate) fn write<T: Serialize + ?Sized, B: Buf>(value: &T, out: &mut B, room: usize) -> bool {
     let start = out.len();
     let written = value
         .serialize(Leaf {
             out: Writer(out),
             room,
         })
-        .is_ok();
+        .is_ok()
+        && out.whole();
     if !written {
         out.truncate(start);
     }
@@ -48,12 +49,12 @@ impl serde::ser::Error for NotLeaf {
     }
 }
 
-struct Leaf<'a> {
-    out: Writer<'a>,
+struct Leaf<'a, B: Buf> {
+    out: Writer<'a, B>,
     room: usize,
 }
 
-impl Leaf<'_> {
+impl<B: Buf> Leaf<'_, B> {
     #[inline]
     fn str(mut self, s: &str) -> Result<(), NotLeaf> {
         // Its JSON is at least this long: a string that does not fit as it is will not fit
@@ -78,7 +79,7 @@ impl Leaf<'_> {
     }
 }
 
-impl Serializer for Leaf<'_> {
+impl<B: Buf> Serializer for Leaf<'_, B> {
     type Ok = ();
     type Error = NotLeaf;
     type SerializeSeq = Impossible<(), NotLeaf>;

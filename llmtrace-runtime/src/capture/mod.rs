@@ -11,7 +11,7 @@ pub(crate) mod json;
 mod leaf;
 pub mod ret;
 
-use crate::record::captured::Writer;
+use crate::record::captured::{Inline, Writer};
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -150,14 +150,32 @@ impl InputWriter {
 /// Records a serializable value in `field`: a leaf typed, written as JSON where the stages
 /// run, anything else as JSON now.
 pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
+    // A small leaf (a number, a bool, a short string) is held in the value itself.
+    let mut small = Inline::value();
+    match catch_unwind(AssertUnwindSafe(|| {
+        leaf::write(value, &mut small, Inline::ROOM)
+    })) {
+        Ok(true) => {
+            if let Some(captured) = small.finish() {
+                rec.set(field, Value::Captured(captured));
+                return;
+            }
+        }
+        Ok(false) => {}
+        Err(_) => {
+            rec.set(field, Value::Json(FAILED_JSON.into()));
+            return;
+        }
+    }
     let limit = capture_limit();
-    // A leaf is boxed at its size, in one allocation.
+    // A larger leaf is copied into the thread's chunk.
     let leaf = VALUE_SCRATCH
         .try_with(|scratch| {
             let mut scratch = scratch.try_borrow_mut().ok()?;
             Writer::start_value(&mut scratch);
-            let written =
-                catch_unwind(AssertUnwindSafe(|| leaf::write(value, &mut scratch, limit)));
+            let written = catch_unwind(AssertUnwindSafe(|| {
+                leaf::write(value, &mut *scratch, limit)
+            }));
             match written {
                 Ok(true) => Some(Value::Captured(Writer::finish(&scratch))),
                 Ok(false) => None,

@@ -6,6 +6,9 @@ use std::fmt;
 /// redaction function).
 pub(crate) const CAPTURE_FAILED: &str = "<capture failed>";
 
+// Records keep their common attributes inline: a value is three words.
+const _: () = assert!(size_of::<Value>() == 24);
+
 /// A typed attribute value.
 ///
 /// Static strings are stored by reference; owned strings as `Box<str>`, so a value is three words

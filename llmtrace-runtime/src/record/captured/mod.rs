@@ -51,11 +51,29 @@ mod tag {
 /// are captured to the content stage, which replaces it with [`Value::Json`](crate::Value::Json)
 /// before redaction; exporters never see it.
 #[derive(Clone)]
-pub struct Captured(Stored);
+pub struct Captured(Repr);
+
+/// Where the bytes are: in the record itself when they are few (a number, a short string), so
+/// that a small return value costs neither a copy into the thread's chunk nor, on the export
+/// side, the chunk's counter; in a chunk otherwise.
+#[derive(Clone)]
+enum Repr {
+    Inline(Inline),
+    Stored(Stored),
+}
+
+impl Captured {
+    fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline(inline) => inline.bytes(),
+            Repr::Stored(stored) => stored.bytes(),
+        }
+    }
+}
 
 impl PartialEq for Captured {
     fn eq(&self, other: &Self) -> bool {
-        self.0.bytes() == other.0.bytes()
+        self.bytes() == other.bytes()
     }
 }
 
@@ -71,7 +89,7 @@ impl Captured {
     /// # }
     /// ```
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(self.0.bytes().len() + 16);
+        let mut out = String::with_capacity(self.bytes().len() + 16);
         self.write_json(&mut out);
         out
     }
@@ -100,7 +118,7 @@ impl Captured {
 
     /// Writes the JSON text of the content at the end of `out`.
     pub(crate) fn write_json(&self, out: &mut String) {
-        let bytes = self.0.bytes();
+        let bytes = self.bytes();
         let mut r = Reader { bytes, at: 1 };
         match bytes.first() {
             Some(&shape::OBJECT) => {
@@ -136,9 +154,105 @@ impl fmt::Debug for Captured {
     }
 }
 
+/// Bytes of captured content are written into: the thread's buffer, or the few bytes a
+/// [`Captured`] holds itself.
+pub(crate) trait Buf {
+    fn put(&mut self, bytes: &[u8]);
+    fn len(&self) -> usize;
+    fn truncate(&mut self, len: usize);
+    /// Whether everything put was kept.
+    fn whole(&self) -> bool {
+        true
+    }
+}
+
+impl Buf for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    #[inline]
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+}
+
+/// Bytes a [`Captured`] holds itself, at most: it stays as large as a chunk reference plus its
+/// tag (`Value` stays three words).
+const INLINE: usize = 22;
+
+/// Captured content small enough to be held in place.
+#[derive(Clone, Copy)]
+pub(crate) struct Inline {
+    len: u8,
+    bytes: [u8; INLINE],
+    /// More was put than fits.
+    over: bool,
+}
+
+impl Inline {
+    /// One value, to be written.
+    #[inline]
+    pub(crate) fn value() -> Inline {
+        let mut bytes = [0; INLINE];
+        bytes[0] = shape::VALUE;
+        Inline {
+            len: 1,
+            bytes,
+            over: false,
+        }
+    }
+
+    /// How much a string may take in it: longer ones go to the thread's chunk.
+    pub(crate) const ROOM: usize = INLINE;
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The content written, when it all fitted.
+    #[inline]
+    pub(crate) fn finish(self) -> Option<Captured> {
+        (!self.over).then_some(Captured(Repr::Inline(self)))
+    }
+}
+
+impl Buf for Inline {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        let at = usize::from(self.len);
+        match self.bytes.get_mut(at..at + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len() as u8;
+            }
+            None => self.over = true,
+        }
+    }
+    #[inline]
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+    #[inline]
+    fn truncate(&mut self, len: usize) {
+        if len < usize::from(self.len) {
+            self.len = len as u8;
+        }
+        self.over = false;
+    }
+    #[inline]
+    fn whole(&self) -> bool {
+        !self.over
+    }
+}
+
 /// Writes captured values: the caller's side of the format.
 #[derive(Debug)]
-pub(crate) struct Writer<'a>(pub(crate) &'a mut Vec<u8>);
+pub(crate) struct Writer<'a, B: Buf = Vec<u8>>(pub(crate) &'a mut B);
 
 impl Writer<'_> {
     /// Starts an object of named values in an empty buffer.
@@ -155,9 +269,11 @@ impl Writer<'_> {
 
     /// The content written into `buf` since it was started.
     pub(crate) fn finish(buf: &[u8]) -> Captured {
-        Captured(Stored::new(buf))
+        Captured(Repr::Stored(Stored::new(buf)))
     }
+}
 
+impl<B: Buf> Writer<'_, B> {
     /// The name of the object's next value.
     #[inline]
     pub(crate) fn name(&mut self, name: &str) {
@@ -166,12 +282,12 @@ impl Writer<'_> {
 
     #[inline]
     pub(crate) fn null(&mut self) {
-        self.0.push(tag::NULL);
+        self.0.put(&[tag::NULL]);
     }
 
     #[inline]
     pub(crate) fn bool(&mut self, v: bool) {
-        self.0.push(if v { tag::TRUE } else { tag::FALSE });
+        self.0.put(&[if v { tag::TRUE } else { tag::FALSE }]);
     }
 
     #[inline]
@@ -191,22 +307,20 @@ impl Writer<'_> {
 
     #[inline]
     pub(crate) fn f32(&mut self, v: f32) {
-        self.0.push(tag::F32);
-        self.0.extend_from_slice(&v.to_le_bytes());
+        let b = v.to_le_bytes();
+        self.0.put(&[tag::F32, b[0], b[1], b[2], b[3]]);
     }
 
     /// A string, escaped when written out.
     #[inline]
     pub(crate) fn str(&mut self, s: &str) {
-        self.0.push(tag::STR);
-        self.bytes(s.as_bytes());
+        self.tagged(tag::STR, s.as_bytes());
     }
 
     /// JSON text, written out as it is.
     #[inline]
     pub(crate) fn json(&mut self, json: &str) {
-        self.0.push(tag::JSON);
-        self.bytes(json.as_bytes());
+        self.tagged(tag::JSON, json.as_bytes());
     }
 
     #[inline]
@@ -214,16 +328,25 @@ impl Writer<'_> {
         let mut item = [0u8; 9];
         item[0] = tag;
         item[1..].copy_from_slice(&bytes);
-        self.0.extend_from_slice(&item);
+        self.0.put(&item);
     }
 
+    /// A length, then the bytes. Captured content is bounded by the capture limit, far below
+    /// 4 GiB.
     #[inline]
     fn bytes(&mut self, bytes: &[u8]) {
-        // Captured content is bounded by the capture limit, far below 4 GiB.
-        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        self.0.reserve(4 + bytes.len());
-        self.0.extend_from_slice(&len.to_le_bytes());
-        self.0.extend_from_slice(&bytes[..len as usize]);
+        let bytes = &bytes[..bytes.len().min(u32::MAX as usize)];
+        self.0.put(&(bytes.len() as u32).to_le_bytes());
+        self.0.put(bytes);
+    }
+
+    /// A tag, then [`bytes`](Self::bytes).
+    #[inline]
+    fn tagged(&mut self, tag: u8, bytes: &[u8]) {
+        let bytes = &bytes[..bytes.len().min(u32::MAX as usize)];
+        let len = (bytes.len() as u32).to_le_bytes();
+        self.0.put(&[tag, len[0], len[1], len[2], len[3]]);
+        self.0.put(bytes);
     }
 }
 
@@ -347,5 +470,25 @@ mod tests {
         Writer::start_value(&mut buf);
         Writer(&mut buf).str("x");
         assert_eq!(Writer::finish(&buf).to_json(), "\"x\"");
+    }
+
+    #[test]
+    fn small_values_are_held_in_place_and_read_back_the_same() {
+        let small = |write: &dyn Fn(&mut Writer<'_, Inline>)| {
+            let mut inline = Inline::value();
+            write(&mut Writer(&mut inline));
+            inline.finish()
+        };
+        let held = small(&|w| w.u64(u64::MAX)).expect("a number fits");
+        assert!(matches!(held.0, Repr::Inline(_)));
+        assert_eq!(held.to_json(), u64::MAX.to_string());
+        let held = small(&|w| w.str("sixteen bytes ok")).expect("16 bytes fit");
+        assert_eq!(held.to_json(), "\"sixteen bytes ok\"");
+        assert!(small(&|w| w.str("seventeen bytes!!")).is_none());
+        // Equal to the same content in a chunk.
+        let mut buf = Vec::new();
+        Writer::start_value(&mut buf);
+        Writer(&mut buf).str("sixteen bytes ok");
+        assert!(held == Writer::finish(&buf));
     }
 }
