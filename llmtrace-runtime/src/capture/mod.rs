@@ -97,6 +97,8 @@ const INPUT_SCRATCH_KEPT: usize = 4 * 1024;
 #[derive(Debug)]
 pub struct InputWriter {
     buf: Vec<u8>,
+    /// The capture limit, read once for all the parameters.
+    limit: usize,
     truncated: bool,
 }
 
@@ -116,13 +118,14 @@ impl InputWriter {
         Writer::start_object(&mut buf);
         InputWriter {
             buf,
+            limit: capture_limit(),
             truncated: false,
         }
     }
 
     /// Adds one parameter.
     pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        let remaining = capture_limit().saturating_sub(self.buf.len());
+        let remaining = self.limit.saturating_sub(self.buf.len());
         Writer(&mut self.buf).name(name);
         self.truncated |= write_value(value, &mut self.buf, remaining.max(16));
     }
@@ -136,7 +139,8 @@ impl InputWriter {
 
     /// Stores the object as the span's input.
     pub fn finish(mut self, rec: &mut Record) {
-        rec.set(Field::Input, Value::Captured(Writer::finish(&self.buf)));
+        // Set once, when the span starts: nothing else records a span's input.
+        rec.push_new(Field::Input, Value::Captured(Writer::finish(&self.buf)));
         if self.truncated {
             rec.flags |= FLAG_TRUNCATED;
         }

@@ -137,6 +137,13 @@ impl Record {
         }
     }
 
+    /// Sets a field the record does not hold yet (not a token count): no search for it.
+    #[inline]
+    pub(crate) fn push_new(&mut self, field: Field, value: Value) {
+        debug_assert!(Tokens::slot(field).is_none() && self.get(field).is_none());
+        self.attrs.push((field, value));
+    }
+
     /// Sets a field from an optional value; `None` records nothing.
     #[inline]
     pub fn set_opt(&mut self, field: Field, value: Option<Value>) {
