@@ -3,8 +3,8 @@
 //!
 //! Parameters are borrowed and may be moved by the body, so they are captured when the span
 //! starts. Leaves (strings, numbers, bools) are copied typed (`leaf`) and written as JSON where
-//! the stages run ([`Captured`](crate::Captured)); the rest is serialized on the caller's thread by the capped
-//! serializer (`json`), the only JSON work done there.
+//! the stages run ([`Captured`](crate::Captured)); the rest is serialized on the caller's
+//! thread by the capped serializer (`json`), the only JSON work done there.
 
 mod bounded;
 pub(crate) mod json;
@@ -80,11 +80,11 @@ fn write_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, limit: usize
 const FAILED_JSON: &str = "\"<capture failed>\"";
 
 thread_local! {
-    /// Where a single value is written before it is boxed at its exact size.
+    /// Where a single value too long to be held in place is written before it is copied into
+    /// the thread's chunk of captured content.
     static VALUE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// The buffer an [`InputWriter`] borrows while it writes, kept for the thread's next call:
-    /// the input is then boxed at its exact size in one allocation, where a buffer of its own
-    /// would be allocated, then shrunk (a second call to the allocator) when boxed.
+    /// The buffer an [`InputWriter`] borrows while it writes, kept for the thread's next call
+    /// (the input is then copied into the thread's chunk, without a buffer of its own).
     static INPUT_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
