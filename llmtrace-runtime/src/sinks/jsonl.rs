@@ -63,9 +63,11 @@ const DEFAULT_MAX_FILES: usize = 3;
 ///
 /// Several processes can share a file (the default `./llmtrace-traces.jsonl` of every process
 /// started in one directory): each append, and the rotation it may trigger, holds an exclusive
-/// lock on the file (`flock` on Unix, `LockFileEx` on Windows), and reads the file's size and
-/// identity under it. A process that finds the file rotated by another one reopens it, so no
-/// line goes into a rotated file after its rotation and no file passes the cap.
+/// lock, and reads the file's size and identity under it. The lock is on the file's directory
+/// on Unix (`flock`), and on a hidden `.{name}.lock` file beside it elsewhere (`LockFileEx`),
+/// never on the file itself, which rotation replaces. A process that finds the file rotated by
+/// another one reopens it, so no line goes into a rotated file after its rotation and no file
+/// passes the cap.
 ///
 /// When the file cannot be opened, written or rotated (read-only directory, full disk, ...),
 /// `export` returns an error, so the spans are counted as dropped, and one warning naming the
@@ -99,7 +101,7 @@ pub struct JsonlExporterBuilder {
 struct State {
     /// The current file; `None` before the first export and after a failure, so the next export
     /// opens it again (the directory may have been fixed or recreated meanwhile).
-    file: Option<fd_lock::RwLock<File>>,
+    file: Option<File>,
     shut_down: bool,
 }
 
@@ -238,61 +240,55 @@ impl JsonlExporter {
         Ok(())
     }
 
-    /// Appends the line, opening and rotating the file as needed, under the file's lock. The
-    /// file is taken out of the state while it is used, so after any failure the next export
-    /// starts by opening it again.
+    /// Appends the line, opening and rotating the file as needed, under the lock every process
+    /// writing this path takes (see [`Exclusive`]). The file is taken out of the state while it
+    /// is used, so after any failure the next export starts by opening it again.
     fn append(&self, state: &mut State, line: &[u8]) -> Result<(), Failure> {
         let failed = |what: &str| {
             let what = format!("{what} {}", self.path.display());
             move |e| Failure::new(what, e)
         };
-        // Another process may rotate the file between our open and our lock: then the file
-        // locked is no longer the one at the path, and it is opened again. Bounded, so that a
-        // path swapped on every attempt fails the export instead of looping.
-        for _ in 0..8 {
-            let mut file = match state.file.take() {
-                Some(file) => file,
-                None => self.open()?,
-            };
-            let mut locked = file.write().map_err(failed("lock"))?;
-            if !is_at(&locked, &self.path).map_err(failed("inspect"))? {
-                continue;
-            }
-            let len = locked.metadata().map_err(failed("inspect"))?.len();
-            if len > 0 && len.saturating_add(line.len() as u64) > self.max_file_bytes {
-                // Renamed while locked, so that no other process writes to it once rotated;
-                // then the new file is opened and locked as any other. (Windows refuses to rename
-                // an open file: there it is closed first.)
-                #[cfg(not(unix))]
-                {
-                    drop(locked);
-                    drop(file);
-                }
-                self.rotate()?;
-                continue;
-            }
-            write_line(&mut locked, len, line).map_err(failed("write"))?;
-            drop(locked);
-            state.file = Some(file);
-            return Ok(());
+        self.create_dir()?;
+        let mut exclusive = Exclusive::open(&self.path)?;
+        let _held = exclusive.lock()?;
+        // Another process may have rotated the file since this one last wrote: then the file
+        // held is no longer the one at the path. Nobody can rotate it while the lock is held.
+        let mut file = match state.file.take() {
+            Some(file) if is_at(&file, &self.path).map_err(failed("inspect"))? => file,
+            _ => self.open()?,
+        };
+        let mut len = file.metadata().map_err(failed("inspect"))?.len();
+        if len > 0 && len.saturating_add(line.len() as u64) > self.max_file_bytes {
+            // Windows refuses to rename an open file: it is closed first, as everywhere.
+            drop(file);
+            self.rotate()?;
+            file = self.open()?;
+            len = file.metadata().map_err(failed("inspect"))?.len();
         }
-        Err(Failure::new(
-            format!("open {}", self.path.display()),
-            io::Error::other("the file was replaced on every attempt to lock it"),
-        ))
+        write_line(&mut file, len, line).map_err(failed("write"))?;
+        // Kept open for the next export where a rename does not need it closed; on Windows
+        // another process could not rotate a file this one holds open.
+        if cfg!(unix) {
+            state.file = Some(file);
+        }
+        Ok(())
     }
 
-    /// Opens the file for appending, creating it and its directories.
-    fn open(&self) -> Result<fd_lock::RwLock<File>, Failure> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)
-                .map_err(|e| Failure::new(format!("create directory {}", dir.display()), e))?;
+    /// Creates the file's directories.
+    fn create_dir(&self) -> Result<(), Failure> {
+        match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => fs::create_dir_all(dir)
+                .map_err(|e| Failure::new(format!("create directory {}", dir.display()), e)),
+            None => Ok(()),
         }
+    }
+
+    /// Opens the file for appending, creating it.
+    fn open(&self) -> Result<File, Failure> {
         OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .map(fd_lock::RwLock::new)
             .map_err(|e| Failure::new(format!("open {}", self.path.display()), e))
     }
 
@@ -309,6 +305,56 @@ impl JsonlExporter {
             )?;
         }
         rename_if_exists(&self.path, &rotated_path(&self.path, 1))
+    }
+}
+
+/// What every process appending to one path locks for the append and the rotation it may do.
+///
+/// Not the file itself: a process could open the file, then another rotate it before the first
+/// one's lock is granted, and the first would write into the rotated file (or retry, and retry
+/// again under contention). The lock is on something rotation never replaces: on Unix the
+/// directory (`flock` takes any descriptor, so no extra file is needed), elsewhere a hidden
+/// `.{name}.lock` file beside the traces.
+struct Exclusive {
+    lock: fd_lock::RwLock<File>,
+    path: PathBuf,
+}
+
+impl Exclusive {
+    /// Opens what locks `path`'s appends (its directory has been created).
+    fn open(path: &Path) -> Result<Self, Failure> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        #[cfg(unix)]
+        let (file, lock_path) = (File::open(dir), dir.to_owned());
+        #[cfg(not(unix))]
+        let (file, lock_path) = {
+            let mut name = std::ffi::OsString::from(".");
+            name.push(path.file_name().unwrap_or_default());
+            name.push(".lock");
+            let lock_path = dir.join(name);
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path);
+            (file, lock_path)
+        };
+        let file = file.map_err(|e| Failure::new(format!("open {}", lock_path.display()), e))?;
+        Ok(Exclusive {
+            lock: fd_lock::RwLock::new(file),
+            path: lock_path,
+        })
+    }
+
+    /// Waits for the lock; it is released when the guard drops (or the process ends).
+    fn lock(&mut self) -> Result<fd_lock::RwLockWriteGuard<'_, File>, Failure> {
+        let path = &self.path;
+        self.lock
+            .write()
+            .map_err(|e| Failure::new(format!("lock {}", path.display()), e))
     }
 }
 
