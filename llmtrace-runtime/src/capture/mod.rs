@@ -11,10 +11,10 @@ pub(crate) mod json;
 mod leaf;
 pub mod ret;
 
-use crate::record::captured::{Inline, Writer};
+use crate::record::captured::{Spill, Writer};
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -82,7 +82,7 @@ const FAILED_JSON: &str = "\"<capture failed>\"";
 thread_local! {
     /// Where a single value too long to be held in place is written before it is copied into
     /// the thread's chunk of captured content.
-    static VALUE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static VALUE_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     /// The buffer an [`InputWriter`] borrows while it writes, kept for the thread's next call
     /// (the input is then copied into the thread's chunk, without a buffer of its own).
     static INPUT_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -153,41 +153,28 @@ impl InputWriter {
 
 /// Records a serializable value in `field`: a leaf typed, written as JSON where the stages
 /// run, anything else as JSON now.
+///
+/// `Serialize` runs once for a leaf, held in the value itself while it is small (a number, a
+/// bool, a short string) and copied into the thread's chunk otherwise; twice for anything else,
+/// whose first run stops at its first call (a struct, a sequence: not a leaf).
 pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field, value: &T) {
-    // A small leaf (a number, a bool, a short string) is held in the value itself.
-    let mut small = Inline::value();
-    match catch_unwind(AssertUnwindSafe(|| {
-        leaf::write(value, &mut small, Inline::ROOM)
-    })) {
-        Ok(true) => {
-            if let Some(captured) = small.finish() {
-                rec.set(field, Value::Captured(captured));
-                return;
-            }
-        }
-        Ok(false) => {}
-        Err(_) => {
-            rec.set(field, Value::Json(FAILED_JSON.into()));
-            return;
-        }
-    }
     let limit = capture_limit();
-    // A larger leaf is copied into the thread's chunk.
-    let leaf = VALUE_SCRATCH
-        .try_with(|scratch| {
-            let mut scratch = scratch.try_borrow_mut().ok()?;
-            Writer::start_value(&mut scratch);
-            let written = catch_unwind(AssertUnwindSafe(|| {
-                leaf::write(value, &mut *scratch, limit)
-            }));
-            match written {
-                Ok(true) => Some(Value::Captured(Writer::finish(&scratch))),
-                Ok(false) => None,
-                Err(_) => Some(Value::Json(FAILED_JSON.into())),
+    let mut out = Spill::value(take_value_scratch);
+    let written = catch_unwind(AssertUnwindSafe(|| leaf::write(value, &mut out, limit)));
+    let leaf = match (written, out.finish()) {
+        (Ok(true), Ok(small)) => Some(Value::Captured(small)),
+        (Ok(true), Err(buf)) => {
+            let captured = Writer::finish(&buf);
+            keep_value_scratch(buf);
+            Some(Value::Captured(captured))
+        }
+        (written, spilled) => {
+            if let Err(buf) = spilled {
+                keep_value_scratch(buf);
             }
-        })
-        .ok()
-        .flatten();
+            written.is_err().then(|| Value::Json(FAILED_JSON.into()))
+        }
+    };
     if let Some(leaf) = leaf {
         rec.set(field, leaf);
         return;
@@ -196,6 +183,21 @@ pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field,
     rec.set(field, Value::Json(json.into_boxed_str()));
     if truncated {
         rec.flags |= FLAG_TRUNCATED;
+    }
+}
+
+/// The thread's buffer for a value too large to be held in place. Taken, not borrowed: a
+/// `Serialize` that records another value (it calls an instrumented function) finds the cell
+/// empty and gets a buffer of its own.
+fn take_value_scratch() -> Vec<u8> {
+    VALUE_SCRATCH.try_with(Cell::take).unwrap_or_default()
+}
+
+/// Keeps `buf` for the thread's next large value, unless it grew past what is kept.
+fn keep_value_scratch(buf: Vec<u8>) {
+    if buf.capacity() <= INPUT_SCRATCH_KEPT {
+        // Fails only while the thread's locals are being destroyed: the buffer is freed.
+        let _ = VALUE_SCRATCH.try_with(|cell| cell.set(buf));
     }
 }
 
@@ -303,6 +305,48 @@ mod tests {
         );
         assert_eq!(short_type_name("reqwest::Error"), "reqwest::Error");
         assert_eq!(short_type_name("Error"), "Error");
+    }
+
+    /// A return value's `Serialize` runs once when it is a leaf, small or not, and twice for
+    /// anything else (the first run stops at its first call); the value recorded is the same.
+    #[test]
+    fn a_value_is_serialized_once_when_it_is_a_leaf() {
+        use crate::record::{Callsite, Kind};
+        use std::cell::Cell;
+        static CALL: Callsite = Callsite::new(Kind::Tool, "t", "m", &[], &[], 0);
+
+        /// Serializes its value, counting the calls.
+        struct Counted<'a, T>(&'a T, &'a Cell<u32>);
+        impl<T: Serialize> Serialize for Counted<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.1.set(self.1.get() + 1);
+                self.0.serialize(s)
+            }
+        }
+        #[derive(Serialize)]
+        struct Answer {
+            text: &'static str,
+        }
+
+        fn recorded<T: Serialize>(value: &T) -> (String, u32) {
+            let calls = Cell::new(0);
+            let mut rec = Record::new(&CALL, 1, 2, 0, None, 0);
+            record_json(&mut rec, Field::Output, &Counted(value, &calls));
+            let json = match rec.get(Field::Output) {
+                Some(Value::Captured(c)) => c.to_json(),
+                Some(Value::Json(j)) => j.to_string(),
+                other => panic!("not recorded: {other:?}"),
+            };
+            (json, calls.get())
+        }
+
+        assert_eq!(recorded(&42u64), ("42".to_owned(), 1));
+        let long = "a string well past what a value holds in place";
+        assert_eq!(recorded(&long), (format!("\"{long}\""), 1));
+        assert_eq!(
+            recorded(&Answer { text: "yes" }),
+            (r#"{"text":"yes"}"#.to_owned(), 2)
+        );
     }
 
     /// A parameter whose `Serialize` captures another function's input (it calls an

@@ -185,68 +185,96 @@ impl Buf for Vec<u8> {
 /// tag (`Value` stays three words).
 const INLINE: usize = 22;
 
-/// Captured content small enough to be held in place.
+/// Captured content small enough to be held in place (written through a [`Spill`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Inline {
     len: u8,
     bytes: [u8; INLINE],
-    /// More was put than fits.
-    over: bool,
 }
 
 impl Inline {
     /// One value, to be written.
     #[inline]
-    pub(crate) fn value() -> Inline {
+    fn value() -> Inline {
         let mut bytes = [0; INLINE];
         bytes[0] = shape::VALUE;
-        Inline {
-            len: 1,
-            bytes,
-            over: false,
-        }
+        Inline { len: 1, bytes }
     }
-
-    /// How much a string may take in it: longer ones go to the thread's chunk.
-    pub(crate) const ROOM: usize = INLINE;
 
     fn bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
     }
+}
 
-    /// The content written, when it all fitted.
+/// Captured content held in place while it fits, and moved into a buffer once it does not: one
+/// pass over the value, whatever its size, and no buffer touched for a small one.
+pub(crate) struct Spill {
+    inline: Inline,
+    /// The buffer it spilled into, taken from `take` when it was needed.
+    spilled: Option<Vec<u8>>,
+    take: fn() -> Vec<u8>,
+}
+
+impl Spill {
+    /// One value, to be written; `take` gives the buffer it spills into (cleared here).
     #[inline]
-    pub(crate) fn finish(self) -> Option<Captured> {
-        (!self.over).then_some(Captured(Repr::Inline(self)))
+    pub(crate) fn value(take: fn() -> Vec<u8>) -> Spill {
+        Spill {
+            inline: Inline::value(),
+            spilled: None,
+            take,
+        }
+    }
+
+    /// The content held in place, or the buffer it spilled into: the caller copies that into
+    /// the thread's chunk ([`Writer::finish`]) and keeps the buffer for the next value.
+    #[inline]
+    pub(crate) fn finish(self) -> Result<Captured, Vec<u8>> {
+        match self.spilled {
+            None => Ok(Captured(Repr::Inline(self.inline))),
+            Some(buf) => Err(buf),
+        }
+    }
+
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
+        let mut buf = (self.take)();
+        buf.clear();
+        buf.extend_from_slice(self.inline.bytes());
+        buf.extend_from_slice(bytes);
+        self.spilled = Some(buf);
     }
 }
 
-impl Buf for Inline {
+impl Buf for Spill {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        let at = usize::from(self.len);
-        match self.bytes.get_mut(at..at + bytes.len()) {
+        if let Some(buf) = &mut self.spilled {
+            buf.extend_from_slice(bytes);
+            return;
+        }
+        let at = usize::from(self.inline.len);
+        match self.inline.bytes.get_mut(at..at + bytes.len()) {
             Some(room) => {
                 room.copy_from_slice(bytes);
-                self.len += bytes.len() as u8;
+                self.inline.len += bytes.len() as u8;
             }
-            None => self.over = true,
+            None => self.spill(bytes),
         }
     }
     #[inline]
     fn len(&self) -> usize {
-        usize::from(self.len)
+        match &self.spilled {
+            Some(buf) => buf.len(),
+            None => usize::from(self.inline.len),
+        }
     }
     #[inline]
     fn truncate(&mut self, len: usize) {
-        if len < usize::from(self.len) {
-            self.len = len as u8;
+        match &mut self.spilled {
+            Some(buf) => buf.truncate(len),
+            None => self.inline.len = self.inline.len.min(len as u8),
         }
-        self.over = false;
-    }
-    #[inline]
-    fn whole(&self) -> bool {
-        !self.over
     }
 }
 
@@ -262,6 +290,7 @@ impl Writer<'_> {
     }
 
     /// Starts one value in an empty buffer.
+    #[cfg(test)]
     pub(crate) fn start_value(buf: &mut Vec<u8>) {
         buf.clear();
         buf.push(shape::VALUE);
@@ -474,21 +503,45 @@ mod tests {
 
     #[test]
     fn small_values_are_held_in_place_and_read_back_the_same() {
-        let small = |write: &dyn Fn(&mut Writer<'_, Inline>)| {
-            let mut inline = Inline::value();
-            write(&mut Writer(&mut inline));
-            inline.finish()
+        let small = |write: &dyn Fn(&mut Writer<'_, Spill>)| {
+            let mut out = Spill::value(Vec::new);
+            write(&mut Writer(&mut out));
+            out.finish()
         };
-        let held = small(&|w| w.u64(u64::MAX)).expect("a number fits");
+        let held = small(&|w| w.u64(u64::MAX)).ok().expect("a number fits");
         assert!(matches!(held.0, Repr::Inline(_)));
         assert_eq!(held.to_json(), u64::MAX.to_string());
-        let held = small(&|w| w.str("sixteen bytes ok")).expect("16 bytes fit");
+        let held = small(&|w| w.str("sixteen bytes ok"))
+            .ok()
+            .expect("16 bytes fit");
         assert_eq!(held.to_json(), "\"sixteen bytes ok\"");
-        assert!(small(&|w| w.str("seventeen bytes!!")).is_none());
         // Equal to the same content in a chunk.
         let mut buf = Vec::new();
         Writer::start_value(&mut buf);
         Writer(&mut buf).str("sixteen bytes ok");
         assert!(held == Writer::finish(&buf));
+    }
+
+    /// Content that outgrows the value spills into the buffer given, whole, and what was
+    /// written before the spill comes first.
+    #[test]
+    fn larger_values_spill_whole_into_the_buffer() {
+        fn used() -> Vec<u8> {
+            b"left over from another value".to_vec()
+        }
+        let mut out = Spill::value(used);
+        Writer(&mut out).str("seventeen bytes!!");
+        let buf = out.finish().err().expect("17 bytes do not fit");
+        assert_eq!(Writer::finish(&buf).to_json(), "\"seventeen bytes!!\"");
+
+        // Cut back after the spill (a value that turned out not to be a leaf): stays in the
+        // buffer, at the length asked.
+        let mut out = Spill::value(Vec::new);
+        let start = out.len();
+        Writer(&mut out).str("a string long enough to spill");
+        out.truncate(start);
+        Writer(&mut out).u64(7);
+        let buf = out.finish().err().expect("spilled");
+        assert_eq!(Writer::finish(&buf).to_json(), "7");
     }
 }
