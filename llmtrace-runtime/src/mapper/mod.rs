@@ -237,13 +237,13 @@ impl Mapper {
         let callsite = rec.callsite;
         // The callsite's cached request attributes come first; they are cloned straight into the
         // span's list at the end (or not at all), not into `scratch` and copied again.
-        let (name, cached): (_, &'static [KeyValue]) =
+        let (name, cached): (_, Option<&'static CallsiteCache>) =
             if rec.attrs.iter().any(|(f, _)| request::is_request_field(*f)) {
                 request::request(c, rec, &mut out);
-                (request::span_name(rec), &[])
+                (request::span_name(rec), None)
             } else {
                 let cached = callsite.cache.get_or_init(|| self.callsite_attrs(callsite));
-                (Cow::Borrowed(cached.name), &cached.request)
+                (Cow::Borrowed(cached.name), Some(cached))
             };
         request::trace_name(c, rec, &mut out);
         status::flags(rec, &mut out);
@@ -267,13 +267,16 @@ impl Mapper {
         let links = status::links(rec);
         // Exactly sized, so small attribute lists stay within the allocator's thread cache, and
         // moved in one copy (`append`), where collecting a drain moved them one by one.
-        let (request, cloned) = if clone_request {
-            (&[][..], cached)
-        } else {
-            (cached, &[][..])
+        let (request, copied) = match cached {
+            Some(cached) if clone_request => (&[][..], Some(cached)),
+            Some(cached) => (&cached.request[..], None),
+            None => (&[][..], None),
         };
-        let mut attributes = Vec::with_capacity(cloned.len() + out.attrs.len());
-        attributes.extend_from_slice(cloned);
+        let mut attributes =
+            Vec::with_capacity(copied.map_or(0, |c| c.request.len()) + out.attrs.len());
+        if let Some(cached) = copied {
+            cached.request_into(&mut attributes);
+        }
         attributes.append(&mut out.attrs);
         *scratch = out.attrs;
         let mapped = Mapped {
@@ -299,6 +302,7 @@ impl Mapper {
             },
             request: out.attrs,
             host_attributes: std::sync::atomic::AtomicUsize::new(0),
+            request_parts: std::sync::OnceLock::new(),
         }
     }
 }
