@@ -508,12 +508,10 @@ mod tests {
             write(&mut Writer(&mut out));
             out.finish()
         };
-        let held = small(&|w| w.u64(u64::MAX)).ok().expect("a number fits");
+        let held = small(&|w| w.u64(u64::MAX)).expect("a number fits");
         assert!(matches!(held.0, Repr::Inline(_)));
         assert_eq!(held.to_json(), u64::MAX.to_string());
-        let held = small(&|w| w.str("sixteen bytes ok"))
-            .ok()
-            .expect("16 bytes fit");
+        let held = small(&|w| w.str("sixteen bytes ok")).expect("16 bytes fit");
         assert_eq!(held.to_json(), "\"sixteen bytes ok\"");
         // Equal to the same content in a chunk.
         let mut buf = Vec::new();
@@ -531,7 +529,7 @@ mod tests {
         }
         let mut out = Spill::value(used);
         Writer(&mut out).str("seventeen bytes!!");
-        let buf = out.finish().err().expect("17 bytes do not fit");
+        let buf = out.finish().expect_err("17 bytes do not fit");
         assert_eq!(Writer::finish(&buf).to_json(), "\"seventeen bytes!!\"");
 
         // Cut back after the spill (a value that turned out not to be a leaf): stays in the
@@ -541,7 +539,7 @@ mod tests {
         Writer(&mut out).str("a string long enough to spill");
         out.truncate(start);
         Writer(&mut out).u64(7);
-        let buf = out.finish().err().expect("spilled");
+        let buf = out.finish().expect_err("spilled");
         assert_eq!(Writer::finish(&buf).to_json(), "7");
     }
 }
