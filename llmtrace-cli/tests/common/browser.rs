@@ -48,9 +48,30 @@ pub(crate) fn browser() -> Option<&'static Browser> {
                 .idle_browser_timeout(Duration::from_secs(300))
                 .build()
                 .unwrap();
-            Some(Browser::new(options).expect("Chromium starts"))
+            let browser = Browser::new(options).expect("Chromium starts");
+            if let Some(pid) = browser.get_process_id() {
+                kill_after_exit(pid);
+            }
+            Some(browser)
         })
         .as_ref()
+}
+
+/// The browser sits in a static, which is never dropped, so Chromium would outlive the test
+/// process (and every later benchmark on the machine would share its cores with it): a shell
+/// started now waits for this process to end, then kills Chromium. Chromium's helper
+/// processes end with it.
+fn kill_after_exit(chromium: u32) {
+    let me = std::process::id();
+    let watch = format!(
+        "while kill -0 {me} 2>/dev/null; do sleep 0.2; done; kill -9 {chromium} 2>/dev/null"
+    );
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &watch])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 /// The value of a JavaScript expression, as JSON (the expression is stringified in the page).
