@@ -19,6 +19,10 @@ use crate::mapper::MappedSpan;
 /// A boxed export future.
 pub(crate) type ExportFuture<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + Send + 'a>>;
 
+/// The future of one batch's export, which owns what it needs: it runs on the worker's runtime
+/// while the worker maps the next batch.
+pub(crate) type Sending = ExportFuture<'static>;
+
 /// `SpanExporter` with its `export` future boxed.
 pub(crate) trait DynSpanExporter: Send + Sync + Debug {
     fn export(&self, batch: Vec<SpanData>) -> ExportFuture<'_>;
@@ -50,8 +54,10 @@ impl<T: SpanExporter + 'static> DynSpanExporter for T {
 pub(crate) trait Export: Send + Sync + Debug {
     /// Adds a span to the batch the next [`export`](Export::export) sends.
     fn add(&mut self, span: MappedSpan);
-    /// Sends the spans added since the last call (or [`discard`](Export::discard)).
-    fn export(&mut self) -> ExportFuture<'_>;
+    /// Sends the spans added since the last call (or [`discard`](Export::discard)). The batch
+    /// leaves the exporter at once: spans added while the returned future runs belong to the
+    /// next batch. The worker keeps one batch in flight at a time.
+    fn export(&mut self) -> Sending;
     /// Drops the spans added since the last call, unsent.
     fn discard(&mut self);
     fn force_flush(&self) -> OTelSdkResult;
@@ -69,7 +75,8 @@ pub(crate) trait Export: Send + Sync + Debug {
 /// A `SpanExporter` behind [`Export`]: each span becomes `SpanData`, as the SDK would hand it.
 #[derive(Debug)]
 pub(crate) struct SpanDataExporter {
-    inner: Box<dyn DynSpanExporter>,
+    /// Shared with the export in flight.
+    inner: Arc<dyn DynSpanExporter>,
     scope: InstrumentationScope,
     batch: Vec<SpanData>,
 }
@@ -77,7 +84,7 @@ pub(crate) struct SpanDataExporter {
 impl SpanDataExporter {
     pub(crate) fn new(inner: Box<dyn DynSpanExporter>) -> Self {
         SpanDataExporter {
-            inner,
+            inner: Arc::from(inner),
             scope: InstrumentationScope::default(),
             batch: Vec::new(),
         }
@@ -89,11 +96,12 @@ impl Export for SpanDataExporter {
         self.batch.push(span.into_span_data(&self.scope));
     }
 
-    fn export(&mut self) -> ExportFuture<'_> {
+    fn export(&mut self) -> Sending {
         // The exporter takes the batch; the next one starts at this one's size.
         let capacity = self.batch.len();
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
-        self.inner.export(batch)
+        let inner = self.inner.clone();
+        Box::pin(async move { inner.export(batch).await })
     }
 
     fn discard(&mut self) {
@@ -109,7 +117,13 @@ impl Export for SpanDataExporter {
     }
 
     fn set_resource(&mut self, resource: &Resource, scope: &InstrumentationScope) {
-        self.inner.set_resource(resource);
+        // The worker sets the resource before the first export, while nothing shares the
+        // exporter.
+        let inner = Arc::get_mut(&mut self.inner);
+        debug_assert!(inner.is_some(), "the resource is set before any export");
+        if let Some(inner) = inner {
+            inner.set_resource(resource);
+        }
         self.scope = scope.clone();
     }
 

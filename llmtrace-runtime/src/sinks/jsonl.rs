@@ -30,7 +30,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use super::exporter::{Export, ExportFuture};
+use super::exporter::{Export, Sending};
 use super::otlp_json::JsonEncoder;
 use crate::mapper::MappedSpan;
 
@@ -465,7 +465,7 @@ impl Export for JsonlExporter {
         self.batch.push(span);
     }
 
-    fn export(&mut self) -> ExportFuture<'_> {
+    fn export(&mut self) -> Sending {
         let result = self.export_mapped();
         Box::pin(std::future::ready(result))
     }

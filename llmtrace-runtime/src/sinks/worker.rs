@@ -14,7 +14,7 @@ use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::exporter::{Export, ExporterFactory, Rejections};
+use super::exporter::{Export, ExporterFactory, Rejections, Sending};
 use super::logs::LogSinks;
 use crate::handoff::{self, REGISTRY, wake};
 use crate::mapper::Mapper;
@@ -264,6 +264,8 @@ struct Worker {
     max_queue: usize,
     /// Spans added to the exporters and not yet exported (see [`Worker::process`]).
     batched: u64,
+    /// The batch sent and not yet answered.
+    flight: Option<Flight>,
     /// An exporter takes `SpanData` ([`Export::inline_request`]).
     inline_request: bool,
     export_timeout: Duration,
@@ -299,7 +301,10 @@ fn run(
     control: &WorkerHandle,
     started: mpsc::Sender<Result<Vec<NotStarted>, Error>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // One thread of its own runs the exports, so that the worker maps the next batch while a
+    // batch is in flight.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .thread_name("llmtrace-export")
         .build()
@@ -349,6 +354,7 @@ fn run(
         max_batch: config.max_batch.max(1),
         max_queue: config.max_queue.max(1),
         batched: 0,
+        flight: None,
         inline_request,
         export_timeout: config.export_timeout,
         pending: Vec::new(),
@@ -533,6 +539,10 @@ impl Worker {
         } else {
             self.batched = batched;
         }
+        // A round that leaves nothing for the next answers for all it sent.
+        if flush || !more {
+            self.land();
+        }
         if unexported > 0 {
             self.note_stopped();
             self.counters
@@ -543,17 +553,17 @@ impl Worker {
         self.pending = pending;
     }
 
-    /// Exports the batch of `n` spans added to the exporters, and counts it once: exported when
-    /// the first exporter acknowledged it, else dropped (export failed, or shutdown's deadline
-    /// passed first). Spans the first exporter's collector rejected while acknowledging the batch
-    /// are dropped, not exported.
-    fn export(&mut self, mut n: u64) {
+    /// Sends the batch of `n` spans added to the exporters, once the batch in flight (if any) is
+    /// answered and counted: one batch is in flight at a time, and the worker maps the next one
+    /// while it is.
+    fn export(&mut self, n: u64) {
         if self.exporters.is_empty() {
             self.counters
                 .dropped_no_exporter
                 .fetch_add(n, Ordering::Relaxed);
             return;
         }
+        self.land();
         if !self.stopped && self.stop.by().is_some_and(|by| Instant::now() >= by) {
             self.stopped = true;
         }
@@ -567,22 +577,59 @@ impl Worker {
                 .fetch_add(n, Ordering::Relaxed);
             return;
         }
+        let timeout_at = Instant::now() + self.export_timeout;
+        let mut calls = Vec::with_capacity(self.exporters.len());
+        for (i, exporter) in self.exporters.iter_mut().enumerate() {
+            // Left by a call cut short: not this batch's.
+            let _ = self.rejections[i].as_deref().map(Rejections::take);
+            let call = move || {
+                let exporter = exporter;
+                exporter.export()
+            };
+            calls.push(match std::panic::catch_unwind(AssertUnwindSafe(call)) {
+                Ok(export) => {
+                    let mut export = Box::pin(guarded(export, timeout_at, self.export_timeout));
+                    // Polled once here first: an export done at once (a file written, a batch
+                    // handed on) is answered on this thread, without a task, and its batch is
+                    // freed by the thread that allocated it.
+                    match self.runtime.block_on(poll_once(export.as_mut())) {
+                        Some(outcome) => Call::Done(outcome),
+                        None => Call::Running(self.runtime.spawn(export)),
+                    }
+                }
+                Err(_) => Call::Done(Outcome::Failed("the exporter panicked".into())),
+            });
+        }
+        self.flight = Some(Flight { n, calls });
+    }
+
+    /// Waits for the answers to the batch in flight, if any, and counts the batch once: exported
+    /// when the first exporter acknowledged it, else dropped (export failed, or shutdown's
+    /// deadline passed first). Spans the first exporter's collector rejected while acknowledging
+    /// the batch are dropped, not exported.
+    fn land(&mut self) {
+        let Some(Flight { mut n, mut calls }) = self.flight.take() else {
+            return;
+        };
+        if !answered(&self.runtime, &mut calls, &self.stop) {
+            // Shutdown's deadline: what is still running is cut short.
+            for call in &mut calls {
+                if let Call::Running(task) = call {
+                    task.abort();
+                    *call = Call::Done(Outcome::Stopped);
+                }
+            }
+        }
         let mut first = Outcome::Stopped;
         let mut rejected = 0;
-        for (i, exporter) in self.exporters.iter_mut().enumerate() {
-            let notes = self.rejections[i].as_deref();
-            // Left by a call cut short: not this batch's.
-            let _ = notes.map(Rejections::take);
-            let outcome = call_exporter(
-                &self.runtime,
-                &mut **exporter,
-                self.export_timeout,
-                &self.stop,
-            );
+        for (i, call) in calls.into_iter().enumerate() {
+            let Call::Done(outcome) = call else {
+                unreachable!("every call is answered or cut short")
+            };
             match &outcome {
                 Outcome::Acked => {
                     self.counters.report_export_ok(i);
-                    if let Some(r) = notes.and_then(Rejections::take) {
+                    if let Some(r) = self.rejections[i].as_deref().and_then(Rejections::take) {
                         let spans = r.spans.min(n);
                         self.counters.report_rejected(n, spans, &r.message);
                         if i == 0 {
@@ -596,18 +643,9 @@ impl Worker {
                 }
                 Outcome::Stopped => self.stopped = true,
             }
-            let stopped = matches!(outcome, Outcome::Stopped);
             if i == 0 {
                 first = outcome;
             }
-            if stopped {
-                // No time is left for the other exporters either.
-                break;
-            }
-        }
-        // The exporters the deadline left uncalled still hold the batch.
-        for exporter in &mut self.exporters {
-            exporter.discard();
         }
         if rejected > 0 {
             self.counters
@@ -701,54 +739,90 @@ impl Worker {
     }
 }
 
-/// Calls one exporter on the worker's runtime, for at most `timeout` and never past shutdown's
-/// deadline (set while the call is in progress too: it wakes the call).
+/// One exporter's call in a batch's flight.
+enum Call {
+    Running(tokio::task::JoinHandle<Outcome>),
+    Done(Outcome),
+}
+
+/// A batch sent to the exporters and not yet counted.
+struct Flight {
+    /// Its spans.
+    n: u64,
+    /// One call per exporter, in the exporters' order.
+    calls: Vec<Call>,
+}
+
+/// One exporter's export, run as a task on the worker's runtime: at most `timeout` (from
+/// `timeout_at`), and a panic in the exporter fails the call instead of ending the worker, which
+/// would leave every later span uncounted.
 ///
 /// Dropping the export future at the limit cancels what the exporter was doing: the request in
 /// flight, or the sleep between two retries (opentelemetry-otlp sleeps with tokio's timer when it
-/// runs inside a runtime, as here). A panic in the exporter fails the call instead of ending the
-/// worker, which would leave every later span uncounted.
-fn call_exporter(
-    runtime: &tokio::runtime::Runtime,
-    exporter: &mut dyn Export,
-    timeout: Duration,
-    stop: &StopSignal,
-) -> Outcome {
-    let panicked = |_| Outcome::Failed("the exporter panicked".into());
-    let timeout_at = Instant::now() + timeout;
-    let call = move || {
-        let exporter = exporter;
-        exporter.export()
-    };
-    let mut export = match std::panic::catch_unwind(AssertUnwindSafe(call)) {
-        Ok(export) => export,
-        Err(payload) => return panicked(payload),
-    };
+/// runs inside a runtime, as here).
+async fn guarded(mut export: Sending, timeout_at: Instant, timeout: Duration) -> Outcome {
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(timeout_at.into()));
+    std::future::poll_fn(|cx| {
+        // The limit first: when the exporter's own timeout (the same length for OTLP) fires in
+        // the same timer tick, the error says it timed out, the same way every time.
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Outcome::Failed(format!(
+                "export timed out after {timeout:?}"
+            )));
+        }
+        match std::panic::catch_unwind(AssertUnwindSafe(|| export.as_mut().poll(cx))) {
+            Ok(Poll::Ready(Ok(()))) => Poll::Ready(Outcome::Acked),
+            Ok(Poll::Ready(Err(e))) => Poll::Ready(Outcome::Failed(e.to_string())),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Outcome::Failed("the exporter panicked".into())),
+        }
+    })
+    .await
+}
+
+/// Polls `future` once: its output, if it is done.
+async fn poll_once<F: Future>(mut future: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// Waits until every call has answered (true), or shutdown's deadline passes first (false; set
+/// while waiting too: it wakes the wait).
+fn answered(runtime: &tokio::runtime::Runtime, calls: &mut [Call], stop: &StopSignal) -> bool {
     runtime.block_on(async {
-        let mut timer = Box::pin(tokio::time::sleep_until(timeout_at.into()));
-        let mut armed = timeout_at;
+        let mut timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
         std::future::poll_fn(|cx| {
-            let stop_by = stop.watch(cx.waker());
-            let limit = stop_by.map_or(timeout_at, |by| by.min(timeout_at));
-            if limit != armed {
-                timer.as_mut().reset(limit.into());
-                armed = limit;
+            if let Some(by) = stop.watch(cx.waker()) {
+                let timer =
+                    timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(by.into())));
+                if timer.deadline() != by.into() {
+                    timer.as_mut().reset(by.into());
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(false);
+                }
             }
-            // The limit first: when the exporter's own timeout (the same length for OTLP) fires
-            // in the same timer tick, the error says it timed out, the same way every time.
-            if timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(if limit < timeout_at {
-                    Outcome::Stopped
-                } else {
-                    Outcome::Failed(format!("export timed out after {timeout:?}"))
-                });
+            for call in calls.iter_mut() {
+                if let Call::Running(task) = call {
+                    let outcome = match std::pin::Pin::new(task).poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(outcome)) => outcome,
+                        // Cancelled only by the runtime's shutdown, which happens after the
+                        // worker's last wait.
+                        Poll::Ready(Err(e)) if e.is_panic() => {
+                            Outcome::Failed("the exporter panicked".into())
+                        }
+                        Poll::Ready(Err(e)) => Outcome::Failed(e.to_string()),
+                    };
+                    *call = Call::Done(outcome);
+                }
             }
-            match std::panic::catch_unwind(AssertUnwindSafe(|| export.as_mut().poll(cx))) {
-                Ok(Poll::Ready(Ok(()))) => Poll::Ready(Outcome::Acked),
-                Ok(Poll::Ready(Err(e))) => Poll::Ready(Outcome::Failed(e.to_string())),
-                Ok(Poll::Pending) => Poll::Pending,
-                Err(payload) => Poll::Ready(panicked(payload)),
-            }
+            Poll::Ready(true)
         })
         .await
     })
