@@ -761,19 +761,29 @@ struct Flight {
 /// flight, or the sleep between two retries (opentelemetry-otlp sleeps with tokio's timer when it
 /// runs inside a runtime, as here).
 async fn guarded(mut export: Sending, timeout_at: Instant, timeout: Duration) -> Outcome {
-    let mut timer = std::pin::pin!(tokio::time::sleep_until(timeout_at.into()));
+    let timed_out = || Outcome::Failed(format!("export timed out after {timeout:?}"));
+    // Armed once the export has to wait: an export done on its first poll never touches the
+    // runtime's timer, whose thread would otherwise be woken to take the new deadline.
+    let mut timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| {
         // The limit first: when the exporter's own timeout (the same length for OTLP) fires in
         // the same timer tick, the error says it timed out, the same way every time.
-        if timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Outcome::Failed(format!(
-                "export timed out after {timeout:?}"
-            )));
+        if let Some(timer) = &mut timer
+            && timer.as_mut().poll(cx).is_ready()
+        {
+            return Poll::Ready(timed_out());
         }
         match std::panic::catch_unwind(AssertUnwindSafe(|| export.as_mut().poll(cx))) {
             Ok(Poll::Ready(Ok(()))) => Poll::Ready(Outcome::Acked),
             Ok(Poll::Ready(Err(e))) => Poll::Ready(Outcome::Failed(e.to_string())),
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                let timer = timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(timeout_at.into())));
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(timed_out());
+                }
+                Poll::Pending
+            }
             Err(_) => Poll::Ready(Outcome::Failed("the exporter panicked".into())),
         }
     })
