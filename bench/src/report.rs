@@ -268,6 +268,8 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("llmtrace_otel_provider", "otel_sdk"),
         ("llmtrace_tracing_mode_off_thread", "tracing_otel"),
         ("llmtrace_otel_provider_off_thread", "otel_sdk"),
+        ("llmtrace_tracing_mode_genai", "tracing_otel"),
+        ("llmtrace_otel_provider_genai", "otel_sdk"),
     ] {
         if let (Some(c), Some(p)) = (ratio(a, b, caller), ratio(a, b, cpu)) {
             println!("- {a} / {b}: caller {c:.2}x, process CPU {p:.2}x");

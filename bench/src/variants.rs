@@ -41,6 +41,8 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_tracing_mode_off_thread",
     "llmtrace_otel_provider",
     "llmtrace_otel_provider_off_thread",
+    "llmtrace_tracing_mode_genai",
+    "llmtrace_otel_provider_genai",
     "otel_sdk",
     "otel_sdk_off",
     "tracing_otel",
@@ -155,6 +157,18 @@ fn bare() -> u64 {
     black_box((black_box(1200_u64), black_box(80_u64)));
     black_box(0.0038_f64);
     black_box(42)
+}
+
+/// The conventions of a host-mode variant: by default the GenAI keys with the OpenInference and
+/// Langfuse ones; `_genai`: the GenAI keys alone (cost stays, as `llm.cost.*`), the closest to
+/// what the hosts' own spans carry.
+fn conventions(variant: &str) -> llmtrace::Conventions {
+    let all = llmtrace::Conventions::default();
+    if variant.ends_with("_genai") {
+        all.openinference(false).langfuse(false)
+    } else {
+        all
+    }
 }
 
 #[llmtrace::llm_call(
@@ -694,7 +708,9 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         }
         // `tracing` mode into the same subscriber stack as `tracing_otel` (`_off_thread`: the
         // host's spans ended on llmtrace's host thread, flushed before the provider).
-        "llmtrace_tracing_mode" | "llmtrace_tracing_mode_off_thread" => {
+        "llmtrace_tracing_mode"
+        | "llmtrace_tracing_mode_off_thread"
+        | "llmtrace_tracing_mode_genai" => {
             let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
             let layer = tracing_opentelemetry::layer()
@@ -706,6 +722,7 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
             let g = llmtrace::init()
                 .service_name("bench")
+                .conventions(conventions(name))
                 .tracing_mode()
                 .end_host_spans_off_thread(off_thread)
                 .install();
@@ -717,11 +734,14 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             )
         }
         // OTel-provider mode through the same provider as `otel_sdk` (`_off_thread` as above).
-        "llmtrace_otel_provider" | "llmtrace_otel_provider_off_thread" => {
+        "llmtrace_otel_provider"
+        | "llmtrace_otel_provider_off_thread"
+        | "llmtrace_otel_provider_genai" => {
             let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
             let g = llmtrace::init()
                 .service_name("bench")
+                .conventions(conventions(name))
                 .otel_provider(provider.clone())
                 .end_host_spans_off_thread(off_thread)
                 .install();
