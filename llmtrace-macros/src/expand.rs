@@ -465,9 +465,14 @@ pub(crate) fn start(
                 #root::schema::SpanInput::__llmtrace_write_to(&#ident, &mut #input, #name);
             }
         });
+        // The names in the order the fields are written, as a promoted `'static` slice.
+        let names = captured.iter().map(|ident| {
+            let name = ident.to_string();
+            name.trim_start_matches("r#").to_owned()
+        });
         quote! {
             if #private::capture_input(&__LLMTRACE_CALLSITE) {
-                let mut #input = #private::InputWriter::new();
+                let mut #input = #private::InputWriter::named(&[#(#names),*]);
                 #(#fields)*
                 #input.finish(#rec);
             }

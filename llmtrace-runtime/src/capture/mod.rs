@@ -97,6 +97,8 @@ const INPUT_SCRATCH_KEPT: usize = 4 * 1024;
 #[derive(Debug)]
 pub struct InputWriter {
     buf: Vec<u8>,
+    /// The names were given up front ([`named`](Self::named)): values only are written.
+    named: bool,
     /// The capture limit, read once for all the parameters.
     limit: usize,
     truncated: bool,
@@ -118,22 +120,42 @@ impl InputWriter {
         Writer::start_object(&mut buf);
         InputWriter {
             buf,
+            named: false,
             limit: capture_limit(),
             truncated: false,
         }
     }
 
-    /// Adds one parameter.
+    /// An empty object whose parameters are `names`, added in that order: the names are not
+    /// copied on each call (the macros' form).
+    #[inline]
+    pub fn named(names: &'static [&'static str]) -> Self {
+        let mut buf = INPUT_SCRATCH.try_with(Cell::take).unwrap_or_default();
+        Writer::start_named(&mut buf, names);
+        InputWriter {
+            buf,
+            named: true,
+            limit: capture_limit(),
+            truncated: false,
+        }
+    }
+
+    /// Adds one parameter (`name` is the next of the names given to [`named`](Self::named),
+    /// when it was used).
     pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
         let remaining = self.limit.saturating_sub(self.buf.len());
-        Writer(&mut self.buf).name(name);
+        if !self.named {
+            Writer(&mut self.buf).name(name);
+        }
         self.truncated |= write_value(value, &mut self.buf, remaining.max(16));
     }
 
     /// Adds one parameter as a redaction marker (`redact(..)` in the macro).
     pub fn redacted(&mut self, name: &str) {
         let mut w = Writer(&mut self.buf);
-        w.name(name);
+        if !self.named {
+            w.name(name);
+        }
         w.str("[REDACTED]");
     }
 
@@ -381,6 +403,52 @@ mod tests {
                 serde_json::json!({"a": 1, "nested": "{\"inner\":\"x\\n\"}", "b": "é"})
             );
         }
+    }
+
+    /// Parameters named up front (the macros' form) read back as the same object as parameters
+    /// named one by one, in every case: redacted, nested, cut, and none at all.
+    #[test]
+    fn named_parameters_read_back_as_the_object() {
+        use crate::record::{Callsite, Kind};
+        static CALL: Callsite = Callsite::new(Kind::Tool, "t", "m", &[], &[], 0);
+        #[derive(Serialize)]
+        struct Hit {
+            id: u32,
+            text: &'static str,
+        }
+
+        fn both(names: &'static [&'static str], write: impl Fn(&mut InputWriter)) -> String {
+            let mut named = Record::new(&CALL, 1, 2, 0, None, 0);
+            let mut w = InputWriter::named(names);
+            write(&mut w);
+            w.finish(&mut named);
+            let mut each = Record::new(&CALL, 1, 3, 0, None, 0);
+            let mut w = InputWriter::new();
+            write(&mut w);
+            w.finish(&mut each);
+            assert_eq!(input_json(&named), input_json(&each));
+            input_json(&named)
+        }
+
+        let json = both(&["question", "limit", "key", "hits"], |w| {
+            w.field("question", "what \"is\" it?");
+            w.field("limit", &3u32);
+            w.redacted("key");
+            w.field("hits", &[Hit { id: 1, text: "a" }]);
+        });
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "question": "what \"is\" it?",
+                "limit": 3,
+                "key": "[REDACTED]",
+                "hits": [{"id": 1, "text": "a"}],
+            })
+        );
+        assert_eq!(both(&[], |_| {}), "{}");
+        // Fewer values than names (not written by the macros): the object stops at the last.
+        assert_eq!(both(&["a", "b"], |w| w.field("a", &true)), r#"{"a":true}"#);
     }
 
     #[test]

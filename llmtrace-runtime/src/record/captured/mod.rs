@@ -22,10 +22,14 @@ use arena::Stored;
 pub(crate) use escape::escape;
 
 /// What a [`Captured`] holds: one value, or an object of named values (a function's
-/// parameters).
+/// parameters), each name written before its value, or their names given once, as a static list
+/// (the macros' parameters: no name copied per call).
 mod shape {
     pub(super) const VALUE: u8 = 0;
     pub(super) const OBJECT: u8 = 1;
+    /// The address and length of a `&'static [&'static str]` (native-endian words), then the
+    /// values in that order.
+    pub(super) const NAMED: u8 = 2;
 }
 
 /// The tag before each value.
@@ -121,6 +125,24 @@ impl Captured {
         let bytes = self.bytes();
         let mut r = Reader { bytes, at: 1 };
         match bytes.first() {
+            Some(&shape::NAMED) => {
+                let names = r.names();
+                out.push('{');
+                for (i, name) in names.iter().enumerate() {
+                    if r.at >= r.bytes.len() {
+                        break;
+                    }
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    // Parameter names are Rust identifiers: no escaping needed.
+                    out.push('"');
+                    out.push_str(name);
+                    out.push_str("\":");
+                    r.value(out);
+                }
+                out.push('}');
+            }
             Some(&shape::OBJECT) => {
                 out.push('{');
                 let mut first = true;
@@ -296,6 +318,16 @@ impl Writer<'_> {
         buf.push(shape::VALUE);
     }
 
+    /// Starts, in an empty buffer, an object whose values are named by `names`, in order.
+    pub(crate) fn start_named(buf: &mut Vec<u8>, names: &'static [&'static str]) {
+        const WORD: usize = size_of::<usize>();
+        let mut head = [shape::NAMED; 1 + 2 * WORD];
+        head[1..=WORD].copy_from_slice(&(names.as_ptr() as usize).to_ne_bytes());
+        head[1 + WORD..].copy_from_slice(&names.len().to_ne_bytes());
+        buf.clear();
+        buf.extend_from_slice(&head);
+    }
+
     /// The content written into `buf` since it was started.
     pub(crate) fn finish(buf: &[u8]) -> Captured {
         Captured(Repr::Stored(Stored::new(buf)))
@@ -393,6 +425,21 @@ impl<'a> Reader<'a> {
         }
         self.at += N;
         out
+    }
+
+    /// The static names a [`shape::NAMED`] object starts with.
+    fn names(&mut self) -> &'static [&'static str] {
+        const WORD: usize = size_of::<usize>();
+        let ptr = usize::from_ne_bytes(self.take::<WORD>()) as *const &'static str;
+        let len = usize::from_ne_bytes(self.take::<WORD>());
+        if ptr.is_null() || len == 0 {
+            return &[];
+        }
+        // SAFETY: only `Writer::start_named` writes a `NAMED` object, and it writes the address
+        // and length of a `&'static [&'static str]`, which stays valid and unchanged for the
+        // rest of the program; captured bytes are never written again once stored, and never
+        // come from outside this module (a cut never falls inside the header, written first).
+        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 
     fn raw(&mut self) -> &'a [u8] {
