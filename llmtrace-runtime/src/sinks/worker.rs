@@ -600,6 +600,11 @@ impl Worker {
                 Err(_) => Call::Done(Outcome::Failed("the exporter panicked".into())),
             });
         }
+        // An exporter whose `export` panicked may still hold the batch: it must not go out with
+        // the next one.
+        for exporter in &mut self.exporters {
+            exporter.discard();
+        }
         self.flight = Some(Flight { n, calls });
     }
 

@@ -125,35 +125,26 @@ impl Captured {
         let bytes = self.bytes();
         let mut r = Reader { bytes, at: 1 };
         match bytes.first() {
-            Some(&shape::NAMED) => {
-                let names = r.names();
-                out.push('{');
-                for (i, name) in names.iter().enumerate() {
-                    if r.at >= r.bytes.len() {
-                        break;
-                    }
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    // Parameter names are Rust identifiers: no escaping needed.
-                    out.push('"');
-                    out.push_str(name);
-                    out.push_str("\":");
-                    r.value(out);
-                }
-                out.push('}');
-            }
-            Some(&shape::OBJECT) => {
+            Some(&(shape::OBJECT | shape::NAMED)) => {
+                // The names, given once (`NAMED`), or read before each value (`OBJECT`).
+                let mut names = (bytes[0] == shape::NAMED).then(|| r.names().iter());
                 out.push('{');
                 let mut first = true;
                 while r.at < r.bytes.len() {
+                    let name = match &mut names {
+                        Some(names) => match names.next() {
+                            Some(name) => *name,
+                            None => break,
+                        },
+                        None => r.str(),
+                    };
                     if !first {
                         out.push(',');
                     }
                     first = false;
                     // Parameter names are Rust identifiers: no escaping needed.
                     out.push('"');
-                    out.push_str(r.str());
+                    out.push_str(name);
                     out.push_str("\":");
                     r.value(out);
                 }
