@@ -88,9 +88,10 @@ thread_local! {
     static INPUT_SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// Largest buffer kept for the thread's next [`InputWriter`]: a larger one (a big parameter
-/// was captured) is freed rather than held for the thread's lifetime.
-const INPUT_SCRATCH_KEPT: usize = 4 * 1024;
+/// Largest scratch buffer kept for the thread's next [`InputWriter`] or large value: a larger
+/// one (a big parameter or return value was captured) is freed rather than held for the
+/// thread's lifetime.
+const SCRATCH_KEPT: usize = 4 * 1024;
 
 /// Captures an instrumented function's parameters: the JSON object of them, as the stages will
 /// write it.
@@ -114,27 +115,28 @@ impl InputWriter {
     /// An empty object.
     #[inline]
     pub fn new() -> Self {
-        // Taken, not borrowed: a parameter whose `Serialize` calls an instrumented function
-        // finds the cell empty and writes into a buffer of its own.
-        let mut buf = INPUT_SCRATCH.try_with(Cell::take).unwrap_or_default();
-        Writer::start_object(&mut buf);
-        InputWriter {
-            buf,
-            named: false,
-            limit: capture_limit(),
-            truncated: false,
-        }
+        Self::start(None)
     }
 
     /// An empty object whose parameters are `names`, added in that order: the names are not
     /// copied on each call (the macros' form).
     #[inline]
     pub fn named(names: &'static [&'static str]) -> Self {
+        Self::start(Some(names))
+    }
+
+    #[inline]
+    fn start(names: Option<&'static [&'static str]>) -> Self {
+        // Taken, not borrowed: a parameter whose `Serialize` calls an instrumented function
+        // finds the cell empty and writes into a buffer of its own.
         let mut buf = INPUT_SCRATCH.try_with(Cell::take).unwrap_or_default();
-        Writer::start_named(&mut buf, names);
+        match names {
+            Some(names) => Writer::start_named(&mut buf, names),
+            None => Writer::start_object(&mut buf),
+        }
         InputWriter {
             buf,
-            named: true,
+            named: names.is_some(),
             limit: capture_limit(),
             truncated: false,
         }
@@ -166,7 +168,7 @@ impl InputWriter {
         if self.truncated {
             rec.flags |= FLAG_TRUNCATED;
         }
-        if self.buf.capacity() <= INPUT_SCRATCH_KEPT {
+        if self.buf.capacity() <= SCRATCH_KEPT {
             // Fails only while the thread's locals are being destroyed: the buffer is freed.
             let _ = INPUT_SCRATCH.try_with(|cell| cell.set(std::mem::take(&mut self.buf)));
         }
@@ -217,7 +219,7 @@ fn take_value_scratch() -> Vec<u8> {
 
 /// Keeps `buf` for the thread's next large value, unless it grew past what is kept.
 fn keep_value_scratch(buf: Vec<u8>) {
-    if buf.capacity() <= INPUT_SCRATCH_KEPT {
+    if buf.capacity() <= SCRATCH_KEPT {
         // Fails only while the thread's locals are being destroyed: the buffer is freed.
         let _ = VALUE_SCRATCH.try_with(|cell| cell.set(buf));
     }
@@ -406,7 +408,8 @@ mod tests {
     }
 
     /// Parameters named up front (the macros' form) read back as the same object as parameters
-    /// named one by one, in every case: redacted, nested, cut, and none at all.
+    /// named one by one: strings to escape, numbers, redacted, a struct, fewer values than
+    /// names, and none at all.
     #[test]
     fn named_parameters_read_back_as_the_object() {
         use crate::record::{Callsite, Kind};
