@@ -63,6 +63,10 @@ pub(crate) struct Sample {
     /// Seconds from the first span made to the last exported (the drain load).
     #[serde(default)]
     pub(crate) total_s: Option<f64>,
+    /// A pair: the second call's median caller time, and the median over batch pairs of the
+    /// first's time over the second's (`caller_ns` is the first's).
+    #[serde(default)]
+    pub(crate) pair: Option<(f64, f64)>,
 }
 
 /// The process's peak resident set, in bytes.
@@ -125,6 +129,7 @@ fn run_load(variant: &str, load: variants::Load) -> Sample {
         spans: Some(made),
         peak_rss: Some(peak_rss()),
         total_s: (load == variants::Load::Drain).then_some(total.as_secs_f64()),
+        pair: None,
     }
 }
 
@@ -141,6 +146,9 @@ fn cpu_time() -> Duration {
 
 /// Runs `batches` timed batches of `spans` calls (after one warm-up batch), flushing after each.
 pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
+    if variants::pair(variant).is_some() {
+        return run_pair(variant, spans, batches);
+    }
     let load = variants::load(variant);
     if load != variants::Load::Batches {
         return run_load(variant, load);
@@ -180,6 +188,51 @@ pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
         spans: None,
         peak_rss: None,
         total_s: None,
+        pair: None,
+    }
+}
+
+/// A pair (`variants::PAIRS`): `batches` timed batches of each call in one process, in turn and
+/// in alternating order (first-second, then second-first), each flushed before the next. Each
+/// batch of the first call is compared with the batch of the second next to it.
+pub(crate) fn run_pair(pair: &str, spans: usize, batches: usize) -> Sample {
+    let (mut v, mut second) = variants::prepare_pair(pair, spans.max(2048));
+    let time = |call: &mut variants::Call, flush: &mut Box<dyn FnMut() + Send>| {
+        let start = Instant::now();
+        for _ in 0..spans {
+            std::hint::black_box(call());
+        }
+        let ns = start.elapsed().as_nanos() as f64 / spans as f64;
+        flush();
+        ns
+    };
+    time(&mut v.call, &mut v.flush);
+    time(&mut second, &mut v.flush);
+    let cpu_start = cpu_time();
+    let (mut first_ns, mut second_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..batches {
+        let (a, b) = if i % 2 == 0 {
+            let a = time(&mut v.call, &mut v.flush);
+            (a, time(&mut second, &mut v.flush))
+        } else {
+            let b = time(&mut second, &mut v.flush);
+            (time(&mut v.call, &mut v.flush), b)
+        };
+        first_ns.push(a);
+        second_ns.push(b);
+        ratios.push(a / b);
+    }
+    let cpu = cpu_time() - cpu_start;
+    Sample {
+        variant: pair.to_owned(),
+        caller_ns: median(&mut first_ns),
+        cpu_ns: cpu.as_nanos() as f64 / (2 * spans * batches) as f64,
+        delivered: 1.0,
+        bytes_per_span: None,
+        spans: None,
+        peak_rss: None,
+        total_s: None,
+        pair: Some((median(&mut second_ns), median(&mut ratios))),
     }
 }
 

@@ -14,6 +14,8 @@ struct Summary {
     spans: f64,
     peak_rss: Option<f64>,
     total_s: Option<(f64, f64, f64)>,
+    /// A pair: the second call's caller time, and the ratio of the first's to it.
+    pair: Option<((f64, f64, f64), (f64, f64, f64))>,
 }
 
 fn stats(values: &mut [f64]) -> (f64, f64, f64) {
@@ -40,6 +42,8 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
             .collect();
         let mut rss: Vec<f64> = ss.iter().filter_map(|s| s.peak_rss).collect();
         let mut total: Vec<f64> = ss.iter().filter_map(|s| s.total_s).collect();
+        let mut second: Vec<f64> = ss.iter().filter_map(|s| s.pair.map(|p| p.0)).collect();
+        let mut ratios: Vec<f64> = ss.iter().filter_map(|s| s.pair.map(|p| p.1)).collect();
         summary.insert(
             variant,
             Summary {
@@ -51,6 +55,7 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
                 spans: median(&mut spans),
                 peak_rss: (!rss.is_empty()).then(|| median(&mut rss)),
                 total_s: (!total.is_empty()).then(|| stats(&mut total)),
+                pair: (!ratios.is_empty()).then(|| (stats(&mut second), stats(&mut ratios))),
             },
         );
     }
@@ -62,7 +67,8 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         "| variant | caller ns/span | process CPU ns/span | delivered | bytes/buffered span |"
     );
     println!("|---|---:|---:|---:|---:|");
-    let batches_only = |v: &&&str| variants::load(v) == Load::Batches;
+    let batches_only =
+        |v: &&&str| variants::load(v) == Load::Batches && variants::pair(v).is_none();
     for v in VARIANTS.iter().filter(batches_only) {
         let Some(s) = summary.get(v) else { continue };
         println!(
@@ -145,6 +151,35 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         }
     }
 
+    if variants::PAIRS
+        .iter()
+        .any(|(v, _, _)| summary.contains_key(v))
+    {
+        println!(
+            "\nPairs (both calls in one process with one setup, batch by batch in turn; the ratio is the median over rounds of each round's median over batch pairs):\n"
+        );
+        println!("| pair | first ns/span | second ns/span | first / second |");
+        println!("|---|---:|---:|---:|");
+        for (v, a, b) in variants::PAIRS {
+            let Some(s) = summary.get(v) else { continue };
+            let Some((second, ratio)) = s.pair else {
+                continue;
+            };
+            println!(
+                "| {a} / {b} | {:.1} ({:.1}-{:.1}) | {:.1} ({:.1}-{:.1}) | {:.3} ({:.3}-{:.3}) |",
+                s.caller.0,
+                s.caller.1,
+                s.caller.2,
+                second.0,
+                second.1,
+                second.2,
+                ratio.0,
+                ratio.1,
+                ratio.2
+            );
+        }
+    }
+
     let get = |v: &str| summary.get(v);
     let mut ok = true;
     let mut gate = |label: &str, value: Option<f64>, limit: f64| {
@@ -198,19 +233,22 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ratio("llmtrace_sampled_out_metrics", "otel_sdk_off", caller),
         0.25,
     );
+    // Calls a few nanoseconds apart: gated on their pairs, measured in one process (the
+    // ratios of separate processes are reported below).
+    let paired = |v: &str| get(v).and_then(|s| s.pair).map(|(_, r)| r.0);
     gate(
-        "llmtrace_not_installed caller / bare caller",
-        ratio("llmtrace_not_installed", "bare", caller),
+        "llmtrace_not_installed caller / bare caller (paired)",
+        paired("pair_not_installed_bare"),
         2.0,
     );
     gate(
-        "llmtrace_usage_cost caller / llmtrace_bare_call caller",
-        ratio("llmtrace_usage_cost", "llmtrace_bare_call", caller),
+        "llmtrace_usage_cost caller / llmtrace_bare_call caller (paired)",
+        paired("pair_usage_cost_bare_call"),
         1.3,
     );
     gate(
-        "llmtrace_step caller / llmtrace_workflow caller",
-        ratio("llmtrace_step", "llmtrace_workflow", caller),
+        "llmtrace_step caller / llmtrace_workflow caller (paired)",
+        paired("pair_step_workflow"),
         1.2,
     );
     gate(
@@ -231,6 +269,17 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         "llmtrace_drain_otlp total / otel_sdk_drain_otlp total",
         ratio("llmtrace_drain_otlp", "otel_sdk_drain_otlp", total),
         0.35,
+    );
+    // The host modes against the span they ride on, through the same provider or subscriber.
+    gate(
+        "llmtrace_otel_provider caller / otel_sdk caller",
+        ratio("llmtrace_otel_provider", "otel_sdk", caller),
+        1.1,
+    );
+    gate(
+        "llmtrace_tracing_mode caller / tracing_otel caller",
+        ratio("llmtrace_tracing_mode", "tracing_otel", caller),
+        1.1,
     );
     for (v, s) in summary.iter().filter(|(v, _)| batches_only(v)) {
         if s.delivered_min < 0.99 {
@@ -257,6 +306,7 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("tracing_otel", "llmtrace"),
         ("fastrace", "llmtrace"),
         ("tracing_none", "bare"),
+        ("llmtrace_not_installed", "bare"),
         ("llmtrace_async", "llmtrace"),
         ("llmtrace_default_capture", "llmtrace"),
         ("llmtrace_usage_cost", "llmtrace_bare_call"),

@@ -57,7 +57,45 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_drain_otlp",
     "otel_sdk_drain_otlp",
     "llmtrace_drain_jsonl",
+    "pair_step_workflow",
+    "pair_usage_cost_bare_call",
+    "pair_not_installed_bare",
 ];
+
+/// Two calls measured in one process with one setup, batch by batch in turn: the ratio of two
+/// calls a few nanoseconds apart, free of what moves between processes (where the code and the
+/// buffers land, the machine's load from one minute to the next). Name, first call, second.
+pub(crate) const PAIRS: &[(&str, &str, &str)] = &[
+    ("pair_step_workflow", "llmtrace_step", "llmtrace_workflow"),
+    (
+        "pair_usage_cost_bare_call",
+        "llmtrace_usage_cost",
+        "llmtrace_bare_call",
+    ),
+    ("pair_not_installed_bare", "llmtrace_not_installed", "bare"),
+];
+
+/// The two variants of a pair.
+pub(crate) fn pair(name: &str) -> Option<(&'static str, &'static str)> {
+    PAIRS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, a, b)| (*a, *b))
+}
+
+/// A pair's first variant set up, and the second's call, which runs under the same setup (the
+/// pairs are chosen so that both variants set up the same way).
+pub(crate) fn prepare_pair(name: &str, queue: usize) -> (Prepared, Call) {
+    let (a, b) = pair(name).unwrap_or_else(|| panic!("unknown pair {name}"));
+    let first = prepare(a, queue);
+    let second: Call = match b {
+        "llmtrace_workflow" => Box::new(workflow_span),
+        "llmtrace_bare_call" => Box::new(llm_bare_call),
+        "bare" => Box::new(bare),
+        other => panic!("{other} is not the second of a pair"),
+    };
+    (first, second)
+}
 
 /// How a variant is driven (see `measure::run`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -429,7 +467,7 @@ fn poll_ready<F: Future>(fut: F) -> F::Output {
 
 // ---- setup ------------------------------------------------------------------------------------
 
-type Call = Box<dyn FnMut() -> u64 + Send>;
+pub(crate) type Call = Box<dyn FnMut() -> u64 + Send>;
 type Flush = Box<dyn FnMut() + Send>;
 type Keep = Box<dyn std::any::Any + Send>;
 
