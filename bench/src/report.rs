@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use crate::measure::{Sample, median};
 use crate::variants::{self, Load, VARIANTS};
 
+/// Median, min and max over rounds.
+type Spread = (f64, f64, f64);
+
 struct Summary {
     caller: (f64, f64, f64),
     cpu: (f64, f64, f64),
@@ -15,7 +18,7 @@ struct Summary {
     peak_rss: Option<f64>,
     total_s: Option<(f64, f64, f64)>,
     /// A pair: the second call's caller time, and the ratio of the first's to it.
-    pair: Option<((f64, f64, f64), (f64, f64, f64))>,
+    pair: Option<(Spread, Spread)>,
 }
 
 fn stats(values: &mut [f64]) -> (f64, f64, f64) {
