@@ -104,11 +104,13 @@ fn lookup(order_id: &str) -> Result<u32, String> {
 
 #[llmtrace::workflow(name = "answer_async")]
 async fn answer_async(question: &str) -> String {
-    chat_async(question).await
+    chat_async(question, "gpt-4o-mini").await
 }
 
-#[llmtrace::llm_call(provider = "openai", model = "gpt-4o-mini", messages = [Message::user(question)])]
-async fn chat_async(question: &str) -> String {
+/// The model is known only at run time: the span is renamed when it ends.
+#[llmtrace::llm_call(provider = "openai", model = model, messages = [Message::user(question)])]
+async fn chat_async(question: &str, model: &str) -> String {
+    let _ = model;
     tokio::task::yield_now().await;
     tracing::info!("after a yield");
     llmtrace::current().record_usage(Usage::new(20, 5));
@@ -155,6 +157,29 @@ fn handled() -> u64 {
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
+
+/// Samples every span, and keeps the names it was asked about.
+#[derive(Clone, Debug, Default)]
+struct NamesSeen(Arc<Mutex<Vec<String>>>);
+
+impl opentelemetry_sdk::trace::ShouldSample for NamesSeen {
+    fn should_sample(
+        &self,
+        _: Option<&opentelemetry::Context>,
+        _: opentelemetry::trace::TraceId,
+        name: &str,
+        _: &opentelemetry::trace::SpanKind,
+        _: &[opentelemetry::KeyValue],
+        _: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        self.0.lock().unwrap().push(name.to_owned());
+        opentelemetry_sdk::trace::SamplingResult {
+            decision: opentelemetry_sdk::trace::SamplingDecision::RecordAndSample,
+            attributes: Vec::new(),
+            trace_state: Default::default(),
+        }
+    }
+}
 
 /// An attribute value as text, with its type (the way an exporter would encode it).
 fn value(v: &opentelemetry::Value) -> Json {
@@ -306,7 +331,9 @@ fn child_native() {
 fn child_tracing() {
     assert_eq!(child_process::mode(), "tracing");
     let app = InMemorySpanExporter::default();
+    let sampled = NamesSeen::default();
     let provider = SdkTracerProvider::builder()
+        .with_sampler(sampled.clone())
         .with_simple_exporter(app.clone())
         .build();
     let log = Buffer::default();
@@ -360,6 +387,17 @@ fn child_tracing() {
         by_name(&app, "retrieval help_center"),
         by_name(&app, "invoke_workflow answer"),
     );
+    // The provider's sampler sees a span's name as the callsite gives it: the run-time model
+    // comes at the end.
+    let seen = sampled.0.lock().unwrap().clone();
+    for name in [
+        "chat gpt-4o",
+        "invoke_workflow answer",
+        "retrieval help_center",
+        "chat",
+    ] {
+        assert!(seen.iter().any(|n| n == name), "{name} in {seen:?}");
+    }
     // The fmt layer logs the attributes as fields.
     let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     let closed = log
@@ -377,6 +415,12 @@ fn child_tracing() {
     assert!(
         log.lines()
             .any(|l| l.contains("lookup{") && l.contains("otel.status_code=\"error\"")),
+        "{log}"
+    );
+    // A name known only at run time reaches the other layers too.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("chat_async{") && l.contains("otel.name=\"chat gpt-4o-mini\"")),
         "{log}"
     );
 

@@ -203,7 +203,14 @@ impl Host for HostExport {
                 core.interop,
             ),
             #[cfg(feature = "tracing")]
-            System::Tracing => tracing::start(callsite, parent, detached, scope, core.interop),
+            System::Tracing => tracing::start(
+                callsite,
+                core.mapper.callsite_name(callsite),
+                parent,
+                detached,
+                scope,
+                core.interop,
+            ),
         }
     }
 
@@ -274,7 +281,9 @@ impl Core {
                         }
                         #[cfg(feature = "tracing")]
                         Some(Bridge::Tracing(span)) => {
-                            tracing::finish(span, rec.callsite, self.mapper.map(&mut rec, scratch));
+                            let started_as = self.mapper.callsite_name(rec.callsite);
+                            let mapped = self.mapper.map(&mut rec, scratch);
+                            tracing::finish(span, rec.callsite, started_as, mapped);
                         }
                         None => return &counters.dropped_no_exporter,
                     }

@@ -4,10 +4,11 @@
 //! In `tracing` mode the span's `tracing` callsite (built by the expansion, see
 //! `__private::tracing_callsite!`) declares every attribute key the span's kind can emit, so
 //! the subscriber's layers see them all as fields. The span is created when the llmtrace span
-//! starts, with only `otel.kind`; it is entered whenever the llmtrace span is (per poll for
-//! futures and streams); when the llmtrace span ends, the mapped attributes are recorded as its
-//! fields (`otel.name`, `otel.status_code` and `otel.status_description` too, which
-//! tracing-opentelemetry reads), the rest (indexed keys, lists, keys set at run time) and the
+//! starts, with `otel.kind` and `otel.name` (the callsite's name, which the OpenTelemetry span
+//! starts with); it is entered whenever the llmtrace span is (per poll for futures and
+//! streams); when the llmtrace span ends, the mapped attributes are recorded as its fields
+//! (`otel.status_code` and `otel.status_description` too, which tracing-opentelemetry reads, and
+//! `otel.name` again when the name was known only at run time), the rest (indexed keys, lists, keys set at run time) and the
 //! events go through `OpenTelemetrySpanExt`, and the span closes.
 
 use std::sync::Arc;
@@ -43,14 +44,18 @@ const CHUNK: usize = 32;
 
 /// Starts a span in `tracing` mode: the subscriber's filters decide (a disabled span is not
 /// recorded, and its children attach to the nearest recorded ancestor, as in `tracing`).
+///
+/// `name` is the span's name as far as the callsite tells (`otel.name`, set now so that the
+/// OpenTelemetry span starts with it: see [`finish`]).
 pub(crate) fn start(
     callsite: &'static Callsite,
+    name: &'static str,
     parent: Option<ParentIds>,
     detached: bool,
     scope: Option<Arc<Scope>>,
     interop: u8,
 ) -> SpanState {
-    let Some(span) = callsite.tracing.and_then(|cs| new_span(cs, callsite)) else {
+    let Some(span) = callsite.tracing.and_then(|cs| new_span(cs, callsite, name)) else {
         return SpanState::Off;
     };
     // The OpenTelemetry parent follows llmtrace's, even where `tracing`'s differs (a trace
@@ -96,9 +101,13 @@ pub(crate) fn start(
     SpanState::Live(rec)
 }
 
-/// A new span of `callsite`, with `otel.kind` set, when the subscriber wants it (the checks
-/// `tracing::span!` makes).
-fn new_span(callsite: &'static DefaultCallsite, ours: &Callsite) -> Option<tracing::Span> {
+/// A new span of `callsite`, with `otel.kind` and `otel.name` set, when the subscriber wants it
+/// (the checks `tracing::span!` makes).
+fn new_span(
+    callsite: &'static DefaultCallsite,
+    ours: &Callsite,
+    name: &'static str,
+) -> Option<tracing::Span> {
     if LEVEL > STATIC_MAX_LEVEL || LEVEL > LevelFilter::current() {
         return None;
     }
@@ -112,13 +121,17 @@ fn new_span(callsite: &'static DefaultCallsite, ours: &Callsite) -> Option<traci
     }
     let fields = meta.fields();
     let kind_field = fields.field(OTEL_KIND)?;
+    let name_field = fields.field(OTEL_NAME)?;
     let kind = match crate::mapper::span_kind(ours) {
         opentelemetry::trace::SpanKind::Client => "client",
         _ => "internal",
     };
     let span = tracing::Span::new(
         meta,
-        &fields.value_set(&[(&kind_field, Some(&kind as &dyn FieldValue))]),
+        &fields.value_set(&[
+            (&kind_field, Some(&kind as &dyn FieldValue)),
+            (&name_field, Some(&name as &dyn FieldValue)),
+        ]),
     );
     (!span.is_disabled()).then_some(span)
 }
@@ -142,8 +155,14 @@ impl Scalar<'_> {
     }
 }
 
-/// Records the mapped record on `span` and closes it.
-pub(crate) fn finish(span: tracing::Span, callsite: &'static Callsite, mapped: Mapped) {
+/// Records the mapped record on `span` and closes it. `started_as` is the name the span was
+/// created with: a name known only at run time (a model given as an expression) renames it.
+pub(crate) fn finish(
+    span: tracing::Span,
+    callsite: &'static Callsite,
+    started_as: &str,
+    mapped: Mapped,
+) {
     let Some(meta) = span.metadata() else {
         return;
     };
@@ -158,8 +177,9 @@ pub(crate) fn finish(span: tracing::Span, callsite: &'static Callsite, mapped: M
     // to the OpenTelemetry span directly.
     let mut direct = Vec::new();
     let field = |key: &str| fields.field(key);
-    if let Some(f) = field(OTEL_NAME) {
-        values.push((f, Scalar::Str(&mapped.name)));
+    let renamed = mapped.name != started_as;
+    if renamed {
+        values.extend(field(OTEL_NAME).map(|f| (f, Scalar::Str(&mapped.name))));
     }
     if let Status::Error { description } = &mapped.status {
         values.extend(field(OTEL_STATUS_CODE).map(|f| (f, Scalar::Str("error"))));
@@ -203,5 +223,7 @@ pub(crate) fn finish(span: tracing::Span, callsite: &'static Callsite, mapped: M
     }
     // The OpenTelemetry span started with the callsite's name: a `otel.name` recorded later
     // names it for the other layers only.
-    span.context().span().update_name(mapped.name);
+    if renamed {
+        span.context().span().update_name(mapped.name);
+    }
 }
