@@ -299,6 +299,7 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("llmtrace_drain_otlp", "otel_sdk_drain_otlp"),
         ("llmtrace_drain", "otel_sdk_drain"),
         ("llmtrace_drain_jsonl", "otel_sdk_drain_otlp"),
+        ("llmtrace_drain_otlp_default_capture", "otel_sdk_drain_otlp"),
     ] {
         if let (Some(t), Some(c)) = (ratio(a, b, total), ratio(a, b, cpu)) {
             println!("- {a} / {b}: total {t:.3}, process CPU {c:.3} (reported)");

@@ -57,6 +57,7 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_drain_otlp",
     "otel_sdk_drain_otlp",
     "llmtrace_drain_jsonl",
+    "llmtrace_drain_otlp_default_capture",
     "pair_step_workflow",
     "pair_usage_cost_bare_call",
     "pair_not_installed_bare",
@@ -645,11 +646,14 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         // The built-in exporters, as a user gets them: OTLP/HTTP protobuf into a receiver on
         // 127.0.0.1 (the other side: the SDK's batch processor with opentelemetry-otlp's
         // exporter), and the default JSONL file. Delivered: what the exporter acknowledged.
-        "llmtrace_drain_otlp" | "llmtrace_drain_jsonl" => {
+        //
+        // `_default_capture`: the call with the macros' default capture, whose parameters and
+        // return value the export side redacts and writes as JSON (the SDK's spans carry none).
+        "llmtrace_drain_otlp" | "llmtrace_drain_jsonl" | "llmtrace_drain_otlp_default_capture" => {
             let builder = llmtrace::init()
                 .service_name("bench")
                 .buffer_budget((DRAIN_SPANS * 300).next_power_of_two());
-            let (builder, keep): (_, Keep) = if name == "llmtrace_drain_otlp" {
+            let (builder, keep): (_, Keep) = if name.starts_with("llmtrace_drain_otlp") {
                 let receiver = crate::receiver::start();
                 (
                     builder.otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, receiver.endpoint),
@@ -665,8 +669,15 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             };
             let g = builder.install();
             let d = delivered.clone();
+            let call: Call = if name.ends_with("_default_capture") {
+                Box::new(|| {
+                    llm_default_capture(black_box("What is the refund policy?"), black_box(256))
+                })
+            } else {
+                Box::new(llm_sync)
+            };
             (
-                Box::new(llm_sync),
+                call,
                 Box::new(move || {
                     llmtrace::force_flush(Duration::from_secs(60)).expect("flush");
                     d.store(llmtrace::stats().exported, Ordering::Relaxed);
