@@ -162,12 +162,22 @@ impl Redactor {
     /// No built-in match spans a NUL character, so text made of several values joined by NULs
     /// is searched in one pass with the same result as each value on its own.
     fn find_builtin(&self, text: &str, spans: &mut Vec<Span>) {
+        // No built-in match is empty (a JSON document without strings collects none); the gates'
+        // searches would cost as much as on a short text.
+        if text.is_empty() {
+            return;
+        }
         let first = |gate: &Option<Regex>| gate.as_ref()?.find(text).map(|m| m.start());
         let (mut literal, mut label) = (None, None);
         let mut numeric = false;
         for rule in &self.builtin {
             match rule.gate {
                 Gate::None => Self::find_rule(rule, text, 0, 0, spans),
+                Gate::Byte(byte) => {
+                    if memchr::memchr(byte, text.as_bytes()).is_some() {
+                        Self::find_rule(rule, text, 0, 0, spans);
+                    }
+                }
                 Gate::Literal => {
                     if let Some(from) = *literal.get_or_insert_with(|| first(&self.literal_gate)) {
                         Self::find_rule(rule, text, from, 0, spans);
