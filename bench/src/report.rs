@@ -156,14 +156,14 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
 
     if variants::PAIRS
         .iter()
-        .any(|(v, _, _)| summary.contains_key(v))
+        .any(|(v, ..)| summary.contains_key(v))
     {
         println!(
             "\nPairs (both calls in one process with one setup, batch by batch in turn; the ratio is the median over rounds of each round's median over batch pairs):\n"
         );
         println!("| pair | first ns/span | second ns/span | first / second |");
         println!("|---|---:|---:|---:|");
-        for (v, a, b) in variants::PAIRS {
+        for (v, a, b, _) in variants::PAIRS {
             let Some(s) = summary.get(v) else { continue };
             let Some((second, ratio)) = s.pair else {
                 continue;
@@ -201,59 +201,40 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
     let caller = |s: &Summary| s.caller.0;
     let cpu = |s: &Summary| s.cpu.0;
     println!("\nGates (medians of this run):\n");
-    gate(
-        "llmtrace caller / otel_sdk caller",
-        ratio("llmtrace", "otel_sdk", caller),
-        0.25,
-    );
-    gate(
-        "llmtrace_default_capture caller / otel_sdk caller",
-        ratio("llmtrace_default_capture", "otel_sdk", caller),
-        0.2,
-    );
-    gate(
-        "llmtrace caller / floor",
-        ratio("llmtrace", "floor", caller),
-        3.0,
-    );
-    gate(
-        "llmtrace_async caller / otel_sdk caller",
-        ratio("llmtrace_async", "otel_sdk", caller),
-        0.25,
-    );
+    // Caller against caller, in report order (the process CPU gate among them).
+    for (a, b, limit) in [
+        ("llmtrace", "otel_sdk", 0.25),
+        ("llmtrace_default_capture", "otel_sdk", 0.2),
+        ("llmtrace", "floor", 3.0),
+        ("llmtrace_async", "otel_sdk", 0.25),
+    ] {
+        gate(
+            &format!("{a} caller / {b} caller"),
+            ratio(a, b, caller),
+            limit,
+        );
+    }
     gate(
         "llmtrace process CPU / otel_sdk process CPU",
         ratio("llmtrace", "otel_sdk", cpu),
         0.5,
     );
-    gate(
-        "llmtrace_sampled_out caller / otel_sdk_off caller",
-        ratio("llmtrace_sampled_out", "otel_sdk_off", caller),
-        0.1,
-    );
-    gate(
-        "llmtrace_sampled_out_metrics caller / otel_sdk_off caller",
-        ratio("llmtrace_sampled_out_metrics", "otel_sdk_off", caller),
-        0.25,
-    );
+    for (a, b, limit) in [
+        ("llmtrace_sampled_out", "otel_sdk_off", 0.1),
+        ("llmtrace_sampled_out_metrics", "otel_sdk_off", 0.25),
+    ] {
+        gate(
+            &format!("{a} caller / {b} caller"),
+            ratio(a, b, caller),
+            limit,
+        );
+    }
     // Calls a few nanoseconds apart: gated on their pairs, measured in one process (the
-    // ratios of separate processes are reported below).
-    let paired = |v: &str| get(v).and_then(|s| s.pair).map(|(_, r)| r.0);
-    gate(
-        "llmtrace_not_installed caller / bare caller (paired)",
-        paired("pair_not_installed_bare"),
-        2.0,
-    );
-    gate(
-        "llmtrace_usage_cost caller / llmtrace_bare_call caller (paired)",
-        paired("pair_usage_cost_bare_call"),
-        1.3,
-    );
-    gate(
-        "llmtrace_step caller / llmtrace_workflow caller (paired)",
-        paired("pair_step_workflow"),
-        1.2,
-    );
+    // ratios of separate processes are under "Other ratios").
+    for (pair, a, b, limit) in variants::PAIRS {
+        let value = get(pair).and_then(|s| s.pair).map(|(_, r)| r.0);
+        gate(&format!("{a} caller / {b} caller (paired)"), value, *limit);
+    }
     gate(
         "llmtrace bytes per buffered span",
         get("llmtrace").and_then(|s| s.bytes),
@@ -274,16 +255,16 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         0.35,
     );
     // The host modes against the span they ride on, through the same provider or subscriber.
-    gate(
-        "llmtrace_otel_provider caller / otel_sdk caller",
-        ratio("llmtrace_otel_provider", "otel_sdk", caller),
-        1.1,
-    );
-    gate(
-        "llmtrace_tracing_mode caller / tracing_otel caller",
-        ratio("llmtrace_tracing_mode", "tracing_otel", caller),
-        1.1,
-    );
+    for (a, b) in [
+        ("llmtrace_otel_provider", "otel_sdk"),
+        ("llmtrace_tracing_mode", "tracing_otel"),
+    ] {
+        gate(
+            &format!("{a} caller / {b} caller"),
+            ratio(a, b, caller),
+            1.1,
+        );
+    }
     for (v, s) in summary.iter().filter(|(v, _)| batches_only(v)) {
         if s.delivered_min < 0.99 {
             ok = false;

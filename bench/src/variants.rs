@@ -65,23 +65,35 @@ pub(crate) const VARIANTS: &[&str] = &[
 
 /// Two calls measured in one process with one setup, batch by batch in turn: the ratio of two
 /// calls a few nanoseconds apart, free of what moves between processes (where the code and the
-/// buffers land, the machine's load from one minute to the next). Name, first call, second.
-pub(crate) const PAIRS: &[(&str, &str, &str)] = &[
-    ("pair_step_workflow", "llmtrace_step", "llmtrace_workflow"),
+/// buffers land, the machine's load from one minute to the next). Name, first call, second,
+/// and the gate on first / second.
+pub(crate) const PAIRS: &[(&str, &str, &str, f64)] = &[
+    (
+        "pair_step_workflow",
+        "llmtrace_step",
+        "llmtrace_workflow",
+        1.2,
+    ),
     (
         "pair_usage_cost_bare_call",
         "llmtrace_usage_cost",
         "llmtrace_bare_call",
+        1.3,
     ),
-    ("pair_not_installed_bare", "llmtrace_not_installed", "bare"),
+    (
+        "pair_not_installed_bare",
+        "llmtrace_not_installed",
+        "bare",
+        2.0,
+    ),
 ];
 
 /// The two variants of a pair.
 pub(crate) fn pair(name: &str) -> Option<(&'static str, &'static str)> {
     PAIRS
         .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, a, b)| (*a, *b))
+        .find(|(n, ..)| *n == name)
+        .map(|(_, a, b, _)| (*a, *b))
 }
 
 /// A pair's first variant set up, and the second's call, which runs under the same setup (the
