@@ -8,8 +8,8 @@
 //! starts with); it is entered whenever the llmtrace span is (per poll for futures and
 //! streams); when the llmtrace span ends, the mapped attributes are recorded as its fields
 //! (`otel.status_code` and `otel.status_description` too, which tracing-opentelemetry reads, and
-//! `otel.name` again when the name was known only at run time), the rest (indexed keys, lists, keys set at run time) and the
-//! events go through `OpenTelemetrySpanExt`, and the span closes.
+//! `otel.name` again when the name was known only at run time), the rest (indexed keys, lists,
+//! keys set at run time) and the events go through `OpenTelemetrySpanExt`, and the span closes.
 
 use std::sync::Arc;
 
