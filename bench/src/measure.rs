@@ -163,12 +163,7 @@ pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
     let mut per_batch = Vec::with_capacity(batches);
     let cpu_start = cpu_time();
     for _ in 0..batches {
-        let start = Instant::now();
-        for _ in 0..spans {
-            std::hint::black_box((v.call)());
-        }
-        per_batch.push(start.elapsed().as_nanos() as f64 / spans as f64);
-        (v.flush)();
+        per_batch.push(timed_batch(&mut v.call, &mut v.flush, spans));
     }
     let cpu = cpu_time() - cpu_start;
     let produced = (spans * batches) as f64;
@@ -192,20 +187,24 @@ pub(crate) fn run(variant: &str, spans: usize, batches: usize) -> Sample {
     }
 }
 
+/// One timed batch of `spans` calls, then a flush (not timed): the caller's time per span.
+fn timed_batch(call: &mut variants::Call, flush: &mut variants::Flush, spans: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..spans {
+        std::hint::black_box(call());
+    }
+    let ns = start.elapsed().as_nanos() as f64 / spans as f64;
+    flush();
+    ns
+}
+
 /// A pair (`variants::PAIRS`): `batches` timed batches of each call in one process, in turn and
 /// in alternating order (first-second, then second-first), each flushed before the next. Each
 /// batch of the first call is compared with the batch of the second next to it.
 pub(crate) fn run_pair(pair: &str, spans: usize, batches: usize) -> Sample {
     let (mut v, mut second) = variants::prepare_pair(pair, spans.max(2048));
-    let time = |call: &mut variants::Call, flush: &mut Box<dyn FnMut() + Send>| {
-        let start = Instant::now();
-        for _ in 0..spans {
-            std::hint::black_box(call());
-        }
-        let ns = start.elapsed().as_nanos() as f64 / spans as f64;
-        flush();
-        ns
-    };
+    let time =
+        |call: &mut variants::Call, flush: &mut variants::Flush| timed_batch(call, flush, spans);
     time(&mut v.call, &mut v.flush);
     time(&mut second, &mut v.flush);
     let cpu_start = cpu_time();

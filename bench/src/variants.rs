@@ -481,13 +481,13 @@ fn poll_ready<F: Future>(fut: F) -> F::Output {
 // ---- setup ------------------------------------------------------------------------------------
 
 pub(crate) type Call = Box<dyn FnMut() -> u64 + Send>;
-type Flush = Box<dyn FnMut() + Send>;
+pub(crate) type Flush = Box<dyn FnMut() + Send>;
 type Keep = Box<dyn std::any::Any + Send>;
 
 /// A prepared variant: the call to time, how to flush, and how many spans were delivered.
 pub(crate) struct Prepared {
     pub(crate) call: Box<dyn FnMut() -> u64 + Send>,
-    pub(crate) flush: Box<dyn FnMut() + Send>,
+    pub(crate) flush: Flush,
     pub(crate) delivered: Arc<AtomicU64>,
     /// Whether this variant records spans (delivery is checked).
     pub(crate) records: bool,
