@@ -49,6 +49,16 @@ fn set_field(field: Field, value: Value) {
     });
 }
 
+/// Into the record's cost slot, or into the tally of a sampled-out call: its cost counts in the
+/// metrics.
+#[inline(never)]
+fn record_cost(usd: f64) {
+    with_current_target(|target| match target {
+        Target::Record(rec) => rec.tokens.set_cost(usd),
+        Target::Tally(tally) => tally.set(Field::CostTotal, Value::F64(usd)),
+    });
+}
+
 /// Into the record, or into the tally of a sampled-out call: its tokens count in the metrics.
 #[inline(never)]
 fn record_usage(usage: crate::Usage) {
@@ -118,7 +128,7 @@ impl CurrentSpan {
     #[inline(always)]
     pub fn record_cost_usd(&self, usd: f64) {
         if crate::state::is_enabled() {
-            set_field(Field::CostTotal, Value::F64(usd));
+            record_cost(usd);
         }
     }
 

@@ -121,6 +121,12 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The cost in USD, recorded by the application or by the cost stage.
+    #[inline]
+    pub(super) fn cost(&self) -> Option<f64> {
+        self.tokens.cost()
+    }
+
     /// The token counts, as the conventions define them.
     #[inline]
     pub(super) fn tokens(&self) -> Tokens {

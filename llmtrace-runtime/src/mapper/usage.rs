@@ -88,7 +88,7 @@ pub(super) fn cost(c: &Conventions, r: &Fields<'_>, out: &mut Out) {
     if r.get(Field::Unpriced).is_some() {
         out.attr(lt::COST_UNPRICED, true);
     }
-    let total = r.f64(Field::CostTotal);
+    let total = r.cost();
     let parts = [
         ("input", r.f64(Field::CostInput)),
         ("output", r.f64(Field::CostOutput)),

@@ -75,6 +75,10 @@ pub(crate) struct Extra {
     pub(crate) bridge: Option<Bridge>,
 }
 
+// Every span's record is copied into the thread's buffer when it ends: keep it at 240 bytes
+// (the slots of `Tokens` are laid out for it).
+const _: () = assert!(size_of::<Record>() <= 240);
+
 /// What one span observed. See the module docs.
 #[derive(Debug)]
 pub struct Record {
@@ -89,7 +93,7 @@ pub struct Record {
     pub(crate) status: Status,
     pub(crate) flags: u8,
     pub(crate) attrs: SmallVec<[(Field, Value); 4]>,
-    /// Token counts, apart from `attrs`: see [`Tokens`].
+    /// Token counts and the cost, apart from `attrs`: see [`Tokens`].
     pub(crate) tokens: Tokens,
     pub(crate) extra: Option<Box<Extra>>,
 }
@@ -121,12 +125,19 @@ impl Record {
     }
 
     /// Sets a field, replacing an earlier value of the same field. A token count must be a
-    /// non-negative integer; another value for it is ignored.
+    /// non-negative integer and the cost a number; another value for them is ignored (the
+    /// exporters write only numbers for them).
     #[inline]
     pub fn set(&mut self, field: Field, value: Value) {
         if let Some(slot) = Tokens::slot(field) {
             if let Some(n) = value.as_i64().and_then(|n| u64::try_from(n).ok()) {
                 self.tokens.set(slot, n);
+            }
+            return;
+        }
+        if field == Field::CostTotal {
+            if let Some(usd) = value.as_f64() {
+                self.tokens.set_cost(usd);
             }
             return;
         }
@@ -140,7 +151,9 @@ impl Record {
     /// Sets a field the record does not hold yet (not a token count): no search for it.
     #[inline]
     pub(crate) fn push_new(&mut self, field: Field, value: Value) {
-        debug_assert!(Tokens::slot(field).is_none() && self.get(field).is_none());
+        debug_assert!(
+            Tokens::slot(field).is_none() && field != Field::CostTotal && self.get(field).is_none()
+        );
         self.attrs.push((field, value));
     }
 
@@ -166,9 +179,19 @@ impl Record {
         self.tokens.get(field)
     }
 
+    /// The cost in USD, recorded by the application or by the cost stage.
+    #[inline]
+    pub fn cost(&self) -> Option<f64> {
+        self.tokens.cost()
+    }
+
     /// The value of a field: set at run time, or given as a literal to the macro. Token counts
-    /// are read with [`Record::token`].
+    /// are read with [`Record::token`], the cost with [`Record::cost`].
     pub fn get(&self, field: Field) -> Option<&Value> {
+        debug_assert!(
+            field != Field::CostTotal,
+            "the cost is read with `Record::cost`"
+        );
         self.attrs
             .iter()
             .rev()

@@ -41,7 +41,7 @@ impl Part {
             output: rec.token(Field::OutputTokens),
             cache_read: rec.token(Field::CacheReadTokens),
             cache_write: rec.token(Field::CacheWriteTokens),
-            cost: rec.get(Field::CostTotal).and_then(Value::as_f64),
+            cost: rec.cost(),
             model: match rec.kind() {
                 Kind::LlmCall => rec
                     .get(Field::ResponseModel)

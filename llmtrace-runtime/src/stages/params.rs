@@ -19,11 +19,9 @@ fn range(field: Field) -> Option<(f64, f64)> {
         Field::MaxTokens | Field::TopK | Field::RetrievalTopK => (0.0, f64::MAX),
         Field::ChoiceCount => (1.0, f64::MAX),
         Field::ServerPort => (0.0, 65_535.0),
-        Field::CostInput
-        | Field::CostOutput
-        | Field::CostCacheRead
-        | Field::CostCacheWrite
-        | Field::CostTotal => (0.0, f64::MAX),
+        Field::CostInput | Field::CostOutput | Field::CostCacheRead | Field::CostCacheWrite => {
+            (0.0, f64::MAX)
+        }
         _ => return None,
     })
 }
@@ -35,6 +33,11 @@ fn in_range(value: &Value, (low, high): (f64, f64)) -> bool {
         Some(v) => v.is_finite() && (low..=high).contains(&v),
         None => true,
     }
+}
+
+/// Whether a cost (kept apart from `attrs`, see `record::Tokens`) is in its range.
+fn cost_ok(usd: f64) -> bool {
+    in_range(&Value::F64(usd), (0.0, f64::MAX))
 }
 
 /// See the module docs.
@@ -52,7 +55,12 @@ impl ParamCheck {
             }
             ok
         });
-        let dropped = before - rec.attrs.len();
+        let mut dropped = before - rec.attrs.len();
+        if let Some(usd) = rec.cost().filter(|usd| !cost_ok(*usd)) {
+            rec.tokens.clear_cost();
+            first_bad.get_or_insert((Field::CostTotal, Value::F64(usd)));
+            dropped += 1;
+        }
         if dropped == 0 {
             return;
         }
@@ -77,11 +85,11 @@ impl Stage for ParamCheck {
         for rec in records.iter_mut() {
             // Only values set at run time are in `attrs`: one pass tells the common case, every
             // value fine, and only a record with a bad one is rewritten.
-            if !rec
+            let fine = rec
                 .attrs
                 .iter()
-                .all(|(f, v)| range(*f).is_none_or(|r| in_range(v, r)))
-            {
+                .all(|(f, v)| range(*f).is_none_or(|r| in_range(v, r)));
+            if !fine || rec.cost().is_some_and(|usd| !cost_ok(usd)) {
                 Self::check(rec, counters);
             }
         }
@@ -111,18 +119,28 @@ mod tests {
         let mut records = vec![rec];
         ParamCheck.process(&mut records, &Drain { started: 0 }, &counters);
         let rec = &records[0];
-        for gone in [
-            Field::Temperature,
-            Field::TopP,
-            Field::MaxTokens,
-            Field::CostTotal,
-        ] {
+        for gone in [Field::Temperature, Field::TopP, Field::MaxTokens] {
             assert!(rec.get(gone).is_none(), "{gone:?}");
         }
+        assert_eq!(rec.cost(), None);
         assert_eq!(rec.get(Field::FrequencyPenalty), Some(&Value::F64(-2.0)));
         assert_eq!(rec.get(Field::ChoiceCount), Some(&Value::I64(1)));
         assert_eq!(rec.get(Field::Model), Some(&Value::Str("gpt-4o")));
         assert_eq!(counters.invalid_values.load(Ordering::Relaxed), 4);
         assert!(CALL.warned.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_cost_alone_out_of_range_is_left_out_and_counted() {
+        let counters = Counters::default();
+        let mut fine = Record::new(&CALL, 1, 1, 0, None, 0);
+        fine.set(Field::CostTotal, Value::F64(0.0038));
+        let mut negative = Record::new(&CALL, 1, 2, 0, None, 0);
+        negative.set(Field::CostTotal, Value::I64(-1));
+        let mut records = vec![fine, negative];
+        ParamCheck.process(&mut records, &Drain { started: 0 }, &counters);
+        assert_eq!(records[0].cost(), Some(0.0038));
+        assert_eq!(records[1].cost(), None);
+        assert_eq!(counters.invalid_values.load(Ordering::Relaxed), 1);
     }
 }

@@ -32,7 +32,7 @@ impl Contribution {
     fn of(rec: &Record) -> Option<Contribution> {
         let input = rec.token(Field::InputTokens).map(|n| n as i64);
         let output = rec.token(Field::OutputTokens).map(|n| n as i64);
-        let cost = rec.get(Field::CostTotal).and_then(Value::as_f64);
+        let cost = rec.cost();
         let unpriced = rec.get(Field::Unpriced).is_some();
         if input.is_none() && output.is_none() && cost.is_none() && !unpriced {
             return None;

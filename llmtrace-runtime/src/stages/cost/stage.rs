@@ -85,7 +85,7 @@ impl Stage for CostStage {
 fn price_record(pricer: &mut Pricer, rec: &mut Record) -> Outcome {
     // A cost the application recorded itself is the truth (negotiated prices, a provider's
     // billing API); computing another would contradict it.
-    if rec.get(Field::CostTotal).is_some() {
+    if rec.cost().is_some() {
         return Outcome::Untouched;
     }
     let cost = {
@@ -179,7 +179,10 @@ mod tests {
     }
 
     fn f64_of(rec: &Record, field: Field) -> Option<f64> {
-        rec.get(field).and_then(Value::as_f64)
+        match field {
+            Field::CostTotal => rec.cost(),
+            _ => rec.get(field).and_then(Value::as_f64),
+        }
     }
 
     #[test]
@@ -245,7 +248,7 @@ mod tests {
         );
         for rec in &out {
             assert_eq!(rec.get(Field::Unpriced), Some(&Value::Bool(true)));
-            assert_eq!(rec.get(Field::CostTotal), None);
+            assert_eq!(rec.cost(), None);
         }
         assert_eq!(counters.unpriced.load(Ordering::Relaxed), 2);
     }

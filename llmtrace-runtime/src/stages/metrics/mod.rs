@@ -256,7 +256,7 @@ impl MetricsStage {
             attrs(Part::Outcome),
             seconds,
         );
-        let cost = rec.get(Field::CostTotal).and_then(float);
+        let cost = rec.cost();
         if let Some(usd) = cost {
             sets::measure(
                 &ins.cost,

@@ -205,10 +205,7 @@ impl Evidence {
         self.error |= rec.status == Status::Error;
         self.tokens += rec.token(Field::InputTokens).unwrap_or(0)
             + rec.token(Field::OutputTokens).unwrap_or(0);
-        self.cost += rec
-            .get(Field::CostTotal)
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+        self.cost += rec.cost().unwrap_or(0.0);
         if !self.rule {
             self.rule = sampler.rules.iter().any(|rule| rule.matches(rec));
         }
