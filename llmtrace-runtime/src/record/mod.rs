@@ -24,6 +24,7 @@ pub(crate) use callsite::CallsiteCache;
 pub(crate) use callsite::TracingFields;
 pub use callsite::{CAPTURE_INPUT, CAPTURE_OUTPUT, Callsite, HOSTED, Kind, TracingCallsite};
 pub use captured::Captured;
+pub(crate) use captured::Item;
 #[cfg(any(feature = "jsonl", test))]
 pub(crate) use captured::escape as escape_json;
 pub(crate) use evaluation::EvaluationResult;

@@ -161,6 +161,50 @@ impl Captured {
     }
 }
 
+/// One item of captured content, in the order its JSON would hold it: what a reader that needs
+/// no JSON (the redactor's check for content with nothing to redact) reads instead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Item<'a> {
+    /// An object's key (a parameter's name).
+    Key(&'a str),
+    /// A string value.
+    Str(&'a str),
+    /// An integer value.
+    Int(i128),
+    /// A value the caller's thread serialized as JSON text (not a leaf).
+    Json(&'a str),
+    /// `true`, `false`, `null` or a floating-point number.
+    Other,
+}
+
+impl Captured {
+    /// Calls `f` with each item, in order, while it returns `true`; returns whether it always
+    /// did.
+    pub(crate) fn items<'a>(&'a self, mut f: impl FnMut(Item<'a>) -> bool) -> bool {
+        let bytes = self.bytes();
+        let mut r = Reader { bytes, at: 1 };
+        match bytes.first() {
+            Some(&(shape::OBJECT | shape::NAMED)) => {
+                let mut names = (bytes[0] == shape::NAMED).then(|| r.names().iter());
+                while r.at < r.bytes.len() {
+                    let name = match &mut names {
+                        Some(names) => match names.next() {
+                            Some(name) => *name,
+                            None => break,
+                        },
+                        None => r.str(),
+                    };
+                    if !f(Item::Key(name)) || !f(r.item()) {
+                        return false;
+                    }
+                }
+                true
+            }
+            _ => r.at >= r.bytes.len() || f(r.item()),
+        }
+    }
+}
+
 impl fmt::Debug for Captured {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "captured({})", self.to_json())
@@ -448,6 +492,28 @@ impl<'a> Reader<'a> {
         match std::str::from_utf8(raw) {
             Ok(s) => s,
             Err(e) => std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+
+    fn item(&mut self) -> Item<'a> {
+        let Some(&t) = self.bytes.get(self.at) else {
+            return Item::Other;
+        };
+        self.at += 1;
+        match t {
+            tag::I64 => Item::Int(i64::from_le_bytes(self.take()).into()),
+            tag::U64 => Item::Int(u64::from_le_bytes(self.take()).into()),
+            tag::F64 => {
+                self.at += 8;
+                Item::Other
+            }
+            tag::F32 => {
+                self.at += 4;
+                Item::Other
+            }
+            tag::STR => Item::Str(self.str()),
+            tag::JSON => Item::Json(self.str()),
+            _ => Item::Other,
         }
     }
 

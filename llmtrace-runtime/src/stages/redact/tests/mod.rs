@@ -3,6 +3,7 @@
 //! generated secrets.
 
 mod benign;
+mod captured;
 mod config;
 mod detectors;
 mod json;
