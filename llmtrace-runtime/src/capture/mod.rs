@@ -60,6 +60,7 @@ pub(crate) fn json<T: Serialize + ?Sized>(value: &T, limit: usize) -> (String, b
 /// Appends `value` to the captured content in `out`: a leaf typed, anything else as JSON of at
 /// most about `limit` bytes from the capped serializer. Returns whether it was cut; a panicking
 /// or failing `Serialize` yields `"<capture failed>"`.
+#[inline]
 fn write_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>, limit: usize) -> bool {
     let start = out.len();
     match catch_unwind(AssertUnwindSafe(|| leaf::write(value, out, limit))) {
@@ -144,6 +145,7 @@ impl InputWriter {
 
     /// Adds one parameter (`name` is the next of the names given to [`named`](Self::named),
     /// when it was used).
+    #[inline]
     pub fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
         let remaining = self.limit.saturating_sub(self.buf.len());
         if !self.named {
@@ -162,6 +164,7 @@ impl InputWriter {
     }
 
     /// Stores the object as the span's input.
+    #[inline]
     pub fn finish(mut self, rec: &mut Record) {
         // Set once, when the span starts: nothing else records a span's input.
         rec.push_new(Field::Input, Value::Captured(Writer::finish(&self.buf)));
@@ -200,7 +203,7 @@ pub(crate) fn record_json<T: Serialize + ?Sized>(rec: &mut Record, field: Field,
         }
     };
     if let Some(leaf) = leaf {
-        rec.set(field, leaf);
+        rec.set_content(field, leaf);
         return;
     }
     let (json, truncated) = json(value, limit);

@@ -148,6 +148,19 @@ impl Record {
         }
     }
 
+    /// Sets a field that is neither a token count nor the cost (captured content), replacing an
+    /// earlier value: [`set`](Self::set) without the checks for those, inlined where a return
+    /// value is recorded.
+    #[inline(always)]
+    pub(crate) fn set_content(&mut self, field: Field, value: Value) {
+        debug_assert!(Tokens::slot(field).is_none() && field != Field::CostTotal);
+        if let Some(slot) = self.attrs.iter_mut().find(|(f, _)| *f == field) {
+            slot.1 = value;
+        } else {
+            self.attrs.push((field, value));
+        }
+    }
+
     /// Sets a field the record does not hold yet (not a token count): no search for it.
     #[inline]
     pub(crate) fn push_new(&mut self, field: Field, value: Value) {
