@@ -122,42 +122,63 @@ impl Captured {
 
     /// Writes the JSON text of the content at the end of `out`.
     pub(crate) fn write_json(&self, out: &mut String) {
-        let bytes = self.bytes();
-        let mut r = Reader { bytes, at: 1 };
-        match bytes.first() {
-            Some(&(shape::OBJECT | shape::NAMED)) => {
-                // The names, given once (`NAMED`), or read before each value (`OBJECT`).
-                let mut names = (bytes[0] == shape::NAMED).then(|| r.names().iter());
-                out.push('{');
-                let mut first = true;
-                while r.at < r.bytes.len() {
-                    let name = match &mut names {
-                        Some(names) => match names.next() {
-                            Some(name) => *name,
-                            None => break,
-                        },
-                        None => r.str(),
-                    };
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    // Parameter names are Rust identifiers: no escaping needed.
-                    out.push('"');
-                    out.push_str(name);
-                    out.push_str("\":");
-                    r.value(out);
+        if self.is_object() {
+            out.push('{');
+            let mut first = true;
+            self.entries(|name, r| {
+                if !first {
+                    out.push(',');
                 }
-                out.push('}');
-            }
-            _ => {
-                if r.at < r.bytes.len() {
-                    r.value(out);
-                } else {
-                    out.push_str("null");
-                }
+                first = false;
+                // Parameter names are Rust identifiers: no escaping needed.
+                out.push('"');
+                out.push_str(name.unwrap_or_default());
+                out.push_str("\":");
+                r.value(out);
+                true
+            });
+            out.push('}');
+        } else {
+            let mut wrote = false;
+            self.entries(|_, r| {
+                r.value(out);
+                wrote = true;
+                true
+            });
+            if !wrote {
+                out.push_str("null");
             }
         }
+    }
+
+    fn is_object(&self) -> bool {
+        matches!(self.bytes().first(), Some(&(shape::OBJECT | shape::NAMED)))
+    }
+
+    /// Calls `f` with each value's name (`None` for a lone value) and a reader at the value, in
+    /// order, while it returns `true`; returns whether it always did. A lone value that is
+    /// missing is not visited.
+    fn entries<'a>(&'a self, mut f: impl FnMut(Option<&'a str>, &mut Reader<'a>) -> bool) -> bool {
+        let bytes = self.bytes();
+        let mut r = Reader { bytes, at: 1 };
+        if !self.is_object() {
+            return r.at >= bytes.len() || f(None, &mut r);
+        }
+        // The names, given once (`NAMED`), or read before each value (`OBJECT`).
+        let mut names = (bytes[0] == shape::NAMED).then(|| r.names().iter());
+        while r.at < r.bytes.len() {
+            let name = match &mut names {
+                Some(names) => match names.next() {
+                    Some(name) => *name,
+                    None => break,
+                },
+                None => r.str(),
+            };
+            if !f(Some(name), &mut r) {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -181,27 +202,7 @@ impl Captured {
     /// Calls `f` with each item, in order, while it returns `true`; returns whether it always
     /// did.
     pub(crate) fn items<'a>(&'a self, mut f: impl FnMut(Item<'a>) -> bool) -> bool {
-        let bytes = self.bytes();
-        let mut r = Reader { bytes, at: 1 };
-        match bytes.first() {
-            Some(&(shape::OBJECT | shape::NAMED)) => {
-                let mut names = (bytes[0] == shape::NAMED).then(|| r.names().iter());
-                while r.at < r.bytes.len() {
-                    let name = match &mut names {
-                        Some(names) => match names.next() {
-                            Some(name) => *name,
-                            None => break,
-                        },
-                        None => r.str(),
-                    };
-                    if !f(Item::Key(name)) || !f(r.item()) {
-                        return false;
-                    }
-                }
-                true
-            }
-            _ => r.at >= r.bytes.len() || f(r.item()),
-        }
+        self.entries(|name, r| name.is_none_or(|name| f(Item::Key(name))) && f(r.item()))
     }
 }
 
