@@ -74,6 +74,7 @@ pub struct Builder {
     on_full: Overflow,
     max_queue: usize,
     max_batch: usize,
+    max_batch_bytes: usize,
     tick: Duration,
     /// Host modes: end the host's spans on llmtrace's host thread.
     host_end_off_thread: bool,
@@ -137,6 +138,7 @@ impl Default for Builder {
             on_full: Overflow::Drop,
             max_queue: settings::DEFAULT_MAX_QUEUE,
             max_batch: settings::DEFAULT_MAX_BATCH,
+            max_batch_bytes: settings::DEFAULT_MAX_BATCH_BYTES,
             tick: settings::DEFAULT_EXPORT_INTERVAL,
             host_end_off_thread: false,
             export_timeout: settings::DEFAULT_EXPORT_TIMEOUT,
@@ -414,9 +416,30 @@ impl Builder {
         self
     }
 
-    /// Spans per export call (default 512, as the OpenTelemetry SDK's batch processor).
+    /// Spans per export call at most (default 2048). Over OTLP each call is one request.
     pub fn max_batch(mut self, spans: usize) -> Self {
         self.max_batch = spans;
+        self
+    }
+
+    /// Encoded bytes per export call (default 512 KiB): a batch goes out as soon as its spans
+    /// reach this size, whatever their count, so that a request of large spans (long prompts
+    /// captured) stays within the body limit of the collector or proxy it goes to. A request is
+    /// at most this plus one span. The OTLP/HTTP exporter measures its body exactly; OTLP/gRPC,
+    /// OTLP/JSON and exporters given with `with_exporter` by an estimate of their protobuf size;
+    /// the JSONL file has no limit to keep to.
+    ///
+    /// ```no_run
+    /// use llmtrace_runtime as llmtrace;
+    ///
+    /// let guard = llmtrace::init()
+    ///     .otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, "http://127.0.0.1:4318/v1/traces")
+    ///     .max_batch_bytes(4 << 20) // a collector that takes 4 MiB a request
+    ///     .install();
+    /// # drop(guard);
+    /// ```
+    pub fn max_batch_bytes(mut self, bytes: usize) -> Self {
+        self.max_batch_bytes = bytes;
         self
     }
 
@@ -771,6 +794,7 @@ impl Builder {
                 counters: common.counters.clone(),
                 tick: self.tick,
                 max_batch: self.max_batch,
+                max_batch_bytes: self.max_batch_bytes,
                 max_queue: self.max_queue,
                 export_timeout: self.export_timeout,
             },

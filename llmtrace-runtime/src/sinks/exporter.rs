@@ -60,6 +60,12 @@ pub(crate) trait Export: Send + Sync + Debug {
     fn export(&mut self) -> Sending;
     /// Drops the spans added since the last call, unsent.
     fn discard(&mut self);
+    /// The encoded size of the spans added since the last call, in bytes, exact or estimated;
+    /// 0 for an exporter whose calls have no size to keep to. The worker sends the batch once
+    /// this reaches its byte limit.
+    fn batch_bytes(&self) -> usize {
+        0
+    }
     fn force_flush(&self) -> OTelSdkResult;
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
     /// The resource and instrumentation scope of every span it will export.
@@ -79,6 +85,8 @@ pub(crate) struct SpanDataExporter {
     inner: Arc<dyn DynSpanExporter>,
     scope: InstrumentationScope,
     batch: Vec<SpanData>,
+    /// The batch's estimated protobuf size ([`estimated_len`]).
+    bytes: usize,
 }
 
 impl SpanDataExporter {
@@ -87,16 +95,71 @@ impl SpanDataExporter {
             inner: Arc::from(inner),
             scope: InstrumentationScope::default(),
             batch: Vec::new(),
+            bytes: 0,
         }
     }
 }
 
+/// About the size of `span` encoded as an OTLP protobuf `Span`: its strings, plus a few bytes of
+/// keys, lengths and numbers for each field. It is what a request of such spans grows by, close
+/// enough to keep a batch under a body limit with the margin [`Export::batch_bytes`]'s limit
+/// leaves; not a substitute for an encoder.
+pub(crate) fn estimated_len(span: &SpanData) -> usize {
+    fn value_len(value: &opentelemetry::Value) -> usize {
+        use opentelemetry::{Array, Value};
+        let each = |n: usize, len: usize| n * 4 + len;
+        match value {
+            Value::String(s) => s.as_str().len() + 4,
+            Value::Array(Array::String(v)) => {
+                each(v.len(), v.iter().map(|s| s.as_str().len()).sum())
+            }
+            Value::Array(Array::I64(v)) => each(v.len(), v.len() * 9),
+            Value::Array(Array::F64(v)) => each(v.len(), v.len() * 9),
+            Value::Array(Array::Bool(v)) => each(v.len(), v.len()),
+            _ => 11,
+        }
+    }
+    fn attributes_len(attributes: &[opentelemetry::KeyValue]) -> usize {
+        attributes
+            .iter()
+            .map(|kv| kv.key.as_str().len() + value_len(&kv.value) + 6)
+            .sum()
+    }
+    // Ids, times, kind, flags and status, with their keys and lengths.
+    const FIXED: usize = 72;
+    let status = match &span.status {
+        opentelemetry::trace::Status::Error { description } => description.len() + 4,
+        _ => 0,
+    };
+    FIXED
+        + span.name.len()
+        + status
+        + attributes_len(&span.attributes)
+        + span
+            .events
+            .iter()
+            .map(|e| e.name.len() + attributes_len(&e.attributes) + 16)
+            .sum::<usize>()
+        + span
+            .links
+            .iter()
+            .map(|l| attributes_len(&l.attributes) + 44)
+            .sum::<usize>()
+}
+
 impl Export for SpanDataExporter {
     fn add(&mut self, span: MappedSpan) {
-        self.batch.push(span.into_span_data(&self.scope));
+        let span = span.into_span_data(&self.scope);
+        self.bytes += estimated_len(&span);
+        self.batch.push(span);
+    }
+
+    fn batch_bytes(&self) -> usize {
+        self.bytes
     }
 
     fn export(&mut self) -> Sending {
+        self.bytes = 0;
         // The exporter takes the batch; the next one starts at this one's size.
         let capacity = self.batch.len();
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
@@ -105,6 +168,7 @@ impl Export for SpanDataExporter {
     }
 
     fn discard(&mut self) {
+        self.bytes = 0;
         self.batch.clear();
     }
 

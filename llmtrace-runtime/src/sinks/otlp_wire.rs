@@ -40,6 +40,9 @@ pub(crate) struct WireEncoder {
     /// `ScopeSpans.schema_url`, with its key and length; empty when the field is.
     scope_schema: Vec<u8>,
     sizes: Sizes,
+    /// The encoded length of the spans sized since the last write, and how many they are.
+    spans: usize,
+    sized: usize,
     requests: Requests,
 }
 
@@ -67,6 +70,8 @@ impl WireEncoder {
             scope: Vec::new(),
             scope_schema: Vec::new(),
             sizes: Sizes::default(),
+            spans: 0,
+            sized: 0,
             requests: Requests::default(),
         };
         if let Some(resource) = &resource_spans.resource {
@@ -81,16 +86,45 @@ impl WireEncoder {
     }
 
     /// The encoded `ExportTraceServiceRequest` of `batch`.
+    #[cfg(test)]
     pub(crate) fn encode(&mut self, batch: &[MappedSpan]) -> Vec<u8> {
+        self.clear();
+        for span in batch {
+            self.size(span);
+        }
+        self.write(batch)
+    }
+
+    /// Sizes `span`, the next span of the batch in progress, as the exporter receives it: the
+    /// sizing pass runs while the span is fresh in cache, and the batch's encoded length is known
+    /// as it grows ([`WireEncoder::encoded_len`]).
+    pub(crate) fn size(&mut self, span: &MappedSpan) {
+        self.sized += 1;
+        self.spans += field(2, self.sizes.span(span, &mut self.requests));
+    }
+
+    /// The encoded length of the spans sized since the last write.
+    pub(crate) fn encoded_len(&self) -> usize {
+        self.spans
+    }
+
+    /// Forgets the spans sized since the last write.
+    pub(crate) fn clear(&mut self) {
         let sizes = &mut self.sizes;
         sizes.lens.clear();
         sizes.times.clear();
         sizes.states.clear();
         sizes.requests.clear();
-        let mut spans = 0;
-        for span in batch {
-            spans += field(2, sizes.span(span, &mut self.requests));
-        }
+        self.spans = 0;
+        self.sized = 0;
+    }
+
+    /// The encoded `ExportTraceServiceRequest` of `batch`, the spans sized since the last write,
+    /// in the order they were sized; the encoder is then ready for the next batch.
+    pub(crate) fn write(&mut self, batch: &[MappedSpan]) -> Vec<u8> {
+        debug_assert_eq!(self.sized, batch.len(), "every span is sized, once");
+        let spans = self.spans;
+        let sizes = &self.sizes;
         let scope_spans = self.scope.len() + spans + self.scope_schema.len();
         let resource_spans =
             self.resource.len() + field(2, scope_spans) + self.resource_schema.len();
@@ -117,6 +151,7 @@ impl WireEncoder {
         buf.extend_from_slice(&self.scope_schema);
         buf.extend_from_slice(&self.resource_schema);
         debug_assert_eq!(buf.len(), total);
+        self.clear();
         buf
     }
 }

@@ -126,6 +126,7 @@ pub(crate) struct WorkerConfig {
     pub(crate) counters: Arc<Counters>,
     pub(crate) tick: Duration,
     pub(crate) max_batch: usize,
+    pub(crate) max_batch_bytes: usize,
     pub(crate) max_queue: usize,
     pub(crate) export_timeout: Duration,
     /// Where evaluations of ended spans go, as log records.
@@ -261,6 +262,8 @@ struct Worker {
     mapper: Arc<Mapper>,
     counters: Arc<Counters>,
     max_batch: usize,
+    /// Encoded bytes an exporter's batch may reach before it is sent ([`Export::batch_bytes`]).
+    max_batch_bytes: usize,
     max_queue: usize,
     /// Spans added to the exporters and not yet exported (see [`Worker::process`]).
     batched: u64,
@@ -352,6 +355,7 @@ fn run(
         mapper: config.mapper,
         counters: config.counters,
         max_batch: config.max_batch.max(1),
+        max_batch_bytes: config.max_batch_bytes.max(1),
         max_queue: config.max_queue.max(1),
         batched: 0,
         flight: None,
@@ -529,7 +533,12 @@ impl Worker {
                     batched += 1;
                 }
             }
-            if batched == self.max_batch as u64 {
+            if batched == self.max_batch as u64
+                || self
+                    .exporters
+                    .iter()
+                    .any(|e| e.batch_bytes() >= self.max_batch_bytes)
+            {
                 self.export(batched);
                 batched = 0;
             }

@@ -135,10 +135,19 @@ pub(crate) const MIN_BUFFER_CAPACITY: usize = 16;
 /// drain of 1M spans with a dropping exporter took 12% less CPU per span). What is not read yet
 /// waits in the rings, within their budget.
 pub(crate) const DEFAULT_MAX_QUEUE: usize = 4_096;
-/// Spans per export call: the OpenTelemetry SDK's default (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
-/// Over OTLP each call is a request, whose round trip the worker waits for: with 128 a drain made
-/// four times as many.
-pub(crate) const DEFAULT_MAX_BATCH: usize = 512;
+/// Spans per export call at most. Over OTLP each call is a request, whose round trip the worker
+/// waits for and whose sending and reading cost both ends about as much as encoding a few hundred
+/// spans: a drain of 1M spans into a receiver on 127.0.0.1 took 22% less time and 20% less CPU
+/// with 2,048 than with the OpenTelemetry SDK's 512 (and 512 had taken a quarter of 128's
+/// requests). [`DEFAULT_MAX_BATCH_BYTES`] keeps such a batch of large spans within what
+/// collectors and proxies accept.
+pub(crate) const DEFAULT_MAX_BATCH: usize = 2_048;
+/// Encoded bytes of spans per export call, past which the batch goes out whatever its count,
+/// for the exporters that can tell (OTLP/HTTP exactly, OTLP/gRPC and `SpanExporter`s by an
+/// estimate): a request is then at most this plus one span. Half of nginx's default body limit
+/// (1 MiB), a quarter of gRPC's default message limit (4 MiB): a span with two content
+/// attributes at the default content limit (32 KiB each) still fits.
+pub(crate) const DEFAULT_MAX_BATCH_BYTES: usize = 512 * 1024;
 /// How often the worker reads the rings when nothing wakes it.
 pub(crate) const DEFAULT_EXPORT_INTERVAL: Duration = Duration::from_millis(100);
 /// How long one export call may take.

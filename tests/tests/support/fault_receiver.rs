@@ -80,6 +80,8 @@ struct Shared {
     /// The receiver's lifetime: everything stops by then, whatever happens.
     end: Instant,
     received: Mutex<HashSet<u64>>,
+    /// Each request answered `200`: its body's length in bytes and its spans.
+    requests: Mutex<Vec<(usize, usize)>>,
     tally: Mutex<Tally>,
     handlers: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -118,6 +120,7 @@ impl FaultReceiver {
             stop: AtomicBool::new(false),
             end: Instant::now() + lifetime,
             received: Mutex::new(HashSet::new()),
+            requests: Mutex::new(Vec::new()),
             tally: Mutex::new(Tally::default()),
             handlers: Mutex::new(Vec::new()),
         });
@@ -149,7 +152,14 @@ impl FaultReceiver {
         lock(&self.shared.received).clone()
     }
 
+    /// Each request answered `200` so far, in order: its body's length and its spans.
+    #[allow(dead_code)] // not every test binary reads them
+    pub(crate) fn requests(&self) -> Vec<(usize, usize)> {
+        lock(&self.shared.requests).clone()
+    }
+
     /// What the receiver did so far.
+    #[allow(dead_code)] // not every test binary reads it
     pub(crate) fn tally(&self) -> Tally {
         *lock(&self.shared.tally)
     }
@@ -315,6 +325,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) {
                             0
                         };
                         // Recorded before the answer leaves: acknowledged implies recorded.
+                        lock(&shared.requests).push((body_len, ids.len()));
                         lock(&shared.received).extend(ids);
                         shared.count(|t| {
                             t.ok += 1;

@@ -1,0 +1,162 @@
+//! Export calls are bounded in bytes as well as in spans: a batch of large spans (long prompts
+//! captured) goes out once its encoded size reaches `max_batch_bytes`, so that a request stays
+//! within the body limit of the collector or proxy it goes to. Over OTLP/HTTP the receiver on
+//! 127.0.0.1 measures every request body; through a `SpanExporter` the test encodes each batch it
+//! is given as the OTLP protobuf request opentelemetry-otlp would send, and measures that.
+//!
+//! llmtrace installs once per process: each scenario runs in a child process, this test binary
+//! started again filtered to `batch_bytes_child` with the scenario in `LLMTRACE_BATCH_SCENARIO`.
+#![deny(warnings, clippy::all)]
+#![forbid(unsafe_code)]
+
+#[path = "support/fault_receiver.rs"]
+mod fault_receiver;
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fault_receiver::{FaultReceiver, Mode};
+use llmtrace_runtime as llmtrace;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use prost::Message;
+
+const SCENARIO: &str = "LLMTRACE_BATCH_SCENARIO";
+/// Spans made in each scenario.
+const SPANS: usize = 200;
+/// The prompt each span captures: about 12 KB of JSON, so that the spans make some 2.5 MB.
+const PROMPT_BYTES: usize = 12_000;
+/// The byte limit set: the spans need about ten requests.
+const LIMIT: usize = 256 * 1024;
+
+#[llmtrace::llm_call(provider = "openai", model = "gpt-4o-mini")]
+fn answer(prompt: &str, n: usize) -> String {
+    format!("answer {n} to a prompt of {} bytes", prompt.len())
+}
+
+fn make_spans() {
+    // Each prompt differs, so that nothing along the way could share them.
+    for n in 0..SPANS {
+        let prompt = format!("{n:06} {}", "x".repeat(PROMPT_BYTES));
+        answer(&prompt, n);
+    }
+}
+
+fn run_child(scenario: &str) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["batch_bytes_child", "--exact", "--ignored", "--nocapture"])
+        .env(SCENARIO, scenario)
+        .output()
+        .expect("start the child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{scenario} failed:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn otlp_http_requests_stay_within_max_batch_bytes() {
+    run_child("otlp_http");
+}
+
+#[test]
+fn span_exporter_batches_stay_within_max_batch_bytes() {
+    run_child("span_exporter");
+}
+
+#[test]
+#[ignore = "run by the tests above, in a process of its own"]
+fn batch_bytes_child() {
+    match std::env::var(SCENARIO).as_deref() {
+        Ok("otlp_http") => otlp_http(),
+        Ok("span_exporter") => span_exporter(),
+        other => panic!("unknown scenario {other:?}"),
+    }
+}
+
+/// Checks a run's requests (body bytes, spans): every span went out, each request within the
+/// limit plus one span, and the limit cut the spans into batches that fill it (not into single
+/// spans, nor left them whole in one request of every span, the span limit allowing it).
+fn check(requests: &[(usize, usize)]) {
+    println!("requests (bytes, spans): {requests:?}");
+    let spans: usize = requests.iter().map(|r| r.1).sum();
+    assert_eq!(spans, SPANS, "{requests:?}");
+    let one_span = PROMPT_BYTES + 2_000;
+    for &(bytes, _) in requests {
+        assert!(
+            bytes <= LIMIT + one_span,
+            "a request of {bytes} bytes: {requests:?}"
+        );
+    }
+    assert!(requests.len() >= 8, "{requests:?}");
+    // Every request but the flush's last reached the limit (give or take the estimate).
+    for &(bytes, _) in &requests[..requests.len() - 1] {
+        assert!(
+            bytes >= LIMIT * 3 / 4,
+            "a request of {bytes} bytes: {requests:?}"
+        );
+    }
+}
+
+fn otlp_http() {
+    let receiver = FaultReceiver::start(Mode::Healthy, Duration::from_secs(60));
+    let guard = llmtrace::init()
+        .otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, receiver.endpoint())
+        .max_batch_bytes(LIMIT)
+        // No round of the worker while the spans are made: the only partial batch is the
+        // flush's last.
+        .export_interval(Duration::from_secs(60))
+        .install();
+    make_spans();
+    llmtrace::force_flush(Duration::from_secs(30)).expect("flush");
+    let stats = llmtrace::stats();
+    assert_eq!(stats.exported, SPANS as u64, "{stats:?}");
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    drop(guard);
+    check(&receiver.requests());
+}
+
+/// Records each batch as the OTLP protobuf request it makes: its size and its spans.
+#[derive(Debug, Clone, Default)]
+struct Measuring {
+    batches: Arc<Mutex<Vec<(usize, usize)>>>,
+}
+
+impl SpanExporter for Measuring {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans = batch.len();
+        let request = ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(
+                batch,
+                &ResourceAttributesWithSchema::default(),
+            ),
+        };
+        let bytes = request.encoded_len();
+        self.batches.lock().unwrap().push((bytes, spans));
+        Ok(())
+    }
+}
+
+fn span_exporter() {
+    let exporter = Measuring::default();
+    let guard = llmtrace::init()
+        .with_exporter(exporter.clone())
+        .max_batch_bytes(LIMIT)
+        // No round of the worker while the spans are made: the only partial batch is the
+        // flush's last.
+        .export_interval(Duration::from_secs(60))
+        .install();
+    make_spans();
+    llmtrace::force_flush(Duration::from_secs(30)).expect("flush");
+    let stats = llmtrace::stats();
+    assert_eq!(stats.exported, SPANS as u64, "{stats:?}");
+    drop(guard);
+    let batches = exporter.batches.lock().unwrap().clone();
+    check(&batches);
+}
