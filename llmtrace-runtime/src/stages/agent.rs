@@ -206,6 +206,20 @@ impl AgentTotals {
 
 impl Stage for AgentTotals {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
+        // Spans outside every agent and evaluator, with no part open and no agent held: nothing
+        // to add, total or forget. That is every span of an application without agents, and the
+        // host modes run this on the thread that ends each span.
+        if self.waiting.is_empty()
+            && self.pending.open_len() == 0
+            && self.judges.open_len() == 0
+            && records.iter().all(|r| {
+                r.scope
+                    .as_deref()
+                    .is_none_or(|s| s.agent.is_none() && s.evaluator.is_none())
+            })
+        {
+            return;
+        }
         let mut now = Now::default();
         for rec in records.iter() {
             self.add(rec, &mut now);
@@ -228,6 +242,9 @@ impl Stage for AgentTotals {
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
+        if self.waiting.is_empty() {
+            return;
+        }
         // Called right after `process` on a final drain: nothing pushed earlier is missing.
         let mut ready = std::mem::take(&mut self.waiting);
         for agent in &mut ready {
@@ -335,6 +352,38 @@ mod tests {
         // Late spans open nothing.
         stage.process(&mut vec![call(14, 10, 50, 1, 1.0, "m")], &late_read(), &c);
         assert_eq!(stage.pending.open_len(), 0);
+    }
+
+    #[test]
+    fn spans_outside_agents_leave_what_is_open_or_held_alone() {
+        let mut stage = AgentTotals::default();
+        let c = Counters::default();
+        let plain = |span: u64, end: u64| {
+            let mut r = Record::new(&LLM, 1, span, 0, None, 0);
+            r.end = end;
+            r
+        };
+        // Nothing open or held: spans outside agents pass through as they are.
+        let mut out = vec![plain(1, 5), plain(2, 6)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
+        assert_eq!(int(&out[0], Field::AgentInferenceCalls), None);
+        // An agent's call is open, spans outside agents come, then the agent: it counts the
+        // call.
+        stage.process(&mut vec![call(11, 10, 5, 100, 0.5, "m")], &late_read(), &c);
+        assert_eq!(stage.pending.open_len(), 1);
+        let mut out = vec![plain(3, 7)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(stage.pending.open_len(), 1);
+        let mut out = vec![rec(&AGENT, 10, 10, 30)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(int(&out[0], Field::AgentInferenceCalls), Some(1));
+        assert_eq!(int(&out[0], Field::InputTokens), Some(100));
+        // An agent held for the next read is released by a read of spans outside agents.
+        stage.process(&mut vec![rec(&AGENT, 20, 20, 30)], &early_read(), &c);
+        let mut out = vec![plain(4, 40)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.iter().map(|r| r.span_id).collect::<Vec<_>>(), [20, 4]);
     }
 
     #[test]

@@ -130,7 +130,6 @@ impl<K: Copy + Eq + Hash + Ord, P> Pending<K, P> {
     }
 
     /// Owners with parts waiting.
-    #[cfg(test)]
     pub(crate) fn open_len(&self) -> usize {
         self.open.len()
     }

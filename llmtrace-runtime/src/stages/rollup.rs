@@ -95,6 +95,17 @@ impl Rollup {
 
 impl Stage for Rollup {
     fn process(&mut self, records: &mut Vec<Record>, drain: &Drain, _: &Counters) {
+        // Roots alone, ended before this read, with no children's parts open and no root held:
+        // each is a trace of one span, which has no totals to carry. The host modes run this
+        // on the thread that ends each span, most of them such roots.
+        if self.waiting.is_empty()
+            && self.pending.open_len() == 0
+            && records
+                .iter()
+                .all(|r| r.is_local_root() && r.end < drain.started)
+        {
+            return;
+        }
         let mut now = Now::default();
         for rec in records.iter().filter(|r| !r.is_local_root()) {
             self.add(rec, &mut now);
@@ -116,6 +127,9 @@ impl Stage for Rollup {
     }
 
     fn flush(&mut self, records: &mut Vec<Record>, _: &Counters) {
+        if self.waiting.is_empty() {
+            return;
+        }
         // Called right after `process` on a final drain: nothing pushed earlier is missing.
         for mut root in std::mem::take(&mut self.waiting) {
             self.total(&mut root);
@@ -242,6 +256,35 @@ mod tests {
         assert_eq!(totals(&out[2]), (None, None, None, None));
         // A call with a call below it totals both.
         assert_eq!(totals(&out[3]), (Some(3), Some(3), Some(0.75), None));
+    }
+
+    #[test]
+    fn lone_roots_pass_through_and_one_ending_during_the_read_still_waits() {
+        let mut stage = Rollup::default();
+        let c = counters();
+        // Roots alone, ended before the read: passed on as they are, nothing kept.
+        let mut out = vec![rec(&FLOW, 1, 0, 10), rec(&FLOW, 2, 0, 20)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(out.len(), 2);
+        assert_eq!(totals(&out[0]), (None, None, None, None));
+        assert!(stage.waiting.is_empty() && stage.pending.open_len() == 0);
+        // A root alone that ended during the read waits one read all the same: a child of it
+        // may still be on its way.
+        let mut out = vec![rec(&FLOW, 3, 0, 30)];
+        stage.process(&mut out, &early_read(), &c);
+        assert!(out.is_empty());
+        let mut out = vec![call(3, 25, 4, 2, Some(0.5))];
+        stage.process(&mut out, &late_read(), &c);
+        let root = out.iter().find(|r| r.parent_id == 0).unwrap();
+        assert_eq!(totals(root), (Some(4), Some(2), Some(0.5), None));
+        // A child's part open: a lone root read meanwhile leaves it for its own root.
+        stage.process(&mut vec![call(5, 8, 2, 2, Some(0.25))], &late_read(), &c);
+        let mut out = vec![rec(&FLOW, 6, 0, 9)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(totals(&out[0]), (None, None, None, None));
+        let mut out = vec![rec(&FLOW, 5, 0, 9)];
+        stage.process(&mut out, &late_read(), &c);
+        assert_eq!(totals(&out[0]), (Some(2), Some(2), Some(0.25), None));
     }
 
     #[test]
