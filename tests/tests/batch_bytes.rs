@@ -104,10 +104,9 @@ fn check(requests: &[(usize, usize)]) {
     }
 }
 
-fn otlp_http() {
-    let receiver = FaultReceiver::start(Mode::Healthy, Duration::from_secs(60));
-    let guard = llmtrace::init()
-        .otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, receiver.endpoint())
+/// Installs `builder` with the byte limit, makes the spans and flushes: all of them exported.
+fn export_all(builder: llmtrace::Builder) {
+    let guard = builder
         .max_batch_bytes(LIMIT)
         // No round of the worker while the spans are made: the only partial batch is the
         // flush's last.
@@ -119,6 +118,13 @@ fn otlp_http() {
     assert_eq!(stats.exported, SPANS as u64, "{stats:?}");
     assert_eq!(stats.dropped, 0, "{stats:?}");
     drop(guard);
+}
+
+fn otlp_http() {
+    let receiver = FaultReceiver::start(Mode::Healthy, Duration::from_secs(60));
+    export_all(
+        llmtrace::init().otlp_endpoint(llmtrace::OtlpProtocol::HttpProtobuf, receiver.endpoint()),
+    );
     check(&receiver.requests());
 }
 
@@ -145,18 +151,7 @@ impl SpanExporter for Measuring {
 
 fn span_exporter() {
     let exporter = Measuring::default();
-    let guard = llmtrace::init()
-        .with_exporter(exporter.clone())
-        .max_batch_bytes(LIMIT)
-        // No round of the worker while the spans are made: the only partial batch is the
-        // flush's last.
-        .export_interval(Duration::from_secs(60))
-        .install();
-    make_spans();
-    llmtrace::force_flush(Duration::from_secs(30)).expect("flush");
-    let stats = llmtrace::stats();
-    assert_eq!(stats.exported, SPANS as u64, "{stats:?}");
-    drop(guard);
+    export_all(llmtrace::init().with_exporter(exporter.clone()));
     let batches = exporter.batches.lock().unwrap().clone();
     check(&batches);
 }
