@@ -1,8 +1,9 @@
 //! Export calls are bounded in bytes as well as in spans: a batch of large spans (long prompts
 //! captured) goes out once its encoded size reaches `max_batch_bytes`, so that a request stays
-//! within the body limit of the collector or proxy it goes to. Over OTLP/HTTP the receiver on
-//! 127.0.0.1 measures every request body; through a `SpanExporter` the test encodes each batch it
-//! is given as the OTLP protobuf request opentelemetry-otlp would send, and measures that.
+//! within the body limit of the collector or proxy it goes to, and a JSONL line far below the
+//! file's cap. Over OTLP/HTTP the receiver on 127.0.0.1 measures every request body; through a
+//! `SpanExporter` the test encodes each batch it is given as the OTLP protobuf request
+//! opentelemetry-otlp would send, and measures that; the JSONL file's lines are read back.
 //!
 //! llmtrace installs once per process: each scenario runs in a child process, this test binary
 //! started again filtered to `batch_bytes_child` with the scenario in `LLMTRACE_BATCH_SCENARIO`.
@@ -71,11 +72,17 @@ fn span_exporter_batches_stay_within_max_batch_bytes() {
 }
 
 #[test]
+fn jsonl_lines_stay_within_max_batch_bytes() {
+    run_child("jsonl");
+}
+
+#[test]
 #[ignore = "run by the tests above, in a process of its own"]
 fn batch_bytes_child() {
     match std::env::var(SCENARIO).as_deref() {
         Ok("otlp_http") => otlp_http(),
         Ok("span_exporter") => span_exporter(),
+        Ok("jsonl") => jsonl(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -154,4 +161,24 @@ fn span_exporter() {
     export_all(llmtrace::init().with_exporter(exporter.clone()));
     let batches = exporter.batches.lock().unwrap().clone();
     check(&batches);
+}
+
+/// The lines of the JSONL file: each line's length (newline included) and its spans.
+fn jsonl() {
+    let dir = std::env::temp_dir().join(format!("llmtrace-batch-bytes-{}", std::process::id()));
+    let path = dir.join("traces.jsonl");
+    export_all(llmtrace::init().jsonl(&path));
+    let text = std::fs::read_to_string(&path).expect("the JSONL file");
+    std::fs::remove_dir_all(&dir).expect("remove the test's directory");
+    let lines: Vec<(usize, usize)> = text
+        .split_inclusive('\n')
+        .map(|line| {
+            let request: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                .as_array()
+                .map_or(0, Vec::len);
+            (line.len(), spans)
+        })
+        .collect();
+    check(&lines);
 }

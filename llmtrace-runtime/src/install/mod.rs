@@ -425,9 +425,10 @@ impl Builder {
     /// Encoded bytes per export call (default 512 KiB): a batch goes out as soon as its spans
     /// reach this size, whatever their count, so that a request of large spans (long prompts
     /// captured) stays within the body limit of the collector or proxy it goes to. A request is
-    /// at most this plus one span. The OTLP/HTTP exporter measures its body exactly; OTLP/gRPC,
-    /// OTLP/JSON and exporters given with `with_exporter` by an estimate of their protobuf size;
-    /// the JSONL file has no limit to keep to.
+    /// at most this plus one span. The OTLP/HTTP exporter measures its body exactly, and the
+    /// JSONL file its line of JSON (so that a line stays far below the file's cap); OTLP/gRPC,
+    /// OTLP/JSON and exporters given with `with_exporter` measure by an estimate of their
+    /// protobuf size.
     ///
     /// ```no_run
     /// use llmtrace_runtime as llmtrace;

@@ -80,10 +80,12 @@ pub struct JsonlExporter {
     max_file_bytes: u64,
     max_files: usize,
     resource: ResourceAttributesWithSchema,
-    /// Writes the worker's spans without `SpanData` (its line is reused from batch to batch).
+    /// Writes the worker's spans without `SpanData`, each as it comes, into the line in progress
+    /// (whose buffer is reused from batch to batch).
     encoder: Mutex<JsonEncoder>,
-    /// The worker's batch in progress.
-    batch: Vec<MappedSpan>,
+    /// The spans in the line in progress, and its length so far.
+    spans: usize,
+    line_bytes: usize,
     state: Mutex<State>,
 }
 
@@ -150,7 +152,8 @@ impl JsonlExporterBuilder {
             max_files: self.max_files,
             resource: ResourceAttributesWithSchema::default(),
             encoder: Mutex::default(),
-            batch: Vec::new(),
+            spans: 0,
+            line_bytes: 0,
             state: Mutex::new(State::default()),
         }
     }
@@ -205,17 +208,26 @@ impl JsonlExporter {
         self.write(&line)
     }
 
-    /// Writes the worker's batch as one line, encoded without `SpanData`.
+    /// Writes the worker's batch, encoded as it came without `SpanData`, as one line.
     fn export_mapped(&mut self) -> OTelSdkResult {
-        if self.batch.is_empty() {
+        if self.spans == 0 {
             return Ok(());
         }
-        let result = {
-            let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
-            self.write(encoder.encode(&self.batch))
-        };
-        self.batch.clear();
+        let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = self.write(encoder.finish());
+        encoder.clear();
+        drop(encoder);
+        self.discard_line();
         result
+    }
+
+    fn discard_line(&mut self) {
+        self.encoder
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.spans = 0;
+        self.line_bytes = 0;
     }
 
     /// Appends an encoded line.
@@ -462,7 +474,20 @@ impl SpanExporter for JsonlExporter {
 /// The path the export worker takes: the same lines, encoded from the mapped spans.
 impl Export for JsonlExporter {
     fn add(&mut self, span: MappedSpan) {
-        self.batch.push(span);
+        let encoder = self
+            .encoder
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        encoder.push(&span);
+        self.line_bytes = encoder.line_len();
+        self.spans += 1;
+    }
+
+    /// The line's bytes so far: a line stays within the worker's byte limit (plus one span), so
+    /// that long captured prompts make neither a line longer than the file's cap nor lines that
+    /// readers of the file (`llmtrace show`) must parse whole for one trace.
+    fn batch_bytes(&self) -> usize {
+        self.line_bytes
     }
 
     fn export(&mut self) -> Sending {
@@ -471,7 +496,7 @@ impl Export for JsonlExporter {
     }
 
     fn discard(&mut self) {
-        self.batch.clear();
+        self.discard_line();
     }
 
     fn force_flush(&self) -> OTelSdkResult {

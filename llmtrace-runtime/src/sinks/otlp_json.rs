@@ -63,18 +63,45 @@ impl JsonEncoder {
     }
 
     /// The line of `batch`, newline included.
+    #[cfg(test)]
     pub(crate) fn encode(&mut self, batch: &[MappedSpan]) -> &[u8] {
-        let out = &mut self.line;
-        out.clear();
-        out.push_str(&self.head);
-        for (i, span) in batch.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_span(out, span);
+        self.clear();
+        for span in batch {
+            self.push(span);
         }
-        out.push_str(&self.tail);
-        out.as_bytes()
+        self.finish()
+    }
+
+    /// Writes `span` into the line in progress: the exporter writes each span as it gets it,
+    /// while it is in cache, and knows the line's length as it grows.
+    pub(crate) fn push(&mut self, span: &MappedSpan) {
+        let out = &mut self.line;
+        if out.is_empty() {
+            out.push_str(&self.head);
+        } else {
+            out.push(',');
+        }
+        write_span(out, span);
+    }
+
+    /// The length of the line in progress so far, in bytes.
+    pub(crate) fn line_len(&self) -> usize {
+        self.line.len()
+    }
+
+    /// Ends the line in progress and gives it, newline included (a line of no spans when none was
+    /// pushed); [`JsonEncoder::clear`] then makes way for the next.
+    pub(crate) fn finish(&mut self) -> &[u8] {
+        if self.line.is_empty() {
+            self.line.push_str(&self.head);
+        }
+        self.line.push_str(&self.tail);
+        self.line.as_bytes()
+    }
+
+    /// Forgets the line in progress (keeping its buffer).
+    pub(crate) fn clear(&mut self) {
+        self.line.clear();
     }
 }
 

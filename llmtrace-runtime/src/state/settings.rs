@@ -143,8 +143,9 @@ pub(crate) const DEFAULT_MAX_QUEUE: usize = 4_096;
 /// collectors and proxies accept.
 pub(crate) const DEFAULT_MAX_BATCH: usize = 2_048;
 /// Encoded bytes of spans per export call, past which the batch goes out whatever its count,
-/// for the exporters that can tell (OTLP/HTTP exactly, OTLP/gRPC and `SpanExporter`s by an
-/// estimate): a request is then at most this plus one span. Half of nginx's default body limit
+/// as each exporter measures it (OTLP/HTTP its body, the JSONL file its line of JSON, OTLP/gRPC
+/// and `SpanExporter`s an estimate of their protobuf): a request or line is then at most this
+/// plus one span. Half of nginx's default body limit
 /// (1 MiB), a quarter of gRPC's default message limit (4 MiB): a span with two content
 /// attributes at the default content limit (32 KiB each) still fits.
 pub(crate) const DEFAULT_MAX_BATCH_BYTES: usize = 512 * 1024;
