@@ -77,12 +77,18 @@ fn jsonl_lines_stay_within_max_batch_bytes() {
 }
 
 #[test]
+fn otel_bsp_max_export_batch_size_sets_the_spans_per_call() {
+    run_child("bsp_env");
+}
+
+#[test]
 #[ignore = "run by the tests above, in a process of its own"]
 fn batch_bytes_child() {
     match std::env::var(SCENARIO).as_deref() {
         Ok("otlp_http") => otlp_http(),
         Ok("span_exporter") => span_exporter(),
         Ok("jsonl") => jsonl(),
+        Ok("bsp_env") => bsp_env(),
         other => panic!("unknown scenario {other:?}"),
     }
 }
@@ -181,4 +187,28 @@ fn jsonl() {
         })
         .collect();
     check(&lines);
+}
+
+/// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, as the SDK's batch processor reads it, when the code sets no
+/// batch size: batches of 16 spans, well within the byte limit.
+fn bsp_env() {
+    let exporter = Measuring::default();
+    let env: std::collections::HashMap<String, String> =
+        [("OTEL_BSP_MAX_EXPORT_BATCH_SIZE".to_owned(), "16".to_owned())].into();
+    let guard = llmtrace::init()
+        .env(env)
+        .with_exporter(exporter.clone())
+        .export_interval(Duration::from_secs(60))
+        .install();
+    make_spans();
+    llmtrace::force_flush(Duration::from_secs(30)).expect("flush");
+    drop(guard);
+    let batches = exporter.batches.lock().unwrap().clone();
+    let spans: Vec<usize> = batches.iter().map(|b| b.1).collect();
+    assert_eq!(spans.iter().sum::<usize>(), SPANS, "{spans:?}");
+    assert!(
+        spans.iter().all(|&n| n == 16 || n == SPANS % 16),
+        "{spans:?}"
+    );
+    assert_eq!(spans.len(), SPANS.div_ceil(16), "{spans:?}");
 }

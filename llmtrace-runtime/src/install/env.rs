@@ -13,6 +13,8 @@
 //! | `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | the content limit, in bytes |
 //! | `LLMTRACE_SEMCONV` | `legacy`: also emit deprecated GenAI names |
 //! | `OTEL_SEMCONV_STABILITY_OPT_IN` | contains `gen_ai_latest_experimental`: also the newest names |
+//! | `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | spans per export call |
+//! | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | the worker's interval and export timeout, in milliseconds |
 //! | `LLMTRACE_PRICES_FILE` | a JSON file of model prices (see `Builder::prices_file`) |
 //! | `LLMTRACE_TAIL_SAMPLING_RATE` | turns tail sampling on, keeping this fraction of ordinary traces |
 //! | `LLMTRACE_TAIL_SAMPLING_LATENCY_MS`, `..._TOKENS`, `..._COST_USD` | keep traces over these |
@@ -105,6 +107,12 @@ pub(crate) struct EnvConfig {
     pub(crate) latest: bool,
     pub(crate) prices_file: Option<PathBuf>,
     pub(crate) tail: Option<TailSampler>,
+    /// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+    pub(crate) max_batch: Option<usize>,
+    /// `OTEL_BSP_SCHEDULE_DELAY` (milliseconds).
+    pub(crate) export_interval: Option<Duration>,
+    /// `OTEL_BSP_EXPORT_TIMEOUT` (milliseconds).
+    pub(crate) export_timeout: Option<Duration>,
     /// Problems to report once at install.
     pub(crate) warnings: Vec<String>,
 }
@@ -196,6 +204,26 @@ impl EnvConfig {
         });
         c.prices_file = get(LLMTRACE_PRICES_FILE).map(|p| PathBuf::from(p.trim()));
         c.tail = parse_tail(&get, &mut c.warnings);
+        // The batch span processor's variables, for the worker that does its job. Zero is no
+        // batch, no wait or no time for an export: refused like any other nonsense.
+        let positive = |key: &str, unit: &str, warnings: &mut Vec<String>| {
+            let v = get(key)?;
+            match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    warnings.push(format!(
+                        "{key}={v:?} is not a positive number of {unit}; ignored"
+                    ));
+                    None
+                }
+            }
+        };
+        c.max_batch = positive(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "spans", &mut c.warnings)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        c.export_interval = positive(OTEL_BSP_SCHEDULE_DELAY, "milliseconds", &mut c.warnings)
+            .map(Duration::from_millis);
+        c.export_timeout = positive(OTEL_BSP_EXPORT_TIMEOUT, "milliseconds", &mut c.warnings)
+            .map(Duration::from_millis);
         c
     }
 }
@@ -401,6 +429,30 @@ mod tests {
         assert!(c.service_name.is_none() && c.sampler.is_none() && c.exporters.is_none());
         assert!(!c.otlp_endpoint_set && c.content.is_none() && c.warnings.is_empty());
         assert!(c.prices_file.is_none());
+    }
+
+    #[test]
+    fn the_batch_processors_variables() {
+        let c = read(&[
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", " 512 "),
+            ("OTEL_BSP_SCHEDULE_DELAY", "5000"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "30000"),
+        ]);
+        assert_eq!(c.max_batch, Some(512));
+        assert_eq!(c.export_interval, Some(Duration::from_secs(5)));
+        assert_eq!(c.export_timeout, Some(Duration::from_secs(30)));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = read(&[
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "-1"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "10s"),
+        ]);
+        assert_eq!(
+            (c.max_batch, c.export_interval, c.export_timeout),
+            (None, None, None)
+        );
+        assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+        assert!(c.warnings[0].starts_with("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\"0\""));
     }
 
     #[test]

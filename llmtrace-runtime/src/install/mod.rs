@@ -82,9 +82,19 @@ pub struct Builder {
     flush_timeout: Duration,
     mode: ModeChoice,
     otel_context: Option<bool>,
+    /// The batch settings chosen in code, which the environment's do not replace.
+    batch_in_code: BatchInCode,
     /// Builds the meter provider, given the resource.
     #[cfg(feature = "metrics")]
     metrics: Option<MeterProviderFactory>,
+}
+
+/// Which of the settings the `OTEL_BSP_*` variables also give were chosen in code.
+#[derive(Clone, Copy, Debug, Default)]
+struct BatchInCode {
+    max_batch: bool,
+    export_interval: bool,
+    export_timeout: bool,
 }
 
 #[cfg(feature = "metrics")]
@@ -145,6 +155,7 @@ impl Default for Builder {
             flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
             mode: ModeChoice::Native,
             otel_context: None,
+            batch_in_code: BatchInCode::default(),
             #[cfg(feature = "metrics")]
             metrics: None,
         }
@@ -416,9 +427,11 @@ impl Builder {
         self
     }
 
-    /// Spans per export call at most (default 2048). Over OTLP each call is one request.
+    /// Spans per export call at most (default 2048, else `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`). Over
+    /// OTLP each call is one request.
     pub fn max_batch(mut self, spans: usize) -> Self {
         self.max_batch = spans;
+        self.batch_in_code.max_batch = true;
         self
     }
 
@@ -444,19 +457,23 @@ impl Builder {
         self
     }
 
-    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms); in
-    /// the `tracing` and OTel-provider modes, how often ended spans are handed to the host.
+    /// How often the worker collects buffered spans when nothing wakes it (default 100 ms, else
+    /// `OTEL_BSP_SCHEDULE_DELAY` in milliseconds); in the `tracing` and OTel-provider modes, how
+    /// often ended spans are handed to the host.
     pub fn export_interval(mut self, interval: Duration) -> Self {
         self.tick = interval;
+        self.batch_in_code.export_interval = true;
         self
     }
 
-    /// How long one export call may take before it counts as failed (default 10 s). OTLP
-    /// exporters retry transient failures (refused connections, timeouts, 429 and 503 with
-    /// `Retry-After`) with backoff inside this time (or `OTEL_EXPORTER_OTLP_TIMEOUT`, when
-    /// shorter); the application never waits for any of it.
+    /// How long one export call may take before it counts as failed (default 10 s, else
+    /// `OTEL_BSP_EXPORT_TIMEOUT` in milliseconds). OTLP exporters retry transient failures
+    /// (refused connections, timeouts, 429 and 503 with `Retry-After`) with backoff inside this
+    /// time (or `OTEL_EXPORTER_OTLP_TIMEOUT`, when shorter); the application never waits for any
+    /// of it.
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
+        self.batch_in_code.export_timeout = true;
         self
     }
 
@@ -625,7 +642,7 @@ impl Builder {
         self.start(Exporters::AllOrNothing)
     }
 
-    fn start(self, exporters: Exporters) -> Result<Guard, Error> {
+    fn start(mut self, exporters: Exporters) -> Result<Guard, Error> {
         // One installation at a time: a second export worker must never start, even briefly (it
         // would drain the shared buffers when shut down).
         static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -639,6 +656,7 @@ impl Builder {
         for w in &env.warnings {
             warn::warn(format_args!("{w}"));
         }
+        self.batch_from_env(&env);
         clock::init();
         handoff::REGISTRY.set_capacity(self.buffer_capacity.max(settings::MIN_BUFFER_CAPACITY));
         handoff::REGISTRY.set_budget(self.buffer_budget);
@@ -654,6 +672,20 @@ impl Builder {
             Ok(_) => Ok(Guard::active()),
             // Unreachable while `INSTALLING` is held; kept total rather than panicking.
             Err(_) => Err(Error::AlreadyInstalled),
+        }
+    }
+
+    /// The `OTEL_BSP_*` settings, where the code chose none.
+    fn batch_from_env(&mut self, env: &EnvConfig) {
+        let code = self.batch_in_code;
+        if let (false, Some(n)) = (code.max_batch, env.max_batch) {
+            self.max_batch = n;
+        }
+        if let (false, Some(interval)) = (code.export_interval, env.export_interval) {
+            self.tick = interval;
+        }
+        if let (false, Some(timeout)) = (code.export_timeout, env.export_timeout) {
+            self.export_timeout = timeout;
         }
     }
 
@@ -934,5 +966,38 @@ mod tests {
             .collect();
         assert!(built[0].starts_with("JsonlExporter"), "{}", built[0]);
         assert!(built[1].starts_with("SpanDataExporter"), "{}", built[1]);
+    }
+
+    /// The `OTEL_BSP_*` variables give the batch settings the code did not choose.
+    #[test]
+    fn batch_settings_from_code_then_the_environment_then_the_defaults() {
+        let env = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let bsp = [
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "5000"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "30000"),
+        ];
+        let resolved = |mut b: Builder| {
+            let config = EnvConfig::read(&*b.env);
+            b.batch_from_env(&config);
+            (b.max_batch, b.tick, b.export_timeout)
+        };
+        let secs = Duration::from_secs;
+        assert_eq!(
+            resolved(init().env(env(&[]))),
+            (2048, Duration::from_millis(100), secs(10))
+        );
+        assert_eq!(resolved(init().env(env(&bsp))), (512, secs(5), secs(30)));
+        let code = init()
+            .env(env(&bsp))
+            .max_batch(64)
+            .export_interval(secs(1))
+            .export_timeout(secs(2));
+        assert_eq!(resolved(code), (64, secs(1), secs(2)));
     }
 }

@@ -76,6 +76,14 @@ pub(crate) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 pub(crate) const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 /// As [`OTEL_EXPORTER_OTLP_ENDPOINT`], for traces only.
 pub(crate) const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// Spans per export call ([`DEFAULT_MAX_BATCH`]), as for the SDK's batch span processor.
+pub(crate) const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Milliseconds between the worker's rounds ([`DEFAULT_EXPORT_INTERVAL`]), as for the SDK's batch
+/// span processor.
+pub(crate) const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+/// Milliseconds one export call may take ([`DEFAULT_EXPORT_TIMEOUT`]), as for the SDK's batch
+/// span processor.
+pub(crate) const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
 /// `http/protobuf` (the default) or `grpc`.
 pub(crate) const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// As [`OTEL_EXPORTER_OTLP_PROTOCOL`], for traces only.
