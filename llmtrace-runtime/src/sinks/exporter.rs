@@ -104,7 +104,7 @@ impl SpanDataExporter {
 /// keys, lengths and numbers for each field. It is what a request of such spans grows by, close
 /// enough to keep a batch under a body limit with the margin [`Export::batch_bytes`]'s limit
 /// leaves; not a substitute for an encoder.
-pub(crate) fn estimated_len(span: &SpanData) -> usize {
+fn estimated_len(span: &SpanData) -> usize {
     fn value_len(value: &opentelemetry::Value) -> usize {
         use opentelemetry::{Array, Value};
         let each = |n: usize, len: usize| n * 4 + len;

@@ -83,8 +83,7 @@ pub struct JsonlExporter {
     /// Writes the worker's spans without `SpanData`, each as it comes, into the line in progress
     /// (whose buffer is reused from batch to batch).
     encoder: Mutex<JsonEncoder>,
-    /// The spans in the line in progress, and its length so far.
-    spans: usize,
+    /// The length of the line in progress so far: 0 before its first span.
     line_bytes: usize,
     state: Mutex<State>,
 }
@@ -152,7 +151,6 @@ impl JsonlExporterBuilder {
             max_files: self.max_files,
             resource: ResourceAttributesWithSchema::default(),
             encoder: Mutex::default(),
-            spans: 0,
             line_bytes: 0,
             state: Mutex::new(State::default()),
         }
@@ -210,13 +208,13 @@ impl JsonlExporter {
 
     /// Writes the worker's batch, encoded as it came without `SpanData`, as one line.
     fn export_mapped(&mut self) -> OTelSdkResult {
-        if self.spans == 0 {
+        if self.line_bytes == 0 {
             return Ok(());
         }
-        let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = self.write(encoder.finish());
-        encoder.clear();
-        drop(encoder);
+        let result = {
+            let mut encoder = self.encoder.lock().unwrap_or_else(PoisonError::into_inner);
+            self.write(encoder.finish())
+        };
         self.discard_line();
         result
     }
@@ -226,7 +224,6 @@ impl JsonlExporter {
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        self.spans = 0;
         self.line_bytes = 0;
     }
 
@@ -480,7 +477,6 @@ impl Export for JsonlExporter {
             .unwrap_or_else(PoisonError::into_inner);
         encoder.push(&span);
         self.line_bytes = encoder.line_len();
-        self.spans += 1;
     }
 
     /// The line's bytes so far: a line stays within the worker's byte limit (plus one span), so
