@@ -172,14 +172,22 @@ impl EnvConfig {
                 )),
             }
         }
-        if let Some(v) = get(OTEL_METRIC_EXPORT_INTERVAL) {
+        // A count or a time of zero is no batch, no wait or no time for an export: refused like
+        // any other nonsense.
+        let positive = |key: &str, unit: &str, warnings: &mut Vec<String>| {
+            let v = get(key)?;
             match v.trim().parse::<u64>() {
-                Ok(ms) if ms > 0 => c.metric_interval = Some(Duration::from_millis(ms)),
-                _ => c.warnings.push(format!(
-                    "{OTEL_METRIC_EXPORT_INTERVAL}={v:?} is not a positive number of milliseconds; ignored"
-                )),
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    warnings.push(format!(
+                        "{key}={v:?} is not a positive number of {unit}; ignored"
+                    ));
+                    None
+                }
             }
-        }
+        };
+        c.metric_interval = positive(OTEL_METRIC_EXPORT_INTERVAL, "milliseconds", &mut c.warnings)
+            .map(Duration::from_millis);
         if let Some(v) = env.var(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT) {
             c.content = Some(parse_content(&v, &mut c.warnings));
         }
@@ -204,20 +212,7 @@ impl EnvConfig {
         });
         c.prices_file = get(LLMTRACE_PRICES_FILE).map(|p| PathBuf::from(p.trim()));
         c.tail = parse_tail(&get, &mut c.warnings);
-        // The batch span processor's variables, for the worker that does its job. Zero is no
-        // batch, no wait or no time for an export: refused like any other nonsense.
-        let positive = |key: &str, unit: &str, warnings: &mut Vec<String>| {
-            let v = get(key)?;
-            match v.trim().parse::<u64>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => {
-                    warnings.push(format!(
-                        "{key}={v:?} is not a positive number of {unit}; ignored"
-                    ));
-                    None
-                }
-            }
-        };
+        // The batch span processor's variables, for the worker that does its job.
         c.max_batch = positive(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, "spans", &mut c.warnings)
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         c.export_interval = positive(OTEL_BSP_SCHEDULE_DELAY, "milliseconds", &mut c.warnings)
@@ -453,6 +448,14 @@ mod tests {
         );
         assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
         assert!(c.warnings[0].starts_with("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=\"0\""));
+        // The metrics' interval is read the same way.
+        let interval = |v| read(&[("OTEL_METRIC_EXPORT_INTERVAL", v)]);
+        assert_eq!(
+            interval("60000").metric_interval,
+            Some(Duration::from_secs(60))
+        );
+        let zero = interval("0");
+        assert_eq!((zero.metric_interval, zero.warnings.len()), (None, 1));
     }
 
     #[test]
