@@ -293,8 +293,8 @@ pub(crate) fn print(samples: &[Sample], rounds: usize, spans: usize, batches: us
         ("llmtrace_otel_context_async", "llmtrace_async"),
         ("llmtrace_tracing_mode", "tracing_otel"),
         ("llmtrace_otel_provider", "otel_sdk"),
-        ("llmtrace_tracing_mode_off_thread", "tracing_otel"),
-        ("llmtrace_otel_provider_off_thread", "otel_sdk"),
+        ("llmtrace_tracing_mode_on_thread", "tracing_otel"),
+        ("llmtrace_otel_provider_on_thread", "otel_sdk"),
         ("llmtrace_tracing_mode_genai", "tracing_otel"),
         ("llmtrace_otel_provider_genai", "otel_sdk"),
     ] {

@@ -38,9 +38,9 @@ pub(crate) const VARIANTS: &[&str] = &[
     "llmtrace_otel_context",
     "llmtrace_otel_context_async",
     "llmtrace_tracing_mode",
-    "llmtrace_tracing_mode_off_thread",
+    "llmtrace_tracing_mode_on_thread",
     "llmtrace_otel_provider",
-    "llmtrace_otel_provider_off_thread",
+    "llmtrace_otel_provider_on_thread",
     "llmtrace_tracing_mode_genai",
     "llmtrace_otel_provider_genai",
     "otel_sdk",
@@ -499,17 +499,6 @@ pub(crate) struct Prepared {
     _keep: Box<dyn std::any::Any + Send>,
 }
 
-/// The flush of a host mode: the provider's, after llmtrace's when the host's spans end on
-/// llmtrace's host thread (they reach the provider only then).
-fn host_flush(provider: SdkTracerProvider, off_thread: bool) -> Flush {
-    Box::new(move || {
-        if off_thread {
-            llmtrace::force_flush(Duration::from_secs(60)).expect("llmtrace flush");
-        }
-        provider.force_flush().expect("flush");
-    })
-}
-
 fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> SdkTracerProvider {
     let exporter = DroppingExporter {
         received: delivered.clone(),
@@ -517,7 +506,8 @@ fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> 
     otel_provider_with(sampler, exporter, queue)
 }
 
-/// The SDK's batch processor around `exporter`: batches of 512, the given queue.
+/// The SDK's batch processor around `exporter` (batches of 512, the given queue), in llmtrace's
+/// processor, as the README sets a provider up for the host modes.
 fn otel_provider_with<E: SpanExporter + 'static>(
     sampler: Sampler,
     exporter: E,
@@ -534,7 +524,7 @@ fn otel_provider_with<E: SpanExporter + 'static>(
         .build();
     SdkTracerProvider::builder()
         .with_sampler(sampler)
-        .with_span_processor(processor)
+        .with_span_processor(llmtrace::otel::Processor::new(processor))
         .build()
 }
 
@@ -767,12 +757,12 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
             };
             (call, llmtrace_flush(), true, Box::new(g))
         }
-        // `tracing` mode into the same subscriber stack as `tracing_otel` (`_off_thread`: the
-        // host's spans ended on llmtrace's host thread, flushed before the provider).
+        // `tracing` mode into the same subscriber stack as `tracing_otel`: the host's spans end
+        // on llmtrace's host thread, which the provider's flush drains (`_on_thread`: on the
+        // caller's).
         "llmtrace_tracing_mode"
-        | "llmtrace_tracing_mode_off_thread"
+        | "llmtrace_tracing_mode_on_thread"
         | "llmtrace_tracing_mode_genai" => {
-            let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
             let layer = tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("bench"))
@@ -781,34 +771,39 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
                 .with_tracked_inactivity(false);
             let subscriber = tracing_subscriber::registry().with(layer);
             tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-            let g = llmtrace::init()
+            let mut b = llmtrace::init()
                 .service_name("bench")
                 .conventions(conventions(name))
-                .tracing_mode()
-                .end_host_spans_off_thread(off_thread)
-                .install();
+                .tracing_mode();
+            if name.ends_with("_on_thread") {
+                b = b.end_host_spans_off_thread(false);
+            }
+            let g = b.install();
+            let p = provider.clone();
             (
                 Box::new(llm_sync),
-                host_flush(provider.clone(), off_thread),
+                Box::new(move || p.force_flush().expect("flush")),
                 true,
                 Box::new((g, provider)),
             )
         }
-        // OTel-provider mode through the same provider as `otel_sdk` (`_off_thread` as above).
+        // OTel-provider mode through the same provider as `otel_sdk` (`_on_thread` as above).
         "llmtrace_otel_provider"
-        | "llmtrace_otel_provider_off_thread"
+        | "llmtrace_otel_provider_on_thread"
         | "llmtrace_otel_provider_genai" => {
-            let off_thread = name.ends_with("_off_thread");
             let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
-            let g = llmtrace::init()
+            let mut b = llmtrace::init()
                 .service_name("bench")
                 .conventions(conventions(name))
-                .otel_provider(provider.clone())
-                .end_host_spans_off_thread(off_thread)
-                .install();
+                .otel_provider(provider.clone());
+            if name.ends_with("_on_thread") {
+                b = b.end_host_spans_off_thread(false);
+            }
+            let g = b.install();
+            let p = provider.clone();
             (
                 Box::new(llm_sync),
-                host_flush(provider, off_thread),
+                Box::new(move || p.force_flush().expect("flush")),
                 true,
                 Box::new(g),
             )

@@ -184,8 +184,10 @@ pub use llmtrace_macros::{
 #[doc(inline)]
 pub use llmtrace_macros::step;
 
-/// The OpenTelemetry crates llmtrace is built on, at the versions it uses.
+/// The OpenTelemetry crates llmtrace is built on, at the versions it uses, and the span processor
+/// of the OTel-provider and `tracing` modes.
 pub mod otel {
+    pub use crate::sinks::host::Processor;
     pub use opentelemetry;
     pub use opentelemetry_sdk;
 }

@@ -77,7 +77,7 @@ pub struct Builder {
     max_batch_bytes: usize,
     tick: Duration,
     /// Host modes: end the host's spans on llmtrace's host thread.
-    host_end_off_thread: bool,
+    host_end_off_thread: Option<bool>,
     export_timeout: Duration,
     flush_timeout: Duration,
     mode: ModeChoice,
@@ -150,7 +150,7 @@ impl Default for Builder {
             max_batch: settings::DEFAULT_MAX_BATCH,
             max_batch_bytes: settings::DEFAULT_MAX_BATCH_BYTES,
             tick: settings::DEFAULT_EXPORT_INTERVAL,
-            host_end_off_thread: false,
+            host_end_off_thread: None,
             export_timeout: settings::DEFAULT_EXPORT_TIMEOUT,
             flush_timeout: settings::DEFAULT_FLUSH_TIMEOUT,
             mode: ModeChoice::Native,
@@ -529,19 +529,23 @@ impl Builder {
         self
     }
 
-    /// In the `tracing` and OTel-provider modes, ends the host's spans on a thread of
-    /// llmtrace's instead of the thread that ends the llmtrace span (off by default).
+    /// In the `tracing` and OTel-provider modes, whether the host's spans end on a thread of
+    /// llmtrace's instead of the thread that ends the llmtrace span. By default they do once
+    /// the provider has shown it has llmtrace's [`otel::Processor`](crate::otel::Processor)
+    /// (around the processor of the provider llmtrace's spans go through, or, in `tracing`
+    /// mode, of tracing-opentelemetry's tracer), and end on the caller's thread otherwise.
     ///
     /// Ending a span in a host mode runs llmtrace's stages and mapper, sets the mapped
     /// attributes on the host's span and ends it (tracing-opentelemetry's conversion of every
-    /// field, the provider's processors): about as much again as the host's span itself. With
-    /// this on, the ended record is queued and that work is done by llmtrace's host thread, at
-    /// each [`export_interval`](Builder::export_interval), when 1,024 spans wait, and on
-    /// [`force_flush`](crate::force_flush); the host's span keeps the time it ended at. The
-    /// queue holds at most 65,536 spans; past it, spans end on the caller's thread as with this
-    /// off.
+    /// field, the provider's processors): about as much again as the host's span itself. Off
+    /// the caller's thread, the ended record is queued and that work is done by llmtrace's host
+    /// thread, at each [`export_interval`](Builder::export_interval), when 1,024 spans wait,
+    /// and on [`force_flush`](crate::force_flush) or the provider's `force_flush`; the host's
+    /// span keeps the time it ended at. The queue holds at most 65,536 spans; past it, spans
+    /// end on the caller's thread.
     ///
-    /// The host sees a span end later: **flush llmtrace before the host** (call
+    /// `false` ends every span on the caller's thread. `true` queues them even without the
+    /// processor: then **flush llmtrace before the host** (call
     /// [`force_flush`](crate::force_flush) or drop the guard before the provider's
     /// `force_flush` or `shutdown`), or the spans still queued are lost.
     ///
@@ -561,7 +565,7 @@ impl Builder {
     /// provider.shutdown().unwrap();
     /// ```
     pub fn end_host_spans_off_thread(mut self, on: bool) -> Self {
-        self.host_end_off_thread = on;
+        self.host_end_off_thread = Some(on);
         self
     }
 
@@ -897,7 +901,12 @@ impl Builder {
                 mapper,
                 common.counters.clone(),
                 interop,
-                self.host_end_off_thread.then_some(self.tick),
+                match self.host_end_off_thread {
+                    None => host::OffThread::WithProcessor,
+                    Some(true) => host::OffThread::Always,
+                    Some(false) => host::OffThread::Never,
+                },
+                self.tick,
             ))
         };
         let output = match std::mem::take(&mut self.mode) {

@@ -1,13 +1,14 @@
 //! The `tracing` and OTel-provider modes: every recorded span has a counterpart in the host
 //! system (a [`Bridge`] kept in the record), made when the llmtrace span starts, so that the host
 //! sees the right nesting and entries, and entered whenever the llmtrace span is. When the span
-//! ends, on the thread that ends it (or, with `end_host_spans_off_thread`, on llmtrace's host
-//! thread: [`finisher`]), the same [`Stages`] as native mode run (tail sampling is native only:
+//! ends, on the thread that ends it (or on llmtrace's host thread: [`finisher`], by default when
+//! the provider has llmtrace's [`Processor`]), the same [`Stages`] as native mode run (tail sampling is native only:
 //! see [`Stages::new`]), the same mapper turns the record into attributes, events and status,
 //! and those go onto the host span before it ends, with the record's end time.
 
 mod finisher;
 pub(crate) mod otel;
+mod processor;
 #[cfg(feature = "tracing")]
 pub(crate) mod tracing;
 
@@ -25,6 +26,9 @@ use crate::stages::content::ContentStage;
 use crate::stages::{self, Drain, Stages};
 use crate::state::{Counters, Error, ExportError, Host, Operation, ParentIds, Sink, SpanState};
 
+pub use processor::Processor;
+use processor::{Destination, Ending};
+
 /// Which host system.
 #[derive(Debug)]
 pub(crate) enum System {
@@ -40,9 +44,22 @@ pub(crate) enum System {
 #[derive(Debug)]
 pub(crate) struct HostExport {
     core: Arc<Core>,
-    /// Off by default; `None` also when its thread could not be started: spans then end where
-    /// they end.
-    finisher: Option<finisher::Finisher>,
+    /// `None` when asked for no host thread, or when it could not be started: spans then end
+    /// where they end.
+    finisher: Option<Arc<finisher::Finisher>>,
+    /// Spans go to the host thread whether or not the provider has a [`Processor`].
+    always_off_thread: bool,
+}
+
+/// Where the host's spans end (`Builder::end_host_spans_off_thread`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OffThread {
+    /// On the thread that ends the llmtrace span.
+    Never,
+    /// On llmtrace's host thread once a [`Processor`] was seen on the provider (the default).
+    WithProcessor,
+    /// On llmtrace's host thread.
+    Always,
 }
 
 /// What ends a span in the host.
@@ -57,6 +74,8 @@ struct Core {
     counters: Arc<Counters>,
     /// The installed `interop` bits.
     interop: u8,
+    /// What a [`Processor`] on the provider tells.
+    ending: Arc<Ending>,
     /// Where the metrics stage records: exported on flush.
     #[cfg(feature = "metrics")]
     meter_provider: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
@@ -83,7 +102,8 @@ impl HostExport {
         mapper: Mapper,
         counters: Arc<Counters>,
         interop: u8,
-        off_thread: Option<Duration>,
+        off_thread: OffThread,
+        interval: Duration,
     ) -> Self {
         stages.start();
         let core = Arc::new(Core {
@@ -96,14 +116,56 @@ impl HostExport {
             mapper,
             counters,
             interop,
+            ending: Arc::default(),
             #[cfg(feature = "metrics")]
             meter_provider: stages.meter_provider,
         });
-        let finisher = off_thread.and_then(|interval| {
-            let ending = core.clone();
-            finisher::Finisher::start(interval, move |rec| ending.finish(rec))
-        });
-        HostExport { core, finisher }
+        let finisher = match off_thread {
+            OffThread::Never => None,
+            OffThread::WithProcessor | OffThread::Always => {
+                let ending = core.clone();
+                finisher::Finisher::start(interval, move |rec| ending.finish(rec)).map(Arc::new)
+            }
+        };
+        if let Some(finisher) = &finisher {
+            processor::install(finisher, &core.ending);
+        }
+        HostExport {
+            core,
+            finisher,
+            always_off_thread: off_thread == OffThread::Always,
+        }
+    }
+
+    /// Starts a span in the host system.
+    fn start_in_host(
+        &self,
+        callsite: &'static Callsite,
+        parent: Option<ParentIds>,
+        detached: bool,
+        scope: Option<Arc<Scope>>,
+    ) -> SpanState {
+        let core = &*self.core;
+        match &core.system {
+            System::Otel(provider) => otel::start(
+                provider,
+                &core.mapper,
+                callsite,
+                parent,
+                detached,
+                scope,
+                core.interop,
+            ),
+            #[cfg(feature = "tracing")]
+            System::Tracing => tracing::start(
+                callsite,
+                core.mapper.callsite_name(callsite),
+                parent,
+                detached,
+                scope,
+                core.interop,
+            ),
+        }
     }
 }
 
@@ -191,27 +253,20 @@ impl Host for HostExport {
         detached: bool,
         scope: Option<Arc<Scope>>,
     ) -> SpanState {
-        let core = &*self.core;
-        match &core.system {
-            System::Otel(provider) => otel::start(
-                provider,
-                &core.mapper,
-                callsite,
-                parent,
-                detached,
-                scope,
-                core.interop,
-            ),
-            #[cfg(feature = "tracing")]
-            System::Tracing => tracing::start(
-                callsite,
-                core.mapper.callsite_name(callsite),
-                parent,
-                detached,
-                scope,
-                core.interop,
-            ),
+        // Until a `Processor` is seen on the provider, every start is watched for one (a
+        // thread-local set and read); after, a load.
+        let watch = self.finisher.is_some()
+            && !self.always_off_thread
+            && !self.core.ending.hooked.load(Ordering::Relaxed);
+        if !watch {
+            return self.start_in_host(callsite, parent, detached, scope);
         }
+        let (span, seen) =
+            processor::watch_start(|| self.start_in_host(callsite, parent, detached, scope));
+        if seen {
+            self.core.ending.hooked.store(true, Ordering::Relaxed);
+        }
+        span
     }
 
     /// Under the stages' lock, as a recorded span's stages run: a sampled-out call costs its
@@ -237,8 +292,9 @@ impl Host for HostExport {
         // A test capture's spans end at once: the capture is read as soon as its closure
         // returns.
         let captured = rec.scope.as_ref().is_some_and(|s| s.capture.is_some());
+        let off_thread = self.always_off_thread || self.core.ending.hooked.load(Ordering::Relaxed);
         let rec = match &self.finisher {
-            Some(finisher) if !captured => match finisher.push(rec) {
+            Some(finisher) if off_thread && !captured => match finisher.push(rec) {
                 None => return,
                 Some(rec) => rec,
             },
@@ -272,6 +328,18 @@ impl Core {
                         return &counters.captured;
                     }
                     let end = clock::to_system_time(rec.end);
+                    let bridge = match (bridge, self.ending.destination()) {
+                        (bridge, Destination::Host) => bridge,
+                        (None, _) => None,
+                        (Some(bridge), Destination::Direct(processor)) => {
+                            return match self.hand_over(bridge, &mut rec, scratch, end, &*processor)
+                            {
+                                true => &counters.exported,
+                                false => self.lost_to_shutdown(),
+                            };
+                        }
+                        (Some(_), Destination::Gone) => return self.lost_to_shutdown(),
+                    };
                     match bridge {
                         Some(Bridge::Otel(span)) => {
                             let mapped = self.mapper.map(&mut rec, scratch);
@@ -295,5 +363,44 @@ impl Core {
             counters.dropped_export.fetch_add(1, Ordering::Relaxed);
             counters.report_export_error(0, "a span panicked on its way to the host");
         }
+    }
+
+    /// While the provider shuts down (it refuses ended spans by then), gives the span to the
+    /// processor that [`Processor`] wraps, as the provider would have; false when it cannot
+    /// (a span of the global provider, whose type hides its data).
+    fn hand_over(
+        &self,
+        bridge: Bridge,
+        rec: &mut Record,
+        scratch: &mut Vec<KeyValue>,
+        end: std::time::SystemTime,
+        to: &dyn opentelemetry_sdk::trace::SpanProcessor,
+    ) -> bool {
+        match bridge {
+            Bridge::Otel(span) => {
+                let mapped = self.mapper.map(rec, scratch);
+                otel::hand_over(span, mapped, end, to)
+            }
+            // The `tracing` span closes without effect (tracing-opentelemetry ends it in the
+            // provider, which drops it): the span as llmtrace maps it goes instead, with the
+            // ids tracing-opentelemetry gave it.
+            #[cfg(feature = "tracing")]
+            Bridge::Tracing(span) => {
+                to.on_end(self.mapper.to_span_data(rec, scratch));
+                drop(span);
+                true
+            }
+        }
+    }
+
+    /// A span that ended after the provider was shut down: the provider drops it; counted.
+    fn lost_to_shutdown(&self) -> &std::sync::atomic::AtomicU64 {
+        self.counters.report_export_error(
+            0,
+            "the OpenTelemetry provider was shut down before llmtrace: spans that end after it \
+             are lost (drop llmtrace's guard, or call llmtrace::shutdown, before shutting the \
+             provider down)",
+        );
+        &self.counters.dropped_export
     }
 }

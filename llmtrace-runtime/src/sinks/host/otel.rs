@@ -9,7 +9,7 @@ use std::sync::Arc;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{Span as _, SpanBuilder, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, InstrumentationScope};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanProcessor};
 
 use crate::context::external::{Ids, external_parent, parent_context};
 use crate::mapper::{Mapped, Mapper, span_kind};
@@ -154,6 +154,12 @@ pub(crate) fn finish(span: OtelSpan, mapped: Mapped, end: SystemTime) {
 }
 
 fn end_span(span: &mut impl opentelemetry::trace::Span, mapped: Mapped, end: SystemTime) {
+    apply(span, mapped);
+    span.end_with_timestamp(end);
+}
+
+/// Sets the mapped record on a span that has not ended.
+fn apply(span: &mut impl opentelemetry::trace::Span, mapped: Mapped) {
     span.update_name(mapped.name);
     span.set_attributes(mapped.attributes);
     for event in mapped.events {
@@ -163,5 +169,26 @@ fn end_span(span: &mut impl opentelemetry::trace::Span, mapped: Mapped, end: Sys
         span.add_link(link.span_context, link.attributes);
     }
     span.set_status(mapped.status);
-    span.end_with_timestamp(end);
+}
+
+/// Gives the span, ended at `end`, to `to` rather than ending it in its provider (which is
+/// shutting down and would drop it); false for a span of the global provider, whose data its
+/// type hides.
+pub(crate) fn hand_over(
+    span: OtelSpan,
+    mapped: Mapped,
+    end: SystemTime,
+    to: &dyn SpanProcessor,
+) -> bool {
+    let OtelSpan::Sdk(mut span) = span else {
+        return false;
+    };
+    apply(&mut *span, mapped);
+    let Some(mut data) = span.exported_data() else {
+        return false;
+    };
+    data.end_time = end;
+    to.on_end(data);
+    // Dropping the span ends it in the provider, which drops it unseen.
+    true
 }
