@@ -164,10 +164,23 @@ pub(crate) fn enter(rec: &Record) {
             entered.tracing = tracing::enter(span);
         }
     }
-    if rec.flags & FLAG_OTEL_CONTEXT != 0 {
+    #[cfg(feature = "tracing")]
+    let activated = entered.tracing.is_some() && is_current(rec.span_id);
+    #[cfg(not(feature = "tracing"))]
+    let activated = false;
+    if rec.flags & FLAG_OTEL_CONTEXT != 0 && !activated {
         entered.otel = Some(attach(rec.trace_id, rec.span_id, true));
     }
     push(entered);
+}
+
+#[cfg(feature = "tracing")]
+/// Whether the current OpenTelemetry span is the one with this id: in `tracing` mode,
+/// tracing-opentelemetry's context activation (its default) makes a span's own OpenTelemetry
+/// span current when its `tracing` span is entered, and attaching the ids again would cost an
+/// attach and a detach per entry for nothing.
+fn is_current(span_id: u64) -> bool {
+    Context::map_current(|cx| cx.span().span_context().span_id() == SpanId::from(span_id))
 }
 
 /// Enters a sampled-out span outside llmtrace: its ids as the (not sampled) OpenTelemetry
