@@ -570,15 +570,23 @@ impl Builder {
     }
 
     /// `tracing` mode: spans go to the application's `tracing` subscriber as `tracing` spans
-    /// (INFO level, target the function's module) whose fields are the span's attributes, all
-    /// declared up front, with `otel.name`, `otel.kind`, `otel.status_code` and
-    /// `otel.status_description` for tracing-opentelemetry. The subscriber's filters decide
-    /// which spans are recorded, its layers export them; redaction, cost and roll-up are the same
-    /// as in native mode. Tail sampling and the exporters of this builder are not used.
+    /// (INFO level, target the function's module) whose fields are the span's summary
+    /// attributes (operation, workflow or agent name, provider, request and response model,
+    /// input and output tokens, `llm.cost.total`, response id, tool name, data source,
+    /// `error.type`, and the function's own keys), declared up front, with `otel.name`,
+    /// `otel.kind`, `otel.status_code` and `otel.status_description` for
+    /// tracing-opentelemetry. The subscriber's filters decide which spans are recorded, its
+    /// layers export them; redaction, cost and roll-up are the same as in native mode. Tail
+    /// sampling and the exporters of this builder are not used.
     ///
-    /// Attributes that are lists, keys set at run time and the indexed retrieval keys have no
-    /// `tracing` field: they and the span's events go to tracing-opentelemetry directly (other
-    /// layers do not see them).
+    /// The other attributes (request parameters, content, the OpenInference and Langfuse keys,
+    /// lists, keys set at run time) and the span's events go to tracing-opentelemetry directly:
+    /// exported the same, not seen by other layers. (tracing-opentelemetry sizes each span's
+    /// attribute list by its callsite's field count: every key as a field cost the caller 0.2×
+    /// a `#[tracing::instrument]` span.) Wrap the processor of the provider behind
+    /// tracing-opentelemetry's tracer in [`otel::Processor`](crate::otel::Processor) to have
+    /// the spans end off the caller's thread (see
+    /// [`end_host_spans_off_thread`](Builder::end_host_spans_off_thread)).
     #[cfg(feature = "tracing")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub fn tracing_mode(mut self) -> Self {

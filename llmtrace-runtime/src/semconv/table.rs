@@ -395,20 +395,6 @@ pub(crate) fn find(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)
 }
 
-/// How many keys spans of `kind` can carry.
-// Read by the `tracing` callsites (with the `tracing` feature) and the tests.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) const fn count_for(kind: Kind) -> usize {
-    let (mut i, mut n) = (0, 0);
-    while i < KEYS.len() {
-        if KEYS[i].kinds.contains(kind) {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
-
 /// A plain copy, as the mapper's loops read it: `key` gets the value of `field`, or `default`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FieldCopy {
@@ -576,9 +562,5 @@ mod tests {
             .unwrap();
         assert_eq!(tool_type.field, Field::ToolType);
         assert_eq!(tool_type.default, Some("function"));
-        assert_eq!(
-            count_for(Kind::Tool),
-            KEYS.iter().filter(|k| k.kinds.contains(Kind::Tool)).count()
-        );
     }
 }

@@ -2,14 +2,16 @@
 //! application's subscriber.
 //!
 //! In `tracing` mode the span's `tracing` callsite (built by the expansion, see
-//! `__private::tracing_callsite!`) declares every attribute key the span's kind can emit, so
-//! the subscriber's layers see them all as fields. The span is created when the llmtrace span
+//! `__private::tracing_callsite!`) declares the span's summary keys (operation, provider, models,
+//! tokens, cost, response id, tool, data source, error), so the subscriber's layers see them as
+//! fields. The span is created when the llmtrace span
 //! starts, with `otel.kind` and `otel.name` (the callsite's name, which the OpenTelemetry span
 //! starts with); it is entered whenever the llmtrace span is (per poll for futures and
 //! streams); when the llmtrace span ends, the mapped attributes are recorded as its fields
 //! (`otel.status_code` and `otel.status_description` too, which tracing-opentelemetry reads, and
-//! `otel.name` again when the name was known only at run time), the rest (indexed keys, lists,
-//! keys set at run time) and the events go through `OpenTelemetrySpanExt`, and the span closes.
+//! `otel.name` again when the name was known only at run time), the rest (the other keys, lists,
+//! indexed keys, keys set at run time) and the events go to the OpenTelemetry span directly,
+//! and the span closes.
 
 use std::sync::Arc;
 
@@ -173,8 +175,8 @@ pub(crate) fn finish(
         .get_or_init(|| TracingFields::new(meta));
     let declared = declared.declares(meta).then_some(declared);
     let mut values: Vec<(Field, Scalar<'_>)> = Vec::with_capacity(mapped.attributes.len() + 3);
-    // Lists have no `tracing` value, and indexed or run-time keys no declared field: those go
-    // to the OpenTelemetry span directly.
+    // Lists have no `tracing` value, and the keys beyond the summary no declared field: those
+    // go to the OpenTelemetry span directly.
     let mut direct = Vec::new();
     let field = |key: &str| fields.field(key);
     let renamed = mapped.name != started_as;
@@ -212,18 +214,23 @@ pub(crate) fn finish(
         }
         span.record_all(&fields.value_set(&set));
     }
-    for kv in direct {
-        span.set_attribute(kv.key.clone(), kv.value.clone());
+    if direct.is_empty() && mapped.events.is_empty() && mapped.links.is_empty() && !renamed {
+        return;
     }
+    // The OpenTelemetry span, started with the llmtrace span (see `start`): one lookup for
+    // everything that goes to it directly.
+    let cx = span.context();
+    let otel = cx.span();
+    otel.set_attributes(direct.into_iter().cloned());
     for event in mapped.events {
-        span.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
+        otel.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
     }
     for link in mapped.links {
-        span.add_link_with_attributes(link.span_context, link.attributes);
+        otel.add_link(link.span_context, link.attributes);
     }
     // The OpenTelemetry span started with the callsite's name: a `otel.name` recorded later
     // names it for the other layers only.
     if renamed {
-        span.context().span().update_name(mapped.name);
+        otel.update_name(mapped.name);
     }
 }
