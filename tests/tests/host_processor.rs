@@ -24,10 +24,13 @@ mod child_process;
 #[path = "support/host_mode.rs"]
 mod host_mode;
 
+/// A span given to the processor, and the name of the thread that gave it.
+type Ended = (SpanData, Option<String>);
+
 /// The application's processor: keeps every span it is given, with the thread that gave it.
 #[derive(Clone, Debug, Default)]
 struct Recorder {
-    ended: Arc<Mutex<Vec<(SpanData, Option<String>)>>>,
+    ended: Arc<Mutex<Vec<Ended>>>,
     shut: Arc<Mutex<bool>>,
 }
 
