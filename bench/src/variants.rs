@@ -506,14 +506,35 @@ fn otel_provider(sampler: Sampler, delivered: &Arc<AtomicU64>, queue: usize) -> 
     otel_provider_with(sampler, exporter, queue)
 }
 
-/// The SDK's batch processor around `exporter` (batches of 512, the given queue), in llmtrace's
-/// processor, as the README sets a provider up for the host modes.
+/// The provider of a host mode: `otel_provider`'s, with its processor wrapped in llmtrace's as
+/// the README sets a provider up for the host modes (what the wrapper costs is counted to
+/// llmtrace: the hosts' own variants run without it).
+fn host_provider(delivered: &Arc<AtomicU64>, queue: usize) -> SdkTracerProvider {
+    let exporter = DroppingExporter {
+        received: delivered.clone(),
+    };
+    SdkTracerProvider::builder()
+        .with_sampler(Sampler::AlwaysOn)
+        .with_span_processor(llmtrace::otel::Processor::new(batch_processor(
+            exporter, queue,
+        )))
+        .build()
+}
+
+/// The SDK's batch processor around `exporter` (batches of 512, the given queue).
 fn otel_provider_with<E: SpanExporter + 'static>(
     sampler: Sampler,
     exporter: E,
     queue: usize,
 ) -> SdkTracerProvider {
-    let processor = BatchSpanProcessor::builder(exporter)
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(batch_processor(exporter, queue))
+        .build()
+}
+
+fn batch_processor<E: SpanExporter + 'static>(exporter: E, queue: usize) -> BatchSpanProcessor {
+    BatchSpanProcessor::builder(exporter)
         .with_batch_config(
             BatchConfigBuilder::default()
                 .with_max_queue_size(queue)
@@ -521,10 +542,6 @@ fn otel_provider_with<E: SpanExporter + 'static>(
                 .with_scheduled_delay(Duration::from_millis(100))
                 .build(),
         )
-        .build();
-    SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_span_processor(llmtrace::otel::Processor::new(processor))
         .build()
 }
 
@@ -763,7 +780,10 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         "llmtrace_tracing_mode"
         | "llmtrace_tracing_mode_on_thread"
         | "llmtrace_tracing_mode_genai" => {
-            let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
+            let provider = match name.ends_with("_on_thread") {
+                true => otel_provider(Sampler::AlwaysOn, &delivered, queue),
+                false => host_provider(&delivered, queue),
+            };
             let layer = tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("bench"))
                 .with_location(false)
@@ -791,7 +811,10 @@ pub(crate) fn prepare(name: &str, queue: usize) -> Prepared {
         "llmtrace_otel_provider"
         | "llmtrace_otel_provider_on_thread"
         | "llmtrace_otel_provider_genai" => {
-            let provider = otel_provider(Sampler::AlwaysOn, &delivered, queue);
+            let provider = match name.ends_with("_on_thread") {
+                true => otel_provider(Sampler::AlwaysOn, &delivered, queue),
+                false => host_provider(&delivered, queue),
+            };
             let mut b = llmtrace::init()
                 .service_name("bench")
                 .conventions(conventions(name))
