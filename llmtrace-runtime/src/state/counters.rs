@@ -34,7 +34,9 @@ pub struct Stats {
     /// cannot take in the threads' buffers (counted in `dropped_buffer_full` when they overflow);
     /// kept so that code reading it still compiles.
     pub dropped_queue_full: u64,
-    /// Dropped because the exporter failed or timed out, or there was no exporter.
+    /// Dropped because the exporter failed or timed out, or there was no exporter; in a host
+    /// mode, also a span that ended after the provider was shut down (known when the provider
+    /// has [`otel::Processor`](crate::otel::Processor)), which the provider drops.
     pub dropped_export_failed: u64,
     /// Rejected by the collector in an answer that acknowledged the rest of their batch (an
     /// OTLP/HTTP `partial_success` with `rejected_spans`): not counted as exported. The
