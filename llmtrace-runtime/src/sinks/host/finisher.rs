@@ -1,4 +1,4 @@
-//! Ends host spans off the application's thread (`Builder::end_host_spans_off_thread`).
+//! Ends host spans off the application's thread (see `Builder::end_host_spans_off_thread`).
 //!
 //! What a host mode does when a span ends (the stages, the mapper, setting a dozen attributes
 //! on the host's span, and the host's own end: tracing-opentelemetry's conversion of every
@@ -12,7 +12,8 @@
 //! the span end: at the next round of the thread (the export interval, or sooner when the
 //! queue fills), or on [`crate::force_flush`], which waits for the queue to be drained before
 //! it flushes the host. A host flushed or shut down by the application before llmtrace is
-//! flushed misses what is still queued: hence off by default.
+//! flushed would miss what is still queued: hence on by default only once the provider has shown
+//! llmtrace's processor ([`super::processor`]), which drains the queue first.
 //!
 //! The queue is bounded: past [`MAX_QUEUED`] records, the span is ended on the caller's thread
 //! as before, so a burst costs time, never a span.

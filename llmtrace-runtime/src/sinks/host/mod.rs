@@ -1,10 +1,11 @@
 //! The `tracing` and OTel-provider modes: every recorded span has a counterpart in the host
 //! system (a [`Bridge`] kept in the record), made when the llmtrace span starts, so that the host
 //! sees the right nesting and entries, and entered whenever the llmtrace span is. When the span
-//! ends, on the thread that ends it (or on llmtrace's host thread: [`finisher`], by default when
-//! the provider has llmtrace's [`Processor`]), the same [`Stages`] as native mode run (tail sampling is native only:
-//! see [`Stages::new`]), the same mapper turns the record into attributes, events and status,
-//! and those go onto the host span before it ends, with the record's end time.
+//! ends, on the thread that ends it (or on llmtrace's host thread: [`finisher`], by default once
+//! the provider has shown llmtrace's [`Processor`]), the same [`Stages`] as native mode run (tail
+//! sampling is native only: see [`Stages::new`]), the same mapper turns the record into
+//! attributes, events and status, and those go onto the host span before it ends, with the
+//! record's end time.
 
 mod finisher;
 pub(crate) mod otel;
