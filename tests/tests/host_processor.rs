@@ -16,7 +16,7 @@ use std::time::Duration;
 use llmtrace::testing::SpanDataExt;
 use llmtrace_runtime as llmtrace;
 use opentelemetry::Context;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
 
 #[path = "support/child_process.rs"]
@@ -63,8 +63,12 @@ impl SpanProcessor for Recorder {
         self.ended.lock().unwrap().push((span, thread));
     }
 
+    /// As the SDK's processors do once shut down.
     fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
+        match *self.shut.lock().unwrap() {
+            true => Err(OTelSdkError::AlreadyShutdown),
+            false => Ok(()),
+        }
     }
 
     fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
@@ -161,6 +165,7 @@ fn child() {
     outlive(&provider);
     check_pair(&recorder.spans());
     assert!(*recorder.shut.lock().unwrap());
+    // llmtrace knows the provider is shut down: its flush does not ask it again.
     llmtrace::force_flush(Duration::from_secs(10)).unwrap();
     let stats = llmtrace::stats();
     assert_eq!(stats.exported, 4, "{stats:?}");

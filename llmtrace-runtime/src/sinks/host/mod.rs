@@ -227,6 +227,9 @@ impl Core {
             flush_metrics(provider, timeout);
         }
         match &self.system {
+            // Shut down by the application (its processors would answer `AlreadyShutdown`):
+            // nothing of llmtrace's is left to flush there.
+            System::Otel(_) if self.ending.is_shut_down() => Ok(()),
             System::Otel(provider) => provider
                 .flush()
                 .map_err(|e| Error::Export(ExportError::new(e))),

@@ -159,6 +159,11 @@ impl Ending {
         }
     }
 
+    /// The provider was shut down (as a [`Processor`] on it saw).
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.state.load(Ordering::Acquire) == SHUT_DOWN
+    }
+
     fn shutting_down(&self, direct: Arc<dyn SpanProcessor>) {
         *self.direct.lock().unwrap_or_else(PoisonError::into_inner) = Some(direct);
         self.state.store(SHUTTING_DOWN, Ordering::Release);
