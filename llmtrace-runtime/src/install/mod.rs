@@ -533,7 +533,10 @@ impl Builder {
     /// llmtrace's instead of the thread that ends the llmtrace span. By default they do once
     /// the provider has shown it has llmtrace's [`otel::Processor`](crate::otel::Processor)
     /// (around the processor of the provider llmtrace's spans go through, or, in `tracing`
-    /// mode, of tracing-opentelemetry's tracer), and end on the caller's thread otherwise.
+    /// mode, of tracing-opentelemetry's tracer), and end on the caller's thread otherwise. With
+    /// [`otel_global_provider`](Builder::otel_global_provider) they end on the caller's thread
+    /// by default: the global provider's spans hide their data, so the processor could not
+    /// hand the queued ones over at the provider's shutdown.
     ///
     /// Ending a span in a host mode runs llmtrace's stages and mapper, sets the mapped
     /// attributes on the host's span and ends it (tracing-opentelemetry's conversion of every
@@ -902,6 +905,16 @@ impl Builder {
         let tally = false;
         let stages = Stages::new(stages, Place::EndingThread);
         let interop = common.interop | HOST;
+        // The global provider's spans hide their data behind its boxed type: at the provider's
+        // shutdown, queued spans could not be handed over, so they end where they end unless
+        // asked otherwise.
+        let global = matches!(self.mode, ModeChoice::OtelGlobalProvider);
+        let off_thread = match self.host_end_off_thread {
+            None if global => host::OffThread::Never,
+            None => host::OffThread::WithProcessor,
+            Some(true) => host::OffThread::Always,
+            Some(false) => host::OffThread::Never,
+        };
         let host = |system| {
             Box::new(HostExport::new(
                 system,
@@ -909,11 +922,7 @@ impl Builder {
                 mapper,
                 common.counters.clone(),
                 interop,
-                match self.host_end_off_thread {
-                    None => host::OffThread::WithProcessor,
-                    Some(true) => host::OffThread::Always,
-                    Some(false) => host::OffThread::Never,
-                },
+                off_thread,
                 self.tick,
             ))
         };
