@@ -1,14 +1,15 @@
 //! `llmtrace::otel::Processor` in the host modes: with it around the provider's processor, spans
 //! end on llmtrace's host thread, the provider's own `force_flush` delivers them (llmtrace's
 //! queue is drained first), its `shutdown` hands the spans still queued to the wrapped processor,
-//! and a span that ends after the provider's shutdown is counted as dropped. Without it, spans
-//! end on the caller's thread.
+//! and a span that ends after the provider's shutdown is counted as dropped. Without it, and
+//! with the global provider, spans end on the caller's thread.
 //!
 //! llmtrace installs once per process, so each case runs in a child process of this test
 //! binary (the ignored `child` test, run by the others).
 #![deny(warnings, clippy::all)]
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -131,10 +132,21 @@ fn child() {
             .with_span_processor(recorder.clone())
             .build(),
     };
-    let _guard = host_mode::install(llmtrace::init(), mode, &provider);
+    let _guard = match mode {
+        "global" => {
+            opentelemetry::global::set_tracer_provider(provider.clone());
+            llmtrace::init()
+                .env(HashMap::<String, String>::new())
+                .otel_global_provider()
+                .install()
+        }
+        _ => host_mode::install(llmtrace::init(), mode, &provider),
+    };
     let here = thread::current().name().map(str::to_owned);
 
-    if wrapped != "wrapped" {
+    // The global provider's spans cannot be handed over at its shutdown: they end on the
+    // caller's thread, processor or not.
+    if wrapped != "wrapped" || mode == "global" {
         // No processor of llmtrace's: the spans end on the caller's thread, at once.
         assert_eq!(answer("tides"), 5);
         check_pair(&recorder.spans());
@@ -196,4 +208,9 @@ fn tracing_mode_with_the_processor() {
 #[test]
 fn tracing_mode_without_it_ends_spans_on_the_callers_thread() {
     run("tracing-plain");
+}
+
+#[test]
+fn global_provider_mode_ends_spans_on_the_callers_thread_even_with_the_processor() {
+    run("global-wrapped");
 }
