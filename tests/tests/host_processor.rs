@@ -132,15 +132,17 @@ fn child() {
             .with_span_processor(recorder.clone())
             .build(),
     };
+    // An export interval of an hour: the host thread ends spans at a flush only.
+    let builder = llmtrace::init().export_interval(Duration::from_secs(3600));
     let _guard = match mode {
         "global" => {
             opentelemetry::global::set_tracer_provider(provider.clone());
-            llmtrace::init()
+            builder
                 .env(HashMap::<String, String>::new())
                 .otel_global_provider()
                 .install()
         }
-        _ => host_mode::install(llmtrace::init(), mode, &provider),
+        _ => host_mode::install(builder, mode, &provider),
     };
     let here = thread::current().name().map(str::to_owned);
 
@@ -154,8 +156,14 @@ fn child() {
         return;
     }
 
-    // Queued on llmtrace's host thread until the provider's flush (the export interval is
-    // seconds away).
+    // Another provider of the application's, with the processor too, shut down: not the one
+    // llmtrace's spans go through, so nothing changes for them.
+    let other = SdkTracerProvider::builder()
+        .with_span_processor(llmtrace::otel::Processor::new(Recorder::default()))
+        .build();
+    other.shutdown().unwrap();
+
+    // Queued on llmtrace's host thread until the provider's flush.
     assert_eq!(answer("tides"), 5);
     assert!(recorder.spans().is_empty(), "ended at once");
     provider.force_flush().unwrap();

@@ -67,6 +67,19 @@ const FLUSH_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Processor<P> {
     inner: Arc<P>,
+    /// One of llmtrace's spans started through this processor's provider: its flushes and
+    /// shutdown are the ones that concern llmtrace's queue (not another provider's).
+    serves_llmtrace: AtomicBool,
+}
+
+impl<P> Processor<P> {
+    /// The installed host mode's queue, when llmtrace's spans go through this provider.
+    fn link(&self) -> Option<Link> {
+        match self.serves_llmtrace.load(Ordering::Relaxed) {
+            true => installed(),
+            false => None,
+        }
+    }
 }
 
 impl<P: SpanProcessor + 'static> Processor<P> {
@@ -74,6 +87,7 @@ impl<P: SpanProcessor + 'static> Processor<P> {
     pub fn new(inner: P) -> Self {
         Processor {
             inner: Arc::new(inner),
+            serves_llmtrace: AtomicBool::new(false),
         }
     }
 }
@@ -83,6 +97,7 @@ impl<P: SpanProcessor + 'static> SpanProcessor for Processor<P> {
         STARTING.with(|s| {
             if s.get() == Starting::Llmtrace {
                 s.set(Starting::Seen);
+                self.serves_llmtrace.store(true, Ordering::Relaxed);
             }
         });
         self.inner.on_start(span, cx);
@@ -93,7 +108,9 @@ impl<P: SpanProcessor + 'static> SpanProcessor for Processor<P> {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        let drained = installed().is_none_or(|link| link.finisher.flush(FLUSH_WAIT));
+        let drained = self
+            .link()
+            .is_none_or(|link| link.finisher.flush(FLUSH_WAIT));
         let flushed = self.inner.force_flush();
         match drained {
             true => flushed,
@@ -102,7 +119,7 @@ impl<P: SpanProcessor + 'static> SpanProcessor for Processor<P> {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        if let Some(link) = installed() {
+        if let Some(link) = self.link() {
             // The provider refuses spans ended from now on: the ones queued go to the wrapped
             // processor directly, and those that end later are counted as dropped.
             link.ending.shutting_down(self.inner.clone());
