@@ -1,5 +1,5 @@
 //! The explorer's benchmark: a generated trace file of 1,000,000 spans (100,000 traces, ten
-//! spans each, 100 spans per line as the JSONL exporter batches them), queried by
+//! spans each, in lines of 512 KiB plus one span as the JSONL exporter writes them), queried by
 //! `llmtrace top --by cost` and `llmtrace ls --errors`, and by `jq` doing the same queries on
 //! the same file. For each query:
 //!
@@ -25,7 +25,9 @@ use std::time::Instant;
 
 const TRACES: usize = 100_000;
 const SPANS_PER_TRACE: usize = 10;
-const SPANS_PER_LINE: usize = 100;
+/// A line ends once it holds this many bytes, as the JSONL exporter's do (its batches' byte
+/// limit).
+const LINE_BYTES: usize = 512 * 1024;
 
 /// Writes the benchmark's file: traces `0..TRACES`.
 fn generate(path: &Path) -> std::io::Result<u64> {
@@ -163,7 +165,7 @@ fn write_traces(out: &mut impl Write, traces: Range<usize>) -> std::io::Result<(
                 attrs.join(",")
             );
             in_line += 1;
-            if in_line == SPANS_PER_LINE {
+            if line.len() >= LINE_BYTES {
                 line.push_str("]}]}]}\n");
                 out.write_all(line.as_bytes())?;
                 line.clear();

@@ -233,14 +233,14 @@ impl RequestPart {
     }
 }
 
-/// The fields a function's `tracing` callsite declares (every key its kind can emit), and for
-/// each position in a mapped span's attribute list, the field found there last time.
+/// The fields a function's `tracing` callsite declares (its kind's summary keys and its own), and
+/// for each position in a mapped span's attribute list, the field found there last time.
 ///
-/// `FieldSet::field` compares the key with each declared name in turn, and a model call's
-/// callsite declares about a hundred: looked up that way, a span's dozen attributes cost more
-/// than mapping them. The spans of one function list their keys in the same order, save the
-/// few that are set or not from call to call, so the hint is nearly always right, and checking
-/// it is one comparison.
+/// `FieldSet::field` compares the key with each declared name in turn, for each of a span's
+/// attributes (when every key of a model call was declared, about a hundred names: the lookups
+/// cost more than the mapping). The spans of one function list their keys in the same order,
+/// save the few that are set or not from call to call, so the hint is nearly always right, and
+/// checking it is one comparison.
 #[cfg(feature = "tracing")]
 #[derive(Debug)]
 pub(crate) struct TracingFields {

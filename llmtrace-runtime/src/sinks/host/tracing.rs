@@ -176,8 +176,8 @@ pub(crate) fn finish(
     let declared = declared.declares(meta).then_some(declared);
     let mut values: Vec<(Field, Scalar<'_>)> = Vec::with_capacity(mapped.attributes.len() + 3);
     // Lists have no `tracing` value, and the keys beyond the summary no declared field: those
-    // go to the OpenTelemetry span directly.
-    let mut direct = Vec::new();
+    // go to the OpenTelemetry span directly (their positions in the mapped list, in order).
+    let mut direct: Vec<usize> = Vec::new();
     let field = |key: &str| fields.field(key);
     let renamed = mapped.name != started_as;
     if renamed {
@@ -204,7 +204,7 @@ pub(crate) fn finish(
         };
         match (scalar, found) {
             (Some(scalar), Some(f)) => values.push((f, scalar)),
-            _ => direct.push(kv),
+            _ => direct.push(position),
         }
     }
     for chunk in values.chunks(CHUNK) {
@@ -214,14 +214,24 @@ pub(crate) fn finish(
         }
         span.record_all(&fields.value_set(&set));
     }
+    drop(values);
     if direct.is_empty() && mapped.events.is_empty() && mapped.links.is_empty() && !renamed {
         return;
     }
     // The OpenTelemetry span, started with the llmtrace span (see `start`): one lookup for
-    // everything that goes to it directly.
+    // everything that goes to it directly. The attributes move there, content included, with
+    // no copy.
     let cx = span.context();
     let otel = cx.span();
-    otel.set_attributes(direct.into_iter().cloned());
+    let mut next = direct.iter().copied().peekable();
+    otel.set_attributes(
+        mapped
+            .attributes
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| next.next_if_eq(i).is_some())
+            .map(|(_, kv)| kv),
+    );
     for event in mapped.events {
         otel.add_event_with_timestamp(event.name, event.timestamp, event.attributes);
     }
